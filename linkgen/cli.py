@@ -1,0 +1,755 @@
+"""The ``linkgen`` command: a thin click layer over the library.
+
+Each command parses options, calls one library function and prints the
+result. A ``LinkgenError`` becomes a one-line message and exit code 1; usage
+errors exit 2; anything unexpected exits 3 with a hint to re-run with -v.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from . import __version__
+from . import site as sites
+from .build import BuildReport, build
+from .errors import InvalidInput, LinkgenError
+from .models import (
+    LinkChanges,
+    NewLink,
+    NewProfile,
+    Profile,
+    ProfileExport,
+    ProfileFields,
+    Style,
+    validate,
+    validate_json,
+)
+
+log = logging.getLogger("linkgen")
+F = TypeVar("F", bound=Callable[..., Any])
+INTERNAL_ERROR = 3
+
+
+class App:
+    def __init__(self, site_dir: Path) -> None:
+        self.site_dir = site_dir
+        self._site: sites.Site | None = None
+
+    @property
+    def site(self) -> sites.Site:
+        if self._site is None:
+            self._site = sites.Site.open(self.site_dir)
+        return self._site
+
+
+class LinkgenGroup(click.Group):
+    """Translates library errors into one-line messages at the edge."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except LinkgenError as exc:
+            error = click.ClickException(str(exc))
+            error.exit_code = exc.exit_code
+            raise error from None
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except KeyboardInterrupt:
+            raise click.Abort() from None
+        except Exception as exc:
+            log.debug("unexpected error", exc_info=True)
+            error = click.ClickException(
+                f"unexpected error: {type(exc).__name__}: {exc} (re-run with -v for details)"
+            )
+            error.exit_code = INTERNAL_ERROR
+            raise error from None
+
+
+pass_app = click.make_pass_decorator(App)
+
+
+def json_option(f: F) -> F:
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")(f)
+
+
+def version_option(f: F) -> F:
+    return click.option(
+        "--if-version",
+        "expected_version",
+        type=int,
+        help="Refuse the edit unless the profile is still at this version.",
+    )(f)
+
+
+def profile_field_options(f: F) -> F:
+    """The editable profile fields, shared by ``profile add`` and ``profile set``."""
+    options = [
+        click.option("--name", "display_name", help="Display name."),
+        click.option("--bio", help="A short bio (line breaks kept)."),
+        click.option("--theme", help="Theme name (see the themes/ directory)."),
+        click.option("--avatar", help="Avatar image URL ('' removes it)."),
+        click.option("--seo-title", help="Page title for search engines."),
+        click.option("--seo-description", help="Meta description for search engines."),
+        click.option(
+            "--style",
+            "styles",
+            multiple=True,
+            metavar="KEY=VALUE",
+            help="Override a theme token: background, text, button, button_text (#rrggbb), "
+            "font, button_shape. 'KEY=' removes the override.",
+        ),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+def _parse_styles(styles: tuple[str, ...]) -> dict[str, str | None]:
+    parsed: dict[str, str | None] = {}
+    for item in styles:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise InvalidInput(f"style: '{item}' is not KEY=VALUE")
+        parsed[key.strip()] = value.strip() or None
+    return parsed
+
+
+def _field_values(**options: Any) -> dict[str, Any]:
+    """Only the options given on the command line; '' clears optional fields."""
+    values = {}
+    for name, value in options.items():
+        if value is None:
+            continue
+        if value == "" and name in ("avatar", "seo_title", "seo_description"):
+            value = None
+        values[name] = value
+    return values
+
+
+def _emit(as_json: bool, data: Any, human: str) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False) if as_json else human)
+
+
+def _profile_text(profile: Profile) -> str:
+    lines = [
+        f"@{profile.username}  {profile.display_name}".rstrip(),
+        f"  id {profile.id} · version {profile.version} · theme {profile.theme} · "
+        f"updated {profile.updated_at:%Y-%m-%d %H:%M}Z",
+    ]
+    if profile.bio:
+        lines += ["  " + line for line in profile.bio.splitlines()]
+    style = profile.style.model_dump(exclude_none=True)
+    if style:
+        lines.append("  style " + " ".join(f"{k}={v}" for k, v in style.items()))
+    lines.append(_links_text(profile))
+    return "\n".join(lines)
+
+
+def _links_text(profile: Profile) -> str:
+    if not profile.links:
+        return "  (no links)"
+    rows = []
+    for link in profile.links:
+        flags = "" if link.enabled else " [disabled]"
+        if link.starts_at or link.ends_at:
+            start = f"{link.starts_at:%Y-%m-%d %H:%M}Z" if link.starts_at else "…"
+            end = f"{link.ends_at:%Y-%m-%d %H:%M}Z" if link.ends_at else "…"
+            flags += f" [{start} → {end}]"
+        rows.append(f"  {link.position:>2}. {link.id}  {link.title}  → {link.url}{flags}")
+    return "\n".join(rows)
+
+
+def _dump(profile: Profile) -> dict[str, Any]:
+    return profile.model_dump(mode="json")
+
+
+@click.group(cls=LinkgenGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--site",
+    "site_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=".",
+    envvar="LINKGEN_SITE",
+    show_default=True,
+    help="The site directory (holds linkgen.toml).",
+)
+@click.option("-v", "--verbose", count=True, help="More detail (-vv for debug).")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors.")
+@click.version_option(__version__, prog_name="linkgen")
+@click.pass_context
+def cli(ctx: click.Context, site_dir: Path, verbose: int, quiet: bool) -> None:
+    """Link-in-bio pages from a SQLite database, built incrementally.
+
+    Example:
+
+        linkgen init mysite && cd mysite && linkgen profile add alice --name Alice
+    """
+    level = (
+        logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
+    )
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    ctx.obj = App(site_dir)
+
+
+# -- site -------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=".")
+@click.option("--demo", "with_demo", is_flag=True, help="Add a few sample creators.")
+def init(directory: Path, with_demo: bool) -> None:
+    """Create a site (linkgen.toml, site_data/, templates/, themes/).
+
+    Example:
+
+        linkgen init mysite --demo
+    """
+    from . import demo
+
+    site = sites.init(directory)
+    added = demo.seed(site.store) if with_demo else []
+    click.echo(f"site ready in {site.root}")
+    if added:
+        click.echo(f"added sample creators: {', '.join('@' + name for name in added)}")
+    click.echo(f"next: linkgen --site {directory} build && linkgen --site {directory} serve")
+
+
+# -- profiles ---------------------------------------------------------------
+
+
+@cli.group(cls=LinkgenGroup)
+def profile() -> None:
+    """Add, show, change, rename, remove and list profiles.
+
+    Example:
+
+        linkgen profile add alice --name "Alice Liddell" --bio "Down the rabbit hole"
+    """
+
+
+@profile.command("add")
+@click.argument("username")
+@profile_field_options
+@json_option
+@pass_app
+def profile_add(
+    app: App, username: str, styles: tuple[str, ...], as_json: bool, **fields: Any
+) -> None:
+    """Create a profile.
+
+    Example:
+
+        linkgen profile add alice --name Alice --theme midnight
+    """
+    values = _field_values(username=username, **fields)
+    if styles:
+        values["style"] = Style().merged(_parse_styles(styles))
+    created = app.site.store.create_profile(validate(NewProfile, values))
+    _emit(as_json, _dump(created), f"created @{created.username} (id {created.id})")
+
+
+@profile.command("show")
+@click.argument("username")
+@json_option
+@pass_app
+def profile_show(app: App, username: str, as_json: bool) -> None:
+    """Show a profile and its links.
+
+    Example:
+
+        linkgen profile show alice --json
+    """
+    found = app.site.store.get(username)
+    _emit(as_json, _dump(found), _profile_text(found))
+
+
+@profile.command("set")
+@click.argument("username")
+@profile_field_options
+@version_option
+@json_option
+@pass_app
+def profile_set(
+    app: App,
+    username: str,
+    styles: tuple[str, ...],
+    expected_version: int | None,
+    as_json: bool,
+    **fields: Any,
+) -> None:
+    """Change profile fields; only the options given change.
+
+    Example:
+
+        linkgen profile set alice --bio "New bio" --style background=#101820
+    """
+    store = app.site.store
+    values = _field_values(**fields)
+    if styles:
+        values["style"] = store.get(username).style.merged(_parse_styles(styles))
+    if not values:
+        raise click.UsageError("nothing to change: give at least one option (see --help)")
+    updated = store.update_profile(
+        username, validate(ProfileFields, values), expected_version=expected_version
+    )
+    _emit(as_json, _dump(updated), f"@{updated.username} is at version {updated.version}")
+
+
+@profile.command("rename")
+@click.argument("username")
+@click.argument("new_username")
+@version_option
+@pass_app
+def profile_rename(
+    app: App, username: str, new_username: str, expected_version: int | None
+) -> None:
+    """Change a profile's username (its id and links stay).
+
+    Example:
+
+        linkgen profile rename alice alice-l
+    """
+    renamed = app.site.store.rename_profile(
+        username, new_username, expected_version=expected_version
+    )
+    click.echo(f"renamed @{username} to @{renamed.username}; the next build moves the page")
+
+
+@profile.command("rm")
+@click.argument("username")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@version_option
+@pass_app
+def profile_rm(app: App, username: str, yes: bool, expected_version: int | None) -> None:
+    """Delete a profile (undo brings it back).
+
+    Example:
+
+        linkgen profile rm alice --yes
+    """
+    store = app.site.store
+    target = store.get(username)
+    if not yes:
+        if not sys.stdin.isatty():
+            raise InvalidInput("refusing to delete without confirmation: pass --yes")
+        click.confirm(f"delete @{target.username} and its {len(target.links)} links?", abort=True)
+    store.delete_profile(username, expected_version=expected_version)
+    click.echo(f"deleted @{target.username} ('linkgen undo {target.username}' restores it)")
+
+
+@profile.command("list")
+@json_option
+@pass_app
+def profile_list(app: App, as_json: bool) -> None:
+    """List every profile.
+
+    Example:
+
+        linkgen profile list --json
+    """
+    rows = app.site.store.list_profiles()
+    human = "\n".join(
+        f"@{r.username:<24} {r.links:>2} links  v{r.version:<4} {r.theme:<12} {r.display_name}"
+        for r in rows
+    )
+    _emit(as_json, [r._asdict() for r in rows], human or "(no profiles)")
+
+
+# -- links ------------------------------------------------------------------
+
+
+@cli.group(cls=LinkgenGroup)
+def link() -> None:
+    """Add, edit, reorder, enable, disable, remove and list links.
+
+    Example:
+
+        linkgen link add alice "My shop" https://example.com/shop
+    """
+
+
+def schedule_options(f: F) -> F:
+    f = click.option("--ends", help="Hide the link from this time (ISO 8601, with zone).")(f)
+    return click.option("--starts", help="Show the link from this time (ISO 8601, with zone).")(f)
+
+
+@link.command("add")
+@click.argument("username")
+@click.argument("title")
+@click.argument("url")
+@click.option("--at", "position", type=int, help="Position (1 = top); default: last.")
+@click.option("--disabled", is_flag=True, help="Add it hidden.")
+@click.option("--thumbnail", help="Thumbnail image URL.")
+@schedule_options
+@version_option
+@json_option
+@pass_app
+def link_add(
+    app: App,
+    username: str,
+    title: str,
+    url: str,
+    position: int | None,
+    disabled: bool,
+    thumbnail: str | None,
+    starts: str | None,
+    ends: str | None,
+    expected_version: int | None,
+    as_json: bool,
+) -> None:
+    """Add a link; prints the new link's id.
+
+    Example:
+
+        linkgen link add alice "Spring sale" shop.example.com --starts 2026-12-01T09:00:00Z
+    """
+    values = {"title": title, "url": url, "enabled": not disabled, "thumbnail": thumbnail}
+    values.update(starts_at=starts or None, ends_at=ends or None)
+    new = validate(NewLink, values, strict=False)
+    updated, created = app.site.store.add_link(
+        username, new, position=position, expected_version=expected_version
+    )
+    if as_json:
+        _emit(True, created.model_dump(mode="json"), "")
+        return
+    click.echo(created.id)
+    click.echo(
+        f"added '{created.title}' → {created.url} as link {created.position} of "
+        f"{len(updated.links)} on @{updated.username}",
+        err=True,
+    )
+
+
+@link.command("edit")
+@click.argument("username")
+@click.argument("link_id")
+@click.option("--title", help="New title.")
+@click.option("--url", help="New target URL.")
+@click.option("--thumbnail", help="Thumbnail image URL ('' removes it).")
+@schedule_options
+@version_option
+@pass_app
+def link_edit(
+    app: App,
+    username: str,
+    link_id: str,
+    title: str | None,
+    url: str | None,
+    thumbnail: str | None,
+    starts: str | None,
+    ends: str | None,
+    expected_version: int | None,
+) -> None:
+    """Change a link; only the options given change ('' clears a schedule).
+
+    Example:
+
+        linkgen link edit alice Xy12ab34Cd56 --title "New title" --ends ""
+    """
+    given = {"title": title, "url": url, "thumbnail": thumbnail, "starts_at": starts}
+    given["ends_at"] = ends
+    values = {k: (v or None) for k, v in given.items() if v is not None}
+    if not values:
+        raise click.UsageError("nothing to change: give at least one option (see --help)")
+    _, changed = app.site.store.edit_link(
+        username,
+        link_id,
+        validate(LinkChanges, values, strict=False),
+        expected_version=expected_version,
+    )
+    click.echo(f"updated link {changed.id}: '{changed.title}' → {changed.url}")
+
+
+@link.command("mv")
+@click.argument("username")
+@click.argument("link_id")
+@click.option("--to", "to", type=int, required=True, help="New position (1 = top).")
+@version_option
+@pass_app
+def link_mv(app: App, username: str, link_id: str, to: int, expected_version: int | None) -> None:
+    """Move a link to another position.
+
+    Example:
+
+        linkgen link mv alice Xy12ab34Cd56 --to 1
+    """
+    app.site.store.move_link(username, link_id, to, expected_version=expected_version)
+    click.echo(f"moved link {link_id} to position {to}")
+
+
+@link.command("rm")
+@click.argument("username")
+@click.argument("link_id")
+@version_option
+@pass_app
+def link_rm(app: App, username: str, link_id: str, expected_version: int | None) -> None:
+    """Remove a link (undo brings it back).
+
+    Example:
+
+        linkgen link rm alice Xy12ab34Cd56
+    """
+    app.site.store.remove_link(username, link_id, expected_version=expected_version)
+    click.echo(f"removed link {link_id}")
+
+
+def _toggle(enabled: bool) -> Callable[..., None]:
+    verb = "enabled" if enabled else "disabled"
+
+    @click.argument("username")
+    @click.argument("link_id")
+    @version_option
+    @pass_app
+    def command(app: App, username: str, link_id: str, expected_version: int | None) -> None:
+        app.site.store.edit_link(
+            username,
+            link_id,
+            LinkChanges(enabled=enabled),
+            expected_version=expected_version,
+            action=f"link.{verb[:-1]}",
+        )
+        click.echo(f"{verb} link {link_id}")
+
+    command.__doc__ = (
+        f"{'Show' if enabled else 'Hide'} a link without deleting it.\n\n"
+        f"Example:\n\n    linkgen link {verb[:-1]} alice Xy12ab34Cd56\n"
+    )
+    return command
+
+
+link.command("enable")(_toggle(True))
+link.command("disable")(_toggle(False))
+
+
+@link.command("list")
+@click.argument("username")
+@json_option
+@pass_app
+def link_list(app: App, username: str, as_json: bool) -> None:
+    """List a profile's links in page order.
+
+    Example:
+
+        linkgen link list alice
+    """
+    found = app.site.store.get(username)
+    _emit(as_json, [lk.model_dump(mode="json") for lk in found.links], _links_text(found))
+
+
+# -- history ----------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("username")
+@click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
+@json_option
+@pass_app
+def history(app: App, username: str, limit: int, as_json: bool) -> None:
+    """Show what changed on a profile, newest first.
+
+    Example:
+
+        linkgen history alice --limit 5
+    """
+    entries = app.site.store.history(username, limit=limit)
+    human = "\n".join(
+        f"#{e.seq:<5} {e.at:%Y-%m-%d %H:%M:%S}Z  {e.actor:<8} {e.action:<15} {e.summary}"
+        + ("  [undone]" if e.undone else "")
+        for e in entries
+    )
+    _emit(as_json, [e.model_dump(mode="json") for e in entries], human)
+
+
+@cli.command()
+@click.argument("username")
+@pass_app
+def undo(app: App, username: str) -> None:
+    """Undo the latest change to a profile (repeat to go further back).
+
+    Example:
+
+        linkgen undo alice
+    """
+    click.echo(app.site.store.undo(username))
+
+
+# -- export / import ----------------------------------------------------------
+
+
+@cli.command("export")
+@click.argument("username")
+@pass_app
+def export_cmd(app: App, username: str) -> None:
+    """Write a profile with its links as JSON to stdout.
+
+    Example:
+
+        linkgen export alice > alice.json
+    """
+    exported = app.site.store.export_profile(username)
+    click.echo(exported.model_dump_json(indent=2))
+
+
+@cli.command("import")
+@click.argument("file", type=click.File("rb"))
+@pass_app
+def import_cmd(app: App, file: Any) -> None:
+    """Create or replace a profile from a 'linkgen export' file ('-' reads stdin).
+
+    Example:
+
+        linkgen import alice.json
+    """
+    incoming = validate_json(ProfileExport, file.read())
+    imported = app.site.store.import_profile(incoming)
+    click.echo(f"imported @{imported.username} ({len(imported.links)} links)")
+
+
+# -- build, serve, watch ------------------------------------------------------
+
+
+@contextmanager
+def _progress_bar(enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
+    if not enabled or not sys.stderr.isatty():
+        yield None
+        return
+    state: dict[str, Any] = {}
+
+    def update(done: int, total: int) -> None:
+        bar = state.get("bar")
+        if bar is None:
+            bar = click.progressbar(length=total, label="rendering", file=sys.stderr)
+            bar.__enter__()
+            state["bar"] = bar
+        bar.update(done - bar.pos)
+
+    try:
+        yield update
+    finally:
+        if "bar" in state:
+            state["bar"].__exit__(None, None, None)
+
+
+def _report_text(report: BuildReport) -> str:
+    line = (
+        f"rendered {len(report.rendered)}, removed {len(report.removed)}, unchanged "
+        f"{report.unchanged} of {report.total} profiles in {report.seconds:.2f}s"
+    )
+    if report.jobs > 1:
+        line += f" ({report.jobs} processes)"
+    if report.site_files:
+        line += f"; updated {', '.join(report.site_files)}"
+    if report.next_change:
+        line += f"\nnext scheduled change: {report.next_change} (build again then)"
+    return line
+
+
+@cli.command("build")
+@click.option("--full", is_flag=True, help="Render every profile, changed or not.")
+@click.option("--jobs", type=click.IntRange(1, 256), help="Processes (default: one per core).")
+@json_option
+@pass_app
+def build_cmd(app: App, full: bool, jobs: int | None, as_json: bool) -> None:
+    """Render the profiles that changed since the last build into build/.
+
+    Example:
+
+        linkgen build --jobs 4
+    """
+    with _progress_bar(not as_json) as progress:
+        report = build(app.site, full=full, jobs=jobs, progress=progress)
+    data = {
+        "total": report.total,
+        "rendered": report.rendered,
+        "removed": report.removed,
+        "site_files": report.site_files,
+        "next_change": report.next_change,
+        "seconds": round(report.seconds, 3),
+        "jobs": report.jobs,
+    }
+    _emit(as_json, data, _report_text(report))
+
+
+def serve_options(f: F) -> F:
+    f = click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)(f)
+    return click.option("--host", default="127.0.0.1", show_default=True, help="Bind address.")(f)
+
+
+@cli.command()
+@serve_options
+@pass_app
+def serve(app: App, host: str, port: int) -> None:
+    """Preview build/ in a browser (pages served as the bucket will serve them).
+
+    Example:
+
+        linkgen serve --port 8000
+    """
+    from .serve import make_server
+
+    server = _bind(lambda: make_server(app.site.build_dir, host, port), host, port)
+    click.echo(f"serving {app.site.build_dir} at {server.url}/ (Ctrl+C stops)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+@cli.command("watch")
+@serve_options
+@pass_app
+def watch_cmd(app: App, host: str, port: int) -> None:
+    """Rebuild on every change and serve a preview that reloads itself.
+
+    Example:
+
+        linkgen watch --port 8000
+    """
+    from .serve import ReloadSignal, make_server
+    from .watch import watch
+
+    reload = ReloadSignal()
+    server = _bind(lambda: make_server(app.site.build_dir, host, port, reload), host, port)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    click.echo(f"watching {app.site.root}; preview at {server.url}/ (Ctrl+C stops)")
+    stop = threading.Event()
+
+    def built(report: BuildReport) -> None:
+        click.echo(_report_text(report))
+        reload.bump()
+
+    def failed(exc: LinkgenError) -> None:
+        click.echo(f"Error: {exc}", err=True)
+
+    try:
+        watch(app.site.root, on_build=built, on_error=failed, stop=stop)
+    except KeyboardInterrupt:
+        stop.set()
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+T = TypeVar("T")
+
+
+def _bind(make: Callable[[], T], host: str, port: int) -> T:
+    try:
+        return make()
+    except OSError as exc:
+        raise LinkgenError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
+def main() -> None:
+    cli(prog_name="linkgen")

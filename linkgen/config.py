@@ -1,0 +1,104 @@
+"""Site settings: ``linkgen.toml`` overlaid with ``LINKGEN_<SECTION>__<KEY>`` env vars."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+
+from . import rules
+from .errors import ConfigError
+from .models import describe
+
+CONFIG_FILE = "linkgen.toml"
+ENV_PREFIX = "LINKGEN_"
+
+
+def _base_url(value: str) -> str:
+    normalised = rules.url(value)
+    if not normalised.startswith(("https://", "http://")):
+        raise ValueError("must be an http(s) URL")
+    return normalised.rstrip("/")
+
+
+BaseUrl = Annotated[str, AfterValidator(_base_url)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SiteSettings(_Section):
+    url: BaseUrl = "http://127.0.0.1:8000"
+    title: str = Field("linkgen", max_length=80)
+    language: str = Field("en", pattern=r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
+    default_theme: str = "default"
+
+
+class RedirectorSettings(_Section):
+    base_url: BaseUrl | None = None
+
+
+class BuildSettings(_Section):
+    output: str = "build"
+    jobs: int = Field(0, ge=0, le=256, description="0 = one per CPU core")
+    max_links: int = Field(rules.MAX_LINKS, ge=1, le=rules.MAX_LINKS)
+
+
+class Config(_Section):
+    site: SiteSettings = SiteSettings()
+    redirector: RedirectorSettings = RedirectorSettings()
+    build: BuildSettings = BuildSettings()
+
+
+def _env_overrides(environ: dict[str, str]) -> dict[str, dict[str, str]]:
+    found: dict[str, dict[str, str]] = {}
+    for name, value in environ.items():
+        if not name.startswith(ENV_PREFIX) or "__" not in name:
+            continue
+        section, _, key = name[len(ENV_PREFIX) :].lower().partition("__")
+        found.setdefault(section, {})[key] = value
+    return found
+
+
+def load(site_dir: Path, environ: dict[str, str] | None = None) -> Config:
+    path = site_dir / CONFIG_FILE
+    try:
+        data: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        data = {}
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    for section, values in _env_overrides(dict(os.environ if environ is None else environ)).items():
+        if not isinstance(data.setdefault(section, {}), dict):
+            raise ConfigError(f"{path}: [{section}] must be a table")
+        data[section].update(values)
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(f"{path}: {describe(exc)}") from None
+
+
+DEFAULT_TOML = """\
+# linkgen site settings. Any value can be overridden by an environment
+# variable LINKGEN_<SECTION>__<KEY>, e.g. LINKGEN_SITE__URL.
+
+[site]
+# The public address of the site; profile pages live at <url>/<username>.
+url = "http://127.0.0.1:8000"
+title = "linkgen"
+language = "en"
+default_theme = "default"
+
+[redirector]
+# Set to send clicks through the redirector (<base_url>/r/<link_id>).
+# base_url = "https://go.example.com"
+
+[build]
+output = "build"
+jobs = 0          # 0 = one per CPU core
+max_links = 50
+"""

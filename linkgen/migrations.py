@@ -1,0 +1,160 @@
+"""Numbered schema migrations. Append only: never edit a released step.
+
+Each step runs in its own transaction together with the row that records it,
+so a crash leaves the database either before or after a step, never between.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import sqlite_utils
+
+log = logging.getLogger(__name__)
+
+Step = Callable[["sqlite_utils.Database"], None]
+MIGRATIONS: list[tuple[int, str, Step]] = []
+
+
+def migration(number: int, name: str) -> Callable[[Step], Step]:
+    def register(step: Step) -> Step:
+        assert not MIGRATIONS or MIGRATIONS[-1][0] == number - 1, "migrations are numbered in order"
+        MIGRATIONS.append((number, name, step))
+        return step
+
+    return register
+
+
+@migration(1, "profiles, links, ids, history, outbox, build state")
+def _initial(db: sqlite_utils.Database) -> None:
+    _run(
+        db,
+        """
+        CREATE TABLE profiles (
+            id TEXT PRIMARY KEY,
+            username TEXT NOT NULL UNIQUE,
+            display_name TEXT NOT NULL DEFAULT '',
+            bio TEXT NOT NULL DEFAULT '',
+            avatar TEXT,
+            theme TEXT NOT NULL,
+            style TEXT NOT NULL DEFAULT '{}',
+            seo_title TEXT,
+            seo_description TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            content_hash TEXT NOT NULL
+        );
+        CREATE TABLE links (
+            id TEXT PRIMARY KEY,
+            profile_id TEXT NOT NULL REFERENCES profiles(id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            title TEXT NOT NULL,
+            url TEXT NOT NULL,
+            enabled INTEGER NOT NULL DEFAULT 1,
+            thumbnail TEXT,
+            starts_at TEXT,
+            ends_at TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX links_by_profile ON links(profile_id, position);
+        -- Every id ever handed out, so none is ever reused.
+        CREATE TABLE issued_ids (
+            id TEXT PRIMARY KEY,
+            kind TEXT NOT NULL
+        ) WITHOUT ROWID;
+        CREATE TABLE history (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            profile_id TEXT NOT NULL,
+            username TEXT NOT NULL,
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            summary TEXT NOT NULL,
+            before TEXT,
+            version_after INTEGER,
+            undone INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX history_by_profile ON history(profile_id, seq);
+        CREATE INDEX history_by_username ON history(username, seq);
+        -- One row per profile whose latest edit is not yet published.
+        CREATE TABLE outbox (
+            profile_id TEXT PRIMARY KEY,
+            username TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            deleted INTEGER NOT NULL DEFAULT 0,
+            queued_at TEXT NOT NULL
+        );
+        -- What each page was last built from: its content hash and the
+        -- fingerprint of its theme (tokens + templates + settings + version).
+        CREATE TABLE build_state (
+            profile_id TEXT PRIMARY KEY,
+            username TEXT NOT NULL,
+            content_hash TEXT NOT NULL,
+            theme_fingerprint TEXT NOT NULL,
+            next_change TEXT,
+            built_at TEXT NOT NULL
+        );
+        CREATE TABLE build_meta (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        );
+        """,
+    )
+
+
+def _run(db: sqlite_utils.Database, script: str) -> None:
+    """Run a script statement by statement, inside the caller's transaction.
+
+    (``executescript`` would commit first and break the step's atomicity.)
+    """
+    statement = ""
+    for line in script.splitlines(keepends=True):
+        statement += line
+        if sqlite3.complete_statement(statement):
+            db.execute(statement)
+            statement = ""
+
+
+def pending_migrations(conn: sqlite3.Connection) -> bool:
+    """Whether ``migrate`` has work to do, checked without importing sqlite-utils."""
+    try:
+        row = conn.execute("SELECT max(number) FROM _migrations").fetchone()
+    except sqlite3.OperationalError:
+        return True
+    return row[0] != MIGRATIONS[-1][0]
+
+
+def migrate(db: sqlite_utils.Database) -> list[int]:
+    """Apply the steps not yet applied; return their numbers."""
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS _migrations "
+        "(number INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+    )
+    done = {row[0] for row in db.execute("SELECT number FROM _migrations").fetchall()}
+    latest = max(done, default=0)
+    if latest > MIGRATIONS[-1][0]:
+        from .errors import ConfigError
+
+        raise ConfigError(
+            f"the database is at schema {latest}, newer than this linkgen knows "
+            f"({MIGRATIONS[-1][0]}); upgrade linkgen"
+        )
+    applied = []
+    for number, name, step in MIGRATIONS:
+        if number in done:
+            continue
+        with db.atomic():
+            step(db)
+            db.execute(
+                "INSERT INTO _migrations VALUES (?, ?, strftime('%Y-%m-%dT%H:%M:%SZ','now'))",
+                [number, name],
+            )
+        log.info("applied migration %d: %s", number, name)
+        applied.append(number)
+    return applied

@@ -1,0 +1,43 @@
+"""Plain records for the hot build path, and time helpers.
+
+Rows read for rendering were validated when they were written, so they are
+carried as named tuples: no pydantic import or validation per link.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import NamedTuple
+
+
+class PageLink(NamedTuple):
+    id: str
+    title: str
+    url: str
+    thumbnail: str | None
+    starts_at: str | None
+    ends_at: str | None
+
+
+class PageProfile(NamedTuple):
+    """A profile as the renderer sees it: enabled links only, in order."""
+
+    id: str
+    username: str
+    display_name: str
+    bio: str
+    avatar: str | None
+    theme: str
+    style: dict[str, str]
+    seo_title: str | None
+    seo_description: str | None
+    updated_at: str
+    links: tuple[PageLink, ...]
+
+
+def now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def iso(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

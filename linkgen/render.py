@@ -1,0 +1,253 @@
+"""Render = context -> Jinja2 template -> bytes, for pages and site files.
+
+One Jinja2 environment per theme; its loader path puts theme-specific
+templates before the shared ones, and the site's own before the built-in
+ones. The fingerprint of a theme covers its tokens and the source of exactly
+the templates its pages use, so editing a template rebuilds only the
+profiles whose pages it is part of.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import jinja2
+from jinja2 import meta
+from markupsafe import Markup, escape
+
+from . import __version__, brands, themes
+from .config import Config
+from .errors import ThemeError
+from .records import PageLink, PageProfile
+from .resources import builtin
+
+log = logging.getLogger(__name__)
+
+PAGE_TEMPLATE = "profile.html"
+CSS_TEMPLATE = "style.css"
+SITE_TEMPLATES = ("404.html", "robots.txt", "sitemap.xml", "sitemap_index.xml")
+SITEMAP_MAX_URLS = 50_000
+SOCIAL_CARD = "assets/social-card.png"
+
+
+class LinkView(NamedTuple):
+    href: str
+    title: str
+    rel: str | None
+    thumbnail: str | None
+
+
+def _digest(*parts: bytes | str) -> str:
+    h = hashlib.blake2b(digest_size=16)
+    for part in parts:
+        h.update(part.encode() if isinstance(part, str) else part)
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+class Renderer:
+    """Everything needed to turn page rows into bytes; cheap to share with forked workers."""
+
+    def __init__(self, site_dir: Path, config: Config, theme_set: Mapping[str, themes.Theme]):
+        self.config = config
+        self.site_url = config.site.url
+        self.redirect_base = config.redirector.base_url
+        self.themes = dict(theme_set)
+        if config.site.default_theme not in self.themes:
+            raise ThemeError(
+                f"the default theme '{config.site.default_theme}' does not exist "
+                f"(known: {', '.join(sorted(self.themes))})"
+            )
+        self.default_theme = config.site.default_theme
+        self._site_templates = site_dir / "templates"
+        self._envs: dict[str, jinja2.Environment] = {}
+        self._css: dict[tuple[str, str], Markup] = {}
+        self._pages: dict[str, jinja2.Template] = {}
+        card = (builtin("templates") / SOCIAL_CARD).read_bytes()
+        self.social_card_key = f"_m/{hashlib.sha256(card).hexdigest()[:20]}.png"
+        self.social_card = card
+        self.site_fingerprint = _digest(
+            __version__, config.site.model_dump_json(), config.redirector.model_dump_json(), card
+        )
+        self.theme_fingerprints = {slug: self._theme_fingerprint(slug) for slug in self.themes}
+
+    # -- environments -------------------------------------------------------
+
+    def theme_for(self, slug: str) -> str:
+        return slug if slug in self.themes else self.default_theme
+
+    def env(self, slug: str) -> jinja2.Environment:
+        slug = self.theme_for(slug)
+        env = self._envs.get(slug)
+        if env is None:
+            theme = self.themes[slug]
+            search = [*theme.template_dirs[:1], self._site_templates]
+            search += [*theme.template_dirs[1:], builtin("templates")]
+            env = jinja2.Environment(
+                loader=jinja2.FileSystemLoader([p for p in search if p.is_dir()]),
+                autoescape=jinja2.select_autoescape(["html", "xml"]),
+                trim_blocks=True,
+                lstrip_blocks=True,
+                auto_reload=False,
+                undefined=jinja2.StrictUndefined,
+            )
+            self._envs[slug] = env
+        return env
+
+    def _template_closure(self, env: jinja2.Environment, roots: Iterable[str]) -> list[str]:
+        seen: set[str] = set()
+        pending = list(roots)
+        while pending:
+            name = pending.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            source = self._source(env, name)
+            for ref in meta.find_referenced_templates(env.parse(source)):
+                if ref is None:  # a computed name: assume it can be any template
+                    pending.extend(env.list_templates())
+                else:
+                    pending.append(ref)
+        return sorted(seen)
+
+    def _source(self, env: jinja2.Environment, name: str) -> str:
+        assert env.loader is not None
+        try:
+            return env.loader.get_source(env, name)[0]
+        except jinja2.TemplateNotFound:
+            raise ThemeError(f"template '{name}' not found") from None
+
+    def _theme_fingerprint(self, slug: str) -> str:
+        env = self.env(slug)
+        names = self._template_closure(env, [PAGE_TEMPLATE, CSS_TEMPLATE])
+        return _digest(
+            self.site_fingerprint,
+            self.themes[slug].source,
+            *(f"{name}\0{self._source(env, name)}" for name in names),
+        )
+
+    def site_files_fingerprint(self) -> str:
+        env = self.env(self.default_theme)
+        names = self._template_closure(env, [*SITE_TEMPLATES, CSS_TEMPLATE])
+        return _digest(
+            self.site_fingerprint,
+            self.themes[self.default_theme].source,
+            *(f"{name}\0{self._source(env, name)}" for name in names),
+        )
+
+    # -- pages --------------------------------------------------------------
+
+    def css(self, slug: str, style: Mapping[str, str]) -> Markup:
+        slug = self.theme_for(slug)
+        key = (slug, json.dumps(style, sort_keys=True) if style else "")
+        css = self._css.get(key)
+        if css is None:
+            theme = self.themes[slug]
+            variables = themes.css_variables(theme.tokens, style)
+            text = (
+                self.env(slug).get_template(CSS_TEMPLATE).render(vars=variables, theme=theme.tokens)
+            )
+            css = Markup(" ".join(line.strip() for line in text.splitlines() if line.strip()))
+            self._css[key] = css
+        return css
+
+    def absolute(self, ref: str) -> str:
+        return self.site_url + ref if ref.startswith("/") else ref
+
+    def page_template(self, slug: str) -> jinja2.Template:
+        template = self._pages.get(slug)
+        if template is None:
+            template = self._pages[slug] = self.env(slug).get_template(PAGE_TEMPLATE)
+        return template
+
+    def page(self, profile: PageProfile, links: Sequence[PageLink]) -> bytes:
+        username = profile.username
+        name = profile.display_name or username
+        canonical = f"{self.site_url}/{username}"
+        title = profile.seo_title or f"{name} (@{username})"
+        description = profile.seo_description or profile.bio or f"Links of {name} (@{username})"
+        description = " ".join(description.split())
+        if len(description) > 200:
+            description = description[:199] + "…"
+        image = (
+            self.absolute(profile.avatar)
+            if profile.avatar
+            else (f"{self.site_url}/{self.social_card_key}")
+        )
+        views: list[LinkView] = []
+        same_as: list[str] = []
+        for link in links:
+            brand = brands.detect(link.url)
+            if brand:
+                same_as.append(link.url)
+            href = f"{self.redirect_base}/r/{link.id}" if self.redirect_base else link.url
+            thumb = self.absolute(link.thumbnail) if link.thumbnail else None
+            views.append(LinkView(href, link.title, "me" if brand else None, thumb))
+        person: dict[str, Any] = {
+            "@type": "Person",
+            "name": name,
+            "alternateName": f"@{username}",
+            "identifier": profile.id,
+            "url": canonical,
+        }
+        if profile.bio:
+            person["description"] = profile.bio
+        if profile.avatar:
+            person["image"] = image
+        if same_as:
+            person["sameAs"] = same_as
+        jsonld = {
+            "@context": "https://schema.org",
+            "@type": "ProfilePage",
+            "url": canonical,
+            "dateModified": profile.updated_at,
+            "mainEntity": person,
+        }
+        # Values used several times in the page are escaped once here.
+        html = self.page_template(self.theme_for(profile.theme)).render(
+            site=self.config.site,
+            profile=profile,
+            name=name,
+            title=escape(title),
+            description=escape(description),
+            canonical=escape(canonical),
+            image=escape(image),
+            avatar=self.absolute(profile.avatar) if profile.avatar else None,
+            links=views,
+            jsonld=jsonld,
+            css=self.css(profile.theme, profile.style),
+        )
+        return html.encode("utf-8")
+
+    # -- site files ---------------------------------------------------------
+
+    def _site_template(self, name: str, **context: Any) -> bytes:
+        env = self.env(self.default_theme)
+        text = env.get_template(name).render(site=self.config.site, **context)
+        return text.encode("utf-8")
+
+    def not_found(self) -> bytes:
+        return self._site_template("404.html", css=self.css(self.default_theme, {}))
+
+    def robots(self) -> bytes:
+        return self._site_template("robots.txt", sitemap=f"{self.site_url}/sitemap.xml")
+
+    def sitemaps(self, entries: Sequence[tuple[str, str]]) -> dict[str, bytes]:
+        """``sitemap.xml`` (an index past 50,000 URLs) and its parts, by file name."""
+        urls = [(f"{self.site_url}/{username}", built[:10]) for username, built in entries]
+        if len(urls) <= SITEMAP_MAX_URLS:
+            return {"sitemap.xml": self._site_template("sitemap.xml", urls=urls)}
+        files: dict[str, bytes] = {}
+        parts = []
+        for number, start in enumerate(range(0, len(urls), SITEMAP_MAX_URLS), start=1):
+            chunk = urls[start : start + SITEMAP_MAX_URLS]
+            name = f"sitemap-{number}.xml"
+            files[name] = self._site_template("sitemap.xml", urls=chunk)
+            parts.append((f"{self.site_url}/{name}", max(lastmod for _, lastmod in chunk)))
+        files["sitemap.xml"] = self._site_template("sitemap_index.xml", sitemaps=parts)
+        return files

@@ -1,0 +1,247 @@
+"""Validation rules for every user-facing value, as plain functions.
+
+Each function takes raw input and returns the normalised value, or raises
+``ValueError`` with a message that names the rule (pydantic adds the field).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from urllib.parse import quote, urlsplit, urlunsplit
+
+USERNAME_MIN = 2
+USERNAME_MAX = 30
+URL_MAX = 2048
+MAX_LINKS = 50
+
+# Paths the site, the redirector or the editor own, plus names people expect
+# to be official. Compared after lower-casing.
+RESERVED_USERNAMES = frozenset(
+    {
+        "r",
+        "v",
+        "_m",
+        "admin",
+        "administrator",
+        "api",
+        "app",
+        "assets",
+        "static",
+        "sitemap.xml",
+        "robots.txt",
+        "404.html",
+        "favicon.ico",
+        "index",
+        "index.html",
+        "login",
+        "logout",
+        "signin",
+        "signout",
+        "signup",
+        "register",
+        "account",
+        "accounts",
+        "settings",
+        "edit",
+        "editor",
+        "dashboard",
+        "stats",
+        "metrics",
+        "health",
+        "healthz",
+        "status",
+        "help",
+        "support",
+        "about",
+        "terms",
+        "privacy",
+        "security",
+        "root",
+        "www",
+        "mail",
+        "new",
+        "well-known",
+        "linkgen",
+        "null",
+        "undefined",
+        "me",
+        "user",
+        "users",
+        "profile",
+        "profiles",
+        "link",
+        "links",
+        "qr",
+        "media",
+        "cdn",
+        "preview",
+        "_next",
+        "_build",
+    }
+)
+
+_USERNAME_RE = re.compile(r"^[a-z0-9](?:[a-z0-9]|[_-](?=[a-z0-9]))*$")
+_THEME_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
+_HEX_COLOUR_RE = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
+_SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
+_BARE_HOST_RE = re.compile(r"^[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+(?::\d+)?(?:[/?#]|$)")
+_HOST_LABEL_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+_EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+_TEL_RE = re.compile(r"^\+?[0-9().-]+$")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+SAFE_SCHEMES = ("https", "http", "mailto", "tel")
+
+
+def username(raw: str) -> str:
+    """Lower-case ASCII letters, digits, single '-' or '_' between them."""
+    value = raw.strip()
+    if not value.isascii():
+        raise ValueError(
+            "use only a-z, 0-9, '-' and '_' (non-ASCII and look-alike letters are refused)"
+        )
+    value = value.lower()
+    if not USERNAME_MIN <= len(value) <= USERNAME_MAX:
+        raise ValueError(f"must be {USERNAME_MIN} to {USERNAME_MAX} characters long")
+    if not _USERNAME_RE.match(value):
+        raise ValueError(
+            "use only a-z, 0-9 and single '-' or '_' between them, "
+            "starting and ending with a letter or digit"
+        )
+    if value in RESERVED_USERNAMES:
+        raise ValueError(f"'{value}' is reserved")
+    return value
+
+
+def theme_name(raw: str) -> str:
+    value = raw.strip().lower()
+    if not _THEME_RE.match(value):
+        raise ValueError("a theme name is 1 to 40 characters of a-z, 0-9 and '-'")
+    return value
+
+
+def colour(raw: str) -> str:
+    value = raw.strip()
+    if not _HEX_COLOUR_RE.match(value):
+        raise ValueError("a colour is written #rgb or #rrggbb")
+    return value.lower()
+
+
+def text(raw: str, *, max_len: int, multiline: bool = False) -> str:
+    """NFC-normalised text with no control characters, trimmed."""
+    value = unicodedata.normalize("NFC", raw).strip()
+    if multiline:
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
+    for ch in value:
+        if ch == "\n" and multiline:
+            continue
+        if unicodedata.category(ch) in ("Cc", "Cs") or ch in "\u2028\u2029":
+            name = "line breaks" if ch in "\n\u2028\u2029" else "control characters"
+            raise ValueError(f"must not contain {name}")
+    if len(value) > max_len:
+        raise ValueError(f"must be at most {max_len} characters (got {len(value)})")
+    return value
+
+
+def url(raw: str) -> str:
+    """A safe, normalised link target: https, http, mailto or tel only.
+
+    A bare domain (``example.com/x``) becomes ``https://example.com/x``.
+    """
+    value = raw.strip()
+    if not value:
+        raise ValueError("must not be empty")
+    if len(value) > URL_MAX:
+        raise ValueError(f"must be at most {URL_MAX} characters")
+    if any(ch.isspace() or unicodedata.category(ch) == "Cc" for ch in value):
+        raise ValueError("must not contain spaces or control characters")
+    if "\\" in value:
+        raise ValueError("must not contain backslashes")
+    match = _SCHEME_RE.match(value)
+    if match is None or (_BARE_HOST_RE.match(value) and "://" not in value):
+        if not _BARE_HOST_RE.match(value):
+            raise ValueError("must start with https://, http://, mailto: or tel:")
+        value = "https://" + value
+        match = _SCHEME_RE.match(value)
+        assert match is not None
+    scheme = match.group(1).lower()
+    if scheme not in SAFE_SCHEMES:
+        raise ValueError(f"the scheme '{scheme}:' is not allowed; use https, http, mailto or tel")
+    rest = value[match.end() :]
+    if scheme == "mailto":
+        normalised = _mailto(rest)
+    elif scheme == "tel":
+        normalised = _tel(rest)
+    else:
+        normalised = _web(scheme, rest)
+    if len(normalised) > URL_MAX:
+        raise ValueError(f"must be at most {URL_MAX} characters once normalised")
+    return normalised
+
+
+def _web(scheme: str, rest: str) -> str:
+    if not rest.startswith("//"):
+        raise ValueError(f"a {scheme} link needs a host: {scheme}://example.com/...")
+    parts = urlsplit(f"{scheme}:{rest}")
+    if "@" in parts.netloc:
+        raise ValueError("must not contain a user name or password")
+    try:
+        host = parts.hostname or ""
+        port = parts.port
+    except ValueError as exc:
+        raise ValueError("has a malformed host or port") from exc
+    host = _host(host)
+    netloc = f"[{host}]" if ":" in host else host
+    if port is not None and port != _DEFAULT_PORTS[scheme]:
+        netloc += f":{port}"
+    path = quote(parts.path or "/", safe="/%:@!$&'()*+,;=-._~")
+    query = quote(parts.query, safe="/?%:@!$&'()*+,;=-._~")
+    fragment = quote(parts.fragment, safe="/?%:@!$&'()*+,;=-._~")
+    return urlunsplit((scheme, netloc, path, query, fragment))
+
+
+def _host(host: str) -> str:
+    if not host:
+        raise ValueError("must include a host name")
+    if ":" in host:  # IPv6 literal, already stripped of brackets by urlsplit
+        if not re.fullmatch(r"[0-9a-f:.]+", host):
+            raise ValueError("has a malformed IPv6 address")
+        return host
+    try:
+        ascii_host = host.encode("idna").decode("ascii").lower()
+    except UnicodeError as exc:
+        raise ValueError("has a host name that is not a valid domain") from exc
+    labels = ascii_host.rstrip(".").split(".")
+    if len(ascii_host) > 253 or not all(_HOST_LABEL_RE.match(label) for label in labels):
+        raise ValueError("has a host name that is not a valid domain")
+    return ascii_host.rstrip(".")
+
+
+def _mailto(rest: str) -> str:
+    address, _, query = rest.partition("?")
+    if not _EMAIL_RE.match(address):
+        raise ValueError("a mailto link needs an address like mailto:name@example.com")
+    local, _, domain = address.rpartition("@")
+    normalised = f"mailto:{local}@{_host(domain)}"
+    if query:
+        normalised += "?" + quote(query, safe="=&%+-._~")
+    return normalised
+
+
+def _tel(rest: str) -> str:
+    number = re.sub(r"[\s()]", "", rest)
+    digits = sum(ch.isdigit() for ch in number)
+    if not _TEL_RE.match(number) or not 3 <= digits <= 20:
+        raise ValueError("a tel link needs a phone number like tel:+15551234567")
+    return f"tel:{number}"
+
+
+def media_or_url(raw: str) -> str:
+    """An image reference: a site media path (``/_m/<hash>.<ext>``) or an http(s) URL."""
+    value = raw.strip()
+    if re.fullmatch(r"/_m/[0-9a-f]{8,64}\.(?:webp|png|jpg|jpeg|gif|svg)", value):
+        return value
+    normalised = url(value)
+    if not normalised.startswith(("https://", "http://")):
+        raise ValueError("an image must be an https:// URL or a /_m/ media path")
+    return normalised

@@ -1,0 +1,79 @@
+"""A site on disk: ``linkgen.toml``, ``site_data/``, optional ``templates/`` and ``themes/``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import config, themes
+from .errors import SiteNotFound
+from .render import Renderer
+from .resources import builtin
+from .store import Store
+
+DATA_DIR = "site_data"
+DB_FILE = "linkgen.db"
+
+
+@dataclass
+class Site:
+    root: Path
+    config: config.Config
+    themes: dict[str, themes.Theme]
+    _store: Store | None = field(default=None, repr=False)
+
+    @classmethod
+    def open(cls, root: Path) -> Site:
+        root = root.resolve()
+        if not (root / config.CONFIG_FILE).is_file():
+            raise SiteNotFound(
+                f"{root} is not a linkgen site (no {config.CONFIG_FILE}); "
+                f"run 'linkgen init' there or pass --site DIR"
+            )
+        settings = config.load(root)
+        theme_set = themes.discover([root / "themes", builtin("themes")])
+        return cls(root, settings, theme_set)
+
+    @property
+    def db_path(self) -> Path:
+        return self.root / DATA_DIR / DB_FILE
+
+    @property
+    def build_dir(self) -> Path:
+        return self.root / self.config.build.output
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            self.db_path.parent.mkdir(parents=True, exist_ok=True)
+            self._store = Store(
+                self.db_path,
+                max_links=self.config.build.max_links,
+                themes=frozenset(self.themes),
+                default_theme=self.config.site.default_theme,
+            )
+        return self._store
+
+    def renderer(self) -> Renderer:
+        return Renderer(self.root, self.config, self.themes)
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+
+def init(root: Path) -> Site:
+    """Create a site in ``root`` (kept as is where it already is one)."""
+    root.mkdir(parents=True, exist_ok=True)
+    settings = root / config.CONFIG_FILE
+    if not settings.exists():
+        settings.write_text(config.DEFAULT_TOML, encoding="utf-8")
+    for name in (DATA_DIR, "templates", "themes"):
+        (root / name).mkdir(exist_ok=True)
+    ignore = root / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("/build/\n/site_data/*.db-*\n", encoding="utf-8")
+    site = Site.open(root)
+    site.store  # creates the database and runs the migrations  # noqa: B018
+    return site
