@@ -6,6 +6,8 @@ into the page's ``sameAs`` list.
 
 from __future__ import annotations
 
+import functools
+
 # host (without "www.", "m.", "mobile.") -> brand slug
 _HOSTS: dict[str, str] = {
     "instagram.com": "instagram",
@@ -73,7 +75,11 @@ def host_of(url: str) -> str:
 def detect(url: str) -> str | None:
     if not url.startswith(("https://", "http://")):
         return None
-    host = host_of(url)
+    return _detect_host(host_of(url))
+
+
+@functools.lru_cache(maxsize=4096)
+def _detect_host(host: str) -> str | None:
     for prefix in _STRIP_PREFIXES:
         if host.startswith(prefix):
             host = host[len(prefix) :]

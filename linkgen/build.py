@@ -9,16 +9,20 @@ of 100,000 profiles never loads a link or a profile into Python.
 
 from __future__ import annotations
 
+import gc
+import json
 import logging
 import multiprocessing
 import os
+import secrets
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from .fsutil import remove, write_if_changed
+from . import sitemap
+from .fsutil import remove, write_file, write_if_changed
 from .records import PageLink, iso, now
 from .render import Renderer
 from .site import Site
@@ -28,6 +32,10 @@ log = logging.getLogger(__name__)
 
 PARALLEL_THRESHOLD = 300  # below this many pages, forking costs more than it saves
 SITE_META_KEY = "site_files"
+SITEMAP_PARTS_KEY = "sitemap_lastmod"
+SITEMAP_PENDING_KEY = "sitemap_pending"
+OUTPUT_TOKEN_KEY = "output_token"
+MARKER = ".linkgen-build"  # ties build/ to this database; not published
 
 Progress = Callable[[int, int], None]
 
@@ -72,6 +80,7 @@ class _Job:
     db_path: Path
     out: Path
     at: str
+    existing: set[str] | None = None  # names in build/, when known; None = check each
     store: Store | None = None
 
     def render(self, batch: Sequence[Stale]) -> list[BuiltPage]:
@@ -79,25 +88,37 @@ class _Job:
             self.store = Store(self.db_path, run_migrations=False)
         wanted = {item.id: item for item in batch}
         renderer = self.renderer
+        existing = self.existing
         built = []
         for profile in self.store.page_profiles(list(wanted)):
             links, upcoming = visible_links(profile.links, self.at)
-            write_if_changed(self.out / profile.username, renderer.page(profile, links))
+            page = renderer.page(profile, links)
+            if existing is None or profile.username in existing:
+                write_if_changed(self.out / profile.username, page)
+            else:
+                write_file(self.out / profile.username, page)
             item = wanted[profile.id]
             built.append(
                 BuiltPage(
                     profile.id,
                     profile.username,
                     item.content_hash,
-                    renderer.theme_fingerprints[renderer.theme_for(item.theme)],
+                    renderer.theme_fingerprint(item.theme),
                     upcoming,
                     self.at,
+                    sitemap.part_of(item.rowid),
                 )
             )
         return built
 
 
 _job: _Job | None = None
+
+
+def _start_worker() -> None:
+    # Rendering makes no reference cycles worth collecting; the collector
+    # would only walk the inherited heap and un-share its pages.
+    gc.disable()
 
 
 def _render_in_worker(batch: Sequence[Stale]) -> list[BuiltPage]:
@@ -119,45 +140,57 @@ def build(
     out = site.build_dir
     out.mkdir(parents=True, exist_ok=True)
     stamp = iso(at or now())
+    token = store.build_meta(OUTPUT_TOKEN_KEY)
+    intact = not full and token is not None and _read_marker(out) == token
 
-    todo = store.stale_pages(
-        renderer.theme_fingerprints,
-        renderer.theme_fingerprints[renderer.default_theme],
-        stamp,
-        everything=full,
-    )
-    # Pages deleted from build/ behind our back are rebuilt too.
-    present = set(os.listdir(out))
-    usernames = store.usernames()
-    missing = {name for name in usernames if name not in present}
-    if missing:
-        queued = {item.username for item in todo}
-        todo += [
-            item
-            for item in store.stale_pages({}, "", stamp, everything=True)
-            if item.username in missing and item.username not in queued
-        ]
-    report = BuildReport(total=len(usernames))
+    queue = store.queued_for_build()
+    if intact:
+        current = renderer.current_fingerprints(store.themes_in_use())
+        ids = {pid for pid, _ in queue} | set(store.outdated_pages(current, stamp))
+        todo = store.pages_of(sorted(ids))
+        orphans = store.orphaned_pages([pid for pid, _ in queue])
+        total = store.count_profiles()
+    else:
+        # First build, --full, or build/ was replaced: check everything,
+        # including pages deleted from build/ behind our back.
+        todo = store.all_pages()
+        orphans = store.orphaned_pages()
+        total = len(todo)
+    report = BuildReport(total=total)
 
     # Old output of deleted and renamed profiles goes first, so a new owner
     # of a freed username gets a fresh page.
-    orphans = store.orphaned_pages()
-    stale_names = {name for _, name in orphans}
-    stale_names |= {item.previous_username for item in todo if item.previous_username}
-    stale_names -= set(usernames)
+    stale_names = {name for _, name, _ in orphans}
+    stale_names |= {name for t in todo if (name := t.previous_username)}
+    stale_names -= {t.username for t in todo}
+    if stale_names:
+        stale_names -= set(store.usernames())
     for name in sorted(stale_names):
         if remove(out / name):
             report.removed.append(name)
 
-    pages = _render(site, renderer, out, stamp, todo, jobs, progress, report)
+    existing = None if intact else set(os.listdir(out))
+    pages = _render(site, renderer, out, stamp, todo, jobs, progress, report, existing)
     report.rendered = [page.username for page in pages]
-    if pages or orphans:
-        store.record_builds(pages, [pid for pid, _ in orphans])
-
+    # Sitemap parts owed are recorded with the pages, so a build that dies
+    # before writing the sitemap leaves the work for the next one.
+    owed = set(json.loads(store.build_meta(SITEMAP_PENDING_KEY) or "[]"))
+    owed |= {page.sitemap_part for page in pages} | {part for _, _, part in orphans}
+    if pages or orphans or queue:
+        pending = (SITEMAP_PENDING_KEY, json.dumps(sorted(owed)))
+        store.record_builds(pages, [pid for pid, _, _ in orphans], queue, pending)
+    report.site_files = _write_sitemaps(store, renderer.site_url, out, owed if intact else None)
+    if owed:
+        store.set_build_meta(SITEMAP_PENDING_KEY, "[]")
     site_fp = renderer.site_files_fingerprint()
-    if full or pages or report.removed or store.build_meta(SITE_META_KEY) != site_fp:
-        report.site_files = _write_site_files(store, renderer, out)
+    if not intact or store.build_meta(SITE_META_KEY) != site_fp:
+        report.site_files += _write_site_files(renderer, out)
         store.set_build_meta(SITE_META_KEY, site_fp)
+    if not intact:
+        token = token or secrets.token_hex(8)
+        write_file(out / MARKER, token.encode())
+        store.set_build_meta(OUTPUT_TOKEN_KEY, token)
+    site.remember_template_references(renderer)
     report.next_change = store.next_scheduled_change()
     report.seconds = time.perf_counter() - started
     log.info(
@@ -170,6 +203,13 @@ def build(
     return report
 
 
+def _read_marker(out: Path) -> str | None:
+    try:
+        return (out / MARKER).read_text().strip()
+    except (FileNotFoundError, UnicodeDecodeError):
+        return None
+
+
 def _render(
     site: Site,
     renderer: Renderer,
@@ -179,9 +219,10 @@ def _render(
     jobs: int | None,
     progress: Progress | None,
     report: BuildReport,
+    existing: set[str] | None,
 ) -> list[BuiltPage]:
     global _job
-    job = _Job(renderer, site.db_path, out, stamp)
+    job = _Job(renderer, site.db_path, out, stamp, existing)
     workers = jobs or site.config.build.jobs or os.cpu_count() or 1
     if len(todo) < PARALLEL_THRESHOLD or workers == 1:
         report.jobs = 1
@@ -196,26 +237,55 @@ def _render(
     _job = job
     try:
         context = multiprocessing.get_context("fork")
-        with context.Pool(workers) as pool:
+        gc.freeze()  # keep the inherited heap shared between the workers
+        with context.Pool(workers, initializer=_start_worker) as pool:
             for result in pool.imap_unordered(_render_in_worker, batches):
                 pages.extend(result)
                 if progress:
                     progress(len(pages), len(todo))
     finally:
         _job = None
+        gc.unfreeze()
     return pages
 
 
-def _write_site_files(store: Store, renderer: Renderer, out: Path) -> list[str]:
+def _write_site_files(renderer: Renderer, out: Path) -> list[str]:
     files = {
         "404.html": renderer.not_found(),
         "robots.txt": renderer.robots(),
         renderer.social_card_key: renderer.social_card,
-        **renderer.sitemaps(store.sitemap_entries()),
     }
+    return [name for name, data in files.items() if write_if_changed(out / name, data)]
+
+
+def _write_sitemaps(store: Store, site_url: str, out: Path, changed: set[int] | None) -> list[str]:
+    """Rewrite the sitemap: the parts in ``changed`` (None: all) and the index."""
+    if changed is not None and not changed:
+        return []
+    known: dict[str, str] = json.loads(store.build_meta(SITEMAP_PARTS_KEY) or "{}")
+    files: dict[str, bytes] = {}
+    lastmod: dict[int, str] = {}
+    if store.count_built() <= sitemap.MAX_URLS:
+        files[sitemap.INDEX] = sitemap.urlset(site_url, store.sitemap_entries())
+    else:
+        lastmod = {int(part): built for part, built in known.items()}
+        parts = store.sitemap_part_numbers()
+        for part in parts:
+            name = sitemap.part_name(part)
+            if (
+                changed is None
+                or part in changed
+                or part not in lastmod
+                or not (out / name).exists()
+            ):
+                entries = store.sitemap_entries(part)
+                lastmod[part] = max(built for _, built in entries)
+                files[name] = sitemap.urlset(site_url, entries)
+        lastmod = {part: lastmod[part] for part in parts}
+        files[sitemap.INDEX] = sitemap.index(site_url, lastmod)
     written = [name for name, data in files.items() if write_if_changed(out / name, data)]
-    for path in out.glob("sitemap-*.xml"):
-        if path.name not in files:
-            remove(path)
-            written.append(path.name)
+    for part in {int(p) for p in known} - set(lastmod):
+        if remove(out / sitemap.part_name(part)):
+            written.append(sitemap.part_name(part))
+    store.set_build_meta(SITEMAP_PARTS_KEY, json.dumps({str(p): m for p, m in lastmod.items()}))
     return written

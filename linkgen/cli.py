@@ -7,6 +7,11 @@ errors exit 2; anything unexpected exits 3 with a hint to re-run with -v.
 
 from __future__ import annotations
 
+import os
+
+# The CLI uses no pydantic plugins: skip their entry-point scan at start-up.
+os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+
 import json
 import logging
 import sys
@@ -242,7 +247,7 @@ def profile() -> None:
 @json_option
 @pass_app
 def profile_add(
-    app: App, username: str, styles: tuple[str, ...], as_json: bool, **fields: Any
+    app: App, /, username: str, styles: tuple[str, ...], as_json: bool, **fields: Any
 ) -> None:
     """Create a profile.
 
@@ -280,6 +285,7 @@ def profile_show(app: App, username: str, as_json: bool) -> None:
 @pass_app
 def profile_set(
     app: App,
+    /,
     username: str,
     styles: tuple[str, ...],
     expected_version: int | None,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
+
 
 def write_file(path: Path, data: bytes) -> None:
     """Write ``data`` so readers see the old file or the new one, never a mix.
@@ -12,16 +14,21 @@ def write_file(path: Path, data: bytes) -> None:
     No fsync: the build output can always be rebuilt, and 100,000 fsyncs would
     cost more than the whole render.
     """
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    target = os.fspath(path)
+    head, _, name = target.rpartition("/")
+    tmp = f"{head}/.{name}.{os.getpid()}.tmp"
     try:
-        with open(tmp, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
+        fd = os.open(tmp, _FLAGS, 0o644)
     except FileNotFoundError:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with open(tmp, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
+        fd = os.open(tmp, _FLAGS, 0o644)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    finally:
+        os.close(fd)
+    os.replace(tmp, target)
 
 
 def write_if_changed(path: Path, data: bytes) -> bool:

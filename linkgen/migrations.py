@@ -63,6 +63,7 @@ def _initial(db: sqlite_utils.Database) -> None:
             updated_at TEXT NOT NULL
         );
         CREATE INDEX links_by_profile ON links(profile_id, position);
+        CREATE INDEX profiles_by_theme ON profiles(theme);
         -- Every id ever handed out, so none is ever reused.
         CREATE TABLE issued_ids (
             id TEXT PRIMARY KEY,
@@ -98,7 +99,17 @@ def _initial(db: sqlite_utils.Database) -> None:
             content_hash TEXT NOT NULL,
             theme_fingerprint TEXT NOT NULL,
             next_change TEXT,
-            built_at TEXT NOT NULL
+            built_at TEXT NOT NULL,
+            sitemap_part INTEGER NOT NULL
+        );
+        CREATE INDEX build_state_by_theme ON build_state(theme_fingerprint);
+        CREATE INDEX build_state_by_next_change ON build_state(next_change)
+            WHERE next_change IS NOT NULL;
+        CREATE INDEX build_state_by_part ON build_state(sitemap_part, username, built_at);
+        -- Profiles edited since the last build; written with the edit.
+        CREATE TABLE build_queue (
+            profile_id TEXT PRIMARY KEY,
+            token INTEGER NOT NULL
         );
         CREATE TABLE build_meta (
             key TEXT PRIMARY KEY,
@@ -127,7 +138,7 @@ def pending_migrations(conn: sqlite3.Connection) -> bool:
         row = conn.execute("SELECT max(number) FROM _migrations").fetchone()
     except sqlite3.OperationalError:
         return True
-    return row[0] != MIGRATIONS[-1][0]
+    return bool(row[0] != MIGRATIONS[-1][0])
 
 
 def migrate(db: sqlite_utils.Database) -> list[int]:

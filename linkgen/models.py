@@ -158,7 +158,7 @@ class Profile(Strict):
     links: tuple[Link, ...] = ()
 
 
-EXPORT_FORMAT = "linkgen.profile/1"
+EXPORT_FORMAT: Literal["linkgen.profile/1"] = "linkgen.profile/1"
 
 
 class ProfileExport(Strict):

@@ -30,8 +30,7 @@ log = logging.getLogger(__name__)
 
 PAGE_TEMPLATE = "profile.html"
 CSS_TEMPLATE = "style.css"
-SITE_TEMPLATES = ("404.html", "robots.txt", "sitemap.xml", "sitemap_index.xml")
-SITEMAP_MAX_URLS = 50_000
+SITE_TEMPLATES = ("404.html", "robots.txt")
 SOCIAL_CARD = "assets/social-card.png"
 
 
@@ -53,7 +52,15 @@ def _digest(*parts: bytes | str) -> str:
 class Renderer:
     """Everything needed to turn page rows into bytes; cheap to share with forked workers."""
 
-    def __init__(self, site_dir: Path, config: Config, theme_set: Mapping[str, themes.Theme]):
+    def __init__(
+        self,
+        site_dir: Path,
+        config: Config,
+        theme_set: Mapping[str, themes.Theme],
+        *,
+        cache_dir: Path | None = None,
+        references: dict[str, list[str]] | None = None,
+    ):
         self.config = config
         self.site_url = config.site.url
         self.redirect_base = config.redirector.base_url
@@ -65,6 +72,10 @@ class Renderer:
             )
         self.default_theme = config.site.default_theme
         self._site_templates = site_dir / "templates"
+        self._bytecode = jinja2.FileSystemBytecodeCache(str(cache_dir)) if cache_dir else None
+        # Which templates each template source refers to, by source digest:
+        # parsing is only needed for templates that changed.
+        self.references = dict(references or {})
         self._envs: dict[str, jinja2.Environment] = {}
         self._css: dict[tuple[str, str], Markup] = {}
         self._pages: dict[str, jinja2.Template] = {}
@@ -95,6 +106,7 @@ class Renderer:
                 lstrip_blocks=True,
                 auto_reload=False,
                 undefined=jinja2.StrictUndefined,
+                bytecode_cache=self._bytecode,
             )
             self._envs[slug] = env
         return env
@@ -108,11 +120,14 @@ class Renderer:
                 continue
             seen.add(name)
             source = self._source(env, name)
-            for ref in meta.find_referenced_templates(env.parse(source)):
-                if ref is None:  # a computed name: assume it can be any template
-                    pending.extend(env.list_templates())
-                else:
-                    pending.append(ref)
+            key = _digest(source)
+            refs = self.references.get(key)
+            if refs is None:
+                found = list(meta.find_referenced_templates(env.parse(source)))
+                # A computed name could be any template.
+                refs = env.list_templates() if None in found else [r for r in found if r]
+                self.references[key] = refs
+            pending.extend(refs)
         return sorted(seen)
 
     def _source(self, env: jinja2.Environment, name: str) -> str:
@@ -139,6 +154,17 @@ class Renderer:
             self.themes[self.default_theme].source,
             *(f"{name}\0{self._source(env, name)}" for name in names),
         )
+
+    def theme_fingerprint(self, slug: str) -> str:
+        """A theme's fingerprint; a missing theme falls back to the default one,
+        under a fingerprint of its own so its pages rebuild when it returns."""
+        known = self.theme_fingerprints.get(slug)
+        if known is not None:
+            return known
+        return _digest("fallback", slug, self.theme_fingerprints[self.default_theme])
+
+    def current_fingerprints(self, themes_in_use: Iterable[str]) -> list[str]:
+        return sorted({self.theme_fingerprint(slug) for slug in [*self.themes, *themes_in_use]})
 
     # -- pages --------------------------------------------------------------
 
@@ -236,18 +262,3 @@ class Renderer:
 
     def robots(self) -> bytes:
         return self._site_template("robots.txt", sitemap=f"{self.site_url}/sitemap.xml")
-
-    def sitemaps(self, entries: Sequence[tuple[str, str]]) -> dict[str, bytes]:
-        """``sitemap.xml`` (an index past 50,000 URLs) and its parts, by file name."""
-        urls = [(f"{self.site_url}/{username}", built[:10]) for username, built in entries]
-        if len(urls) <= SITEMAP_MAX_URLS:
-            return {"sitemap.xml": self._site_template("sitemap.xml", urls=urls)}
-        files: dict[str, bytes] = {}
-        parts = []
-        for number, start in enumerate(range(0, len(urls), SITEMAP_MAX_URLS), start=1):
-            chunk = urls[start : start + SITEMAP_MAX_URLS]
-            name = f"sitemap-{number}.xml"
-            files[name] = self._site_template("sitemap.xml", urls=chunk)
-            parts.append((f"{self.site_url}/{name}", max(lastmod for _, lastmod in chunk)))
-        files["sitemap.xml"] = self._site_template("sitemap_index.xml", sitemaps=parts)
-        return files

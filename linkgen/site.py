@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from .store import Store
 
 DATA_DIR = "site_data"
 DB_FILE = "linkgen.db"
+TEMPLATE_REFS_KEY = "template_references"
 
 
 @dataclass
@@ -21,6 +23,7 @@ class Site:
     config: config.Config
     themes: dict[str, themes.Theme]
     _store: Store | None = field(default=None, repr=False)
+    _references: dict[str, list[str]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def open(cls, root: Path) -> Site:
@@ -55,7 +58,16 @@ class Site:
         return self._store
 
     def renderer(self) -> Renderer:
-        return Renderer(self.root, self.config, self.themes)
+        cache = self.root / DATA_DIR / "cache"
+        cache.mkdir(parents=True, exist_ok=True)
+        references = json.loads(self.store.build_meta(TEMPLATE_REFS_KEY) or "{}")
+        self._references = references
+        return Renderer(self.root, self.config, self.themes, cache_dir=cache, references=references)
+
+    def remember_template_references(self, renderer: Renderer) -> None:
+        if renderer.references != self._references:
+            self.store.set_build_meta(TEMPLATE_REFS_KEY, json.dumps(renderer.references))
+            self._references = dict(renderer.references)
 
     def close(self) -> None:
         if self._store is not None:
@@ -73,7 +85,7 @@ def init(root: Path) -> Site:
         (root / name).mkdir(exist_ok=True)
     ignore = root / ".gitignore"
     if not ignore.exists():
-        ignore.write_text("/build/\n/site_data/*.db-*\n", encoding="utf-8")
+        ignore.write_text("/build/\n/site_data/*.db-*\n/site_data/cache/\n", encoding="utf-8")
     site = Site.open(root)
     site.store  # creates the database and runs the migrations  # noqa: B018
     return site

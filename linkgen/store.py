@@ -63,6 +63,7 @@ class Stale(NamedTuple):
     content_hash: str
     theme: str
     previous_username: str | None
+    rowid: int
 
 
 class BuiltPage(NamedTuple):
@@ -72,6 +73,7 @@ class BuiltPage(NamedTuple):
     theme_fingerprint: str
     next_change: str | None
     built_at: str
+    sitemap_part: int
 
 
 class _Unchanged(Exception):
@@ -114,6 +116,8 @@ class Store:
         conn.execute("PRAGMA foreign_keys=ON")
         if run_migrations and pending_migrations(conn):
             migrate(self.db)
+        else:  # a render worker: read through memory maps, not pread calls
+            conn.execute("PRAGMA mmap_size=1073741824")
 
     @functools.cached_property
     def db(self) -> sqlite_utils.Database:
@@ -251,7 +255,7 @@ class Store:
         version: int | None,
         stamp: str,
     ) -> None:
-        self.conn.execute(
+        cursor = self.conn.execute(
             "INSERT INTO history (profile_id, username, at, actor, action, summary, before, "
             "version_after) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
@@ -271,6 +275,10 @@ class Store:
             "username = excluded.username, version = excluded.version, "
             "deleted = excluded.deleted, queued_at = excluded.queued_at",
             (profile_id, username, version or 0, int(after is None), stamp),
+        )
+        self.conn.execute(
+            "INSERT OR REPLACE INTO build_queue (profile_id, token) VALUES (?, ?)",
+            (profile_id, cursor.lastrowid),
         )
 
     def _check_theme(self, theme: str | None) -> None:
@@ -692,43 +700,59 @@ class Store:
 
     # -- build support ------------------------------------------------------
 
-    def stale_pages(
-        self, theme_fingerprints: dict[str, str], fallback: str, at: str, *, everything: bool
-    ) -> list[Stale]:
-        """Profiles whose page is missing or out of date, decided inside SQLite.
+    _STALE = (
+        "SELECT p.id, p.username, p.content_hash, p.theme, b.username, p.rowid "
+        "FROM profiles p LEFT JOIN build_state b ON b.profile_id = p.id "
+    )
 
-        A page is stale when it was never built, its content hash, username
-        or theme fingerprint changed, or a link schedule boundary has passed.
-        Profiles whose theme is gone are fingerprinted with ``fallback``.
-        """
+    def all_pages(self) -> list[Stale]:
+        return [Stale(*row) for row in self.conn.execute(self._STALE)]
+
+    def pages_of(self, ids: Sequence[str]) -> list[Stale]:
+        result: list[Stale] = []
+        for start in range(0, len(ids), _CHUNK):
+            chunk = list(ids[start : start + _CHUNK])
+            marks = ",".join("?" * len(chunk))
+            query = self._STALE + f"WHERE p.id IN ({marks})"
+            result += [Stale(*row) for row in self.conn.execute(query, chunk)]
+        return result
+
+    def queued_for_build(self) -> list[tuple[str, int]]:
+        """(profile id, token) of every profile edited since it was last built."""
+        return [(row[0], row[1]) for row in self.conn.execute("SELECT * FROM build_queue")]
+
+    def outdated_pages(self, fingerprints: Sequence[str], at: str) -> list[str]:
+        """Built pages whose theme fingerprint is not current, or whose schedule is due."""
+        marks = ",".join("?" * len(fingerprints))
         rows = self.conn.execute(
-            "SELECT p.id, p.username, p.content_hash, p.theme, b.username "
-            "FROM profiles p LEFT JOIN build_state b ON b.profile_id = p.id "
-            "WHERE :everything OR b.profile_id IS NULL "
-            "OR b.content_hash != p.content_hash OR b.username != p.username "
-            "OR b.theme_fingerprint != coalesce(json_extract(:fps, '$.\"' || p.theme || '\"'), "
-            ":fallback) OR b.next_change <= :at",
-            {
-                "everything": int(everything),
-                "fps": json.dumps(theme_fingerprints),
-                "fallback": fallback,
-                "at": at,
-            },
-        ).fetchall()
-        return [Stale(*row) for row in rows]
+            f"SELECT profile_id FROM build_state WHERE theme_fingerprint NOT IN ({marks}) "
+            f"UNION SELECT profile_id FROM build_state "
+            f"WHERE next_change IS NOT NULL AND next_change <= ?",
+            [*fingerprints, at],
+        )
+        return [row[0] for row in rows]
+
+    def themes_in_use(self) -> list[str]:
+        return [row[0] for row in self.conn.execute("SELECT DISTINCT theme FROM profiles")]
 
     def usernames(self) -> list[str]:
         return [row[0] for row in self.conn.execute("SELECT username FROM profiles")]
 
-    def orphaned_pages(self) -> list[tuple[str, str]]:
-        """(profile id, username) of built pages whose profile is gone."""
-        return [
-            (row[0], row[1])
-            for row in self.conn.execute(
-                "SELECT b.profile_id, b.username FROM build_state b "
-                "LEFT JOIN profiles p ON p.id = b.profile_id WHERE p.id IS NULL"
-            )
-        ]
+    def orphaned_pages(self, ids: Sequence[str] | None = None) -> list[tuple[str, str, int]]:
+        """(profile id, username, sitemap part) of built pages whose profile is gone."""
+        query = (
+            "SELECT b.profile_id, b.username, b.sitemap_part FROM build_state b "
+            "LEFT JOIN profiles p ON p.id = b.profile_id WHERE p.id IS NULL"
+        )
+        if ids is None:
+            return [(row[0], row[1], row[2]) for row in self.conn.execute(query)]
+        found: list[tuple[str, str, int]] = []
+        for start in range(0, len(ids), _CHUNK):
+            chunk = list(ids[start : start + _CHUNK])
+            marks = ",".join("?" * len(chunk))
+            rows = self.conn.execute(query + f" AND b.profile_id IN ({marks})", chunk)
+            found += [(row[0], row[1], row[2]) for row in rows]
+        return found
 
     def page_profiles(self, ids: Sequence[str]) -> list[PageProfile]:
         """The render inputs of ``ids``: profile fields and enabled links, in order."""
@@ -767,26 +791,60 @@ class Store:
                 )
         return result
 
-    def record_builds(self, pages: Sequence[BuiltPage], removed: Sequence[str]) -> None:
+    def record_builds(
+        self,
+        pages: Sequence[BuiltPage],
+        removed: Sequence[str],
+        queue: Sequence[tuple[str, int]],
+        pending: tuple[str, str] | None = None,
+    ) -> None:
+        """Record a build and take the queue entries it covered off the queue.
+
+        An entry re-queued by an edit made during the build has a new token
+        and stays for the next build. ``pending`` is a build-meta (key, value)
+        written in the same transaction (work still owed, like sitemap parts).
+        """
         with self._writing():
+            if pending is not None:
+                self.conn.execute(
+                    "INSERT OR REPLACE INTO build_meta (key, value) VALUES (?, ?)", pending
+                )
             self.conn.executemany(
                 "DELETE FROM build_state WHERE profile_id = ?", [(pid,) for pid in removed]
             )
             self.conn.executemany(
                 "INSERT OR REPLACE INTO build_state (profile_id, username, content_hash, "
-                "theme_fingerprint, next_change, built_at) VALUES (?, ?, ?, ?, ?, ?)",
+                "theme_fingerprint, next_change, built_at, sitemap_part) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 pages,
             )
-
-    def sitemap_entries(self) -> list[tuple[str, str]]:
-        """(username, last built) of every built page, oldest profile first."""
-        return [
-            (row[0], row[1])
-            for row in self.conn.execute(
-                "SELECT b.username, b.built_at FROM build_state b "
-                "JOIN profiles p ON p.id = b.profile_id ORDER BY p.rowid"
+            self.conn.executemany(
+                "DELETE FROM build_queue WHERE profile_id = ? AND token = ?", queue
             )
-        ]
+
+    def sitemap_entries(self, part: int | None = None) -> list[tuple[str, str]]:
+        """(username, last built) of the pages in one sitemap part, or all."""
+        where, params = ("WHERE sitemap_part = ?", (part,)) if part is not None else ("", ())
+        rows = self.conn.execute(
+            f"SELECT username, built_at FROM build_state INDEXED BY build_state_by_part "
+            f"{where} ORDER BY sitemap_part, username",
+            params,
+        )
+        return [(row[0], row[1]) for row in rows]
+
+    def count_built(self) -> int:
+        return int(self.conn.execute("SELECT count(*) FROM build_state").fetchone()[0])
+
+    def sitemap_part_numbers(self) -> list[int]:
+        """The non-empty sitemap parts (a skip-scan over a small index)."""
+        parts: list[int] = []
+        row = self.conn.execute("SELECT min(sitemap_part) FROM build_state").fetchone()
+        while row is not None and row[0] is not None:
+            parts.append(row[0])
+            row = self.conn.execute(
+                "SELECT min(sitemap_part) FROM build_state WHERE sitemap_part > ?", (row[0],)
+            ).fetchone()
+        return parts
 
     # -- bulk loading (imports of many profiles, benchmarks) ----------------
 

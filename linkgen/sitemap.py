@@ -1,0 +1,44 @@
+"""``sitemap.xml``: one file up to 50,000 URLs, else an index of parts.
+
+Past 50,000 URLs, pages go in parts by their profile's row id (10,000 ids a
+part), so a profile stays in its part for life and an edit rewrites only its
+own small part and the index, never the whole sitemap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from html import escape
+
+MAX_URLS = 50_000  # the protocol's limit for one file
+PART_SIZE = 10_000
+INDEX = "sitemap.xml"
+_HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n'
+_NS = 'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"'
+
+
+def part_of(rowid: int) -> int:
+    return (rowid - 1) // PART_SIZE
+
+
+def part_name(part: int) -> str:
+    return f"sitemap-{part + 1}.xml"
+
+
+def urlset(site_url: str, entries: Iterable[tuple[str, str]]) -> bytes:
+    """Usernames are [a-z0-9_-] by rule; only the site URL needs escaping."""
+    base = escape(site_url, quote=False)
+    body = "".join(
+        f"<url><loc>{base}/{username}</loc><lastmod>{built[:10]}</lastmod></url>\n"
+        for username, built in entries
+    )
+    return f"{_HEAD}<urlset {_NS}>\n{body}</urlset>\n".encode()
+
+
+def index(site_url: str, parts: Mapping[int, str]) -> bytes:
+    base = escape(site_url, quote=False)
+    body = "".join(
+        f"<sitemap><loc>{base}/{part_name(part)}</loc><lastmod>{built[:10]}</lastmod></sitemap>\n"
+        for part, built in sorted(parts.items())
+    )
+    return f"{_HEAD}<sitemapindex {_NS}>\n{body}</sitemapindex>\n".encode()
