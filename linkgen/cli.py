@@ -174,7 +174,9 @@ def _links_text(profile: Profile) -> str:
 
 
 def _dump(profile: Profile) -> dict[str, Any]:
-    return profile.model_dump(mode="json")
+    data = profile.model_dump(mode="json")
+    data["style"] = profile.style.model_dump(exclude_none=True)
+    return data
 
 
 @click.group(cls=LinkgenGroup, context_settings={"help_option_names": ["-h", "--help"]})

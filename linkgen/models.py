@@ -214,11 +214,11 @@ def describe(error: ValidationError) -> str:
     """One line naming each failing field and its rule."""
     parts = []
     for item in error.errors():
-        field = ".".join(str(p) for p in item["loc"]) or "input"
+        field = ".".join(str(p) for p in item["loc"])
         message = str(item["msg"]).removeprefix("Value error, ")
         if item["type"] == "extra_forbidden":
             message = "is not a known field"
-        parts.append(f"{field}: {message}")
+        parts.append(f"{field}: {message}" if field else message)
     return "; ".join(parts)
 
 

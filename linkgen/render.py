@@ -49,6 +49,20 @@ def _digest(*parts: bytes | str) -> str:
     return h.hexdigest()
 
 
+def _template_error(exc: jinja2.TemplateError, name: str | None = None) -> ThemeError:
+    if isinstance(exc, jinja2.TemplateSyntaxError):
+        where = exc.filename or exc.name or name or "template"
+        return ThemeError(f"{where}:{exc.lineno}: {exc.message}")
+    return ThemeError(f"{name or 'template'}: {exc}")
+
+
+def _parse(env: jinja2.Environment, source: str, name: str) -> jinja2.nodes.Template:
+    try:
+        return env.parse(source, name)
+    except jinja2.TemplateSyntaxError as exc:
+        raise _template_error(exc, name) from None
+
+
 class Renderer:
     """Everything needed to turn page rows into bytes; cheap to share with forked workers."""
 
@@ -123,7 +137,7 @@ class Renderer:
             key = _digest(source)
             refs = self.references.get(key)
             if refs is None:
-                found = list(meta.find_referenced_templates(env.parse(source)))
+                found = list(meta.find_referenced_templates(_parse(env, source, name)))
                 # A computed name could be any template.
                 refs = env.list_templates() if None in found else [r for r in found if r]
                 self.references[key] = refs
@@ -188,8 +202,16 @@ class Renderer:
     def page_template(self, slug: str) -> jinja2.Template:
         template = self._pages.get(slug)
         if template is None:
-            template = self._pages[slug] = self.env(slug).get_template(PAGE_TEMPLATE)
+            template = self._pages[slug] = self._template(self.env(slug), PAGE_TEMPLATE)
         return template
+
+    def _template(self, env: jinja2.Environment, name: str) -> jinja2.Template:
+        try:
+            return env.get_template(name)
+        except jinja2.TemplateNotFound:
+            raise ThemeError(f"template '{name}' not found") from None
+        except jinja2.TemplateError as exc:
+            raise _template_error(exc, name) from None
 
     def page(self, profile: PageProfile, links: Sequence[PageLink]) -> bytes:
         username = profile.username
@@ -235,26 +257,33 @@ class Renderer:
             "mainEntity": person,
         }
         # Values used several times in the page are escaped once here.
-        html = self.page_template(self.theme_for(profile.theme)).render(
-            site=self.config.site,
-            profile=profile,
-            name=name,
-            title=escape(title),
-            description=escape(description),
-            canonical=escape(canonical),
-            image=escape(image),
-            avatar=self.absolute(profile.avatar) if profile.avatar else None,
-            links=views,
-            jsonld=jsonld,
-            css=self.css(profile.theme, profile.style),
-        )
+        template = self.page_template(self.theme_for(profile.theme))
+        try:
+            html = template.render(
+                site=self.config.site,
+                profile=profile,
+                name=name,
+                title=escape(title),
+                description=escape(description),
+                canonical=escape(canonical),
+                image=escape(image),
+                avatar=self.absolute(profile.avatar) if profile.avatar else None,
+                links=views,
+                jsonld=jsonld,
+                css=self.css(profile.theme, profile.style),
+            )
+        except jinja2.TemplateError as exc:
+            raise _template_error(exc, f"{PAGE_TEMPLATE} (@{username})") from None
         return html.encode("utf-8")
 
     # -- site files ---------------------------------------------------------
 
     def _site_template(self, name: str, **context: Any) -> bytes:
         env = self.env(self.default_theme)
-        text = env.get_template(name).render(site=self.config.site, **context)
+        try:
+            text = self._template(env, name).render(site=self.config.site, **context)
+        except jinja2.TemplateError as exc:
+            raise _template_error(exc, name) from None
         return text.encode("utf-8")
 
     def not_found(self) -> bytes:

@@ -153,6 +153,8 @@ def url(raw: str) -> str:
         raise ValueError("must not be empty")
     if len(value) > URL_MAX:
         raise ValueError(f"must be at most {URL_MAX} characters")
+    if value[:4].lower() == "tel:":  # phone numbers are typed with spaces
+        return _tel(value[4:])
     if any(ch.isspace() or unicodedata.category(ch) == "Cc" for ch in value):
         raise ValueError("must not contain spaces or control characters")
     if "\\" in value:
@@ -229,7 +231,7 @@ def _mailto(rest: str) -> str:
 
 
 def _tel(rest: str) -> str:
-    number = re.sub(r"[\s()]", "", rest)
+    number = re.sub(r"[ ()]", "", rest)
     digits = sum(ch.isdigit() for ch in number)
     if not _TEL_RE.match(number) or not 3 <= digits <= 20:
         raise ValueError("a tel link needs a phone number like tel:+15551234567")

@@ -1,0 +1,116 @@
+"""The local preview server and watch mode, over real HTTP on loopback."""
+
+from __future__ import annotations
+
+import http.client
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from linkgen import site as sites
+from linkgen.build import build
+from linkgen.models import ProfileFields
+from linkgen.serve import RELOAD_PATH, PreviewServer, ReloadSignal, make_server
+from linkgen.watch import watch
+
+
+@pytest.fixture
+def preview(site: sites.Site, add_profile: Any) -> Iterator[PreviewServer]:
+    add_profile("alice", ("Shop", "https://example.com"), display_name="Alice")
+    build(site)
+    server = make_server(site.build_dir, port=0, reload=ReloadSignal())
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def get(server: PreviewServer, path: str, method: str = "GET") -> tuple[int, dict[str, str], bytes]:
+    host, port = server.server_address[:2]
+    conn = http.client.HTTPConnection(str(host), port, timeout=5)
+    conn.request(method, path)
+    response = conn.getresponse()
+    body = response.read()
+    conn.close()
+    return response.status, dict(response.getheaders()), body
+
+
+def test_pages_are_served_as_html_without_an_extension(preview: PreviewServer) -> None:
+    assert preview.server_address[0] == "127.0.0.1"
+    status, headers, body = get(preview, "/alice")
+    assert status == 200
+    assert headers["Content-Type"] == "text/html; charset=utf-8"
+    assert b"<h1>Alice</h1>" in body
+    assert RELOAD_PATH.encode() in body  # live reload only in the preview
+    status, headers, body = get(preview, "/alice", "HEAD")
+    assert status == 200 and body == b"" and int(headers["Content-Length"]) > 0
+
+
+def test_site_files_index_and_errors(preview: PreviewServer) -> None:
+    assert get(preview, "/sitemap.xml")[1]["Content-Type"].startswith("application/xml")
+    assert get(preview, "/robots.txt")[1]["Content-Type"] == "text/plain; charset=utf-8"
+    status, _, body = get(preview, "/")
+    assert status == 200 and b'href="/alice"' in body
+    status, headers, _ = get(preview, "/alice/")
+    assert (status, headers["Location"]) == (301, "/alice")
+    for path in ("/nobody", "/../linkgen.toml", "/%2e%2e/linkgen.toml", "/.linkgen-build", "//etc"):
+        status, _, body = get(preview, path)
+        assert status == 404, path
+        assert b"Page not found" in body
+
+
+def test_watch_rebuilds_after_an_edit_and_tells_the_preview(
+    site: sites.Site, add_profile: Any
+) -> None:
+    add_profile("alice", display_name="Before")
+    stop = threading.Event()
+    reports: list[Any] = []
+    errors: list[Any] = []
+    thread = threading.Thread(
+        target=watch,
+        kwargs={
+            "root": site.root,
+            "on_build": reports.append,
+            "on_error": errors.append,
+            "stop": stop,
+            "debounce": 0.05,
+        },
+        daemon=True,
+    )
+    thread.start()
+    try:
+        wait_for(lambda: (site.build_dir / "alice").exists())
+        site.store.update_profile("alice", ProfileFields(display_name="After"))
+        wait_for(lambda: "After" in (site.build_dir / "alice").read_text())
+        (site.root / "templates" / "profile.html").write_text("{{ name }} custom")
+        wait_for(lambda: (site.build_dir / "alice").read_text() == "After custom")
+        (site.root / "templates" / "profile.html").write_text("{% broken")
+        wait_for(lambda: bool(errors))
+        assert "profile.html" in str(errors[0]) or "template" in str(errors[0]).lower()
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+    assert not thread.is_alive()
+    assert any("alice" in report.rendered for report in reports)
+
+
+def test_reload_signal_wakes_waiters() -> None:
+    signal = ReloadSignal()
+    seen = signal.generation
+    threading.Timer(0.05, signal.bump).start()
+    assert signal.wait(seen, timeout=5) == seen + 1
+
+
+def wait_for(condition: Any, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if condition():
+                return
+        except FileNotFoundError:
+            pass
+        time.sleep(0.05)
+    raise AssertionError("condition not met in time")
