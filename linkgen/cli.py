@@ -56,6 +56,14 @@ class App:
         return self._site
 
 
+class UserError(click.ClickException):
+    exit_code = 1
+
+
+class InternalError(click.ClickException):
+    exit_code = INTERNAL_ERROR
+
+
 class LinkgenGroup(click.Group):
     """Translates library errors into one-line messages at the edge."""
 
@@ -63,20 +71,16 @@ class LinkgenGroup(click.Group):
         try:
             return super().invoke(ctx)
         except LinkgenError as exc:
-            error = click.ClickException(str(exc))
-            error.exit_code = exc.exit_code
-            raise error from None
+            raise UserError(str(exc)) from None
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except KeyboardInterrupt:
             raise click.Abort() from None
         except Exception as exc:
             log.debug("unexpected error", exc_info=True)
-            error = click.ClickException(
+            raise InternalError(
                 f"unexpected error: {type(exc).__name__}: {exc} (re-run with -v for details)"
-            )
-            error.exit_code = INTERNAL_ERROR
-            raise error from None
+            ) from None
 
 
 pass_app = click.make_pass_decorator(App)

@@ -1,6 +1,6 @@
 """The one exception tree. Library code raises these; the edges translate them.
 
-The CLI turns a ``LinkgenError`` into a one-line message and ``exit_code``;
+The CLI turns a ``LinkgenError`` into a one-line message and exit code 1;
 the web editor will turn it into a 4xx page. Nothing else should reach a user.
 """
 
@@ -8,9 +8,7 @@ from __future__ import annotations
 
 
 class LinkgenError(Exception):
-    """Base of every error a user can cause or fix."""
-
-    exit_code = 1
+    """Base of every error a user can cause or fix (the CLI exits 1)."""
 
 
 class InvalidInput(LinkgenError):

@@ -133,6 +133,7 @@ def test_non_latin_and_long_text_render_and_parse(site: sites.Site, add_profile:
     build(site)
     tree = parse(page(site, "kenji"))
     assert tree.find(".//h1").text == "山田 健二"
+    assert tree.find(".//h1").get("dir") == "auto"
     assert "linear-gradient(160deg" in page(site, "kenji")
 
 
