@@ -119,7 +119,7 @@ def export(linkgen_dir: Path, hugo_dir: Path) -> int:
     (hugo_dir / "data" / "css.json").write_text(json.dumps(css))
     hosts = {host: slug for host, slug in brands._HOSTS.items()}
     (hugo_dir / "data" / "brands.json").write_text(json.dumps(hosts))
-    ids = [key.id for key in store.build_keys()]
+    ids = [page.id for page in store.all_pages()]
     count = 0
     for profile in store.page_profiles(ids):
         front = {

@@ -169,16 +169,22 @@ def build(
         if remove(out / name):
             report.removed.append(name)
 
-    existing = None if intact else set(os.listdir(out))
-    pages = _render(site, renderer, out, stamp, todo, jobs, progress, report, existing)
-    report.rendered = [page.username for page in pages]
-    # Sitemap parts owed are recorded with the pages, so a build that dies
-    # before writing the sitemap leaves the work for the next one.
+    # Pages are recorded batch by batch as they are written, each batch with
+    # the sitemap parts it leaves owed, so a build that dies part-way keeps
+    # what it did and leaves the rest (queue entries, sitemap) to the next.
     owed = set(json.loads(store.build_meta(SITEMAP_PENDING_KEY) or "[]"))
-    owed |= {page.sitemap_part for page in pages} | {part for _, _, part in orphans}
-    if pages or orphans or queue:
+    owed |= {part for _, _, part in orphans}
+
+    def record(pages: list[BuiltPage]) -> None:
+        owed.update(page.sitemap_part for page in pages)
+        report.rendered.extend(page.username for page in pages)
+        store.record_builds(pages, pending=(SITEMAP_PENDING_KEY, json.dumps(sorted(owed))))
+
+    existing = None if intact else set(os.listdir(out))
+    _render(site, renderer, out, stamp, todo, jobs, progress, report, existing, record)
+    if orphans or queue:
         pending = (SITEMAP_PENDING_KEY, json.dumps(sorted(owed)))
-        store.record_builds(pages, [pid for pid, _, _ in orphans], queue, pending)
+        store.record_builds([], [pid for pid, _, _ in orphans], queue, pending)
     report.site_files = _write_sitemaps(store, renderer.site_url, out, owed if intact else None)
     if owed:
         store.set_build_meta(SITEMAP_PENDING_KEY, "[]")
@@ -220,33 +226,36 @@ def _render(
     progress: Progress | None,
     report: BuildReport,
     existing: set[str] | None,
-) -> list[BuiltPage]:
+    record: Callable[[list[BuiltPage]], None],
+) -> None:
     global _job
     job = _Job(renderer, site.db_path, out, stamp, existing)
     workers = jobs or site.config.build.jobs or os.cpu_count() or 1
-    if len(todo) < PARALLEL_THRESHOLD or workers == 1:
-        report.jobs = 1
-        pages = job.render(todo) if todo else []
-        if progress and todo:
-            progress(len(todo), len(todo))
-        return pages
-    report.jobs = workers
     size = max(50, min(1000, len(todo) // (workers * 8)))
     batches = [todo[i : i + size] for i in range(0, len(todo), size)]
-    pages = []
+    done = 0
+    if len(todo) < PARALLEL_THRESHOLD or workers == 1:
+        report.jobs = 1
+        for batch in batches:
+            record(job.render(batch))
+            done += len(batch)
+            if progress:
+                progress(done, len(todo))
+        return
+    report.jobs = workers
     _job = job
     try:
         context = multiprocessing.get_context("fork")
         gc.freeze()  # keep the inherited heap shared between the workers
         with context.Pool(workers, initializer=_start_worker) as pool:
             for result in pool.imap_unordered(_render_in_worker, batches):
-                pages.extend(result)
+                record(result)
+                done += len(result)
                 if progress:
-                    progress(len(pages), len(todo))
+                    progress(done, len(todo))
     finally:
         _job = None
         gc.unfreeze()
-    return pages
 
 
 def _write_site_files(renderer: Renderer, out: Path) -> list[str]:

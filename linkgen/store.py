@@ -116,8 +116,6 @@ class Store:
         conn.execute("PRAGMA foreign_keys=ON")
         if run_migrations and pending_migrations(conn):
             migrate(self.db)
-        else:  # a render worker: read through memory maps, not pread calls
-            conn.execute("PRAGMA mmap_size=1073741824")
 
     @functools.cached_property
     def db(self) -> sqlite_utils.Database:
@@ -794,11 +792,11 @@ class Store:
     def record_builds(
         self,
         pages: Sequence[BuiltPage],
-        removed: Sequence[str],
-        queue: Sequence[tuple[str, int]],
+        removed: Sequence[str] = (),
+        queue: Sequence[tuple[str, int]] = (),
         pending: tuple[str, str] | None = None,
     ) -> None:
-        """Record a build and take the queue entries it covered off the queue.
+        """Record built pages, and take the queue entries a build covered off the queue.
 
         An entry re-queued by an edit made during the build has a new token
         and stays for the next build. ``pending`` is a build-meta (key, value)

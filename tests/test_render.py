@@ -85,6 +85,7 @@ def test_hostile_text_is_inert_in_every_field(
     site: sites.Site, payload: str, tmp_path: Path
 ) -> None:
     title = payload[:100]
+    compact = payload.replace(" ", "")[:50]  # URLs cannot hold spaces
     site.store.create_profile(
         validate(
             NewProfile,
@@ -94,6 +95,7 @@ def test_hostile_text_is_inert_in_every_field(
                 "bio": payload,
                 "seo_title": payload[:70],
                 "seo_description": payload,
+                "avatar": "https://example.com/a.png?" + compact,
             },
         )
     )
@@ -101,7 +103,11 @@ def test_hostile_text_is_inert_in_every_field(
         "mallory",
         validate(
             NewLink,
-            {"title": title, "url": "https://example.com/?q=" + payload.replace(" ", "")[:50]},
+            {
+                "title": title,
+                "url": "https://example.com/?q=" + compact,
+                "thumbnail": "https://example.com/t.png#" + compact,
+            },
         ),
     )
     site.store.add_link("mallory", validate(NewLink, {"title": "github", "url": "github.com/x"}))
@@ -112,7 +118,10 @@ def test_hostile_text_is_inert_in_every_field(
     for element in tree.iter():
         for name in element.attrib:
             assert not name.lower().startswith("on"), f"event handler attribute {name}"
-    assert len(list(tree.iter("style"))) == 1 and len(list(tree.iter("img"))) == 0
+    assert len(list(tree.iter("style"))) == 1
+    images = list(tree.iter("img"))
+    assert len(images) == 2  # the avatar and the thumbnail, nothing injected
+    assert all(img.get("src").startswith("https://example.com/") for img in images)
     assert "<script>alert" not in html and "<svg" not in html and "<img src=x" not in html
     data = json.loads(next(tree.iter("script")).text)
     assert data["mainEntity"]["name"] == payload[:80].strip()

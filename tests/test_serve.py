@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import http.client
+import re
+import signal
+import subprocess
+import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -43,7 +50,7 @@ def test_pages_are_served_as_html_without_an_extension(preview: PreviewServer) -
     status, headers, body = get(preview, "/alice")
     assert status == 200
     assert headers["Content-Type"] == "text/html; charset=utf-8"
-    assert b"<h1>Alice</h1>" in body
+    assert b"<h1 dir=\"auto\">Alice</h1>" in body
     assert RELOAD_PATH.encode() in body  # live reload only in the preview
     status, headers, body = get(preview, "/alice", "HEAD")
     assert status == 200 and body == b"" and int(headers["Content-Length"]) > 0
@@ -110,7 +117,51 @@ def wait_for(condition: Any, timeout: float = 15.0) -> None:
         try:
             if condition():
                 return
-        except FileNotFoundError:
+        except (FileNotFoundError, urllib.error.URLError):
             pass
         time.sleep(0.05)
     raise AssertionError("condition not met in time")
+
+
+def start(args: list[str], cwd: Path) -> tuple[subprocess.Popen[str], str]:
+    """Start a real ``linkgen`` process and return it with the URL it serves."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "linkgen", *args, "--port", "0"],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    match = re.search(r"(http://127\.0\.0\.1:\d+)/", line)
+    assert match, line
+    return proc, match.group(1)
+
+
+def fetch(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return str(response.read().decode())
+
+
+def test_the_serve_command_previews_the_build(site: sites.Site, add_profile: Any) -> None:
+    add_profile("alice", display_name="Alice")
+    build(site)
+    proc, url = start(["serve"], site.root)
+    try:
+        assert '<h1 dir="auto">Alice</h1>' in fetch(url + "/alice")
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=10) == 0
+
+
+def test_the_watch_command_rebuilds_and_serves(site: sites.Site, add_profile: Any) -> None:
+    add_profile("alice", display_name="Before")
+    proc, url = start(["watch"], site.root)
+    try:
+        wait_for(lambda: "Before" in fetch(url + "/alice"))
+        site.store.update_profile("alice", ProfileFields(display_name="After"))
+        wait_for(lambda: "After" in fetch(url + "/alice"))
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=10) == 0

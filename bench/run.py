@@ -1,0 +1,213 @@
+"""Build benchmarks: linkgen against Hugo on the same profiles, in one run.
+
+For each size N it makes a synthetic site (bench/synth.py) and the same
+profiles as a Hugo site with an equivalent template (bench/hugo_site.py),
+then times, alternating the two tools:
+
+- a full build into an empty output directory (wall time, pages/s, peak
+  memory of the whole process tree: RSS summed, and PSS, which counts pages
+  shared between forked workers once);
+- a no-op rebuild and a rebuild after one profile edit (linkgen only), as
+  whole commands, interpreter start included.
+
+    python bench/run.py --sizes 10000,100000 --runs 3
+
+Inputs and outputs go under --work (default: /dev/shm/linkgen-bench, a
+tmpfs, so both tools are measured without this machine's disk in the way;
+pass a directory on disk to measure that too).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from bench import hugo_site, synth  # noqa: E402
+
+
+class PeakMemory:
+    """Samples a process tree every 20 ms: the peak of summed RSS and of summed PSS."""
+
+    def __init__(self, pid: int) -> None:
+        self.root = psutil.Process(pid)
+        self.rss = 0
+        self.pss = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                procs = [self.root, *self.root.children(recursive=True)]
+            except psutil.NoSuchProcess:
+                return
+            rss = pss = 0
+            for proc in procs:
+                rss += _field(proc.pid, "/status", "VmRSS:")
+                pss += _field(proc.pid, "/smaps_rollup", "Pss:")
+            self.rss, self.pss = max(self.rss, rss), max(self.pss, pss)
+            self._stop.wait(0.02)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def _field(pid: int, name: str, key: str) -> int:
+    try:
+        for line in Path(f"/proc/{pid}{name}").read_text().splitlines():
+            if line.startswith(key):
+                return int(line.split()[1]) * 1024
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        pass
+    return 0
+
+
+def timed(cmd: list[str], env: dict[str, str] | None = None) -> dict[str, float]:
+    os.sync()  # start each run with no writeback of the previous one pending
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    memory = PeakMemory(proc.pid)
+    _, err = proc.communicate()
+    wall = time.perf_counter() - started
+    memory.stop()
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}): {err.decode()[-2000:]}")
+    return {"wall": wall, "rss_mb": memory.rss / 2**20, "pss_mb": memory.pss / 2**20}
+
+
+def prepare(work: Path, size: int) -> tuple[Path, Path]:
+    site_dir, hugo_dir = work / f"site-{size}", work / f"hugo-{size}"
+    marker = site_dir / ".bench-size"
+    if not marker.exists() or marker.read_text() != str(size):
+        shutil.rmtree(site_dir, ignore_errors=True)
+        shutil.rmtree(hugo_dir, ignore_errors=True)
+        print(f"generating {size} profiles ...", file=sys.stderr)
+        synth.generate(site_dir, size)
+        marker.write_text(str(size))
+    if not (hugo_dir / "hugo.toml").exists():
+        print(f"writing the Hugo site for {size} profiles ...", file=sys.stderr)
+        hugo_site.export(site_dir, hugo_dir)
+    return site_dir, hugo_dir
+
+
+def bench_size(work: Path, size: int, runs: int, linkgen: str, hugo: str) -> dict[str, Any]:
+    site_dir, hugo_dir = prepare(work, size)
+    out_linkgen, out_hugo = work / f"out-linkgen-{size}", work / f"out-hugo-{size}"
+    env = {**os.environ, "LINKGEN_BUILD__OUTPUT": str(out_linkgen)}
+    build = [linkgen, "--site", str(site_dir), "build"]
+    results: dict[str, list[dict[str, float]]] = {"linkgen": [], "hugo": []}
+    for run in range(runs):
+        for tool in ("linkgen", "hugo") if run % 2 == 0 else ("hugo", "linkgen"):
+            out = out_linkgen if tool == "linkgen" else out_hugo
+            shutil.rmtree(out, ignore_errors=True)
+            if tool == "linkgen":
+                result = timed(build, env)
+            else:
+                result = timed([hugo, "--quiet", "-s", str(hugo_dir), "-d", str(out)])
+            results[tool].append(result)
+            print(f"  N={size} {tool:8} full build {result['wall']:6.2f}s", file=sys.stderr)
+    pages = {
+        "linkgen": sum(1 for p in out_linkgen.iterdir() if not p.suffix and p.is_file()) - 1,
+        "hugo": sum(1 for p in out_hugo.glob("*.html") if p.name != "404.html"),
+    }
+    noop = [timed(build, env)["wall"] for _ in range(5)]
+    rng = random.Random(size)
+    edit = []
+    for n in range(5):
+        user = f"user{rng.randrange(size):06d}"
+        subprocess.run(
+            [linkgen, "--site", str(site_dir), "-q", "profile", "set", user, "--bio", f"edit {n}"],
+            check=True,
+            env=env,
+            stdout=subprocess.DEVNULL,
+        )
+        edit.append(timed(build, env)["wall"])
+    summary: dict[str, Any] = {"size": size, "pages": pages, "runs": results}
+    for tool in ("linkgen", "hugo"):
+        walls = [r["wall"] for r in results[tool]]
+        summary[tool] = {
+            "wall_median": statistics.median(walls),
+            "wall_all": walls,
+            "pages_per_s": size / statistics.median(walls),
+            "peak_rss_mb": max(r["rss_mb"] for r in results[tool]),
+            "peak_pss_mb": max(r["pss_mb"] for r in results[tool]),
+        }
+    summary["ratio"] = summary["linkgen"]["pages_per_s"] / summary["hugo"]["pages_per_s"]
+    summary["noop_median"], summary["noop_all"] = statistics.median(noop), noop
+    summary["edit_median"], summary["edit_all"] = statistics.median(edit), edit
+    return summary
+
+
+def table(results: list[dict[str, Any]]) -> str:
+    rows = [
+        "| N | tool | full build (median) | pages/s | peak RSS (tree) | peak PSS (tree) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        for tool in ("linkgen", "hugo"):
+            t = r[tool]
+            rows.append(
+                f"| {r['size']:,} | {tool} | {t['wall_median']:.2f} s "
+                f"({', '.join(f'{w:.2f}' for w in t['wall_all'])}) | {t['pages_per_s']:,.0f} | "
+                f"{t['peak_rss_mb']:.0f} MB | {t['peak_pss_mb']:.0f} MB |"
+            )
+    rows += [
+        "",
+        "| N | linkgen ÷ Hugo pages/s | no-op rebuild (median) | one-edit rebuild (median) |",
+    ]
+    rows += ["|---|---|---|---|"]
+    for r in results:
+        rows.append(
+            f"| {r['size']:,} | {r['ratio']:.2f}x | {r['noop_median']:.2f} s "
+            f"({', '.join(f'{w:.2f}' for w in r['noop_all'])}) | {r['edit_median']:.2f} s "
+            f"({', '.join(f'{w:.2f}' for w in r['edit_all'])}) |"
+        )
+    return "\n".join(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10000,100000")
+    parser.add_argument("--runs", type=int, default=3)
+    default_work = "/dev/shm/linkgen-bench" if Path("/dev/shm").is_dir() else "bench/out"
+    parser.add_argument("--work", type=Path, default=Path(default_work))
+    parser.add_argument("--json", type=Path, help="Also write the raw results here.")
+    args = parser.parse_args()
+    linkgen = str(Path(sys.executable).with_name("linkgen"))
+    hugo = shutil.which("hugo")
+    if hugo is None:
+        raise SystemExit("hugo is not installed: apt-get install hugo (scripts/bench does)")
+    args.work.mkdir(parents=True, exist_ok=True)
+    results = [
+        bench_size(args.work, int(size), args.runs, linkgen, hugo) for size in args.sizes.split(",")
+    ]
+    version = subprocess.run([hugo, "version"], capture_output=True, text=True).stdout.split()[1]
+    print(
+        f"\nmachine: {os.cpu_count()} cores, Python {platform.python_version()}, Hugo {version},"
+        f" work dir {args.work}\n"
+    )
+    print(table(results))
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
