@@ -112,6 +112,9 @@ def bench_size(work: Path, size: int, runs: int, linkgen: str, hugo: str) -> dic
     site_dir, hugo_dir = prepare(work, size)
     out_linkgen, out_hugo = work / f"out-linkgen-{size}", work / f"out-hugo-{size}"
     env = {**os.environ, "LINKGEN_BUILD__OUTPUT": str(out_linkgen)}
+    # A normal install has compiled .pyc files; some sandboxes forbid writing them.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    subprocess.run([linkgen, "--version"], env=env, check=True, stdout=subprocess.DEVNULL)
     build = [linkgen, "--site", str(site_dir), "build"]
     results: dict[str, list[dict[str, float]]] = {"linkgen": [], "hugo": []}
     for run in range(runs):

@@ -102,10 +102,9 @@ def _initial(db: sqlite_utils.Database) -> None:
             built_at TEXT NOT NULL,
             sitemap_part INTEGER NOT NULL
         );
-        CREATE INDEX build_state_by_theme ON build_state(theme_fingerprint);
         CREATE INDEX build_state_by_next_change ON build_state(next_change)
             WHERE next_change IS NOT NULL;
-        CREATE INDEX build_state_by_part ON build_state(sitemap_part, username, built_at);
+        CREATE INDEX build_state_by_part ON build_state(sitemap_part);
         -- Profiles edited since the last build; written with the edit.
         CREATE TABLE build_queue (
             profile_id TEXT PRIMARY KEY,

@@ -50,7 +50,7 @@ def test_pages_are_served_as_html_without_an_extension(preview: PreviewServer) -
     status, headers, body = get(preview, "/alice")
     assert status == 200
     assert headers["Content-Type"] == "text/html; charset=utf-8"
-    assert b"<h1 dir=\"auto\">Alice</h1>" in body
+    assert b'<h1 dir="auto">Alice</h1>' in body
     assert RELOAD_PATH.encode() in body  # live reload only in the preview
     status, headers, body = get(preview, "/alice", "HEAD")
     assert status == 200 and body == b"" and int(headers["Content-Length"]) > 0
