@@ -4,13 +4,14 @@ For each size N it makes a synthetic site (bench/synth.py) and the same
 profiles as a Hugo site with an equivalent template (bench/hugo_site.py),
 then times, alternating the two tools:
 
-- a full build into an empty output directory (wall time, pages/s, peak
-  memory of the whole process tree: RSS summed, and PSS, which counts pages
-  shared between forked workers once);
+- a full build into an empty output directory: wall time and pages/s over
+  --runs runs, then one more run for peak memory of the whole process tree
+  (RSS summed, and PSS, which counts pages shared between forked workers
+  once), sampled every 20 ms;
 - a no-op rebuild and a rebuild after one profile edit (linkgen only), as
   whole commands, interpreter start included.
 
-    python bench/run.py --sizes 10000,100000 --runs 3
+    python bench/run.py --sizes 10000,100000 --runs 5
 
 Inputs and outputs go under --work (default: /dev/shm/linkgen-bench, a
 tmpfs, so both tools are measured without this machine's disk in the way;
@@ -80,16 +81,26 @@ def _field(pid: int, name: str, key: str) -> int:
     return 0
 
 
-def timed(cmd: list[str], env: dict[str, str] | None = None) -> dict[str, float]:
+def timed(
+    cmd: list[str], env: dict[str, str] | None = None, *, sample: bool = False
+) -> dict[str, float]:
+    """Run ``cmd``; with ``sample``, measure its memory instead of trusting its time.
+
+    Reading /proc/PID/smaps_rollup walks a process's page tables under its
+    memory lock, which slows the process: timed runs are never sampled.
+    """
     os.sync()  # start each run with no writeback of the previous one pending
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    memory = PeakMemory(proc.pid)
+    memory = PeakMemory(proc.pid) if sample else None
     _, err = proc.communicate()
     wall = time.perf_counter() - started
-    memory.stop()
+    if memory is not None:
+        memory.stop()
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}): {err.decode()[-2000:]}")
+    if memory is None:
+        return {"wall": wall}
     return {"wall": wall, "rss_mb": memory.rss / 2**20, "pss_mb": memory.pss / 2**20}
 
 
@@ -116,15 +127,20 @@ def bench_size(work: Path, size: int, runs: int, linkgen: str, hugo: str) -> dic
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     subprocess.run([linkgen, "--version"], env=env, check=True, stdout=subprocess.DEVNULL)
     build = [linkgen, "--site", str(site_dir), "build"]
+    commands = {
+        "linkgen": (build, env, out_linkgen),
+        "hugo": ([hugo, "--quiet", "-s", str(hugo_dir), "-d", str(out_hugo)], None, out_hugo),
+    }
     results: dict[str, list[dict[str, float]]] = {"linkgen": [], "hugo": []}
-    for run in range(runs):
+    memory: dict[str, dict[str, float]] = {}
+    for run in range(runs + 1):
         for tool in ("linkgen", "hugo") if run % 2 == 0 else ("hugo", "linkgen"):
-            out = out_linkgen if tool == "linkgen" else out_hugo
+            cmd, tool_env, out = commands[tool]
             shutil.rmtree(out, ignore_errors=True)
-            if tool == "linkgen":
-                result = timed(build, env)
-            else:
-                result = timed([hugo, "--quiet", "-s", str(hugo_dir), "-d", str(out)])
+            if run == runs:  # one more run, for memory only
+                memory[tool] = timed(cmd, tool_env, sample=True)
+                continue
+            result = timed(cmd, tool_env)
             results[tool].append(result)
             print(f"  N={size} {tool:8} full build {result['wall']:6.2f}s", file=sys.stderr)
     pages = {
@@ -150,8 +166,8 @@ def bench_size(work: Path, size: int, runs: int, linkgen: str, hugo: str) -> dic
             "wall_median": statistics.median(walls),
             "wall_all": walls,
             "pages_per_s": size / statistics.median(walls),
-            "peak_rss_mb": max(r["rss_mb"] for r in results[tool]),
-            "peak_pss_mb": max(r["pss_mb"] for r in results[tool]),
+            "peak_rss_mb": memory[tool]["rss_mb"],
+            "peak_pss_mb": memory[tool]["pss_mb"],
         }
     summary["ratio"] = summary["linkgen"]["pages_per_s"] / summary["hugo"]["pages_per_s"]
     summary["noop_median"], summary["noop_all"] = statistics.median(noop), noop
@@ -189,7 +205,7 @@ def table(results: list[dict[str, Any]]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,100000")
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=5)
     default_work = "/dev/shm/linkgen-bench" if Path("/dev/shm").is_dir() else "bench/out"
     parser.add_argument("--work", type=Path, default=Path(default_work))
     parser.add_argument("--json", type=Path, help="Also write the raw results here.")

@@ -7,6 +7,7 @@ into the page's ``sameAs`` list.
 from __future__ import annotations
 
 import functools
+import re
 
 # host (without "www.", "m.", "mobile.") -> brand slug
 _HOSTS: dict[str, str] = {
@@ -62,14 +63,13 @@ _HOSTS: dict[str, str] = {
 _STRIP_PREFIXES = ("www.", "m.", "mobile.")
 
 
+_HOST = re.compile(r"https?://([^/?#:\[\]]+)")
+
+
 def host_of(url: str) -> str:
     """The host of a normalised http(s) URL (see ``rules.url``), without parsing it all."""
-    rest = url.partition("://")[2]
-    for end in "/?#":
-        rest = rest.partition(end)[0]
-    if rest.startswith("["):
-        return ""
-    return rest.partition(":")[0].lower()
+    match = _HOST.match(url)
+    return match.group(1).lower() if match else ""
 
 
 def detect(url: str) -> str | None:

@@ -127,6 +127,47 @@ def _render_in_worker(batch: Sequence[Stale]) -> list[BuiltPage]:
     return _job.render(batch)
 
 
+@dataclass
+class _Plan:
+    """What a build has to do, decided before anything is rendered."""
+
+    intact: bool  # build/ is the one this database last built, and no --full
+    todo: list[Stale]
+    orphans: list[tuple[str, str, int]]  # (profile id, username, sitemap part)
+    queue: list[tuple[str, int]]
+    total: int
+    rescan: bool  # the theme fingerprints pages were built with must be recounted
+    built_with: set[str]
+
+
+def _plan(store: Store, renderer: Renderer, stamp: str, intact: bool) -> _Plan:
+    queue = store.queued_for_build()
+    current = renderer.current_fingerprints(store.themes_in_use())
+    # The theme fingerprints pages were built with, kept so that a build
+    # after no theme or template change needs no scan of the build state.
+    built_with = set(json.loads(store.build_meta(FINGERPRINTS_KEY) or "[]"))
+    rescan = not intact or not built_with <= set(current)
+    if intact:
+        ids = {pid for pid, _ in queue} | set(store.pages_due(stamp))
+        if rescan:
+            ids |= set(store.pages_not_built_with(current))
+        todo = store.pages_of(sorted(ids))
+        orphans = store.orphaned_pages([pid for pid, _ in queue])
+        total = store.count_profiles()
+    else:
+        # First build, --full, or build/ was replaced: check everything,
+        # including pages deleted from build/ behind our back. The build
+        # state is rebuilt from scratch, so orphans need no bookkeeping; their
+        # pages are found by username (see _execute).
+        todo = store.all_pages()
+        orphans = []
+        total = len(todo)
+    # In id order, results arrive roughly sorted by the build state's key,
+    # which makes recording them about twice as cheap as in random order.
+    todo.sort()
+    return _Plan(intact, todo, orphans, queue, total, rescan, built_with)
+
+
 def build(
     site: Site,
     *,
@@ -143,76 +184,18 @@ def build(
     stamp = iso(at or now())
     token = store.build_meta(OUTPUT_TOKEN_KEY)
     intact = not full and token is not None and _read_marker(out) == token
-
-    queue = store.queued_for_build()
-    current = renderer.current_fingerprints(store.themes_in_use())
-    # The theme fingerprints pages were built with, kept so that a build
-    # after no theme or template change needs no scan of the build state.
-    built_with = set(json.loads(store.build_meta(FINGERPRINTS_KEY) or "[]"))
-    rescan = not intact or not built_with <= set(current)
-    if intact:
-        ids = {pid for pid, _ in queue} | set(store.pages_due(stamp))
-        if rescan:
-            ids |= set(store.pages_not_built_with(current))
-        todo = store.pages_of(sorted(ids))
-        orphans = store.orphaned_pages([pid for pid, _ in queue])
-        total = store.count_profiles()
-    else:
-        # First build, --full, or build/ was replaced: check everything,
-        # including pages deleted from build/ behind our back.
-        todo = store.all_pages()
-        orphans = store.orphaned_pages()
-        total = len(todo)
-    report = BuildReport(total=total)
-
-    # Old output of deleted and renamed profiles goes first, so a new owner
-    # of a freed username gets a fresh page.
-    stale_names = {name for _, name, _ in orphans}
-    stale_names |= {name for t in todo if (name := t.previous_username)}
-    stale_names -= {t.username for t in todo}
-    if stale_names:
-        stale_names -= set(store.usernames())
-    for name in sorted(stale_names):
-        if remove(out / name):
-            report.removed.append(name)
-
-    # Pages are recorded batch by batch as they are written, each batch with
-    # the sitemap parts it leaves owed, so a build that dies part-way keeps
-    # what it did and leaves the rest (queue entries, sitemap) to the next.
-    owed = set(json.loads(store.build_meta(SITEMAP_PENDING_KEY) or "[]"))
-    owed |= {part for _, _, part in orphans}
-
-    def record(pages: list[BuiltPage]) -> None:
-        owed.update(page.sitemap_part for page in pages)
-        built_with.update(page.theme_fingerprint for page in pages)
-        report.rendered.extend(page.username for page in pages)
-        store.record_builds(pages, pending=(SITEMAP_PENDING_KEY, json.dumps(sorted(owed))))
-
-    # In id order, results arrive roughly sorted by the build state's key,
-    # which makes recording them about twice as cheap as in random order.
-    todo.sort()
-    existing = None
-    if not intact:
-        # Every page is rendered and recorded again: inserting into an empty
-        # table costs half of replacing 100,000 rows. Safe: until this build
-        # writes its marker, the next build is a full one too.
-        existing = set(os.listdir(out))
-        store.reset_build_state()
-    _render(site, renderer, out, stamp, todo, jobs, progress, report, existing, record)
-    if orphans or queue:
-        pending = (SITEMAP_PENDING_KEY, json.dumps(sorted(owed)))
-        store.record_builds([], [pid for pid, _, _ in orphans], queue, pending)
-    if rescan:
-        built_with = store.fingerprints_built()
-    if built_with != set(json.loads(store.build_meta(FINGERPRINTS_KEY) or "[]")):
-        store.set_build_meta(FINGERPRINTS_KEY, json.dumps(sorted(built_with)))
-    report.site_files = _write_sitemaps(store, renderer.site_url, out, owed if intact else None)
-    if owed:
-        store.set_build_meta(SITEMAP_PENDING_KEY, "[]")
-    site_fp = renderer.site_files_fingerprint()
-    if not intact or store.build_meta(SITE_META_KEY) != site_fp:
-        report.site_files += _write_site_files(renderer, out)
-        store.set_build_meta(SITE_META_KEY, site_fp)
+    workers = jobs or site.config.build.jobs or os.cpu_count() or 1
+    job = _Job(renderer, site.db_path, out, stamp, None if intact else set(os.listdir(out)))
+    # A full build forks its workers now, while this process is still small:
+    # a forked page counts in every worker's memory until it is written to.
+    early = not intact and workers > 1 and store.count_profiles() >= PARALLEL_THRESHOLD
+    pool = _Workers(job, workers) if early else None
+    try:
+        plan = _plan(store, renderer, stamp, intact)
+        report = _execute(site, store, renderer, job, plan, pool, workers, progress)
+    finally:
+        if pool is not None:
+            pool.close()
     if not intact:
         token = token or secrets.token_hex(8)
         write_file(out / MARKER, token.encode())
@@ -230,6 +213,69 @@ def build(
     return report
 
 
+def _execute(
+    site: Site,
+    store: Store,
+    renderer: Renderer,
+    job: _Job,
+    plan: _Plan,
+    pool: _Workers | None,
+    workers: int,
+    progress: Progress | None,
+) -> BuildReport:
+    report = BuildReport(total=plan.total)
+    out = job.out
+    # Old output of deleted and renamed profiles goes first, so a new owner
+    # of a freed username gets a fresh page.
+    if plan.intact:
+        stale_names = {name for _, name, _ in plan.orphans}
+        stale_names |= {name for t in plan.todo if (name := t.previous_username)}
+        stale_names -= {t.username for t in plan.todo}
+        if stale_names:
+            stale_names -= set(store.usernames())
+    else:
+        stale_names = set(store.outdated_usernames())
+    for name in sorted(stale_names):
+        if remove(out / name):
+            report.removed.append(name)
+
+    # Pages are recorded batch by batch as they are written, each batch with
+    # the sitemap parts it leaves owed, so a build that dies part-way keeps
+    # what it did and leaves the rest (queue entries, sitemap) to the next.
+    owed = set(json.loads(store.build_meta(SITEMAP_PENDING_KEY) or "[]"))
+    owed |= {part for _, _, part in plan.orphans}
+    built_with = plan.built_with
+
+    def record(pages: list[BuiltPage]) -> None:
+        owed.update(page.sitemap_part for page in pages)
+        built_with.update(page.theme_fingerprint for page in pages)
+        report.rendered.extend(page.username for page in pages)
+        store.record_builds(pages, pending=(SITEMAP_PENDING_KEY, json.dumps(sorted(owed))))
+
+    if not plan.intact:
+        # Every page is rendered and recorded again: inserting into an empty
+        # table costs half of replacing 100,000 rows. Safe: until this build
+        # writes its marker, the next build is a full one too.
+        store.reset_build_state()
+    _render(job, plan.todo, pool, workers, progress, report, record)
+    if plan.orphans or plan.queue:
+        pending = (SITEMAP_PENDING_KEY, json.dumps(sorted(owed)))
+        store.record_builds([], [pid for pid, _, _ in plan.orphans], plan.queue, pending)
+    if plan.rescan:
+        built_with = store.fingerprints_built()
+    if built_with != set(json.loads(store.build_meta(FINGERPRINTS_KEY) or "[]")):
+        store.set_build_meta(FINGERPRINTS_KEY, json.dumps(sorted(built_with)))
+    changed_parts = owed if plan.intact else None
+    report.site_files = _write_sitemaps(store, renderer.site_url, out, changed_parts)
+    if owed:
+        store.set_build_meta(SITEMAP_PENDING_KEY, "[]")
+    site_fp = renderer.site_files_fingerprint()
+    if not plan.intact or store.build_meta(SITE_META_KEY) != site_fp:
+        report.site_files += _write_site_files(renderer, out)
+        store.set_build_meta(SITE_META_KEY, site_fp)
+    return report
+
+
 def _read_marker(out: Path) -> str | None:
     try:
         return (out / MARKER).read_text().strip()
@@ -237,25 +283,39 @@ def _read_marker(out: Path) -> str | None:
         return None
 
 
+class _Workers:
+    """A pool of forked render workers that inherit the job (templates compiled)."""
+
+    def __init__(self, job: _Job, workers: int) -> None:
+        global _job
+        _job = job
+        gc.freeze()  # keep the inherited heap shared between the workers
+        try:
+            context = multiprocessing.get_context("fork")
+            self.pool = context.Pool(workers, initializer=_start_worker)
+        finally:
+            _job = None
+            gc.unfreeze()
+        self.workers = workers
+
+    def close(self) -> None:
+        self.pool.close()
+        self.pool.join()
+
+
 def _render(
-    site: Site,
-    renderer: Renderer,
-    out: Path,
-    stamp: str,
+    job: _Job,
     todo: list[Stale],
-    jobs: int | None,
+    pool: _Workers | None,
+    workers: int,
     progress: Progress | None,
     report: BuildReport,
-    existing: set[str] | None,
     record: Callable[[list[BuiltPage]], None],
 ) -> None:
-    global _job
-    job = _Job(renderer, site.db_path, out, stamp, existing)
-    workers = jobs or site.config.build.jobs or os.cpu_count() or 1
     size = max(50, min(1000, len(todo) // (workers * 8)))
     batches = [todo[i : i + size] for i in range(0, len(todo), size)]
     done = 0
-    if len(todo) < PARALLEL_THRESHOLD or workers == 1:
+    if pool is None and (len(todo) < PARALLEL_THRESHOLD or workers == 1):
         report.jobs = 1
         for batch in batches:
             record(job.render(batch))
@@ -263,20 +323,18 @@ def _render(
             if progress:
                 progress(done, len(todo))
         return
-    report.jobs = workers
-    _job = job
+    own = pool is None
+    workers_pool = pool or _Workers(job, workers)
+    report.jobs = workers_pool.workers
     try:
-        context = multiprocessing.get_context("fork")
-        gc.freeze()  # keep the inherited heap shared between the workers
-        with context.Pool(workers, initializer=_start_worker) as pool:
-            for result in pool.imap_unordered(_render_in_worker, batches):
-                record(result)
-                done += len(result)
-                if progress:
-                    progress(done, len(todo))
+        for result in workers_pool.pool.imap_unordered(_render_in_worker, batches):
+            record(result)
+            done += len(result)
+            if progress:
+                progress(done, len(todo))
     finally:
-        _job = None
-        gc.unfreeze()
+        if own:
+            workers_pool.close()
 
 
 def _write_site_files(renderer: Renderer, out: Path) -> list[str]:

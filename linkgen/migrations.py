@@ -49,10 +49,11 @@ def _initial(db: sqlite_utils.Database) -> None:
             version INTEGER NOT NULL,
             content_hash TEXT NOT NULL
         );
+        -- Clustered by profile and position: a page's links are one range.
         CREATE TABLE links (
-            id TEXT PRIMARY KEY,
             profile_id TEXT NOT NULL REFERENCES profiles(id) ON DELETE CASCADE,
             position INTEGER NOT NULL,
+            id TEXT NOT NULL UNIQUE,
             title TEXT NOT NULL,
             url TEXT NOT NULL,
             enabled INTEGER NOT NULL DEFAULT 1,
@@ -60,9 +61,9 @@ def _initial(db: sqlite_utils.Database) -> None:
             starts_at TEXT,
             ends_at TEXT,
             created_at TEXT NOT NULL,
-            updated_at TEXT NOT NULL
-        );
-        CREATE INDEX links_by_profile ON links(profile_id, position);
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (profile_id, position)
+        ) WITHOUT ROWID;
         CREATE INDEX profiles_by_theme ON profiles(theme);
         -- Every id ever handed out, so none is ever reused.
         CREATE TABLE issued_ids (

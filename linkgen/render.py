@@ -35,9 +35,11 @@ SOCIAL_CARD = "assets/social-card.png"
 
 
 class LinkView(NamedTuple):
+    """A link as the page template sees it (``for href, title, me, thumbnail in links``)."""
+
     href: str
     title: str
-    rel: str | None
+    me: bool  # a social profile of the creator: rel="me"
     thumbnail: str | None
 
 
@@ -122,6 +124,8 @@ class Renderer:
                 undefined=jinja2.StrictUndefined,
                 bytecode_cache=self._bytecode,
             )
+            # JSON-LD keys are in a deliberate order; sorting them costs time.
+            env.policies["json.dumps_kwargs"] = {"sort_keys": False}
             self._envs[slug] = env
         return env
 
@@ -235,7 +239,7 @@ class Renderer:
                 same_as.append(link.url)
             href = f"{self.redirect_base}/r/{link.id}" if self.redirect_base else link.url
             thumb = self.absolute(link.thumbnail) if link.thumbnail else None
-            views.append(LinkView(href, link.title, "me" if brand else None, thumb))
+            views.append(LinkView(href, link.title, brand is not None, thumb))
         person: dict[str, Any] = {
             "@type": "Person",
             "name": name,

@@ -114,12 +114,8 @@ class Store:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
-        if run_migrations:
-            # The writing connection: room for the build state of 100k pages.
-            # Render workers (run_migrations=False) keep the small default.
-            conn.execute("PRAGMA cache_size=-32768")
-            if pending_migrations(conn):
-                migrate(self.db)
+        if run_migrations and pending_migrations(conn):
+            migrate(self.db)
 
     @functools.cached_property
     def db(self) -> sqlite_utils.Database:
@@ -350,14 +346,19 @@ class Store:
                 content_hash(profile),
             ),
         )
-        conn.execute("DELETE FROM links WHERE profile_id = ?", (profile.id,))
+        self._write_links(profile.id, profile.links)
+
+    def _write_links(self, profile_id: str, links: Sequence[Link]) -> None:
+        """Replace a profile's links with ``links``, numbered in this order."""
+        conn = self.conn
+        conn.execute("DELETE FROM links WHERE profile_id = ?", (profile_id,))
         conn.executemany(
             "INSERT INTO links (id, profile_id, position, title, url, enabled, thumbnail, "
             "starts_at, ends_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     link.id,
-                    profile.id,
+                    profile_id,
                     position,
                     link.title,
                     link.url,
@@ -368,7 +369,7 @@ class Store:
                     iso(link.created_at),
                     iso(link.updated_at),
                 )
-                for position, link in enumerate(profile.links, start=1)
+                for position, link in enumerate(links, start=1)
             ],
         )
 
@@ -470,29 +471,11 @@ class Store:
                 raise InvalidInput(f"position: must be between 1 and {count + 1}")
             link_id = self._issue_id("link")
             created.append(link_id)
-            stamp = iso(now())
-            self.conn.execute(
-                "UPDATE links SET position = position + 1 WHERE profile_id = ? AND position >= ?",
-                (before.id, at),
-            )
-            self.conn.execute(
-                "INSERT INTO links (id, profile_id, position, title, url, enabled, thumbnail, "
-                "starts_at, ends_at, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    link_id,
-                    before.id,
-                    at,
-                    new.title,
-                    new.url,
-                    int(new.enabled),
-                    new.thumbnail,
-                    iso(new.starts_at) if new.starts_at else None,
-                    iso(new.ends_at) if new.ends_at else None,
-                    stamp,
-                    stamp,
-                ),
-            )
+            moment = now()
+            link = Link(id=link_id, position=at, created_at=moment, updated_at=moment, **dict(new))
+            links = list(before.links)
+            links.insert(at - 1, link)
+            self._write_links(before.id, links)
 
         after = self._edit(
             username, apply, action="link.add", actor=actor, expected_version=expected_version
@@ -547,12 +530,9 @@ class Store:
             link = self._link(before, link_id)
             if not 1 <= to <= len(before.links):
                 raise InvalidInput(f"to: must be between 1 and {len(before.links)}")
-            order = [item.id for item in before.links if item.id != link.id]
-            order.insert(to - 1, link.id)
-            self.conn.executemany(
-                "UPDATE links SET position = ? WHERE id = ?",
-                [(position, item) for position, item in enumerate(order, start=1)],
-            )
+            order = [item for item in before.links if item.id != link.id]
+            order.insert(to - 1, link)
+            self._write_links(before.id, order)
 
         return self._edit(
             username, apply, action="link.mv", actor=actor, expected_version=expected_version
@@ -568,11 +548,7 @@ class Store:
     ) -> Profile:
         def apply(before: Profile) -> None:
             self._link(before, link_id)
-            self.conn.execute("DELETE FROM links WHERE id = ?", (link_id,))
-            self.conn.execute(
-                "UPDATE links SET position = position - 1 WHERE profile_id = ? AND position > ?",
-                (before.id, self._link(before, link_id).position),
-            )
+            self._write_links(before.id, [item for item in before.links if item.id != link_id])
 
         return self._edit(
             username, apply, action="link.rm", actor=actor, expected_version=expected_version
@@ -708,7 +684,18 @@ class Store:
     )
 
     def all_pages(self) -> list[Stale]:
-        return [Stale(*row) for row in self.conn.execute(self._STALE)]
+        """Every profile, without its previous username (see ``outdated_usernames``)."""
+        rows = self.conn.execute(
+            "SELECT id, username, content_hash, theme, NULL, rowid FROM profiles"
+        )
+        return [Stale(*row) for row in rows]
+
+    def outdated_usernames(self) -> list[str]:
+        """Usernames that have a built page but no profile any more."""
+        rows = self.conn.execute(
+            "SELECT username FROM build_state EXCEPT SELECT username FROM profiles"
+        )
+        return [row[0] for row in rows]
 
     def pages_of(self, ids: Sequence[str]) -> list[Stale]:
         result: list[Stale] = []
