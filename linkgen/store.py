@@ -89,6 +89,15 @@ def content_hash(profile: Profile) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()[:32]
 
 
+def _check_version(profile: Profile, expected: int | None) -> None:
+    """Optimistic concurrency: refuse an edit based on a version that is not current."""
+    if expected is not None and expected != profile.version:
+        raise StaleEdit(
+            f"@{profile.username} changed since version {expected} "
+            f"(now version {profile.version}); reload it and try again"
+        )
+
+
 def _name(username: str) -> str:
     try:
         return rules.username(username)
@@ -216,11 +225,7 @@ class Store:
             with self._writing():
                 row = self._profile_row(username)
                 before = self._load(row)
-                if expected_version is not None and expected_version != before.version:
-                    raise StaleEdit(
-                        f"@{before.username} changed since version {expected_version} "
-                        f"(now version {before.version}); reload it and try again"
-                    )
+                _check_version(before, expected_version)
                 apply(before)
                 after = self._load(self._q("SELECT * FROM profiles WHERE id = ?", (before.id,))[0])
                 digest = content_hash(after)
@@ -428,11 +433,7 @@ class Store:
     ) -> Profile:
         with self._writing():
             before = self.get(username)
-            if expected_version is not None and expected_version != before.version:
-                raise StaleEdit(
-                    f"@{before.username} changed since version {expected_version} "
-                    f"(now version {before.version}); reload it and try again"
-                )
+            _check_version(before, expected_version)
             self.conn.execute("DELETE FROM links WHERE profile_id = ?", (before.id,))
             self.conn.execute("DELETE FROM profiles WHERE id = ?", (before.id,))
             self._record(
