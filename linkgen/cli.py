@@ -12,6 +12,7 @@ import os
 # The CLI uses no pydantic plugins: skip their entry-point scan at start-up.
 os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
+import getpass
 import json
 import logging
 import sys
@@ -53,7 +54,19 @@ class App:
     def site(self) -> sites.Site:
         if self._site is None:
             self._site = sites.Site.open(self.site_dir)
+            self._site.store.actor = _who()
         return self._site
+
+
+def _who() -> str:
+    """Who is editing, for the history: $LINKGEN_ACTOR, else the login name."""
+    name = os.environ.get("LINKGEN_ACTOR")
+    if not name:
+        try:
+            name = getpass.getuser()
+        except (KeyError, OSError):
+            name = "unknown"
+    return f"{name} (cli)"
 
 
 class UserError(click.ClickException):
@@ -574,7 +587,7 @@ def history(app: App, username: str, limit: int, as_json: bool) -> None:
     """
     entries = app.site.store.history(username, limit=limit)
     human = "\n".join(
-        f"#{e.seq:<5} {e.at:%Y-%m-%d %H:%M:%S}Z  {e.actor:<8} {e.action:<15} {e.summary}"
+        f"#{e.seq:<5} {e.at:%Y-%m-%d %H:%M:%S}Z  {e.actor:<14} {e.action:<15} {e.summary}"
         + ("  [undone]" if e.undone else "")
         for e in entries
     )

@@ -114,8 +114,10 @@ class Store:
         themes: frozenset[str] | None = None,
         default_theme: str = "default",
         run_migrations: bool = True,
+        actor: str = "linkgen",
     ) -> None:
         self.path = path
+        self.actor = actor  # who edits, for the history, unless a call names someone
         self.max_links = max_links
         self.themes = themes
         self.default_theme = default_theme
@@ -218,7 +220,7 @@ class Store:
         apply: Callable[[Profile], None],
         *,
         action: str,
-        actor: str,
+        actor: str | None,
         expected_version: int | None,
     ) -> Profile:
         try:
@@ -236,7 +238,7 @@ class Store:
             return before
 
     def _commit_edit(
-        self, before: Profile | None, after: Profile, digest: str, *, action: str, actor: str
+        self, before: Profile | None, after: Profile, digest: str, *, action: str, actor: str | None
     ) -> Profile:
         version = (before.version if before else after.version - 1) + 1
         stamp = iso(now())
@@ -252,7 +254,7 @@ class Store:
         profile_id: str,
         username: str,
         action: str,
-        actor: str,
+        actor: str | None,
         before: Profile | None,
         after: Profile | None,
         version: int | None,
@@ -265,7 +267,7 @@ class Store:
                 profile_id,
                 username,
                 stamp,
-                actor,
+                actor or self.actor,
                 action,
                 changes.summarize(before, after),
                 before.model_dump_json() if before else None,
@@ -296,7 +298,7 @@ class Store:
 
     # -- profiles -----------------------------------------------------------
 
-    def create_profile(self, new: NewProfile, *, actor: str = "cli") -> Profile:
+    def create_profile(self, new: NewProfile, *, actor: str | None = None) -> Profile:
         theme = new.theme or self.default_theme
         self._check_theme(theme)
         moment = now()
@@ -383,7 +385,7 @@ class Store:
         username: str,
         fields: ProfileFields,
         *,
-        actor: str = "cli",
+        actor: str | None = None,
         expected_version: int | None = None,
     ) -> Profile:
         self._check_theme(fields.theme)
@@ -415,7 +417,7 @@ class Store:
         username: str,
         new_username: str,
         *,
-        actor: str = "cli",
+        actor: str | None = None,
         expected_version: int | None = None,
     ) -> Profile:
         target = validate(NewProfile, {"username": new_username}).username
@@ -429,7 +431,7 @@ class Store:
         )
 
     def delete_profile(
-        self, username: str, *, actor: str = "cli", expected_version: int | None = None
+        self, username: str, *, actor: str | None = None, expected_version: int | None = None
     ) -> Profile:
         with self._writing():
             before = self.get(username)
@@ -455,7 +457,7 @@ class Store:
         new: NewLink,
         *,
         position: int | None = None,
-        actor: str = "cli",
+        actor: str | None = None,
         expected_version: int | None = None,
     ) -> tuple[Profile, Link]:
         created: list[str] = []
@@ -489,7 +491,7 @@ class Store:
         link_id: str,
         edit: LinkChanges,
         *,
-        actor: str = "cli",
+        actor: str | None = None,
         expected_version: int | None = None,
         action: str = "link.edit",
     ) -> tuple[Profile, Link]:
@@ -524,7 +526,7 @@ class Store:
         link_id: str,
         to: int,
         *,
-        actor: str = "cli",
+        actor: str | None = None,
         expected_version: int | None = None,
     ) -> Profile:
         def apply(before: Profile) -> None:
@@ -544,7 +546,7 @@ class Store:
         username: str,
         link_id: str,
         *,
-        actor: str = "cli",
+        actor: str | None = None,
         expected_version: int | None = None,
     ) -> Profile:
         def apply(before: Profile) -> None:
@@ -571,7 +573,7 @@ class Store:
             raise NotFound(f"no profile '{username}' and no history for it")
         return [HistoryEntry.model_validate(dict(row), strict=False) for row in rows]
 
-    def undo(self, username: str, *, actor: str = "cli") -> str:
+    def undo(self, username: str, *, actor: str | None = None) -> str:
         """Undo the latest change not yet undone; return what was undone."""
         with self._writing():
             try:
@@ -623,7 +625,7 @@ class Store:
     def export_profile(self, username: str) -> ProfileExport:
         return ProfileExport(profile=self.get(username))
 
-    def import_profile(self, export: ProfileExport, *, actor: str = "import") -> Profile:
+    def import_profile(self, export: ProfileExport, *, actor: str | None = None) -> Profile:
         incoming = export.profile
         self._check_theme(incoming.theme)
         if len(incoming.links) > self.max_links:

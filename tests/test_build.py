@@ -234,3 +234,12 @@ def test_files_are_written_atomically(tmp_path: Path) -> None:
     write_file(target, b"new")
     assert target.read_bytes() == b"new" and target.stat().st_ino != inode
     assert os.listdir(tmp_path) == ["page"]  # no temp file left behind
+
+
+def test_long_builds_report_progress(site: sites.Site, add_profile: Any) -> None:
+    for n in range(12):
+        add_profile(f"user{n}")
+    seen: list[tuple[int, int]] = []
+    build(site, jobs=1, progress=lambda done, total: seen.append((done, total)))
+    assert seen and seen[-1] == (12, 12)
+    assert all(total == 12 for _, total in seen)

@@ -70,11 +70,14 @@ def test_link_commands(run: Cli) -> None:
     assert len(run.json("link", "list", "alice")) == 1
 
 
-def test_history_and_undo(run: Cli) -> None:
+def test_history_and_undo(run: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LINKGEN_ACTOR", "ada")
     run("profile", "add", "alice", "--bio", "one")
+    monkeypatch.setenv("LINKGEN_ACTOR", "grace")
     run("profile", "set", "alice", "--bio", "two")
     history = run.json("history", "alice")
     assert [h["action"] for h in history] == ["profile.set", "profile.add"]
+    assert [h["actor"] for h in history] == ["grace (cli)", "ada (cli)"]
     assert "bio: 'one' → 'two'" in run("history", "alice").stdout
     assert "undid" in run("undo", "alice").stdout
     assert run.json("profile", "show", "alice")["bio"] == "one"
