@@ -704,6 +704,67 @@ def build_cmd(app: App, full: bool, jobs: int | None, as_json: bool) -> None:
     _emit(as_json, data, _report_text(report))
 
 
+@cli.command("publish")
+@click.option("--dry-run", is_flag=True, help="Print the plan; change nothing.")
+@click.option("--no-build", is_flag=True, help="Publish build/ as it is, without building first.")
+@click.option(
+    "--max-deletes",
+    type=click.IntRange(0),
+    help="Allow this many deletes in this run (default: [publish] max_deletes).",
+)
+@json_option
+@pass_app
+def publish_cmd(
+    app: App, dry_run: bool, no_build: bool, max_deletes: int | None, as_json: bool
+) -> None:
+    """Build what changed, upload only changed objects, delete removed ones.
+
+    Exit 0 only if everything succeeded; otherwise one line per failure.
+
+    Example:
+
+        linkgen publish --dry-run
+    """
+    from .publish.run import publish
+
+    # A dry run builds too: that only touches build/, and the plan must
+    # show what a real run would upload.
+    built = None if no_build else build(app.site)
+    report = publish(app.site, dry_run=dry_run, max_deletes=max_deletes)
+    data = {
+        "target": report.target,
+        "dry_run": report.dry_run,
+        "built": built.rendered if built else None,
+        "uploads": report.uploaded,
+        "deletes": report.deleted,
+        "purge_keys": report.purge_keys,
+        "unchanged": report.unchanged,
+        "bytes": report.bytes,
+        "failures": report.failures,
+        "seconds": round(report.seconds, 3),
+    }
+    verb = "would upload" if dry_run else "uploaded"
+    lines = [
+        f"{report.target}: {verb} {len(report.uploaded)} ({report.bytes:,} bytes), "
+        f"{'would delete' if dry_run else 'deleted'} {len(report.deleted)}, "
+        f"unchanged {report.unchanged} in {report.seconds:.2f}s"
+    ]
+    if dry_run:
+        lines += [f"  PUT {key}" for key in report.uploaded]
+        lines += [f"  DELETE {key}" for key in report.deleted]
+    if report.purge_keys:
+        shown = " ".join(report.purge_keys[:20])
+        more = f" (+{len(report.purge_keys) - 20} more)" if len(report.purge_keys) > 20 else ""
+        lines.append(f"purge keys: {shown}{more}")
+    _emit(as_json, data, "\n".join(lines))
+    if report.failures:
+        for failure in report.failures[:50]:
+            click.echo(f"Error: {failure}", err=True)
+        if len(report.failures) > 50:
+            click.echo(f"Error: ... and {len(report.failures) - 50} more", err=True)
+        raise click.exceptions.Exit(1)
+
+
 def serve_options(f: F) -> F:
     f = click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)(f)
     return click.option("--host", default="127.0.0.1", show_default=True, help="Bind address.")(f)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
@@ -48,10 +48,23 @@ class BuildSettings(_Section):
     max_links: int = Field(rules.MAX_LINKS, ge=1, le=rules.MAX_LINKS)
 
 
+class PublishSettings(_Section):
+    # s3://BUCKET/PREFIX, or file://DIR (relative to the site) / file:///ABS/DIR
+    target: str = Field(
+        "file://published", pattern=r"^(s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?|file://.+)$"
+    )
+    endpoint_url: BaseUrl | None = None  # any S3-compatible store: MinIO, R2, B2, ...
+    region: str | None = None
+    acl: Literal["private", "public-read"] | None = None
+    max_deletes: int = Field(256, ge=0)
+    parallel: int = Field(16, ge=1, le=128)
+
+
 class Config(_Section):
     site: SiteSettings = SiteSettings()
     redirector: RedirectorSettings = RedirectorSettings()
     build: BuildSettings = BuildSettings()
+    publish: PublishSettings = PublishSettings()
 
 
 def _env_overrides(environ: dict[str, str]) -> dict[str, dict[str, str]]:
@@ -101,4 +114,14 @@ default_theme = "default"
 output = "build"
 jobs = 0          # 0 = one per CPU core
 max_links = 50
+
+[publish]
+# Where `linkgen publish` uploads build/: a local folder laid out exactly
+# like the bucket, or any S3-compatible bucket (credentials come from the
+# usual AWS variables or files, never from this file).
+target = "file://published"
+# target = "s3://my-bucket/links"
+# endpoint_url = "https://<account>.r2.cloudflarestorage.com"
+# acl = "public-read"
+max_deletes = 256  # more deletes than this in one run need --max-deletes
 """

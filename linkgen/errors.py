@@ -49,3 +49,7 @@ class ThemeError(LinkgenError):
 
 class BuildError(LinkgenError):
     """Rendering or writing the output failed."""
+
+
+class PublishError(LinkgenError):
+    """The target cannot be reached or refuses (credentials, bucket, ...)."""

@@ -119,6 +119,27 @@ def _initial(db: sqlite_utils.Database) -> None:
     )
 
 
+@migration(2, "publish manifest")
+def _publish_manifest(db: sqlite_utils.Database) -> None:
+    _run(
+        db,
+        """
+        -- What each target holds, as far as we know: per key, the hash of the
+        -- bytes and of the headers we uploaded, and the file stat we hashed.
+        CREATE TABLE publish_manifest (
+            target TEXT NOT NULL,
+            key TEXT NOT NULL,
+            body_hash TEXT NOT NULL,
+            header_hash TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            mtime_ns INTEGER NOT NULL,
+            surrogate_keys TEXT NOT NULL,
+            PRIMARY KEY (target, key)
+        ) WITHOUT ROWID;
+        """,
+    )
+
+
 def _run(db: sqlite_utils.Database, script: str) -> None:
     """Run a script statement by statement, inside the caller's transaction.
 

@@ -76,6 +76,17 @@ class BuiltPage(NamedTuple):
     sitemap_part: int
 
 
+class Published(NamedTuple):
+    """What the manifest says a target holds under one key."""
+
+    key: str
+    body_hash: str
+    header_hash: str
+    size: int
+    mtime_ns: int
+    surrogate_keys: str
+
+
 class _Unchanged(Exception):
     """Raised inside an edit transaction that changed nothing, to roll it back."""
 
@@ -856,6 +867,36 @@ class Store:
                 "SELECT min(sitemap_part) FROM build_state WHERE sitemap_part > ?", (row[0],)
             ).fetchone()
         return parts
+
+    # -- publish manifest ----------------------------------------------------
+
+    def manifest(self, target: str) -> dict[str, Published]:
+        rows = self.conn.execute(
+            "SELECT key, body_hash, header_hash, size, mtime_ns, surrogate_keys "
+            "FROM publish_manifest WHERE target = ?",
+            (target,),
+        )
+        return {row[0]: Published(*row) for row in rows}
+
+    def record_published(self, target: str, objects: Sequence[Published]) -> None:
+        with self._writing():
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO publish_manifest (target, key, body_hash, header_hash, "
+                "size, mtime_ns, surrogate_keys) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(target, *obj) for obj in objects],
+            )
+
+    def forget_published(self, target: str, keys: Sequence[str]) -> None:
+        with self._writing():
+            self.conn.executemany(
+                "DELETE FROM publish_manifest WHERE target = ? AND key = ?",
+                [(target, key) for key in keys],
+            )
+
+    def page_owners(self) -> dict[str, str]:
+        """username -> profile id of every built page."""
+        rows = self.conn.execute("SELECT username, profile_id FROM build_state")
+        return {row[0]: row[1] for row in rows}
 
     # -- bulk loading (imports of many profiles, benchmarks) ----------------
 

@@ -1,0 +1,1 @@
+"""Publishing build/ to a bucket: only what changed, in a safe order."""

@@ -1,0 +1,157 @@
+"""Carry out a publish plan: uploads phase by phase, then deletes, then purges.
+
+Media go up before the pages that use them and pages before the sitemap; a
+phase with a failed upload stops the publish, so no published page ever
+references an object that is not there. Deletes run only after every upload
+succeeded, in batches of at most 1,000 keys, never outside the prefix, and
+never more than ``max_deletes`` in one run unless the caller says so.
+The manifest is updated as objects land, so a publish killed at any point
+is finished by the next run.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from ..errors import PublishError
+from ..site import Site
+from ..store import Published
+from .objects import Phase, body_hash
+from .plan import Plan, Upload, make_plan
+from .targets import DELETE_BATCH, Target, open_target
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class PublishReport:
+    target: str
+    dry_run: bool
+    uploaded: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    purge_keys: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    bytes: int = 0
+    failures: list[str] = field(default_factory=list)
+    deletes_held: int = 0  # deletes over max_deletes, not carried out
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures and not self.deletes_held
+
+
+def publish(
+    site: Site,
+    *,
+    dry_run: bool = False,
+    max_deletes: int | None = None,
+    progress: Progress | None = None,
+    target: Target | None = None,
+) -> PublishReport:
+    started = time.perf_counter()
+    settings = site.config.publish
+    target = target or open_target(settings, site.root)
+    if not dry_run:
+        target.check()
+    plan = make_plan(site.store, site.build_dir, target.name, target.prefix)
+    report = PublishReport(target.name, dry_run, unchanged=plan.unchanged)
+    report.purge_keys = plan.purge_keys
+    limit = settings.max_deletes if max_deletes is None else max_deletes
+    if dry_run:
+        report.uploaded = [upload.key for upload in plan.uploads]
+        report.deleted = [entry.key for entry in plan.deletes]
+        report.bytes = sum(upload.obj.size for upload in plan.uploads)
+    else:
+        if plan.refreshed:
+            site.store.record_published(target.name, plan.refreshed)
+        _upload(site, target, plan, report, settings.parallel, progress)
+        if not report.failures:
+            _delete(site, target, plan, report, limit)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _upload(
+    site: Site,
+    target: Target,
+    plan: Plan,
+    report: PublishReport,
+    parallel: int,
+    progress: Progress | None,
+) -> None:
+    total = len(plan.uploads)
+
+    def put(upload: Upload) -> Published:
+        data = upload.obj.path.read_bytes()
+        target.put(upload.key, data, upload.obj)
+        obj = upload.obj
+        return Published(
+            upload.key,
+            body_hash(data),
+            obj.header_hash,
+            len(data),
+            obj.mtime_ns,
+            obj.surrogate_keys,
+        )
+
+    with ThreadPoolExecutor(max_workers=parallel) as pool:
+        for phase in Phase:
+            batch = plan.by_phase(phase)
+            if not batch:
+                continue
+            futures = [(upload, pool.submit(put, upload)) for upload in batch]
+            done: list[Published] = []
+            for upload, future in futures:
+                try:
+                    done.append(future.result())
+                except Exception as exc:  # every failure is reported, none is fatal alone
+                    report.failures.append(f"upload {upload.key}: {_reason(exc)}")
+                if progress:
+                    progress(len(report.uploaded) + len(done), total)
+            site.store.record_published(target.name, done)
+            report.uploaded += [entry.key for entry in done]
+            report.bytes += sum(entry.size for entry in done)
+            if report.failures:
+                log.error(
+                    "stopping after %s: %d uploads failed", phase.name.lower(), len(report.failures)
+                )
+                return
+
+
+def _delete(site: Site, target: Target, plan: Plan, report: PublishReport, limit: int) -> None:
+    keys = [entry.key for entry in plan.deletes if entry.key.startswith(target.prefix)]
+    if len(keys) > limit:
+        report.deletes_held = len(keys)
+        report.failures.append(
+            f"{len(keys)} objects would be deleted, more than max_deletes = {limit}; nothing "
+            f"was deleted. Check the build, then run again with --max-deletes {len(keys)}"
+        )
+        return
+    for start in range(0, len(keys), DELETE_BATCH):
+        batch = keys[start : start + DELETE_BATCH]
+        try:
+            failed = set(target.delete(batch))
+        except PublishError:
+            raise
+        except Exception as exc:
+            report.failures.append(f"delete of {len(batch)} objects: {_reason(exc)}")
+            return
+        gone = [key for key in batch if key not in failed]
+        report.failures += [f"delete {key}: refused by the target" for key in sorted(failed)]
+        site.store.forget_published(target.name, gone)
+        report.deleted += gone
+
+
+def _reason(exc: Exception) -> str:
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict) and "Error" in response:
+        error = response["Error"]
+        return f"{error.get('Code', 'error')}: {error.get('Message', '')}".strip()
+    return f"{type(exc).__name__}: {exc}"

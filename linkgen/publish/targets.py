@@ -1,0 +1,133 @@
+"""Where objects go: a local folder laid out like the bucket, or any S3 bucket."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from pathlib import Path
+from typing import Any, Protocol
+
+from ..config import PublishSettings
+from ..errors import ConfigError, PublishError
+from ..fsutil import remove, write_file
+from .objects import BuiltObject
+
+DELETE_BATCH = 1000  # the S3 limit for one DeleteObjects request
+
+
+class Target(Protocol):
+    name: str  # identifies the target in the manifest
+    prefix: str  # every key we write starts with it; nothing outside is touched
+
+    def check(self) -> None:
+        """Fail early, with a clear message, if the target cannot be written."""
+        ...
+
+    def put(self, key: str, data: bytes, obj: BuiltObject) -> None: ...
+
+    def delete(self, keys: list[str]) -> list[str]:
+        """Delete up to DELETE_BATCH keys; return the keys that failed."""
+        ...
+
+
+class FileTarget:
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+        self.name = self.root.as_uri()
+        self.prefix = ""
+
+    def check(self) -> None:
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise PublishError(f"cannot write to {self.root}: {exc.strerror}") from None
+
+    def put(self, key: str, data: bytes, obj: BuiltObject) -> None:
+        write_file(self.root / key, data)
+
+    def delete(self, keys: list[str]) -> list[str]:
+        for key in keys:
+            remove(self.root / key)
+        return []
+
+
+class S3Target:
+    def __init__(self, settings: PublishSettings, bucket: str, prefix: str) -> None:
+        import boto3
+        from botocore.config import Config as BotoConfig
+
+        self.bucket = bucket
+        self.prefix = prefix
+        self.name = f"s3://{bucket}/{prefix}"
+        self.acl = settings.acl
+        self.client: Any = boto3.client(
+            "s3",
+            endpoint_url=settings.endpoint_url,
+            region_name=settings.region,
+            config=BotoConfig(
+                max_pool_connections=settings.parallel * 2,
+                retries={"mode": "adaptive", "max_attempts": 8},
+                connect_timeout=5,
+                read_timeout=30,
+            ),
+        )
+
+    def check(self) -> None:
+        """One HEAD request: credentials, endpoint and bucket (never a LIST)."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            self.client.head_bucket(Bucket=self.bucket)
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            reason = {
+                "404": "does not exist",
+                "NoSuchBucket": "does not exist",
+                "403": "is not accessible with these credentials",
+            }.get(code, f"cannot be used ({code})")
+            raise PublishError(f"bucket {self.bucket!r} {reason}") from None
+        except BotoCoreError as exc:
+            raise PublishError(f"cannot reach the bucket {self.bucket!r}: {exc}") from None
+
+    def put(self, key: str, data: bytes, obj: BuiltObject) -> None:
+        extra: dict[str, Any] = {}
+        if self.acl:
+            extra["ACL"] = self.acl
+        metadata = {"surrogate-key": obj.surrogate_keys}
+        if "x-amz-meta-surrogate-control" in obj.headers:
+            metadata["surrogate-control"] = obj.headers["x-amz-meta-surrogate-control"]
+        self.client.put_object(
+            Bucket=self.bucket,
+            Key=key,
+            Body=data,
+            ContentType=obj.content_type,
+            CacheControl=obj.cache_control,
+            Metadata=metadata,
+            ContentMD5=base64.b64encode(hashlib.md5(data).digest()).decode(),
+            **extra,
+        )
+
+    def delete(self, keys: list[str]) -> list[str]:
+        assert len(keys) <= DELETE_BATCH
+        outside = [key for key in keys if not key.startswith(self.prefix)]
+        if outside:  # never reached through the planner; a guard all the same
+            raise PublishError(
+                f"refusing to delete outside the prefix {self.prefix!r}: {outside[0]}"
+            )
+        response = self.client.delete_objects(
+            Bucket=self.bucket,
+            Delete={"Objects": [{"Key": key} for key in keys], "Quiet": True},
+        )
+        return [error["Key"] for error in response.get("Errors", [])]
+
+
+def open_target(settings: PublishSettings, site_root: Path) -> Target:
+    target = settings.target
+    if target.startswith("file://"):
+        path = Path(target.removeprefix("file://"))
+        return FileTarget(path if path.is_absolute() else site_root / path)
+    if target.startswith("s3://"):
+        bucket, _, prefix = target.removeprefix("s3://").partition("/")
+        prefix = prefix.strip("/")
+        return S3Target(settings, bucket, prefix + "/" if prefix else "")
+    raise ConfigError(f"publish.target: {target!r} is neither s3://BUCKET/PREFIX nor file://DIR")
