@@ -738,6 +738,8 @@ def publish_cmd(
         "uploads": report.uploaded,
         "deletes": report.deleted,
         "purge_keys": report.purge_keys,
+        "purged": report.purged,
+        "purge_pending": report.purge_pending,
         "unchanged": report.unchanged,
         "bytes": report.bytes,
         "failures": report.failures,
@@ -755,7 +757,8 @@ def publish_cmd(
     if report.purge_keys:
         shown = " ".join(report.purge_keys[:20])
         more = f" (+{len(report.purge_keys) - 20} more)" if len(report.purge_keys) > 20 else ""
-        lines.append(f"purge keys: {shown}{more}")
+        state = "purged" if report.purged else "to purge" if dry_run else "purge keys"
+        lines.append(f"{state}: {shown}{more}")
     _emit(as_json, data, "\n".join(lines))
     if report.failures:
         for failure in report.failures[:50]:

@@ -60,11 +60,19 @@ class PublishSettings(_Section):
     parallel: int = Field(16, ge=1, le=128)
 
 
+class CdnSettings(_Section):
+    provider: Literal["none", "varnish"] = "none"
+    # varnish: every edge node's address; PURGE requests go to each.
+    varnish_urls: list[BaseUrl] = []
+    soft_purge: bool = False  # mark stale instead of evicting
+
+
 class Config(_Section):
     site: SiteSettings = SiteSettings()
     redirector: RedirectorSettings = RedirectorSettings()
     build: BuildSettings = BuildSettings()
     publish: PublishSettings = PublishSettings()
+    cdn: CdnSettings = CdnSettings()
 
 
 def _env_overrides(environ: dict[str, str]) -> dict[str, dict[str, str]]:
@@ -124,4 +132,10 @@ target = "file://published"
 # endpoint_url = "https://<account>.r2.cloudflarestorage.com"
 # acl = "public-read"
 max_deletes = 256  # more deletes than this in one run need --max-deletes
+
+[cdn]
+# After a publish, drop the changed profiles' pages from the CDN by surrogate
+# key. "varnish": a self-hosted Varnish with xkey (see linkgen/publish/varnish.vcl).
+provider = "none"
+# varnish_urls = ["http://127.0.0.1:6081"]
 """

@@ -140,6 +140,22 @@ def _publish_manifest(db: sqlite_utils.Database) -> None:
     )
 
 
+@migration(3, "purge queue")
+def _purge_queue(db: sqlite_utils.Database) -> None:
+    _run(
+        db,
+        """
+        -- Surrogate keys whose purge failed; retried by every later publish.
+        CREATE TABLE purge_queue (
+            key TEXT PRIMARY KEY,
+            first_failed_at TEXT NOT NULL,
+            attempts INTEGER NOT NULL,
+            last_error TEXT NOT NULL
+        );
+        """,
+    )
+
+
 def _run(db: sqlite_utils.Database, script: str) -> None:
     """Run a script statement by statement, inside the caller's transaction.
 

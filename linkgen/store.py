@@ -898,6 +898,23 @@ class Store:
         rows = self.conn.execute("SELECT username, profile_id FROM build_state")
         return {row[0]: row[1] for row in rows}
 
+    def pending_purges(self) -> list[str]:
+        return [row[0] for row in self.conn.execute("SELECT key FROM purge_queue ORDER BY key")]
+
+    def purges_failed(self, keys: Sequence[str], error: str) -> None:
+        stamp = iso(now())
+        with self._writing():
+            self.conn.executemany(
+                "INSERT INTO purge_queue (key, first_failed_at, attempts, last_error) "
+                "VALUES (?, ?, 1, ?) ON CONFLICT(key) DO UPDATE SET "
+                "attempts = attempts + 1, last_error = excluded.last_error",
+                [(key, stamp, error) for key in keys],
+            )
+
+    def purges_done(self, keys: Sequence[str]) -> None:
+        with self._writing():
+            self.conn.executemany("DELETE FROM purge_queue WHERE key = ?", [(k,) for k in keys])
+
     # -- bulk loading (imports of many profiles, benchmarks) ----------------
 
     def bulk_create(self, profiles: Sequence[tuple[NewProfile, Sequence[NewLink]]]) -> int:

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import itertools
-import os
 import urllib.request
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from linkgen import site as sites
 from linkgen.build import build
@@ -22,27 +17,6 @@ from linkgen.publish import objects
 from linkgen.publish.objects import BuiltObject
 from linkgen.publish.run import publish
 from linkgen.publish.targets import S3Target
-
-_names = itertools.count()
-
-
-@pytest.fixture(scope="session")
-def s3_endpoint() -> Iterator[str]:
-    os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
-    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
-@pytest.fixture
-def bucket(s3_endpoint: str) -> Any:
-    s3 = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1")
-    name = f"links-{next(_names)}"
-    s3.create_bucket(Bucket=name)
-    return s3, name
 
 
 @pytest.fixture

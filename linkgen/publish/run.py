@@ -22,6 +22,7 @@ from ..site import Site
 from ..store import Published
 from .objects import Phase, body_hash
 from .plan import Plan, Upload, make_plan
+from .purge import Purger, open_purger
 from .targets import DELETE_BATCH, Target, open_target
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,8 @@ class PublishReport:
     bytes: int = 0
     failures: list[str] = field(default_factory=list)
     deletes_held: int = 0  # deletes over max_deletes, not carried out
+    purged: list[str] = field(default_factory=list)
+    purge_pending: list[str] = field(default_factory=list)  # failed; retried next run
     seconds: float = 0.0
 
     @property
@@ -54,6 +57,7 @@ def publish(
     max_deletes: int | None = None,
     progress: Progress | None = None,
     target: Target | None = None,
+    purger: Purger | None = None,
 ) -> PublishReport:
     started = time.perf_counter()
     settings = site.config.publish
@@ -74,6 +78,7 @@ def publish(
         _upload(site, target, plan, report, settings.parallel, progress)
         if not report.failures:
             _delete(site, target, plan, report, limit)
+        _purge(site, purger or open_purger(site.config.cdn), plan, report)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -147,6 +152,32 @@ def _delete(site: Site, target: Target, plan: Plan, report: PublishReport, limit
         report.failures += [f"delete {key}: refused by the target" for key in sorted(failed)]
         site.store.forget_published(target.name, gone)
         report.deleted += gone
+
+
+def _purge(site: Site, purger: Purger, plan: Plan, report: PublishReport) -> None:
+    """Purge what changed at the origin, plus every purge that failed before."""
+    landed = set(report.uploaded) | set(report.deleted)
+    changed = {
+        upload.obj.surrogate_keys.split()[0]
+        for upload in plan.uploads
+        if upload.key in landed and upload.obj.phase is not Phase.MEDIA
+    }
+    changed |= {entry.surrogate_keys.split()[0] for entry in plan.deletes if entry.key in landed}
+    keys = sorted(changed | set(site.store.pending_purges()))
+    report.purge_keys = keys
+    if not keys or purger.name == "none":
+        if keys:
+            site.store.purges_done(keys)
+        return
+    try:
+        purger.purge(keys)
+    except PublishError as exc:
+        site.store.purges_failed(keys, str(exc))
+        report.purge_pending = keys
+        report.failures.append(f"{exc} ({len(keys)} keys kept, retried on the next run)")
+        return
+    site.store.purges_done(keys)
+    report.purged = keys
 
 
 def _reason(exc: Exception) -> str:
