@@ -134,7 +134,15 @@ def _publish_manifest(db: sqlite_utils.Database) -> None:
             size INTEGER NOT NULL,
             mtime_ns INTEGER NOT NULL,
             surrogate_keys TEXT NOT NULL,
+            shard INTEGER NOT NULL,
             PRIMARY KEY (target, key)
+        ) WITHOUT ROWID;
+        CREATE INDEX publish_manifest_by_shard ON publish_manifest(target, shard);
+        -- Shards of the bucket's copy of the manifest that are behind.
+        CREATE TABLE publish_mirror_pending (
+            target TEXT NOT NULL,
+            shard INTEGER NOT NULL,
+            PRIMARY KEY (target, shard)
         ) WITHOUT ROWID;
         """,
     )

@@ -100,6 +100,14 @@ def content_hash(profile: Profile) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()[:32]
 
 
+MANIFEST_SHARDS = 256
+
+
+def manifest_shard(key: str) -> int:
+    """Which of the bucket's manifest shards holds ``key`` (stable across runs)."""
+    return hashlib.blake2b(key.encode(), digest_size=2).digest()[0] % MANIFEST_SHARDS
+
+
 def _check_version(profile: Profile, expected: int | None) -> None:
     """Optimistic concurrency: refuse an edit based on a version that is not current."""
     if expected is not None and expected != profile.version:
@@ -878,13 +886,19 @@ class Store:
         )
         return {row[0]: Published(*row) for row in rows}
 
-    def record_published(self, target: str, objects: Sequence[Published]) -> None:
+    def record_published(
+        self, target: str, objects: Sequence[Published], *, mirror: bool = True
+    ) -> None:
+        """Record objects as held by ``target``; their mirror shards become pending."""
+        rows = [(target, *obj, manifest_shard(obj.key)) for obj in objects]
         with self._writing():
             self.conn.executemany(
                 "INSERT OR REPLACE INTO publish_manifest (target, key, body_hash, header_hash, "
-                "size, mtime_ns, surrogate_keys) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(target, *obj) for obj in objects],
+                "size, mtime_ns, surrogate_keys, shard) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
             )
+            if mirror:
+                self._mirror_pending(target, {row[-1] for row in rows})
 
     def forget_published(self, target: str, keys: Sequence[str]) -> None:
         with self._writing():
@@ -892,6 +906,40 @@ class Store:
                 "DELETE FROM publish_manifest WHERE target = ? AND key = ?",
                 [(target, key) for key in keys],
             )
+            self._mirror_pending(target, {manifest_shard(key) for key in keys})
+
+    def _mirror_pending(self, target: str, shards: set[int]) -> None:
+        self.conn.executemany(
+            "INSERT OR IGNORE INTO publish_mirror_pending (target, shard) VALUES (?, ?)",
+            [(target, shard) for shard in shards],
+        )
+
+    def mirror_pending(self, target: str) -> list[int]:
+        rows = self.conn.execute(
+            "SELECT shard FROM publish_mirror_pending WHERE target = ? ORDER BY shard", (target,)
+        )
+        return [row[0] for row in rows]
+
+    def mirror_written(self, target: str, shard: int) -> None:
+        with self._writing():
+            self.conn.execute(
+                "DELETE FROM publish_mirror_pending WHERE target = ? AND shard = ?",
+                (target, shard),
+            )
+
+    def manifest_shard(self, target: str, shard: int) -> list[Published]:
+        rows = self.conn.execute(
+            "SELECT key, body_hash, header_hash, size, mtime_ns, surrogate_keys "
+            "FROM publish_manifest WHERE target = ? AND shard = ? ORDER BY key",
+            (target, shard),
+        )
+        return [Published(*row) for row in rows]
+
+    def has_manifest(self, target: str) -> bool:
+        row = self.conn.execute(
+            "SELECT 1 FROM publish_manifest WHERE target = ? LIMIT 1", (target,)
+        ).fetchone()
+        return row is not None
 
     def page_owners(self) -> dict[str, str]:
         """username -> profile id of every built page."""

@@ -17,6 +17,7 @@ from linkgen.publish import objects
 from linkgen.publish.objects import BuiltObject
 from linkgen.publish.run import publish
 from linkgen.publish.targets import S3Target
+from linkgen.store import manifest_shard
 
 
 @pytest.fixture
@@ -59,7 +60,11 @@ def test_first_publish_uploads_everything_with_headers_and_no_list(
     report = counting.publish(s3_site)
     assert report.ok, report.failures
     assert counting.calls["ListObjectsV2"] == 0 and counting.calls["ListObjects"] == 0
-    assert counting.calls["PutObject"] == len(report.uploaded) == 9  # 5 pages + 4 site files
+    assert len(report.uploaded) == 9  # 5 pages + 4 site files
+    shards = {manifest_shard(key) for key in report.uploaded}
+    assert report.manifest_shards_written == len(shards)
+    assert counting.calls["PutObject"] == 9 + len(shards) + 1  # + the copy's marker, once
+    assert counting.calls["GetObject"] == 1  # looked for a manifest copy by name: none yet
     profile = s3_site.store.get("user1")
     head = s3.head_object(Bucket=name, Key="links/user1")
     assert head["ContentType"] == "text/html; charset=utf-8"
@@ -95,7 +100,9 @@ def test_one_edit_uploads_one_page_and_purges_one_key(s3_site: sites.Site) -> No
     report = counting.publish(s3_site)
     # The sitemap's lastmod is a date: a same-day edit leaves it as it is.
     assert report.uploaded == ["links/user3"]
-    assert counting.calls["PutObject"] == 1 and counting.calls.get("ListObjectsV2", 0) == 0
+    assert report.manifest_shards_written == 1
+    assert counting.calls["PutObject"] == 2  # the page and its manifest shard
+    assert counting.calls.get("ListObjectsV2", 0) == 0
     assert report.purge_keys == [f"p-{s3_site.store.get('user3').id}"]
 
 
@@ -111,6 +118,31 @@ def test_a_deleted_profile_is_deleted_and_purged(s3_site: sites.Site, bucket: An
     assert f"p-{gone.id}" in report.purge_keys
     keys = {o["Key"] for o in s3.list_objects_v2(Bucket=name)["Contents"]}
     assert "links/user2" not in keys and "links/user1" in keys
+
+
+def test_a_fresh_runner_reads_the_manifest_copy_and_uploads_nothing(
+    s3_site: sites.Site, bucket: Any
+) -> None:
+    s3, name = bucket
+    counting = Counting(s3_site)
+    first = counting.publish(s3_site)
+    # A new CI machine: the same build, but no local record of the bucket.
+    s3_site.store.conn.execute("DELETE FROM publish_manifest")
+    s3_site.store.conn.commit()
+    again = counting.publish(s3_site)
+    assert again.ok and again.uploaded == [] and again.deleted == []
+    assert again.manifest_restored == len(first.uploaded) == 9
+    assert counting.calls["GetObject"] == 1 + 256  # the marker, then every shard by name
+    assert counting.calls.get("PutObject", 0) == 0
+    assert counting.calls.get("ListObjectsV2", 0) == 0
+    shard = s3.get_object(
+        Bucket=name, Key=f"links/_linkgen/manifest/{manifest_shard('links/user0'):02x}.json"
+    )
+    assert shard["CacheControl"] == "private, no-store"
+    # And it stays incremental: one edit, one page.
+    s3_site.store.update_profile("user0", ProfileFields(bio="after the move"))
+    build(s3_site)
+    assert counting.publish(s3_site).uploaded == ["links/user0"]
 
 
 def test_a_header_only_change_is_uploaded(

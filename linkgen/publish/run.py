@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from ..errors import PublishError
 from ..site import Site
 from ..store import Published
+from . import mirror
 from .objects import Phase, body_hash
 from .plan import Plan, Upload, make_plan
 from .purge import Purger, open_purger
@@ -43,6 +44,8 @@ class PublishReport:
     deletes_held: int = 0  # deletes over max_deletes, not carried out
     purged: list[str] = field(default_factory=list)
     purge_pending: list[str] = field(default_factory=list)  # failed; retried next run
+    manifest_restored: int = 0  # entries read from the target's copy (a fresh runner)
+    manifest_shards_written: int = 0
     seconds: float = 0.0
 
     @property
@@ -62,10 +65,13 @@ def publish(
     started = time.perf_counter()
     settings = site.config.publish
     target = target or open_target(settings, site.root)
+    restored = 0
     if not dry_run:
         target.check()
+        restored = mirror.restore(site.store, target, settings.parallel)
     plan = make_plan(site.store, site.build_dir, target.name, target.prefix)
     report = PublishReport(target.name, dry_run, unchanged=plan.unchanged)
+    report.manifest_restored = restored
     report.purge_keys = plan.purge_keys
     limit = settings.max_deletes if max_deletes is None else max_deletes
     if dry_run:
@@ -73,11 +79,14 @@ def publish(
         report.deleted = [entry.key for entry in plan.deletes]
         report.bytes = sum(upload.obj.size for upload in plan.uploads)
     else:
-        if plan.refreshed:
-            site.store.record_published(target.name, plan.refreshed)
+        if plan.refreshed:  # same bytes, newer stat: nothing for the mirror
+            site.store.record_published(target.name, plan.refreshed, mirror=False)
         _upload(site, target, plan, report, settings.parallel, progress)
         if not report.failures:
             _delete(site, target, plan, report, limit)
+        written, failures = mirror.write_pending(site.store, target)
+        report.manifest_shards_written = written
+        report.failures += failures
         _purge(site, purger or open_purger(site.config.cdn), plan, report)
     report.seconds = time.perf_counter() - started
     return report

@@ -25,6 +25,14 @@ class Target(Protocol):
 
     def put(self, key: str, data: bytes, obj: BuiltObject) -> None: ...
 
+    def put_private(self, key: str, data: bytes) -> None:
+        """Store linkgen's own bookkeeping (never public, never cached)."""
+        ...
+
+    def get(self, key: str) -> bytes | None:
+        """An object's bytes, or None if there is no such object."""
+        ...
+
     def delete(self, keys: list[str]) -> list[str]:
         """Delete up to DELETE_BATCH keys; return the keys that failed."""
         ...
@@ -44,6 +52,15 @@ class FileTarget:
 
     def put(self, key: str, data: bytes, obj: BuiltObject) -> None:
         write_file(self.root / key, data)
+
+    def put_private(self, key: str, data: bytes) -> None:
+        write_file(self.root / key, data)
+
+    def get(self, key: str) -> bytes | None:
+        try:
+            return (self.root / key).read_bytes()
+        except FileNotFoundError:
+            return None
 
     def delete(self, keys: list[str]) -> list[str]:
         for key in keys:
@@ -106,6 +123,27 @@ class S3Target:
             ContentMD5=base64.b64encode(hashlib.md5(data).digest()).decode(),
             **extra,
         )
+
+    def put_private(self, key: str, data: bytes) -> None:
+        self.client.put_object(
+            Bucket=self.bucket,
+            Key=key,
+            Body=data,
+            ContentType="application/json",
+            CacheControl="private, no-store",
+            ContentMD5=base64.b64encode(hashlib.md5(data).digest()).decode(),
+        )
+
+    def get(self, key: str) -> bytes | None:
+        from botocore.exceptions import ClientError
+
+        try:
+            response = self.client.get_object(Bucket=self.bucket, Key=key)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                return None
+            raise
+        return bytes(response["Body"].read())
 
     def delete(self, keys: list[str]) -> list[str]:
         assert len(keys) <= DELETE_BATCH
