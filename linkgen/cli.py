@@ -708,6 +708,11 @@ def build_cmd(app: App, full: bool, jobs: int | None, as_json: bool) -> None:
 @click.option("--dry-run", is_flag=True, help="Print the plan; change nothing.")
 @click.option("--no-build", is_flag=True, help="Publish build/ as it is, without building first.")
 @click.option(
+    "--verify",
+    is_flag=True,
+    help="List the target once and repair objects changed or deleted behind our back.",
+)
+@click.option(
     "--max-deletes",
     type=click.IntRange(0),
     help="Allow this many deletes in this run (default: [publish] max_deletes).",
@@ -715,7 +720,12 @@ def build_cmd(app: App, full: bool, jobs: int | None, as_json: bool) -> None:
 @json_option
 @pass_app
 def publish_cmd(
-    app: App, dry_run: bool, no_build: bool, max_deletes: int | None, as_json: bool
+    app: App,
+    dry_run: bool,
+    no_build: bool,
+    verify: bool,
+    max_deletes: int | None,
+    as_json: bool,
 ) -> None:
     """Build what changed, upload only changed objects, delete removed ones.
 
@@ -730,7 +740,7 @@ def publish_cmd(
     # A dry run builds too: that only touches build/, and the plan must
     # show what a real run would upload.
     built = None if no_build else build(app.site)
-    report = publish(app.site, dry_run=dry_run, max_deletes=max_deletes)
+    report = publish(app.site, dry_run=dry_run, max_deletes=max_deletes, verify=verify)
     data = {
         "target": report.target,
         "dry_run": report.dry_run,
@@ -743,6 +753,8 @@ def publish_cmd(
         "unchanged": report.unchanged,
         "bytes": report.bytes,
         "failures": report.failures,
+        "drift": report.drift,
+        "unknown": report.unknown,
         "seconds": round(report.seconds, 3),
     }
     verb = "would upload" if dry_run else "uploaded"
@@ -751,6 +763,10 @@ def publish_cmd(
         f"{'would delete' if dry_run else 'deleted'} {len(report.deleted)}, "
         f"unchanged {report.unchanged} in {report.seconds:.2f}s"
     ]
+    if report.drift:
+        lines.append(f"repaired {len(report.drift)} objects changed behind our back")
+    if report.unknown:
+        lines.append(f"{len(report.unknown)} objects under the prefix were not written by linkgen")
     if dry_run:
         lines += [f"  PUT {key}" for key in report.uploaded]
         lines += [f"  DELETE {key}" for key in report.deleted]

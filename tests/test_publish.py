@@ -257,3 +257,24 @@ def test_publish_py_is_the_ci_entry_point(site: sites.Site, add_profile: Any) ->
         [sys.executable, str(script), "--site", str(site.root)], capture_output=True, text=True
     )
     assert bad.returncode == 1 and "publish.target" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_verify_repairs_objects_changed_or_deleted_behind_our_back(
+    s3_site: sites.Site, bucket: Any
+) -> None:
+    s3, name = bucket
+    counting = Counting(s3_site)
+    counting.publish(s3_site)
+    s3.delete_object(Bucket=name, Key="links/user1")
+    s3.put_object(Bucket=name, Key="links/user2", Body=b"defaced")
+    s3.put_object(Bucket=name, Key="links/stray.txt", Body=b"not ours")
+    normal = counting.publish(s3_site)
+    assert normal.uploaded == []  # without --verify, nothing lists the bucket
+    repaired = counting.publish(s3_site, verify=True)
+    assert repaired.ok and repaired.drift == ["links/user1", "links/user2"]
+    assert sorted(repaired.uploaded) == ["links/user1", "links/user2"]
+    assert repaired.unknown == ["links/stray.txt"]
+    assert counting.calls["ListObjectsV2"] == 1
+    body = s3.get_object(Bucket=name, Key="links/user2")["Body"].read()
+    assert body == (s3_site.build_dir / "user2").read_bytes()
+    assert s3.head_object(Bucket=name, Key="links/stray.txt")  # reported, never deleted

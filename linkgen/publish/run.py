@@ -11,6 +11,7 @@ is finished by the next run.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections.abc import Callable
@@ -46,6 +47,8 @@ class PublishReport:
     purge_pending: list[str] = field(default_factory=list)  # failed; retried next run
     manifest_restored: int = 0  # entries read from the target's copy (a fresh runner)
     manifest_shards_written: int = 0
+    drift: list[str] = field(default_factory=list)  # --verify: objects changed behind our back
+    unknown: list[str] = field(default_factory=list)  # --verify: objects we never wrote
     seconds: float = 0.0
 
     @property
@@ -61,6 +64,7 @@ def publish(
     progress: Progress | None = None,
     target: Target | None = None,
     purger: Purger | None = None,
+    verify: bool = False,
 ) -> PublishReport:
     started = time.perf_counter()
     settings = site.config.publish
@@ -69,9 +73,11 @@ def publish(
     if not dry_run:
         target.check()
         restored = mirror.restore(site.store, target, settings.parallel)
+    drift, unknown = _verify(site, target) if verify else ([], [])
     plan = make_plan(site.store, site.build_dir, target.name, target.prefix)
     report = PublishReport(target.name, dry_run, unchanged=plan.unchanged)
     report.manifest_restored = restored
+    report.drift, report.unknown = drift, unknown
     report.purge_keys = plan.purge_keys
     limit = settings.max_deletes if max_deletes is None else max_deletes
     if dry_run:
@@ -187,6 +193,34 @@ def _purge(site: Site, purger: Purger, plan: Plan, report: PublishReport) -> Non
         return
     site.store.purges_done(keys)
     report.purged = keys
+
+
+def _verify(site: Site, target: Target) -> tuple[list[str], list[str]]:
+    """List the target once and forget manifest entries that no longer hold.
+
+    An object that is missing, or whose size or MD5 differs from what we
+    uploaded, is dropped from the manifest, so the plan that follows uploads
+    it again. Objects we never wrote are reported, never deleted.
+    """
+    held = target.inventory()
+    manifest = site.store.manifest(target.name)
+    drift = []
+    for key, entry in manifest.items():
+        remote = held.get(key)
+        if remote is None or remote[0] != entry.size:
+            drift.append(key)
+            continue
+        local = site.build_dir / key.removeprefix(target.prefix)
+        try:
+            data = local.read_bytes()
+        except FileNotFoundError:
+            continue  # no longer built: the plan deletes it
+        if body_hash(data) == entry.body_hash and hashlib.md5(data).hexdigest() != remote[1]:
+            drift.append(key)
+    site.store.forget_published(target.name, drift)
+    ours = f"{target.prefix}{mirror.MIRROR_DIR}"
+    unknown = sorted(k for k in held if k not in manifest and not k.startswith(ours))
+    return sorted(drift), unknown
 
 
 def _reason(exc: Exception) -> str:

@@ -33,6 +33,10 @@ class Target(Protocol):
         """An object's bytes, or None if there is no such object."""
         ...
 
+    def inventory(self) -> dict[str, tuple[int, str]]:
+        """Every object under the prefix: key -> (size, MD5 hex). Lists; verify only."""
+        ...
+
     def delete(self, keys: list[str]) -> list[str]:
         """Delete up to DELETE_BATCH keys; return the keys that failed."""
         ...
@@ -61,6 +65,15 @@ class FileTarget:
             return (self.root / key).read_bytes()
         except FileNotFoundError:
             return None
+
+    def inventory(self) -> dict[str, tuple[int, str]]:
+        found = {}
+        for path in self.root.rglob("*") if self.root.is_dir() else []:
+            if path.is_file() and not path.name.startswith("."):
+                data = path.read_bytes()
+                key = path.relative_to(self.root).as_posix()
+                found[key] = (len(data), hashlib.md5(data).hexdigest())
+        return found
 
     def delete(self, keys: list[str]) -> list[str]:
         for key in keys:
@@ -144,6 +157,14 @@ class S3Target:
                 return None
             raise
         return bytes(response["Body"].read())
+
+    def inventory(self) -> dict[str, tuple[int, str]]:
+        found = {}
+        pages = self.client.get_paginator("list_objects_v2")
+        for page in pages.paginate(Bucket=self.bucket, Prefix=self.prefix):
+            for item in page.get("Contents", []):
+                found[item["Key"]] = (int(item["Size"]), str(item["ETag"]).strip('"'))
+        return found
 
     def delete(self, keys: list[str]) -> list[str]:
         assert len(keys) <= DELETE_BATCH
