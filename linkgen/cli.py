@@ -784,6 +784,50 @@ def publish_cmd(
         raise click.exceptions.Exit(1)
 
 
+@cli.command("worker")
+@click.option("--once", is_flag=True, help="Publish what is waiting, then exit.")
+@pass_app
+def worker_cmd(app: App, once: bool) -> None:
+    """Publish edits as they are saved: build, upload, purge (one worker per site).
+
+    Stops cleanly on Ctrl+C or SIGTERM after the publish in progress.
+
+    Example:
+
+        linkgen worker
+    """
+    import signal
+
+    from .worker import Cycle, run
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    root = app.site.root
+
+    def cycle(done: Cycle) -> None:
+        report = done.report
+        state = "ok" if report.ok else f"{len(report.failures)} failures"
+        click.echo(
+            f"published {done.edits} edited profiles: {len(report.uploaded)} uploads, "
+            f"{len(report.deleted)} deletes, {len(report.purged)} keys purged "
+            f"in {done.seconds:.2f}s ({state})"
+        )
+        for failure in report.failures[:10]:
+            click.echo(f"Error: {failure}", err=True)
+
+    def failed(exc: LinkgenError) -> None:
+        click.echo(f"Error: {exc}", err=True)
+
+    if not once:
+        click.echo(f"worker for {root} started (Ctrl+C stops)")
+    try:
+        ok = run(root, stop=stop, once=once, on_cycle=cycle, on_error=failed)
+    except KeyboardInterrupt:
+        return
+    if not ok:
+        raise click.exceptions.Exit(1)
+
+
 def serve_options(f: F) -> F:
     f = click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)(f)
     return click.option("--host", default="127.0.0.1", show_default=True, help="Bind address.")(f)

@@ -698,6 +698,18 @@ class Store:
     def outbox(self) -> list[dict[str, Any]]:
         return [dict(row) for row in self._q("SELECT * FROM outbox ORDER BY queued_at")]
 
+    def outbox_marks(self) -> list[tuple[str, int, int]]:
+        """(profile id, version, deleted) of every profile waiting to be published."""
+        rows = self.conn.execute("SELECT profile_id, version, deleted FROM outbox")
+        return [(row[0], row[1], row[2]) for row in rows]
+
+    def outbox_done(self, marks: Sequence[tuple[str, int, int]]) -> None:
+        """Clear rows published as read; a row an edit changed since then stays."""
+        with self._writing():
+            self.conn.executemany(
+                "DELETE FROM outbox WHERE profile_id = ? AND version = ? AND deleted = ?", marks
+            )
+
     # -- build support ------------------------------------------------------
 
     _STALE = (

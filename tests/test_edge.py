@@ -104,3 +104,34 @@ def test_purge_requests_from_outside_the_acl_are_refused(edge: str) -> None:
     with pytest.raises(urllib.error.HTTPError) as error:
         urllib.request.urlopen(missing, timeout=10)
     assert error.value.code == 400
+
+
+def test_with_the_worker_running_an_edit_reaches_the_edge_by_itself(
+    site: sites.Site, add_profile: Any, bucket: Any, s3_endpoint: str, edge: str
+) -> None:
+    import threading
+
+    from linkgen.worker import run
+
+    from .test_serve import wait_for
+
+    _, name = bucket
+    add_profile("alice", display_name="Alice v1")
+    add_profile("bob", display_name="Bob")
+    live = configure(site, name, s3_endpoint, edge)
+    stop = threading.Event()
+    worker = threading.Thread(target=run, args=(live.root,), kwargs={"stop": stop}, daemon=True)
+    worker.start()
+    try:
+        # The first cycle (both new profiles) ends with its purge: wait for it
+        # before filling the edge's cache.
+        wait_for(lambda: live.store.outbox() == [])
+        assert "Alice v1" in get(f"{edge}/alice")[0]
+        get(f"{edge}/bob")
+        assert get(f"{edge}/alice")[1] == "HIT" and get(f"{edge}/bob")[1] == "HIT"
+        live.store.update_profile("alice", ProfileFields(display_name="Alice v2"))
+        wait_for(lambda: "Alice v2" in get(f"{edge}/alice")[0])
+        assert get(f"{edge}/bob")[1] == "HIT"
+    finally:
+        stop.set()
+        worker.join(timeout=10)

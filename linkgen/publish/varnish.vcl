@@ -53,7 +53,11 @@ sub vcl_backend_response {
         set beresp.http.xkey = beresp.http.x-amz-meta-surrogate-key;
     }
     if (beresp.status >= 400) {
-        set beresp.ttl = 10s;
+        # A missing page may be created at any moment, and nothing would
+        # purge a cached 404: never keep one, not even as hit-for-miss.
+        set beresp.ttl = 0s;
+        set beresp.grace = 0s;
+        return (deliver);
     }
 }
 

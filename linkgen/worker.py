@@ -1,0 +1,125 @@
+"""``linkgen worker``: publish edits as they happen (the outbox of DESIGN.md).
+
+One worker per site (an exclusive lock the kernel drops if the process dies,
+so it is safe to kill and restart). It waits for outbox rows, lets a burst of
+edits settle, then builds and publishes; only rows that did not change in
+the meantime are cleared, so no edit is ever forgotten. Failures back off
+exponentially (up to a minute) and are retried.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from .build import build
+from .errors import LinkgenError
+from .publish.run import PublishReport, publish
+from .site import DATA_DIR, Site
+
+log = logging.getLogger(__name__)
+
+LOCK_FILE = "worker.lock"
+MAX_BACKOFF = 60.0
+
+
+@dataclass
+class Cycle:
+    edits: int
+    report: PublishReport
+    seconds: float
+
+
+@contextmanager
+def worker_lock(root: Path) -> Iterator[None]:
+    path = root / DATA_DIR / LOCK_FILE
+    handle = open(path, "a+")  # noqa: SIM115 - held for the worker's whole life
+    try:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "?"
+            raise LinkgenError(
+                f"another worker is running for this site (pid {holder}); one worker per site"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        yield
+    finally:
+        handle.close()
+
+
+def run(
+    root: Path,
+    *,
+    stop: threading.Event,
+    once: bool = False,
+    poll: float = 0.1,
+    settle: float = 0.05,
+    on_cycle: Callable[[Cycle], None] | None = None,
+    on_error: Callable[[LinkgenError], None] | None = None,
+) -> bool:
+    """Publish waiting edits until ``stop`` is set.
+
+    With ``once``: until nothing waits, or a cycle fails; returns whether
+    everything waiting was published.
+    """
+    with worker_lock(root):
+        backoff = 0.0
+        while not stop.is_set():
+            ok = _cycle(root, stop, settle, on_cycle, on_error)
+            if ok is None:  # nothing waiting
+                if once:
+                    return True
+                stop.wait(poll)
+                continue
+            if ok:
+                backoff = 0.0
+                continue
+            if once:
+                return False
+            backoff = min(MAX_BACKOFF, max(1.0, backoff * 2))
+            stop.wait(backoff)
+        return True
+
+
+def _cycle(
+    root: Path,
+    stop: threading.Event,
+    settle: float,
+    on_cycle: Callable[[Cycle], None] | None,
+    on_error: Callable[[LinkgenError], None] | None,
+) -> bool | None:
+    """One build + publish of what waits; None if nothing does."""
+    site = Site.open(root)
+    try:
+        if not site.store.outbox_marks() and not site.store.pending_purges():
+            return None
+        stop.wait(settle)  # let a burst of edits land in one publish
+        marks = site.store.outbox_marks()
+        started = time.perf_counter()
+        build(site)
+        report = publish(site)
+        if report.ok:
+            site.store.outbox_done(marks)
+        if on_cycle:
+            on_cycle(Cycle(len(marks), report, time.perf_counter() - started))
+        return report.ok
+    except LinkgenError as exc:
+        if on_error:
+            on_error(exc)
+        else:
+            log.error("%s", exc)
+        return False
+    finally:
+        site.close()
