@@ -71,7 +71,10 @@ def write_pending(store: Store, target: Target) -> tuple[int, list[str]]:
         }
         data = json.dumps({"format": FORMAT, "objects": objects}, sort_keys=True).encode()
         try:
-            target.put_private(shard_key(target, shard), data)
+            if objects:
+                target.put_private(shard_key(target, shard), data)
+            elif target.delete([shard_key(target, shard)]):  # empty: as if never written
+                raise OSError("the target refused the delete")
         except Exception as exc:  # reported; the shard stays pending for the next run
             failures.append(f"manifest shard {shard:02x}: {type(exc).__name__}: {exc}")
             continue
