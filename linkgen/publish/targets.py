@@ -96,7 +96,7 @@ class S3Target:
             region_name=settings.region,
             config=BotoConfig(
                 max_pool_connections=settings.parallel * 2,
-                retries={"mode": "adaptive", "max_attempts": 8},
+                retries={"mode": "standard", "max_attempts": 8},
                 connect_timeout=5,
                 read_timeout=30,
             ),
