@@ -1,0 +1,203 @@
+"""Publish benchmarks: linkgen publish against `aws s3 sync`, same build, same S3 server.
+
+Both tools talk to moto's S3 server through a counting proxy on loopback, so
+each one's requests are counted by kind (LIST, PUT, DELETE, GET, HEAD):
+
+1. first publish of N profiles: wall time, objects/s; linkgen with its
+   parallel pool and with one connection (parallel = 1);
+2. one profile edited and rebuilt: requests and wall time of
+   `linkgen publish --no-build` (a whole command, interpreter start included)
+   and of `aws s3 sync build/ s3://...` for the same change.
+
+    python bench/publish_bench.py --profiles 10000
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import boto3
+from moto.server import ThreadedMotoServer
+
+from bench import synth
+from linkgen import site as sites
+from linkgen.build import build
+from linkgen.models import ProfileFields
+
+
+class CountingProxy:
+    def __init__(self, upstream: str) -> None:
+        parts = urlsplit(upstream)
+        self.counts: Counter[str] = Counter()
+        lock = threading.Lock()
+        counts = self.counts
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def _relay(self) -> None:
+                query = parse_qs(urlsplit(self.path).query, keep_blank_values=True)
+                kind = self.command
+                if self.command == "GET" and ("list-type" in query or self.path.count("/") <= 1):
+                    kind = "LIST"
+                if self.command == "POST" and "delete" in query:
+                    kind = "DELETE"
+                with lock:
+                    counts[kind] += 1
+                length = int(self.headers.get("Content-Length") or 0)
+                if self.headers.get("Expect", "").lower() == "100-continue":
+                    self.send_response_only(100)
+                    self.end_headers()
+                body = self.rfile.read(length) if length else b""
+                conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+                headers = {k: v for k, v in self.headers.items() if k.lower() != "expect"}
+                conn.request(self.command, self.path, body=body, headers=headers)
+                response = conn.getresponse()
+                data = response.read()
+                self.send_response(response.status)
+                for key, value in response.getheaders():
+                    if key.lower() not in ("transfer-encoding", "connection", "content-length"):
+                        self.send_header(key, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(data)
+                conn.close()
+
+            def handle_expect_100(self) -> bool:
+                return True
+
+            do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = _relay
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def take(self) -> dict[str, int]:
+        counts = dict(self.counts)
+        self.counts.clear()
+        return counts
+
+
+def run(cmd: list[str], env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return time.perf_counter() - started
+
+
+def configure(site_dir: Path, bucket: str, endpoint: str, parallel: int) -> None:
+    text = (site_dir / "linkgen.toml").read_text().split("[publish]")[0]
+    text += (
+        f'[publish]\ntarget = "s3://{bucket}/site"\nendpoint_url = "{endpoint}"\n'
+        f'region = "us-east-1"\nparallel = {parallel}\nmax_deletes = 100000\n'
+    )
+    (site_dir / "linkgen.toml").write_text(text)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--profiles", type=int, default=10_000)
+    parser.add_argument("--work", type=Path, default=Path("/dev/shm/linkgen-publish-bench"))
+    args = parser.parse_args()
+    env = {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    os.environ.update({k: env[k] for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")})
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    moto.start()
+    host, port = moto.get_host_and_port()
+    proxy = CountingProxy(f"http://{host}:{port}")
+    s3 = boto3.client("s3", endpoint_url=proxy.url, region_name="us-east-1")
+    shutil.rmtree(args.work, ignore_errors=True)
+    site_dir = args.work / "site"
+    synth.generate(site_dir, args.profiles)
+    site = sites.Site.open(site_dir)
+    build(site)
+    objects = sum(1 for p in site.build_dir.rglob("*") if p.is_file() and p.name[0] != ".")
+    linkgen = str(Path(sys.executable).with_name("linkgen"))
+    aws = shutil.which("aws") or "aws"
+    publish_cmd = [linkgen, "--site", str(site_dir), "publish", "--no-build"]
+    results: dict[str, Any] = {"profiles": args.profiles, "objects": objects}
+
+    for label, parallel in (("one connection", 1), ("parallel pool", 16)):
+        bucket = f"first-{parallel}"
+        s3.create_bucket(Bucket=bucket)
+        configure(site_dir, bucket, proxy.url, parallel)
+        site.store.conn.execute("DELETE FROM publish_manifest")
+        site.store.conn.commit()
+        proxy.take()
+        wall = run(publish_cmd, env)
+        results[f"first publish, {label}"] = (wall, objects / wall, proxy.take())
+    s3.create_bucket(Bucket="aws-sync")
+    proxy.take()
+    wall = run(
+        [
+            aws,
+            "s3",
+            "sync",
+            "--quiet",
+            "--endpoint-url",
+            proxy.url,
+            str(site.build_dir),
+            "s3://aws-sync/site",
+        ],
+        env,
+    )
+    results["first sync, aws s3 sync"] = (wall, objects / wall, proxy.take())
+
+    site.store.update_profile("user000042", ProfileFields(bio="edited for the benchmark"))
+    build(site)
+    proxy.take()
+    wall = run(publish_cmd, env)
+    results["one edit, linkgen publish"] = (wall, None, proxy.take())
+    wall = run(
+        [
+            aws,
+            "s3",
+            "sync",
+            "--quiet",
+            "--endpoint-url",
+            proxy.url,
+            str(site.build_dir),
+            "s3://aws-sync/site",
+        ],
+        env,
+    )
+    results["one edit, aws s3 sync"] = (wall, None, proxy.take())
+
+    print(f"\n{args.profiles:,} profiles, {objects:,} objects, moto S3 server on loopback\n")
+    print("| run | wall | objects/s | requests |")
+    print("|---|---|---|---|")
+    for name, value in results.items():
+        if not isinstance(value, tuple):
+            continue
+        wall, rate, counts = value
+        shown = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+        print(f"| {name} | {wall:.2f} s | {f'{rate:,.0f}' if rate else '-'} | {shown} |")
+    moto.stop()
+
+
+if __name__ == "__main__":
+    main()
