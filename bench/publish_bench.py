@@ -139,6 +139,8 @@ def main() -> None:
     linkgen = str(Path(sys.executable).with_name("linkgen"))
     aws = shutil.which("aws") or "aws"
     publish_cmd = [linkgen, "--site", str(site_dir), "publish", "--no-build"]
+    sync_cmd = [aws, "s3", "sync", "--quiet", "--endpoint-url", proxy.url]
+    sync_cmd += [str(site.build_dir), "s3://aws-sync/site"]
     results: dict[str, Any] = {"profiles": args.profiles, "objects": objects}
 
     for label, parallel in (("one connection", 1), ("parallel pool", 16)):
@@ -152,19 +154,7 @@ def main() -> None:
         results[f"first publish, {label}"] = (wall, objects / wall, proxy.take())
     s3.create_bucket(Bucket="aws-sync")
     proxy.take()
-    wall = run(
-        [
-            aws,
-            "s3",
-            "sync",
-            "--quiet",
-            "--endpoint-url",
-            proxy.url,
-            str(site.build_dir),
-            "s3://aws-sync/site",
-        ],
-        env,
-    )
+    wall = run(sync_cmd, env)
     results["first sync, aws s3 sync"] = (wall, objects / wall, proxy.take())
 
     site.store.update_profile("user000042", ProfileFields(bio="edited for the benchmark"))
@@ -172,19 +162,7 @@ def main() -> None:
     proxy.take()
     wall = run(publish_cmd, env)
     results["one edit, linkgen publish"] = (wall, None, proxy.take())
-    wall = run(
-        [
-            aws,
-            "s3",
-            "sync",
-            "--quiet",
-            "--endpoint-url",
-            proxy.url,
-            str(site.build_dir),
-            "s3://aws-sync/site",
-        ],
-        env,
-    )
+    wall = run(sync_cmd, env)
     results["one edit, aws s3 sync"] = (wall, None, proxy.take())
 
     print(f"\n{args.profiles:,} profiles, {objects:,} objects, moto S3 server on loopback\n")
