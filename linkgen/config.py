@@ -61,9 +61,12 @@ class PublishSettings(_Section):
 
 
 class CdnSettings(_Section):
-    provider: Literal["none", "varnish"] = "none"
+    provider: Literal["none", "varnish", "fastly"] = "none"
     # varnish: every edge node's address; PURGE requests go to each.
     varnish_urls: list[BaseUrl] = []
+    # fastly: the service to purge; the API token comes from $FASTLY_API_TOKEN only.
+    fastly_service_id: str | None = Field(None, pattern=r"^[A-Za-z0-9]{1,64}$")
+    fastly_api_url: BaseUrl = "https://api.fastly.com"
     soft_purge: bool = False  # mark stale instead of evicting
 
 
@@ -135,7 +138,9 @@ max_deletes = 256  # more deletes than this in one run need --max-deletes
 
 [cdn]
 # After a publish, drop the changed profiles' pages from the CDN by surrogate
-# key. "varnish": a self-hosted Varnish with xkey (see linkgen/publish/varnish.vcl).
+# key. "varnish": a self-hosted Varnish with xkey (see linkgen/publish/varnish.vcl);
+# "fastly": Fastly's batch purge (the token comes from $FASTLY_API_TOKEN only).
 provider = "none"
 # varnish_urls = ["http://127.0.0.1:6081"]
+# fastly_service_id = "SU1Z0isxPaozGVKXdv0eY"
 """

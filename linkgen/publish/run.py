@@ -71,6 +71,9 @@ def publish(
     target = target or open_target(settings, site.root)
     restored = 0
     if not dry_run:
+        # Settings errors surface before anything is uploaded: a purger that
+        # failed to open after the uploads would lose the keys to purge.
+        purger = purger or open_purger(site.config.cdn)
         target.check()
         restored = mirror.restore(site.store, target, settings.parallel)
     drift, unknown = _verify(site, target) if verify else ([], [])
@@ -93,7 +96,8 @@ def publish(
         written, failures = mirror.write_pending(site.store, target)
         report.manifest_shards_written = written
         report.failures += failures
-        _purge(site, purger or open_purger(site.config.cdn), plan, report)
+        assert purger is not None
+        _purge(site, purger, plan, report)
     report.seconds = time.perf_counter() - started
     return report
 

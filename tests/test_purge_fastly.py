@@ -1,0 +1,148 @@
+"""The Fastly purger against a local stand-in for Fastly's purge API.
+
+The stand-in enforces what the real API does: POST /service/<id>/purge,
+auth by the Fastly-Key header (401 otherwise), keys in a Surrogate-Key
+header, at most 256 keys and 16,384 header bytes a request, each key at most
+1,024 bytes (400 otherwise), and 429 with Retry-After when rate-limited.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+from linkgen import site as sites
+from linkgen.build import build
+from linkgen.errors import PublishError
+from linkgen.models import ProfileFields
+from linkgen.publish.purge import FastlyPurger
+from linkgen.publish.run import publish
+
+SERVICE, TOKEN = "SU1Z0isxPaozGVKXdv0eY", "test-token"
+
+
+class FastlyStandIn:
+    def __init__(self, *, throttle_every: int = 0, retry_after: int = 1) -> None:
+        self.purged: list[list[str]] = []
+        self.requests = 0
+        self.throttled_at: list[float] = []
+        self.retried_at: list[float] = []
+        stand_in = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def _answer(self, status: int, body: dict[str, Any], **headers: str) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                for name, value in headers.items():
+                    self.send_header(name.replace("_", "-"), value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_POST(self) -> None:
+                stand_in.requests += 1
+                if self.path != f"/service/{SERVICE}/purge":
+                    return self._answer(404, {"msg": "Record not found"})
+                if self.headers.get("Fastly-Key") != TOKEN:
+                    return self._answer(401, {"msg": "Provided credentials are missing or invalid"})
+                header = self.headers.get("Surrogate-Key", "")
+                keys = header.split()
+                if not keys or len(keys) > 256 or len(header) > 16_384:
+                    return self._answer(400, {"msg": "Bad request: 1 to 256 keys"})
+                if any(len(key.encode()) > 1024 for key in keys):
+                    return self._answer(400, {"msg": "Key too long"})
+                if stand_in.throttle_every and stand_in.requests % stand_in.throttle_every == 1:
+                    stand_in.throttled_at.append(time.monotonic())
+                    return self._answer(
+                        429, {"msg": "Too many requests"}, Retry_After=str(retry_after)
+                    )
+                if stand_in.throttled_at and len(stand_in.retried_at) < len(stand_in.throttled_at):
+                    stand_in.retried_at.append(time.monotonic())
+                stand_in.purged.append(keys)
+                return self._answer(200, {key: f"purge-{n}" for n, key in enumerate(keys)})
+
+        self.throttle_every = throttle_every
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def fastly() -> Iterator[FastlyStandIn]:
+    stand_in = FastlyStandIn()
+    yield stand_in
+    stand_in.close()
+
+
+def test_keys_go_in_batches_of_at_most_256(fastly: FastlyStandIn) -> None:
+    keys = [f"p-{n:012d}" for n in range(600)]
+    FastlyPurger(fastly.url, SERVICE, TOKEN).purge(keys)
+    assert [len(batch) for batch in fastly.purged] == [256, 256, 88]
+    assert [key for batch in fastly.purged for key in batch] == keys
+
+
+def test_a_429_is_honoured_with_its_retry_after() -> None:
+    stand_in = FastlyStandIn(throttle_every=2, retry_after=1)
+    try:
+        FastlyPurger(stand_in.url, SERVICE, TOKEN).purge(["p-a", "site"])
+        assert stand_in.purged == [["p-a", "site"]]
+        assert len(stand_in.throttled_at) == 1
+        assert stand_in.retried_at[0] - stand_in.throttled_at[0] >= 0.95
+    finally:
+        stand_in.close()
+
+
+def test_a_bad_token_is_a_clear_failure(fastly: FastlyStandIn) -> None:
+    with pytest.raises(PublishError, match="fastly: HTTP 401"):
+        FastlyPurger(fastly.url, SERVICE, "wrong").purge(["p-a"])
+
+
+def test_publish_purges_changed_profiles_at_fastly_and_retries_failures(
+    site: sites.Site, add_profile: Any, fastly: FastlyStandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add_profile("alice")
+    add_profile("bob")
+    (site.root / "linkgen.toml").write_text(
+        f'[cdn]\nprovider = "fastly"\nfastly_service_id = "{SERVICE}"\n'
+        f'fastly_api_url = "{fastly.url}"\n'
+    )
+    live = sites.Site.open(site.root)
+    monkeypatch.setenv("FASTLY_API_TOKEN", "wrong")
+    build(live)
+    failed = publish(live)
+    assert not failed.ok and "HTTP 401" in failed.failures[0]
+    assert len(live.store.pending_purges()) == 3  # both profiles and the site files
+
+    monkeypatch.setenv("FASTLY_API_TOKEN", TOKEN)
+    live.store.update_profile("alice", ProfileFields(bio="new"))
+    build(live)
+    done = publish(live)
+    alice, bob = live.store.get("alice"), live.store.get("bob")
+    assert done.ok and done.uploaded == ["alice"]
+    assert sorted(fastly.purged[-1]) == sorted([f"p-{alice.id}", f"p-{bob.id}", "site"])
+    assert live.store.pending_purges() == []
+
+
+def test_fastly_needs_its_service_and_token(site: sites.Site, add_profile: Any) -> None:
+    add_profile("alice")
+    (site.root / "linkgen.toml").write_text('[cdn]\nprovider = "fastly"\n')
+    live = sites.Site.open(site.root)
+    build(live)
+    with pytest.raises(PublishError, match="fastly_service_id"):
+        publish(live)
+    assert not (live.root / "published").exists()  # refused before uploading anything
