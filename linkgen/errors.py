@@ -47,9 +47,5 @@ class ThemeError(LinkgenError):
     """A theme file or template is missing or malformed."""
 
 
-class BuildError(LinkgenError):
-    """Rendering or writing the output failed."""
-
-
 class PublishError(LinkgenError):
     """The target cannot be reached or refuses (credentials, bucket, ...)."""

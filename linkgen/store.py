@@ -781,19 +781,18 @@ class Store:
     def usernames(self) -> list[str]:
         return [row[0] for row in self.conn.execute("SELECT username FROM profiles")]
 
-    def orphaned_pages(self, ids: Sequence[str] | None = None) -> list[tuple[str, str, int]]:
-        """(profile id, username, sitemap part) of built pages whose profile is gone."""
-        query = (
-            "SELECT b.profile_id, b.username, b.sitemap_part FROM build_state b "
-            "LEFT JOIN profiles p ON p.id = b.profile_id WHERE p.id IS NULL"
-        )
-        if ids is None:
-            return [(row[0], row[1], row[2]) for row in self.conn.execute(query)]
+    def orphaned_pages(self, ids: Sequence[str]) -> list[tuple[str, str, int]]:
+        """(profile id, username, sitemap part) of pages among ``ids`` whose profile is gone."""
         found: list[tuple[str, str, int]] = []
         for start in range(0, len(ids), _CHUNK):
             chunk = list(ids[start : start + _CHUNK])
             marks = ",".join("?" * len(chunk))
-            rows = self.conn.execute(query + f" AND b.profile_id IN ({marks})", chunk)
+            rows = self.conn.execute(
+                f"SELECT b.profile_id, b.username, b.sitemap_part FROM build_state b "
+                f"LEFT JOIN profiles p ON p.id = b.profile_id "
+                f"WHERE p.id IS NULL AND b.profile_id IN ({marks})",
+                chunk,
+            )
             found += [(row[0], row[1], row[2]) for row in rows]
         return found
 
