@@ -15,7 +15,6 @@ each one's requests are counted by kind (LIST, PUT, DELETE, GET, HEAD):
 from __future__ import annotations
 
 import argparse
-import http.client
 import os
 import shutil
 import subprocess
@@ -23,7 +22,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -34,62 +33,31 @@ import boto3
 from moto.server import ThreadedMotoServer
 
 from bench import synth
+from bench.relay import RelayProxy
 from linkgen import site as sites
 from linkgen.build import build
 from linkgen.models import ProfileFields
 
 
-class CountingProxy:
+class CountingProxy(RelayProxy):
+    """Counts requests by kind: LIST, PUT, DELETE (batch), GET, HEAD."""
+
     def __init__(self, upstream: str) -> None:
-        parts = urlsplit(upstream)
         self.counts: Counter[str] = Counter()
         lock = threading.Lock()
-        counts = self.counts
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
+        def count(handler: BaseHTTPRequestHandler, length: int) -> bool:
+            query = parse_qs(urlsplit(handler.path).query, keep_blank_values=True)
+            kind = handler.command
+            if kind == "GET" and ("list-type" in query or handler.path.count("/") <= 1):
+                kind = "LIST"
+            if kind == "POST" and "delete" in query:
+                kind = "DELETE"
+            with lock:
+                self.counts[kind] += 1
+            return False
 
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def _relay(self) -> None:
-                query = parse_qs(urlsplit(self.path).query, keep_blank_values=True)
-                kind = self.command
-                if self.command == "GET" and ("list-type" in query or self.path.count("/") <= 1):
-                    kind = "LIST"
-                if self.command == "POST" and "delete" in query:
-                    kind = "DELETE"
-                with lock:
-                    counts[kind] += 1
-                length = int(self.headers.get("Content-Length") or 0)
-                if self.headers.get("Expect", "").lower() == "100-continue":
-                    self.send_response_only(100)
-                    self.end_headers()
-                body = self.rfile.read(length) if length else b""
-                conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
-                headers = {k: v for k, v in self.headers.items() if k.lower() != "expect"}
-                conn.request(self.command, self.path, body=body, headers=headers)
-                response = conn.getresponse()
-                data = response.read()
-                self.send_response(response.status)
-                for key, value in response.getheaders():
-                    if key.lower() not in ("transfer-encoding", "connection", "content-length"):
-                        self.send_header(key, value)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                if self.command != "HEAD":
-                    self.wfile.write(data)
-                conn.close()
-
-            def handle_expect_100(self) -> bool:
-                return True
-
-            do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = _relay
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        super().__init__(upstream, count)
 
     def take(self) -> dict[str, int]:
         counts = dict(self.counts)

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import random
+import socket
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
+from bench.relay import RelayProxy
 from linkgen import site as sites
 from linkgen.build import build
 from linkgen.models import NewLink, NewProfile, ProfileFields, validate
@@ -69,90 +73,48 @@ def test_kill_9_at_random_points_then_rerun_converges_to_a_clean_publish(
         assert bucket_state(s3, name) == bucket_state(s3, reference), f"after kill {kill}"
 
 
-class FaultyProxy:
-    """HTTP proxy to the S3 server: PUTs 1, 3, 5 and 7 get 503 SlowDown, PUT 2 a
-    connection reset mid-request; everything else is relayed."""
+SLOWDOWN = (
+    b"<?xml version='1.0' encoding='UTF-8'?><Error><Code>SlowDown</Code>"
+    b"<Message>Please reduce your request rate.</Message></Error>"
+)
+
+
+class FaultyProxy(RelayProxy):
+    """S3 traffic relayed, but PUTs 1, 3, 5 and 7 get 503 SlowDown and PUT 2 a
+    connection reset mid-request."""
 
     def __init__(self, upstream: str) -> None:
-        import http.client
-        import socket
-        import threading
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-        from urllib.parse import urlsplit
-
-        parts = urlsplit(upstream)
-        proxy = self
         self.faults: Counter[str] = Counter()
         self.puts = 0
-        self.lock = threading.Lock()
+        lock = threading.Lock()
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
+        def fault(handler: BaseHTTPRequestHandler, length: int) -> bool:
+            if handler.command != "PUT":
+                return False
+            with lock:
+                self.puts += 1
+                n = self.puts
+            if n == 2:
+                self.faults["reset"] += 1
+                linger = b"\x01\x00\x00\x00\x00\x00\x00\x00"  # close = RST
+                handler.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
+                handler.close_connection = True
+                return True
+            if n <= 7 and n % 2 == 1:
+                if handler.headers.get("Expect", "").lower() == "100-continue":
+                    handler.send_response_only(100)
+                    handler.end_headers()
+                handler.rfile.read(length)
+                self.faults["SlowDown"] += 1
+                handler.send_response(503)
+                handler.send_header("Content-Type", "application/xml")
+                handler.send_header("Content-Length", str(len(SLOWDOWN)))
+                handler.end_headers()
+                handler.wfile.write(SLOWDOWN)
+                return True
+            return False
 
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def handle_expect_100(self) -> bool:
-                return True  # answered in _relay, after deciding on a fault
-
-            def _relay(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                if self.command == "PUT":
-                    with proxy.lock:
-                        proxy.puts += 1
-                        n = proxy.puts
-                    if n == 2:
-                        proxy.faults["reset"] += 1
-                        linger = b"\x01\x00\x00\x00\x00\x00\x00\x00"  # close = RST
-                        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
-                        self.close_connection = True
-                        return
-                    if self.headers.get("Expect", "").lower() == "100-continue":
-                        self.send_response_only(100)
-                        self.end_headers()
-                    if n <= 7 and n % 2 == 1:
-                        self.rfile.read(length)
-                        proxy.faults["SlowDown"] += 1
-                        error = (
-                            b"<?xml version='1.0' encoding='UTF-8'?><Error><Code>SlowDown</Code>"
-                            b"<Message>Please reduce your request rate.</Message></Error>"
-                        )
-                        self.send_response(503)
-                        self.send_header("Content-Type", "application/xml")
-                        self.send_header("Content-Length", str(len(error)))
-                        self.end_headers()
-                        self.wfile.write(error)
-                        return
-                elif self.headers.get("Expect", "").lower() == "100-continue":
-                    self.send_response_only(100)
-                    self.end_headers()
-                body = self.rfile.read(length) if length else b""
-                upstream_conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
-                headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
-                headers["Host"] = parts.netloc
-                upstream_conn.request(self.command, self.path, body=body, headers=headers)
-                response = upstream_conn.getresponse()
-                data = response.read()
-                self.send_response(response.status)
-                for key, value in response.getheaders():
-                    if key.lower() not in ("transfer-encoding", "connection", "content-length"):
-                        self.send_header(key, value)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                if self.command != "HEAD":
-                    self.wfile.write(data)
-                upstream_conn.close()
-
-            do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = _relay
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(upstream, fault)
 
 
 def test_s3_throttling_and_connection_resets_are_retried(
