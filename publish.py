@@ -9,8 +9,8 @@ succeeded, otherwise non-zero with one line per failure. Safe to re-run.
 
 import sys
 
-from linkgen.cli import cli
+from linkgen.cli import main
 
 args = sys.argv[1:]
 site = args[:2] if args[:1] == ["--site"] else []
-cli.main(args=[*site, "publish", *args[len(site) :]], prog_name="publish.py")
+main([*site, "publish", *args[len(site) :]], prog_name="publish.py")

@@ -1,15 +1,18 @@
 """Publish benchmarks: linkgen publish against `aws s3 sync`, same build, same S3 server.
 
 Both tools talk to moto's S3 server through a counting proxy on loopback, so
-each one's requests are counted by kind (LIST, PUT, DELETE, GET, HEAD):
+each one's requests are counted by kind (LIST, PUT, DELETE, GET, HEAD, and
+linkgen's PURGE, which the proxy answers as a Varnish edge would). The proxy
+adds ``--latency-ms`` to every request, as the network to a real S3
+endpoint does (0 shows moto's own speed):
 
 1. first publish of N profiles: wall time, objects/s; linkgen with its
-   parallel pool and with one connection (parallel = 1);
-2. one profile edited and rebuilt: requests and wall time of
-   `linkgen publish --no-build` (a whole command, interpreter start included)
-   and of `aws s3 sync build/ s3://...` for the same change.
+   parallel pool and with one connection (parallel = 1), and aws s3 sync;
+2. one profile edited and rebuilt, ``--edits`` times: requests and median
+   wall time of `linkgen publish --no-build` (a whole command, interpreter
+   start included) and of `aws s3 sync build/ s3://...` for the same change.
 
-    python bench/publish_bench.py --profiles 10000
+    python bench/publish_bench.py --profiles 10000 --latency-ms 30
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import threading
@@ -33,7 +37,7 @@ import boto3
 from moto.server import ThreadedMotoServer
 
 from bench import synth
-from bench.relay import RelayProxy
+from bench.relay import RelayProxy, answer
 from linkgen import site as sites
 from linkgen.build import build
 from linkgen.models import ProfileFields
@@ -42,11 +46,15 @@ from linkgen.models import ProfileFields
 class CountingProxy(RelayProxy):
     """Counts requests by kind: LIST, PUT, DELETE (batch), GET, HEAD."""
 
-    def __init__(self, upstream: str) -> None:
+    def __init__(self, upstream: str, latency: float) -> None:
         self.counts: Counter[str] = Counter()
         lock = threading.Lock()
 
         def count(handler: BaseHTTPRequestHandler, length: int) -> bool:
+            if handler.command == "PURGE":  # the CDN edge: answered here, counted
+                with lock:
+                    self.counts["PURGE"] += 1
+                return answer(handler, 200, b"", "text/plain")
             query = parse_qs(urlsplit(handler.path).query, keep_blank_values=True)
             kind = handler.command
             if kind == "GET" and ("list-type" in query or handler.path.count("/") <= 1):
@@ -57,7 +65,7 @@ class CountingProxy(RelayProxy):
                 self.counts[kind] += 1
             return False
 
-        super().__init__(upstream, count)
+        super().__init__(upstream, count, latency=latency)
 
     def take(self) -> dict[str, int]:
         counts = dict(self.counts)
@@ -76,6 +84,7 @@ def configure(site_dir: Path, bucket: str, endpoint: str, parallel: int) -> None
     text += (
         f'[publish]\ntarget = "s3://{bucket}/site"\nendpoint_url = "{endpoint}"\n'
         f'region = "us-east-1"\nparallel = {parallel}\nmax_deletes = 100000\n'
+        f'[cdn]\nprovider = "varnish"\nvarnish_urls = ["{endpoint}"]\n'
     )
     (site_dir / "linkgen.toml").write_text(text)
 
@@ -83,6 +92,8 @@ def configure(site_dir: Path, bucket: str, endpoint: str, parallel: int) -> None
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profiles", type=int, default=10_000)
+    parser.add_argument("--latency-ms", type=float, default=30.0)
+    parser.add_argument("--edits", type=int, default=5)
     parser.add_argument("--work", type=Path, default=Path("/dev/shm/linkgen-publish-bench"))
     args = parser.parse_args()
     env = {
@@ -96,7 +107,7 @@ def main() -> None:
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     moto.start()
     host, port = moto.get_host_and_port()
-    proxy = CountingProxy(f"http://{host}:{port}")
+    proxy = CountingProxy(f"http://{host}:{port}", args.latency_ms / 1000)
     s3 = boto3.client("s3", endpoint_url=proxy.url, region_name="us-east-1")
     shutil.rmtree(args.work, ignore_errors=True)
     site_dir = args.work / "site"
@@ -125,23 +136,34 @@ def main() -> None:
     wall = run(sync_cmd, env)
     results["first sync, aws s3 sync"] = (wall, objects / wall, proxy.take())
 
-    site.store.update_profile("user000042", ProfileFields(bio="edited for the benchmark"))
-    build(site)
-    proxy.take()
-    wall = run(publish_cmd, env)
-    results["one edit, linkgen publish"] = (wall, None, proxy.take())
-    wall = run(sync_cmd, env)
-    results["one edit, aws s3 sync"] = (wall, None, proxy.take())
+    edit_walls: dict[str, list[float]] = {"linkgen publish": [], "aws s3 sync": []}
+    for n in range(args.edits):
+        site.store.update_profile(f"user{n * 97:06d}", ProfileFields(bio=f"edit {n}"))
+        build(site)
+        proxy.take()
+        edit_walls["linkgen publish"].append(run(publish_cmd, env))
+        results["one edit, linkgen publish"] = (edit_walls["linkgen publish"], None, proxy.take())
+        edit_walls["aws s3 sync"].append(run(sync_cmd, env))
+        results["one edit, aws s3 sync"] = (edit_walls["aws s3 sync"], None, proxy.take())
 
-    print(f"\n{args.profiles:,} profiles, {objects:,} objects, moto S3 server on loopback\n")
+    print(
+        f"\n{args.profiles:,} profiles, {objects:,} objects, moto S3 server on loopback, "
+        f"{args.latency_ms:g} ms added per request\n"
+    )
     print("| run | wall | objects/s | requests |")
     print("|---|---|---|---|")
     for name, value in results.items():
         if not isinstance(value, tuple):
             continue
         wall, rate, counts = value
-        shown = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
-        print(f"| {name} | {wall:.2f} s | {f'{rate:,.0f}' if rate else '-'} | {shown} |")
+        if isinstance(wall, list):  # repeated runs: median (and the range)
+            shown_wall = f"{statistics.median(wall):.2f} s ({min(wall):.2f} to {max(wall):.2f})"
+        else:
+            shown_wall = f"{wall:.2f} s"
+        shown = ", ".join(f"{k} {v:,}" for k, v in sorted(counts.items()))
+        print(f"| {name} | {shown_wall} | {f'{rate:,.0f}' if rate else '-'} | {shown} |")
+    pool, single = results["first publish, parallel pool"], results["first publish, one connection"]
+    print(f"\nparallel pool / one connection: {pool[1] / single[1]:.2f}x")
     moto.stop()
 
 

@@ -2,6 +2,7 @@
 
 Every request goes to ``hook(handler, body_length)`` first; if the hook
 returns True it has answered (a fault, say) and the request is not relayed.
+A hook that reads the body must leave it in ``handler.body``.
 Used by bench/publish_bench.py to count requests and by the tests to inject
 throttling and connection resets.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import http.client
 import threading
+import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -19,7 +21,8 @@ Hook = Callable[[BaseHTTPRequestHandler, int], bool]
 
 
 class RelayProxy:
-    def __init__(self, upstream: str, hook: Hook) -> None:
+    def __init__(self, upstream: str, hook: Hook, *, latency: float = 0.0) -> None:
+        """``latency``: seconds added to every relayed request, like a real network's RTT."""
         parts = urlsplit(upstream)
 
         class Handler(BaseHTTPRequestHandler):
@@ -38,7 +41,11 @@ class RelayProxy:
                 if self.headers.get("Expect", "").lower() == "100-continue":
                     self.send_response_only(100)
                     self.end_headers()
-                body = self.rfile.read(length) if length else b""
+                if latency:
+                    time.sleep(latency)
+                body = self.__dict__.pop("body", None)  # a hook may have read it
+                if body is None:
+                    body = self.rfile.read(length) if length else b""
                 conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
                 headers = {k: v for k, v in self.headers.items() if k.lower() != "expect"}
                 conn.request(self.command, self.path, body=body, headers=headers)
@@ -54,7 +61,7 @@ class RelayProxy:
                     self.wfile.write(data)
                 conn.close()
 
-            do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = _relay
+            do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = do_PURGE = _relay
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
@@ -64,3 +71,13 @@ class RelayProxy:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+def answer(handler: BaseHTTPRequestHandler, status: int, body: bytes, content_type: str) -> bool:
+    """Answer a request from a hook (and tell the proxy not to relay it)."""
+    handler.send_response(status)
+    handler.send_header("Content-Type", content_type)
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
+    return True

@@ -20,13 +20,12 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from . import __version__
 from . import site as sites
-from .build import BuildReport, build
 from .errors import InvalidInput, LinkgenError
 from .models import (
     LinkChanges,
@@ -39,6 +38,9 @@ from .models import (
     validate,
     validate_json,
 )
+
+if TYPE_CHECKING:  # the build (and Jinja2) are imported only by the commands that build
+    from .build import BuildReport
 
 log = logging.getLogger("linkgen")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -56,6 +58,11 @@ class App:
             self._site = sites.Site.open(self.site_dir)
             self._site.store.actor = _who()
         return self._site
+
+    def close(self) -> None:
+        if self._site is not None:
+            self._site.close()
+            self._site = None
 
 
 def _who() -> str:
@@ -222,6 +229,7 @@ def cli(ctx: click.Context, site_dir: Path, verbose: int, quiet: bool) -> None:
     )
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     ctx.obj = App(site_dir)
+    ctx.call_on_close(ctx.obj.close)
 
 
 # -- site -------------------------------------------------------------------
@@ -642,17 +650,27 @@ def import_cmd(app: App, file: Any) -> None:
 # -- build, serve, watch ------------------------------------------------------
 
 
+LOG_PROGRESS_OVER = 1000  # jobs this long report progress in logs too
+
+
 @contextmanager
-def _progress_bar(enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
-    if not enabled or not sys.stderr.isatty():
+def _progress_bar(enabled: bool, label: str) -> Iterator[Callable[[int, int], None] | None]:
+    """A bar on a terminal; in a log (CI), a line every tenth of a long job."""
+    if not enabled:
         yield None
         return
-    state: dict[str, Any] = {}
+    state: dict[str, Any] = {"shown": 0}
 
     def update(done: int, total: int) -> None:
+        if not sys.stderr.isatty():
+            tenth = done * 10 // total if total >= LOG_PROGRESS_OVER else 0
+            if tenth > state["shown"]:
+                state["shown"] = tenth
+                click.echo(f"{label}: {done:,} of {total:,}", err=True)
+            return
         bar = state.get("bar")
         if bar is None:
-            bar = click.progressbar(length=total, label="rendering", file=sys.stderr)
+            bar = click.progressbar(length=total, label=label, file=sys.stderr)
             bar.__enter__()
             state["bar"] = bar
         bar.update(done - bar.pos)
@@ -690,7 +708,9 @@ def build_cmd(app: App, full: bool, jobs: int | None, as_json: bool) -> None:
 
         linkgen build --jobs 4
     """
-    with _progress_bar(not as_json) as progress:
+    from .build import build
+
+    with _progress_bar(not as_json, "rendering") as progress:
         report = build(app.site, full=full, jobs=jobs, progress=progress)
     data = {
         "total": report.total,
@@ -739,8 +759,16 @@ def publish_cmd(
 
     # A dry run builds too: that only touches build/, and the plan must
     # show what a real run would upload.
-    built = None if no_build else build(app.site)
-    report = publish(app.site, dry_run=dry_run, max_deletes=max_deletes, verify=verify)
+    built = None
+    if not no_build:
+        from .build import build
+
+        with _progress_bar(not as_json, "rendering") as progress:
+            built = build(app.site, progress=progress)
+    with _progress_bar(not as_json and not dry_run, "uploading") as progress:
+        report = publish(
+            app.site, dry_run=dry_run, max_deletes=max_deletes, verify=verify, progress=progress
+        )
     data = {
         "target": report.target,
         "dry_run": report.dry_run,
@@ -893,6 +921,139 @@ def watch_cmd(app: App, host: str, port: int) -> None:
 T = TypeVar("T")
 
 
+# -- clicks and views -----------------------------------------------------------
+
+
+@cli.command("redirector")
+@click.option("--host", help="Bind address (default: [redirector] host, 127.0.0.1).")
+@click.option("--port", type=click.IntRange(1, 65535), help="Default: [redirector] port.")
+@click.option("--workers", type=click.IntRange(1, 64), help="Processes (default: 1).")
+@pass_app
+def redirector_cmd(app: App, host: str | None, port: int | None, workers: int | None) -> None:
+    """Serve /r/<link id> (302 to the link) and /v/<profile id> (the view beacon).
+
+    Clicks and views are written to site_data/clicks.db in batches, off the
+    request path. SIGTERM or Ctrl+C stops it after writing every queued one.
+
+    Example:
+
+        linkgen redirector --port 8081
+    """
+    from .redirector_server import serve
+
+    settings = app.site.config.redirector
+    host, port = host or settings.host, port or settings.port
+    _bind(lambda: _probe(host, port), host, port)
+    click.echo(f"redirector for {app.site.root} on http://{host}:{port}/ (Ctrl+C stops)")
+    root = app.site.root
+    app.close()
+    serve(root, host=host, port=port, workers=workers or settings.workers)
+
+
+def _probe(host: str, port: int) -> None:
+    """Fail with a clear message if the address cannot be listened on."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind((host, port))
+
+
+@cli.command("stats")
+@click.argument("username")
+@click.option("--days", type=click.IntRange(1, 3660), default=30, show_default=True)
+@click.option("--bots", is_flag=True, help="Count bots and link-preview fetchers too.")
+@click.option("--csv", "as_csv", is_flag=True, help="One CSV row per day.")
+@click.option(
+    "--html",
+    "html_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write a self-contained dashboard page (SVG charts, no JavaScript) to this file.",
+)
+@click.option(
+    "--from-s3",
+    "from_s3",
+    is_flag=True,
+    help="Compute from the hourly files every redirector shipped ([clicks] ship_to).",
+)
+@json_option
+@pass_app
+def stats_cmd(
+    app: App,
+    username: str,
+    days: int,
+    bots: bool,
+    as_csv: bool,
+    html_file: Path | None,
+    from_s3: bool,
+    as_json: bool,
+) -> None:
+    """Views, unique views, clicks, unique clickers and CTR of a profile.
+
+    Example:
+
+        linkgen stats alice --days 7 --html alice-stats.html
+    """
+    from . import stats
+    from .clicks import ClickStore, clicks_path
+
+    if from_s3:
+        from .shipping import s3_events
+
+        with s3_events(app.site.config.clicks) as shipped:
+            numbers = stats.compute(app.site.store, shipped, username.lower(), days=days, bots=bots)
+    else:
+        clicks = ClickStore(clicks_path(app.site.root))
+        try:
+            numbers = stats.compute(app.site.store, clicks, username.lower(), days=days, bots=bots)
+        finally:
+            clicks.close()
+    if html_file is not None:
+        from .dashboard import render
+        from .fsutil import write_file
+
+        write_file(html_file.resolve(), render(numbers).encode("utf-8"))
+        click.echo(f"wrote {html_file}")
+        return
+    if as_csv:
+        click.echo(stats.as_csv(numbers), nl=False)
+        return
+    _emit(as_json, stats.as_dict(numbers), stats.as_text(numbers))
+
+
+@cli.group("clicks")
+def clicks_group() -> None:
+    """Raw click and view events beyond this machine."""
+
+
+@clicks_group.command("ship")
+@json_option
+@pass_app
+def clicks_ship(app: App, as_json: bool) -> None:
+    """Copy each closed hour of events to S3 as gzip NDJSON (never twice).
+
+    Objects: <prefix>clicks/dt=YYYY-MM-DD/hour=HH/<instance>.ndjson.gz
+
+    Example:
+
+        linkgen clicks ship
+    """
+    import time
+
+    from .clicks import ClickStore, clicks_path
+    from .shipping import ship
+
+    store = ClickStore(clicks_path(app.site.root))
+    try:
+        report = ship(store, app.site.config.clicks, now_ms=int(time.time() * 1000))
+    finally:
+        store.close()
+    data = {"shipped": [{"key": key, "events": count} for key, count in report.shipped]}
+    lines = [f"shipped {key} ({count:,} events)" for key, count in report.shipped]
+    _emit(as_json, data, "\n".join(lines) or "nothing to ship: every closed hour is shipped")
+
+
 def _bind(make: Callable[[], T], host: str, port: int) -> T:
     try:
         return make()
@@ -900,5 +1061,19 @@ def _bind(make: Callable[[], T], host: str, port: int) -> T:
         raise LinkgenError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
-def main() -> None:
-    cli(prog_name="linkgen")
+def main(args: list[str] | None = None, prog_name: str = "linkgen") -> None:
+    """The console entry point: run one command, then exit at once.
+
+    Interpreter teardown frees every object one by one — about 0.2 s after a
+    publish, mostly boto3's service models. By the time a command returns the
+    database is closed and output flushed, so the process leaves without it.
+    """
+    try:
+        cli.main(args=args, prog_name=prog_name)
+        code = 0
+    except SystemExit as done:
+        code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    logging.shutdown()
+    os._exit(code)

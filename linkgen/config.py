@@ -25,6 +25,7 @@ def _base_url(value: str) -> str:
 
 
 BaseUrl = Annotated[str, AfterValidator(_base_url)]
+HEADER = r"^[A-Za-z0-9-]{1,64}$"
 
 
 class _Section(BaseModel):
@@ -39,7 +40,32 @@ class SiteSettings(_Section):
 
 
 class RedirectorSettings(_Section):
-    base_url: BaseUrl | None = None
+    base_url: BaseUrl | None = None  # where the pages send clicks and view beacons
+    host: str = Field("127.0.0.1", pattern=r"^[A-Za-z0-9.:\[\]-]{1,255}$")
+    port: int = Field(8081, ge=1, le=65535)
+    workers: int = Field(1, ge=1, le=64)
+    # The header a CDN puts the visitor's country in (CloudFront-Viewer-Country,
+    # CF-IPCountry, Fastly-Geo-Country-Code, ...).
+    country_header: str = Field("CloudFront-Viewer-Country", pattern=HEADER)
+    # Behind a proxy or CDN: the header holding the visitor's address
+    # (CF-Connecting-IP, X-Forwarded-For). Unset: the connection's address.
+    client_ip_header: str | None = Field(None, pattern=HEADER)
+    queue_capacity: int = Field(100_000, ge=100, le=10_000_000)
+    batch_rows: int = Field(5000, ge=1, le=100_000)
+    batch_seconds: float = Field(0.1, gt=0, le=10)
+    events_retention_days: int = Field(90, ge=1, le=3650)
+    # Prometheus metrics on their own listener; 0 turns them off. Needs workers = 1
+    # (scale out with one process per port behind a balancer, each scraped).
+    metrics_host: str = Field("127.0.0.1", pattern=r"^[A-Za-z0-9.:\[\]-]{1,255}$")
+    metrics_port: int = Field(9464, ge=0, le=65535)
+
+
+class ClicksSettings(_Section):
+    # `linkgen clicks ship` writes each closed hour of raw events here as gzip NDJSON.
+    ship_to: str | None = Field(None, pattern=r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$")
+    endpoint_url: BaseUrl | None = None
+    region: str | None = None
+    instance: str | None = Field(None, pattern=r"^[A-Za-z0-9._-]{1,64}$")  # default: host name
 
 
 class BuildSettings(_Section):
@@ -61,18 +87,30 @@ class PublishSettings(_Section):
 
 
 class CdnSettings(_Section):
-    provider: Literal["none", "varnish", "fastly"] = "none"
+    provider: Literal["none", "varnish", "fastly", "cloudflare", "cloudfront"] = "none"
     # varnish: every edge node's address; PURGE requests go to each.
     varnish_urls: list[BaseUrl] = []
     # fastly: the service to purge; the API token comes from $FASTLY_API_TOKEN only.
     fastly_service_id: str | None = Field(None, pattern=r"^[A-Za-z0-9]{1,64}$")
     fastly_api_url: BaseUrl = "https://api.fastly.com"
     soft_purge: bool = False  # mark stale instead of evicting
+    # cloudflare: the zone to purge; the API token comes from $CLOUDFLARE_API_TOKEN only.
+    cloudflare_zone_id: str | None = Field(None, pattern=r"^[0-9a-f]{32}$")
+    cloudflare_api_url: BaseUrl = "https://api.cloudflare.com/client/v4"
+    cloudflare_purge_by: Literal["url", "tag"] = "url"  # "tag" needs a Cache-Tag header
+    cloudflare_batch: int = Field(100, ge=1, le=500, description="500 on Enterprise")
+    # cloudfront: the distribution; credentials from boto3's standard chain.
+    cloudfront_distribution_id: str | None = Field(None, pattern=r"^[A-Z0-9]{6,32}$")
+    cloudfront_endpoint_url: BaseUrl | None = None
+    # More changed paths than this in one run: invalidate "/*" (billed as one path).
+    cloudfront_wildcard_over: int = Field(1000, ge=1, le=3000)
+    purge_wait: float = Field(60.0, ge=0, le=3600, description="longest wait on rate limits")
 
 
 class Config(_Section):
     site: SiteSettings = SiteSettings()
     redirector: RedirectorSettings = RedirectorSettings()
+    clicks: ClicksSettings = ClicksSettings()
     build: BuildSettings = BuildSettings()
     publish: PublishSettings = PublishSettings()
     cdn: CdnSettings = CdnSettings()
@@ -118,8 +156,23 @@ language = "en"
 default_theme = "default"
 
 [redirector]
-# Set to send clicks through the redirector (<base_url>/r/<link_id>).
+# Set to send clicks through the redirector (<base_url>/r/<link_id>) and to
+# count views (<base_url>/v/<profile_id>); `linkgen redirector` serves both.
 # base_url = "https://go.example.com"
+host = "127.0.0.1"
+port = 8081
+workers = 1
+country_header = "CloudFront-Viewer-Country"   # or CF-IPCountry, Fastly-Geo-Country-Code
+# client_ip_header = "CF-Connecting-IP"        # only behind a proxy that sets it
+events_retention_days = 90                     # raw events; daily rollups are kept
+metrics_host = "127.0.0.1"                     # Prometheus /metrics, never on the public port
+metrics_port = 9464                            # 0: off
+
+[clicks]
+# `linkgen clicks ship` copies each closed hour of raw click and view events
+# to S3 as clicks/dt=YYYY-MM-DD/hour=HH/<instance>.ndjson.gz (idempotent).
+# ship_to = "s3://my-analytics-bucket/linkgen"
+# instance = "redirector-1"     # default: this machine's host name
 
 [build]
 output = "build"
@@ -139,8 +192,12 @@ max_deletes = 256  # more deletes than this in one run need --max-deletes
 [cdn]
 # After a publish, drop the changed profiles' pages from the CDN by surrogate
 # key. "varnish": a self-hosted Varnish with xkey (see linkgen/publish/varnish.vcl);
-# "fastly": Fastly's batch purge (the token comes from $FASTLY_API_TOKEN only).
+# "fastly": Fastly's batch purge (the token comes from $FASTLY_API_TOKEN only);
+# "cloudflare": purge by URL or by tag (the token from $CLOUDFLARE_API_TOKEN only);
+# "cloudfront": create_invalidation with the exact paths that changed.
 provider = "none"
 # varnish_urls = ["http://127.0.0.1:6081"]
 # fastly_service_id = "SU1Z0isxPaozGVKXdv0eY"
+# cloudflare_zone_id = "023e105f4ecef8ad9ca31a8372d0c353"
+# cloudfront_distribution_id = "EDFDVBD6EXAMPLE"
 """

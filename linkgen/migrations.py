@@ -17,21 +17,68 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Step = Callable[["sqlite_utils.Database"], None]
-MIGRATIONS: list[tuple[int, str, Step]] = []
 
 
-def migration(number: int, name: str) -> Callable[[Step], Step]:
-    def register(step: Step) -> Step:
-        assert not MIGRATIONS or MIGRATIONS[-1][0] == number - 1, "migrations are numbered in order"
-        MIGRATIONS.append((number, name, step))
-        return step
+class Schema:
+    """The numbered steps of one database (the content in linkgen.db, clicks in clicks.db)."""
 
-    return register
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.steps: list[tuple[int, str, Step]] = []
+
+    def migration(self, number: int, name: str) -> Callable[[Step], Step]:
+        def register(step: Step) -> Step:
+            assert not self.steps or self.steps[-1][0] == number - 1, "numbered in order"
+            self.steps.append((number, name, step))
+            return step
+
+        return register
+
+    def pending(self, conn: sqlite3.Connection) -> bool:
+        """Whether ``migrate`` has work to do, checked without importing sqlite-utils."""
+        try:
+            row = conn.execute("SELECT max(number) FROM _migrations").fetchone()
+        except sqlite3.OperationalError:
+            return True
+        return bool(row[0] != self.steps[-1][0])
+
+    def migrate(self, db: sqlite_utils.Database) -> list[int]:
+        """Apply the steps not yet applied; return their numbers."""
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS _migrations "
+            "(number INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+        )
+        done = {row[0] for row in db.execute("SELECT number FROM _migrations").fetchall()}
+        latest = max(done, default=0)
+        if latest > self.steps[-1][0]:
+            from .errors import ConfigError
+
+            raise ConfigError(
+                f"{self.name} is at schema {latest}, newer than this linkgen knows "
+                f"({self.steps[-1][0]}); upgrade linkgen"
+            )
+        applied = []
+        for number, name, step in self.steps:
+            if number in done:
+                continue
+            with db.atomic():
+                step(db)
+                db.execute(
+                    "INSERT INTO _migrations VALUES (?, ?, strftime('%Y-%m-%dT%H:%M:%SZ','now'))",
+                    [number, name],
+                )
+            log.info("%s: applied migration %d: %s", self.name, number, name)
+            applied.append(number)
+        return applied
+
+
+CONTENT = Schema("the database")
+migration = CONTENT.migration
 
 
 @migration(1, "profiles, links, ids, history, outbox, build state")
 def _initial(db: sqlite_utils.Database) -> None:
-    _run(
+    run_script(
         db,
         """
         CREATE TABLE profiles (
@@ -121,7 +168,7 @@ def _initial(db: sqlite_utils.Database) -> None:
 
 @migration(2, "publish manifest")
 def _publish_manifest(db: sqlite_utils.Database) -> None:
-    _run(
+    run_script(
         db,
         """
         -- What each target holds, as far as we know: per key, the hash of the
@@ -150,7 +197,7 @@ def _publish_manifest(db: sqlite_utils.Database) -> None:
 
 @migration(3, "purge queue")
 def _purge_queue(db: sqlite_utils.Database) -> None:
-    _run(
+    run_script(
         db,
         """
         -- Surrogate keys whose purge failed; retried by every later publish.
@@ -164,7 +211,30 @@ def _purge_queue(db: sqlite_utils.Database) -> None:
     )
 
 
-def _run(db: sqlite_utils.Database, script: str) -> None:
+@migration(4, "purge queue by unit")
+def _purge_queue_units(db: sqlite_utils.Database) -> None:
+    run_script(
+        db,
+        """
+        -- What a failed purge must still drop, in the unit the CDN purges by:
+        -- 'key' (a surrogate key or cache tag) or 'path' (a public URL path).
+        CREATE TABLE purge_queue_v4 (
+            unit TEXT NOT NULL CHECK (unit IN ('key', 'path')),
+            subject TEXT NOT NULL,
+            first_failed_at TEXT NOT NULL,
+            attempts INTEGER NOT NULL,
+            last_error TEXT NOT NULL,
+            PRIMARY KEY (unit, subject)
+        ) WITHOUT ROWID;
+        INSERT INTO purge_queue_v4
+            SELECT 'key', key, first_failed_at, attempts, last_error FROM purge_queue;
+        DROP TABLE purge_queue;
+        ALTER TABLE purge_queue_v4 RENAME TO purge_queue;
+        """,
+    )
+
+
+def run_script(db: sqlite_utils.Database, script: str) -> None:
     """Run a script statement by statement, inside the caller's transaction.
 
     (``executescript`` would commit first and break the step's atomicity.)
@@ -178,39 +248,8 @@ def _run(db: sqlite_utils.Database, script: str) -> None:
 
 
 def pending_migrations(conn: sqlite3.Connection) -> bool:
-    """Whether ``migrate`` has work to do, checked without importing sqlite-utils."""
-    try:
-        row = conn.execute("SELECT max(number) FROM _migrations").fetchone()
-    except sqlite3.OperationalError:
-        return True
-    return bool(row[0] != MIGRATIONS[-1][0])
+    return CONTENT.pending(conn)
 
 
 def migrate(db: sqlite_utils.Database) -> list[int]:
-    """Apply the steps not yet applied; return their numbers."""
-    db.execute(
-        "CREATE TABLE IF NOT EXISTS _migrations "
-        "(number INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
-    )
-    done = {row[0] for row in db.execute("SELECT number FROM _migrations").fetchall()}
-    latest = max(done, default=0)
-    if latest > MIGRATIONS[-1][0]:
-        from .errors import ConfigError
-
-        raise ConfigError(
-            f"the database is at schema {latest}, newer than this linkgen knows "
-            f"({MIGRATIONS[-1][0]}); upgrade linkgen"
-        )
-    applied = []
-    for number, name, step in MIGRATIONS:
-        if number in done:
-            continue
-        with db.atomic():
-            step(db)
-            db.execute(
-                "INSERT INTO _migrations VALUES (?, ?, strftime('%Y-%m-%dT%H:%M:%SZ','now'))",
-                [number, name],
-            )
-        log.info("applied migration %d: %s", number, name)
-        applied.append(number)
-    return applied
+    return CONTENT.migrate(db)

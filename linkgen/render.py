@@ -99,7 +99,7 @@ class Renderer:
         self.social_card_key = f"_m/{hashlib.sha256(card).hexdigest()[:20]}.png"
         self.social_card = card
         self.site_fingerprint = _digest(
-            __version__, config.site.model_dump_json(), config.redirector.model_dump_json(), card
+            __version__, config.site.model_dump_json(), config.redirector.base_url or "", card
         )
         self.theme_fingerprints = {slug: self._theme_fingerprint(slug) for slug in self.themes}
 
@@ -275,6 +275,7 @@ class Renderer:
                 links=views,
                 jsonld=jsonld,
                 css=self.css(profile.theme, profile.style),
+                beacon=f"{self.redirect_base}/v/{profile.id}" if self.redirect_base else None,
             )
         except jinja2.TemplateError as exc:
             raise _template_error(exc, f"{PAGE_TEMPLATE} (@{username})") from None

@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import config, themes
 from .errors import SiteNotFound
-from .render import Renderer
 from .resources import builtin
 from .store import Store
+
+if TYPE_CHECKING:
+    from .render import Renderer  # imported when first used: Jinja2 is not needed to publish
 
 DATA_DIR = "site_data"
 DB_FILE = "linkgen.db"
@@ -62,6 +65,8 @@ class Site:
         cache.mkdir(parents=True, exist_ok=True)
         references = json.loads(self.store.build_meta(TEMPLATE_REFS_KEY) or "{}")
         self._references = references
+        from .render import Renderer
+
         return Renderer(self.root, self.config, self.themes, cache_dir=cache, references=references)
 
     def remember_template_references(self, renderer: Renderer) -> None:

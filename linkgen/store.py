@@ -87,6 +87,16 @@ class Published(NamedTuple):
     surrogate_keys: str
 
 
+class LinkRoute(NamedTuple):
+    link_id: str
+    profile_id: str
+    username: str
+    url: str
+    enabled: bool
+    starts_at: str | None  # ISO 8601 UTC, "Z"
+    ends_at: str | None
+
+
 class _Unchanged(Exception):
     """Raised inside an edit transaction that changed nothing, to roll it back."""
 
@@ -897,6 +907,15 @@ class Store:
         )
         return {row[0]: Published(*row) for row in rows}
 
+    def manifest_rows(self, target: str) -> dict[str, tuple[str, str, str, int, int, str]]:
+        """The manifest as plain rows (the planner reads every one of them)."""
+        rows = self.conn.execute(
+            "SELECT key, body_hash, header_hash, size, mtime_ns, surrogate_keys "
+            "FROM publish_manifest WHERE target = ?",
+            (target,),
+        )
+        return {row[0]: row for row in rows}
+
     def record_published(
         self, target: str, objects: Sequence[Published], *, mirror: bool = True
     ) -> None:
@@ -931,11 +950,11 @@ class Store:
         )
         return [row[0] for row in rows]
 
-    def mirror_written(self, target: str, shard: int) -> None:
+    def mirror_written(self, target: str, shards: Sequence[int]) -> None:
         with self._writing():
-            self.conn.execute(
+            self.conn.executemany(
                 "DELETE FROM publish_mirror_pending WHERE target = ? AND shard = ?",
-                (target, shard),
+                [(target, shard) for shard in shards],
             )
 
     def manifest_shard(self, target: str, shard: int) -> list[Published]:
@@ -957,22 +976,50 @@ class Store:
         rows = self.conn.execute("SELECT username, profile_id FROM build_state")
         return {row[0]: row[1] for row in rows}
 
-    def pending_purges(self) -> list[str]:
-        return [row[0] for row in self.conn.execute("SELECT key FROM purge_queue ORDER BY key")]
+    def pending_purges(self, unit: str | None = None) -> list[str]:
+        """Purges that failed before, in ``unit`` ('key' or 'path'; None: both)."""
+        rows = self.conn.execute(
+            "SELECT subject FROM purge_queue WHERE ? IS NULL OR unit = ? ORDER BY subject",
+            (unit, unit),
+        )
+        return [row[0] for row in rows]
 
-    def purges_failed(self, keys: Sequence[str], error: str) -> None:
+    def purges_failed(self, unit: str, subjects: Sequence[str], error: str) -> None:
         stamp = iso(now())
         with self._writing():
             self.conn.executemany(
-                "INSERT INTO purge_queue (key, first_failed_at, attempts, last_error) "
-                "VALUES (?, ?, 1, ?) ON CONFLICT(key) DO UPDATE SET "
+                "INSERT INTO purge_queue (unit, subject, first_failed_at, attempts, last_error) "
+                "VALUES (?, ?, ?, 1, ?) ON CONFLICT(unit, subject) DO UPDATE SET "
                 "attempts = attempts + 1, last_error = excluded.last_error",
-                [(key, stamp, error) for key in keys],
+                [(unit, subject, stamp, error) for subject in subjects],
             )
 
-    def purges_done(self, keys: Sequence[str]) -> None:
+    def purges_done(self, unit: str, subjects: Sequence[str]) -> None:
         with self._writing():
-            self.conn.executemany("DELETE FROM purge_queue WHERE key = ?", [(k,) for k in keys])
+            self.conn.executemany(
+                "DELETE FROM purge_queue WHERE unit = ? AND subject = ?",
+                [(unit, subject) for subject in subjects],
+            )
+
+    # -- the redirector's view -------------------------------------------------
+
+    def profile_hashes(self) -> dict[str, str]:
+        """profile id -> content hash (changes with any edit of the profile or its links)."""
+        return dict(self.conn.execute("SELECT id, content_hash FROM profiles").fetchall())
+
+    def link_routes(self, profile_ids: Sequence[str]) -> list[LinkRoute]:
+        """Where each link of these profiles sends a visitor, and when it may."""
+        routes: list[LinkRoute] = []
+        for start in range(0, len(profile_ids), 500):
+            chunk = list(profile_ids[start : start + 500])
+            rows = self.conn.execute(
+                "SELECT l.id, l.profile_id, p.username, l.url, l.enabled, l.starts_at, l.ends_at "
+                "FROM links l JOIN profiles p ON p.id = l.profile_id "
+                f"WHERE l.profile_id IN ({', '.join('?' * len(chunk))})",
+                chunk,
+            )
+            routes += [LinkRoute(r[0], r[1], r[2], r[3], bool(r[4]), r[5], r[6]) for r in rows]
+        return routes
 
     # -- bulk loading (imports of many profiles, benchmarks) ----------------
 

@@ -21,7 +21,9 @@ from pathlib import Path
 
 from .build import build
 from .errors import LinkgenError
+from .publish.purge import Purger, open_purger, purge_unit
 from .publish.run import PublishReport, publish
+from .publish.targets import Target, open_target
 from .site import DATA_DIR, Site
 
 log = logging.getLogger(__name__)
@@ -76,8 +78,9 @@ def run(
     """
     with worker_lock(root):
         backoff = 0.0
+        links = _Links()
         while not stop.is_set():
-            ok = _cycle(root, stop, settle, on_cycle, on_error)
+            ok = _cycle(root, links, stop, settle, on_cycle, on_error)
             if ok is None:  # nothing waiting
                 if once:
                     return True
@@ -93,8 +96,27 @@ def run(
         return True
 
 
+class _Links:
+    """The target and purger, kept across cycles (one boto3 client, warm connections)
+    for as long as their settings stay the same."""
+
+    def __init__(self) -> None:
+        self.settings: object = None
+        self.target: Target | None = None
+        self.purger: Purger | None = None
+
+    def get(self, site: Site) -> tuple[Target, Purger]:
+        settings = (site.config.publish, site.config.cdn, site.config.site.url, site.root)
+        if self.target is None or self.purger is None or settings != self.settings:
+            self.target = open_target(site.config.publish, site.root)
+            self.purger = open_purger(site.config.cdn, site.config.site.url)
+            self.settings = settings
+        return self.target, self.purger
+
+
 def _cycle(
     root: Path,
+    links: _Links,
     stop: threading.Event,
     settle: float,
     on_cycle: Callable[[Cycle], None] | None,
@@ -103,13 +125,15 @@ def _cycle(
     """One build + publish of what waits; None if nothing does."""
     site = Site.open(root)
     try:
-        if not site.store.outbox_marks() and not site.store.pending_purges():
+        unit = purge_unit(site.config.cdn)
+        if not site.store.outbox_marks() and not site.store.pending_purges(unit):
             return None
         stop.wait(settle)  # let a burst of edits land in one publish
         marks = site.store.outbox_marks()
         started = time.perf_counter()
         build(site)
-        report = publish(site)
+        target, purger = links.get(site)
+        report = publish(site, target=target, purger=purger)
         if report.ok:
             site.store.outbox_done(marks)
         if on_cycle:

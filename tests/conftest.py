@@ -5,17 +5,16 @@ import json
 import os
 import shutil
 import subprocess
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import boto3
 import pytest
 from click.testing import CliRunner, Result
 from moto.server import ThreadedMotoServer
 
+from bench import edge
 from linkgen import site as sites
 from linkgen.cli import cli
 from linkgen.models import NewLink, NewProfile, validate
@@ -100,54 +99,8 @@ def bucket(s3_endpoint: str) -> Any:
     return s3, name
 
 
-VCL = Path(__file__).resolve().parents[1] / "linkgen" / "publish" / "varnish.vcl"
-
-
 def start_varnish(origin: str, bucket_path: str, work: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """Debian's varnishd with linkgen's VCL, in front of ``origin``, on a free port."""
+    """Debian's varnishd with linkgen's VCL in front of ``origin`` (see bench/edge.py)."""
     if shutil.which("varnishd") is None:
         pytest.fail("varnishd is missing: scripts/test installs varnish and varnish-modules")
-    parts = urlsplit(origin)
-    vcl = work / "linkgen.vcl"
-    vcl.write_text(
-        VCL.read_text()
-        .replace("@ORIGIN_HOST@", parts.hostname or "127.0.0.1")
-        .replace("@ORIGIN_PORT@", str(parts.port))
-        .replace("@BUCKET_PATH@", bucket_path)
-    )
-    name = work / "varnish"
-    # -j none: no privilege drop, so varnishd can read the test's private files.
-    proc = subprocess.Popen(
-        [
-            "varnishd",
-            "-F",
-            "-j",
-            "none",
-            "-n",
-            str(name),
-            "-a",
-            "127.0.0.1:0",
-            "-f",
-            str(vcl),
-            "-s",
-            "malloc,32m",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            output = proc.stderr.read().decode() if proc.stderr else ""
-            raise RuntimeError(f"varnishd exited: {output}")
-        answer = subprocess.run(
-            ["varnishadm", "-n", str(name), "debug.listen_address"],
-            capture_output=True,
-            text=True,
-        )
-        fields = answer.stdout.split()
-        if answer.returncode == 0 and len(fields) >= 3:
-            return proc, f"http://127.0.0.1:{fields[2]}"
-        time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError("varnishd did not start in 30 s")
+    return edge.start_varnish(origin, bucket_path, work)

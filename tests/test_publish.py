@@ -245,6 +245,22 @@ def test_the_file_target_mirrors_the_bucket_layout(site: sites.Site, add_profile
     assert publish(site).deleted == ["alice"] and not (published / "alice").exists()
 
 
+def test_a_long_publish_reports_progress_in_a_log(
+    site: sites.Site, add_profile: Any, run: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from linkgen import cli
+
+    for n in range(12):
+        add_profile(f"user{n}")
+    monkeypatch.setattr(cli, "LOG_PROGRESS_OVER", 10)
+    result = run("publish")
+    uploading = [line for line in result.stderr.splitlines() if line.startswith("uploading:")]
+    rendering = [line for line in result.stderr.splitlines() if line.startswith("rendering:")]
+    assert uploading[-1] == "uploading: 16 of 16"  # 12 pages, sitemap, robots, 404, card
+    assert len(uploading) >= 5 and rendering[-1] == "rendering: 12 of 12"
+    assert "uploaded 16" in result.stdout
+
+
 def test_publish_py_is_the_ci_entry_point(site: sites.Site, add_profile: Any) -> None:
     import subprocess
     import sys

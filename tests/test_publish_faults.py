@@ -12,7 +12,7 @@ from collections import Counter
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from bench.relay import RelayProxy
+from bench.relay import RelayProxy, answer
 from linkgen import site as sites
 from linkgen.build import build
 from linkgen.models import NewLink, NewProfile, ProfileFields, validate
@@ -106,12 +106,7 @@ class FaultyProxy(RelayProxy):
                     handler.end_headers()
                 handler.rfile.read(length)
                 self.faults["SlowDown"] += 1
-                handler.send_response(503)
-                handler.send_header("Content-Type", "application/xml")
-                handler.send_header("Content-Length", str(len(SLOWDOWN)))
-                handler.end_headers()
-                handler.wfile.write(SLOWDOWN)
-                return True
+                return answer(handler, 503, SLOWDOWN, "application/xml")
             return False
 
         super().__init__(upstream, fault)

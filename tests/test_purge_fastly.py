@@ -8,11 +8,7 @@ header, at most 256 keys and 16,384 header bytes a request, each key at most
 
 from __future__ import annotations
 
-import json
-import threading
-import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -24,67 +20,14 @@ from linkgen.models import ProfileFields
 from linkgen.publish.purge import FastlyPurger
 from linkgen.publish.run import publish
 
+from .standins import FastlyStandIn
+
 SERVICE, TOKEN = "SU1Z0isxPaozGVKXdv0eY", "test-token"
-
-
-class FastlyStandIn:
-    def __init__(self, *, throttle_every: int = 0, retry_after: int = 1) -> None:
-        self.purged: list[list[str]] = []
-        self.requests = 0
-        self.throttled_at: list[float] = []
-        self.retried_at: list[float] = []
-        stand_in = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def _answer(self, status: int, body: dict[str, Any], **headers: str) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                for name, value in headers.items():
-                    self.send_header(name.replace("_", "-"), value)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def do_POST(self) -> None:
-                stand_in.requests += 1
-                if self.path != f"/service/{SERVICE}/purge":
-                    return self._answer(404, {"msg": "Record not found"})
-                if self.headers.get("Fastly-Key") != TOKEN:
-                    return self._answer(401, {"msg": "Provided credentials are missing or invalid"})
-                header = self.headers.get("Surrogate-Key", "")
-                keys = header.split()
-                if not keys or len(keys) > 256 or len(header) > 16_384:
-                    return self._answer(400, {"msg": "Bad request: 1 to 256 keys"})
-                if any(len(key.encode()) > 1024 for key in keys):
-                    return self._answer(400, {"msg": "Key too long"})
-                if stand_in.throttle_every and stand_in.requests % stand_in.throttle_every == 1:
-                    stand_in.throttled_at.append(time.monotonic())
-                    return self._answer(
-                        429, {"msg": "Too many requests"}, Retry_After=str(retry_after)
-                    )
-                if stand_in.throttled_at and len(stand_in.retried_at) < len(stand_in.throttled_at):
-                    stand_in.retried_at.append(time.monotonic())
-                stand_in.purged.append(keys)
-                return self._answer(200, {key: f"purge-{n}" for n, key in enumerate(keys)})
-
-        self.throttle_every = throttle_every
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture
 def fastly() -> Iterator[FastlyStandIn]:
-    stand_in = FastlyStandIn()
+    stand_in = FastlyStandIn(SERVICE, TOKEN)
     yield stand_in
     stand_in.close()
 
@@ -97,7 +40,7 @@ def test_keys_go_in_batches_of_at_most_256(fastly: FastlyStandIn) -> None:
 
 
 def test_a_429_is_honoured_with_its_retry_after() -> None:
-    stand_in = FastlyStandIn(throttle_every=2, retry_after=1)
+    stand_in = FastlyStandIn(SERVICE, TOKEN, throttle_every=2, retry_after=1)
     try:
         FastlyPurger(stand_in.url, SERVICE, TOKEN).purge(["p-a", "site"])
         assert stand_in.purged == [["p-a", "site"]]

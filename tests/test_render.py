@@ -77,7 +77,16 @@ def test_links_go_through_the_redirector_when_configured(
     assert f'href="https://go.example/r/{profile.links[0].id}"' in html
     assert "https://example.com/shop" not in html.split("</head>")[1]
     assert '<link rel="canonical" href="https://links.example/alice">' in html
+    # the view beacon: an image, no JavaScript
+    assert f'<img class="beacon" src="https://go.example/v/{profile.id}" alt=""' in html
     site.close()
+
+
+def test_no_beacon_without_a_redirector(site: sites.Site, add_profile: Any) -> None:
+    add_profile("alice", ("Shop", "https://example.com/shop"))
+    build(site)
+    html = page(site, "alice")
+    assert "/v/" not in html and "beacon" not in html.split("<body")[1]
 
 
 @pytest.mark.parametrize("payload", XSS)

@@ -52,9 +52,8 @@ def _parse(data: bytes) -> list[Published]:
     ]
 
 
-def write_pending(store: Store, target: Target) -> tuple[int, list[str]]:
-    """Write the shards that are behind; return (shards written, failures)."""
-    written, failures = 0, []
+def write_pending(store: Store, target: Target, parallel: int = 16) -> tuple[int, list[str]]:
+    """Write the shards that are behind, in parallel; return (shards written, failures)."""
     pending = store.mirror_pending(target.name)
     meta = f"mirror_marker {target.name}"
     if pending and store.build_meta(meta) is None:
@@ -64,20 +63,29 @@ def write_pending(store: Store, target: Target) -> tuple[int, list[str]]:
         except Exception as exc:
             return 0, [f"manifest marker: {type(exc).__name__}: {exc}"]
         store.set_build_meta(meta, "1")
-    for shard in pending:
+    documents = {}
+    for shard in pending:  # read here: the store's connection stays on this thread
         objects = {
             entry.key: [entry.body_hash, entry.header_hash, entry.size, entry.surrogate_keys]
             for entry in store.manifest_shard(target.name, shard)
         }
-        data = json.dumps({"format": FORMAT, "objects": objects}, sort_keys=True).encode()
+        documents[shard] = (
+            objects and json.dumps({"format": FORMAT, "objects": objects}, sort_keys=True).encode()
+        )
+
+    def write(shard: int) -> str | None:
+        data = documents[shard]
         try:
-            if objects:
+            if data:
                 target.put_private(shard_key(target, shard), data)
             elif target.delete([shard_key(target, shard)]):  # empty: as if never written
                 raise OSError("the target refused the delete")
         except Exception as exc:  # reported; the shard stays pending for the next run
-            failures.append(f"manifest shard {shard:02x}: {type(exc).__name__}: {exc}")
-            continue
-        store.mirror_written(target.name, shard)
-        written += 1
-    return written, failures
+            return f"manifest shard {shard:02x}: {type(exc).__name__}: {exc}"
+        return None
+
+    with ThreadPoolExecutor(max_workers=parallel) as pool:
+        outcomes = list(zip(pending, pool.map(write, pending), strict=True))
+    written = [shard for shard, failure in outcomes if failure is None]
+    store.mirror_written(target.name, written)
+    return len(written), [failure for _, failure in outcomes if failure]

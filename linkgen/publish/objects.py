@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import mimetypes
 import os
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from enum import IntEnum
 from pathlib import Path
+from typing import NamedTuple
+from urllib.parse import urlsplit
 
 # HTML: browsers keep it a minute; shared caches keep it until purged.
 PAGE_CACHE = "public, max-age=60, s-maxage=31536000"
@@ -28,10 +30,33 @@ class Phase(IntEnum):
     SITE = 2
 
 
-@dataclass(frozen=True)
-class BuiltObject:
+# Content types by extension, fixed here rather than read from the machine's
+# mime.types: two machines must describe the same file the same way, or a
+# fresh CI runner would see header changes everywhere.
+CONTENT_TYPES = {
+    "": "text/html; charset=utf-8",  # profile pages: /<username>, no extension
+    "html": "text/html; charset=utf-8",
+    "xml": "application/xml; charset=utf-8",
+    "txt": "text/plain; charset=utf-8",
+    "css": "text/css; charset=utf-8",
+    "js": "text/javascript; charset=utf-8",
+    "json": "application/json",
+    "svg": "image/svg+xml; charset=utf-8",
+    "png": "image/png",
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+    "webp": "image/webp",
+    "avif": "image/avif",
+    "gif": "image/gif",
+    "ico": "image/vnd.microsoft.icon",
+    "woff2": "font/woff2",
+    "webmanifest": "application/manifest+json",
+}
+
+
+class BuiltObject(NamedTuple):
     name: str  # path relative to build/, "/" separated
-    path: Path
+    path: str
     size: int
     mtime_ns: int
     phase: Phase
@@ -52,22 +77,38 @@ class BuiltObject:
 
     @property
     def header_hash(self) -> str:
-        canonical = json.dumps(self.headers, sort_keys=True).encode()
-        return hashlib.sha256(canonical).hexdigest()[:32]
+        """A hash of every header: the fixed ones (shared by many objects) and the keys."""
+        fixed = _fixed_headers_hash(self.phase, self.content_type, self.cache_control)
+        return hashlib.sha256(f"{fixed} {self.surrogate_keys}".encode()).hexdigest()[:32]
+
+    def read(self) -> bytes:
+        with open(self.path, "rb") as file:
+            return file.read()
 
 
-def _content_type(name: str) -> str:
-    if "." not in name.rsplit("/", 1)[-1]:
-        return "text/html; charset=utf-8"
-    kind = mimetypes.guess_type(name)[0] or "application/octet-stream"
-    if kind.startswith("text/") or kind in ("application/xml", "image/svg+xml"):
-        kind += "; charset=utf-8"
-    return kind
+@functools.lru_cache(maxsize=64)
+def _fixed_headers_hash(phase: Phase, content_type: str, cache_control: str) -> str:
+    fixed = {"Content-Type": content_type, "Cache-Control": cache_control}
+    if phase is Phase.PAGES:
+        fixed["x-amz-meta-surrogate-control"] = PAGE_SURROGATE_CONTROL
+    return hashlib.sha256(json.dumps(fixed, sort_keys=True).encode()).hexdigest()
+
+
+@functools.lru_cache(maxsize=256)
+def _content_type(extension: str) -> str:
+    known = CONTENT_TYPES.get(extension.lower())
+    if known:
+        return known
+    kind = _MIME.guess_type(f"x.{extension}")[0] or "application/octet-stream"
+    return f"{kind}; charset=utf-8" if kind.startswith("text/") else kind
+
+
+_MIME = mimetypes.MimeTypes(filenames=())  # Python's own table only, never /etc/mime.types
 
 
 def scan(build_dir: Path, owners: Mapping[str, str]) -> Iterator[BuiltObject]:
     """Every file in build/ except dotfiles; ``owners`` maps username -> profile id."""
-    stack = [(build_dir, "")]
+    stack = [(str(build_dir), "")]
     while stack:
         directory, prefix = stack.pop()
         with os.scandir(directory) as entries:
@@ -76,18 +117,19 @@ def scan(build_dir: Path, owners: Mapping[str, str]) -> Iterator[BuiltObject]:
                     continue
                 name = prefix + entry.name
                 if entry.is_dir(follow_symlinks=False):
-                    stack.append((Path(entry.path), name + "/"))
+                    stack.append((entry.path, name + "/"))
                     continue
                 if not entry.is_file(follow_symlinks=False):
                     continue
                 stat = entry.stat()
-                yield _describe(name, Path(entry.path), stat.st_size, stat.st_mtime_ns, owners)
+                yield _describe(name, entry.path, stat.st_size, stat.st_mtime_ns, owners)
 
 
 def _describe(
-    name: str, path: Path, size: int, mtime_ns: int, owners: Mapping[str, str]
+    name: str, path: str, size: int, mtime_ns: int, owners: Mapping[str, str]
 ) -> BuiltObject:
-    kind = _content_type(name)
+    base = name.rpartition("/")[2]
+    kind = _content_type(base.rpartition(".")[2] if "." in base else "")
     if name.startswith("_m/"):
         return BuiltObject(name, path, size, mtime_ns, Phase.MEDIA, kind, MEDIA_CACHE, "site all")
     owner = owners.get(name)
@@ -99,3 +141,11 @@ def _describe(
 
 def body_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def public_path(site_url: str, name: str) -> list[str]:
+    """The public URL paths under which the object ``name`` of build/ is served."""
+    base = urlsplit(site_url).path.rstrip("/")
+    if name == "index.html":
+        return [f"{base}/", f"{base}/index.html"]
+    return [f"{base}/{name}"]

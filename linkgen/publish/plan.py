@@ -9,11 +9,12 @@ deleted. Header-only changes (a new cache policy) are uploads too.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..store import Published, Store
-from .objects import BuiltObject, Phase, body_hash, scan
+from .objects import BuiltObject, Phase, body_hash, public_path, scan
 
 
 @dataclass(frozen=True)
@@ -25,46 +26,55 @@ class Upload:
 @dataclass
 class Plan:
     target: str
+    prefix: str = ""
     uploads: list[Upload] = field(default_factory=list)
     deletes: list[Published] = field(default_factory=list)
     refreshed: list[Published] = field(default_factory=list)  # same bytes, new stat
     unchanged: int = 0
 
-    @property
-    def purge_keys(self) -> list[str]:
-        """Surrogate keys whose cached copies the CDN must drop after this publish."""
-        keys: set[str] = set()
-        for upload in self.uploads:
-            if upload.obj.phase is not Phase.MEDIA:  # media names are content hashes
-                keys.add(upload.obj.surrogate_keys.split()[0])
-        for gone in self.deletes:
-            keys.add(gone.surrogate_keys.split()[0])
-        return sorted(keys)
+    def purge_subjects(
+        self, unit: str, site_url: str, landed: Collection[str] | None = None
+    ) -> list[str]:
+        """What the CDN must drop once the objects in ``landed`` (default: all) are in place.
+
+        ``unit`` "key": the first surrogate key of each changed object
+        (``p-<id>`` or ``site``); "path": the public URL paths of the changed
+        objects. Media are never purged: their names are content hashes.
+        """
+        changed = [
+            (upload.key, upload.obj.surrogate_keys)
+            for upload in self.uploads
+            if upload.obj.phase is not Phase.MEDIA
+        ]
+        changed += [(entry.key, entry.surrogate_keys) for entry in self.deletes]
+        if landed is not None:
+            changed = [(key, keys) for key, keys in changed if key in landed]
+        if unit == "path":
+            start = len(self.prefix)
+            return sorted({p for key, _ in changed for p in public_path(site_url, key[start:])})
+        return sorted({keys.split()[0] for _, keys in changed})
 
     def by_phase(self, phase: Phase) -> list[Upload]:
         return [upload for upload in self.uploads if upload.obj.phase is phase]
 
 
 def make_plan(store: Store, build_dir: Path, target: str, prefix: str) -> Plan:
-    manifest = store.manifest(target)
-    plan = Plan(target)
-    seen: set[str] = set()
+    held = store.manifest_rows(target)  # key -> row; what is left at the end is deleted
+    plan = Plan(target, prefix)
     for obj in scan(build_dir, store.page_owners()):
         key = prefix + obj.name
-        seen.add(key)
-        known = manifest.get(key)
-        header_hash = obj.header_hash
-        if known is not None and known.header_hash == header_hash:
-            if (known.size, known.mtime_ns) == (obj.size, obj.mtime_ns):
+        known = held.pop(key, None)  # (key, body hash, header hash, size, mtime_ns, keys)
+        if known is not None and known[2] == obj.header_hash:
+            if known[3] == obj.size and known[4] == obj.mtime_ns:
                 plan.unchanged += 1
                 continue
-            if known.body_hash == body_hash(obj.path.read_bytes()):
+            if known[1] == body_hash(obj.read()):
                 plan.unchanged += 1
-                plan.refreshed.append(known._replace(size=obj.size, mtime_ns=obj.mtime_ns))
+                plan.refreshed.append(
+                    Published(*known)._replace(size=obj.size, mtime_ns=obj.mtime_ns)
+                )
                 continue
         plan.uploads.append(Upload(key, obj))
     plan.uploads.sort(key=lambda upload: (upload.obj.phase, upload.key))
-    plan.deletes = sorted(
-        (entry for key, entry in manifest.items() if key not in seen), key=lambda e: e.key
-    )
+    plan.deletes = [Published(*held[key]) for key in sorted(held)]
     return plan

@@ -24,7 +24,7 @@ from ..store import Published
 from . import mirror
 from .objects import Phase, body_hash
 from .plan import Plan, Upload, make_plan
-from .purge import Purger, open_purger
+from .purge import Purger, open_purger, purge_unit
 from .targets import DELETE_BATCH, Target, open_target
 
 log = logging.getLogger(__name__)
@@ -70,18 +70,25 @@ def publish(
     settings = site.config.publish
     target = target or open_target(settings, site.root)
     restored = 0
+    plan = None
     if not dry_run:
         # Settings errors surface before anything is uploaded: a purger that
         # failed to open after the uploads would lose the keys to purge.
-        purger = purger or open_purger(site.config.cdn)
-        target.check()
+        purger = purger or open_purger(site.config.cdn, site.config.site.url)
+        target.connect()
+        with ThreadPoolExecutor(max_workers=1) as checking:
+            check = checking.submit(target.check)  # a round trip, while the plan is made
+            if not verify and site.store.has_manifest(target.name):
+                plan = make_plan(site.store, site.build_dir, target.name, target.prefix)
+            check.result()
         restored = mirror.restore(site.store, target, settings.parallel)
     drift, unknown = _verify(site, target) if verify else ([], [])
-    plan = make_plan(site.store, site.build_dir, target.name, target.prefix)
+    if plan is None or restored or drift:
+        plan = make_plan(site.store, site.build_dir, target.name, target.prefix)
     report = PublishReport(target.name, dry_run, unchanged=plan.unchanged)
     report.manifest_restored = restored
     report.drift, report.unknown = drift, unknown
-    report.purge_keys = plan.purge_keys
+    report.purge_keys = plan.purge_subjects(purge_unit(site.config.cdn), site.config.site.url)
     limit = settings.max_deletes if max_deletes is None else max_deletes
     if dry_run:
         report.uploaded = [upload.key for upload in plan.uploads]
@@ -93,11 +100,14 @@ def publish(
         _upload(site, target, plan, report, settings.parallel, progress)
         if not report.failures:
             _delete(site, target, plan, report, limit)
-        written, failures = mirror.write_pending(site.store, target)
-        report.manifest_shards_written = written
-        report.failures += failures
+
+        def write_mirror() -> None:
+            written, failures = mirror.write_pending(site.store, target, settings.parallel)
+            report.manifest_shards_written = written
+            report.failures.extend(failures)
+
         assert purger is not None
-        _purge(site, purger, plan, report)
+        _purge(site, purger, plan, report, meanwhile=write_mirror)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -113,7 +123,7 @@ def _upload(
     total = len(plan.uploads)
 
     def put(upload: Upload) -> Published:
-        data = upload.obj.path.read_bytes()
+        data = upload.obj.read()
         target.put(upload.key, data, upload.obj)
         obj = upload.obj
         return Published(
@@ -173,30 +183,37 @@ def _delete(site: Site, target: Target, plan: Plan, report: PublishReport, limit
         report.deleted += gone
 
 
-def _purge(site: Site, purger: Purger, plan: Plan, report: PublishReport) -> None:
-    """Purge what changed at the origin, plus every purge that failed before."""
+def _purge(
+    site: Site, purger: Purger, plan: Plan, report: PublishReport, meanwhile: Callable[[], None]
+) -> None:
+    """Purge what changed at the origin, plus every purge that failed before.
+
+    ``meanwhile`` (writing the manifest's copy) runs while the CDN answers.
+
+    Surrogate-key CDNs get the first key of each changed object (``p-<id>``
+    or ``site``); URL-purging CDNs get the public paths of the changed objects.
+    """
     landed = set(report.uploaded) | set(report.deleted)
-    changed = {
-        upload.obj.surrogate_keys.split()[0]
-        for upload in plan.uploads
-        if upload.key in landed and upload.obj.phase is not Phase.MEDIA
-    }
-    changed |= {entry.surrogate_keys.split()[0] for entry in plan.deletes if entry.key in landed}
-    keys = sorted(changed | set(site.store.pending_purges()))
-    report.purge_keys = keys
-    if not keys or purger.name == "none":
-        if keys:
-            site.store.purges_done(keys)
+    pending = site.store.pending_purges(purger.unit)
+    subjects = plan.purge_subjects(purger.unit, site.config.site.url, landed)
+    subjects = sorted(set(subjects) | set(pending))
+    report.purge_keys = subjects
+    if purger.name == "none" or not subjects:  # no CDN: nothing is cached anywhere
+        meanwhile()
+        site.store.purges_done(purger.unit, pending)
         return
-    try:
-        purger.purge(keys)
-    except PublishError as exc:
-        site.store.purges_failed(keys, str(exc))
-        report.purge_pending = keys
-        report.failures.append(f"{exc} ({len(keys)} keys kept, retried on the next run)")
-        return
-    site.store.purges_done(keys)
-    report.purged = keys
+    with ThreadPoolExecutor(max_workers=1) as purging:
+        sending = purging.submit(purger.purge, subjects)
+        meanwhile()
+        try:
+            sending.result()
+        except PublishError as exc:
+            site.store.purges_failed(purger.unit, subjects, str(exc))
+            report.purge_pending = subjects
+            report.failures.append(f"{exc} ({len(subjects)} kept, retried on the next run)")
+            return
+    site.store.purges_done(purger.unit, subjects)
+    report.purged = subjects
 
 
 def _verify(site: Site, target: Target) -> tuple[list[str], list[str]]:

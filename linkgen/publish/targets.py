@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 from pathlib import Path
 from typing import Any, Protocol
@@ -18,6 +19,10 @@ DELETE_BATCH = 1000  # the S3 limit for one DeleteObjects request
 class Target(Protocol):
     name: str  # identifies the target in the manifest
     prefix: str  # every key we write starts with it; nothing outside is touched
+
+    def connect(self) -> None:
+        """Get ready to send requests (no request is sent)."""
+        ...
 
     def check(self) -> None:
         """Fail early, with a clear message, if the target cannot be written."""
@@ -47,6 +52,9 @@ class FileTarget:
         self.root = root.resolve()
         self.name = self.root.as_uri()
         self.prefix = ""
+
+    def connect(self) -> None:
+        return None
 
     def check(self) -> None:
         try:
@@ -83,24 +91,33 @@ class FileTarget:
 
 class S3Target:
     def __init__(self, settings: PublishSettings, bucket: str, prefix: str) -> None:
-        import boto3
-        from botocore.config import Config as BotoConfig
-
         self.bucket = bucket
         self.prefix = prefix
         self.name = f"s3://{bucket}/{prefix}"
         self.acl = settings.acl
-        self.client: Any = boto3.client(
+        self.settings = settings
+
+    @functools.cached_property
+    def client(self) -> Any:
+        """Made on first use, with botocore itself: boto3's own layer (and s3transfer)
+        would add a tenth of a second to every start and nothing we use."""
+        import botocore.session
+        from botocore.config import Config as BotoConfig
+
+        return botocore.session.get_session().create_client(
             "s3",
-            endpoint_url=settings.endpoint_url,
-            region_name=settings.region,
+            endpoint_url=self.settings.endpoint_url,
+            region_name=self.settings.region,
             config=BotoConfig(
-                max_pool_connections=settings.parallel * 2,
+                max_pool_connections=self.settings.parallel * 2,
                 retries={"mode": "standard", "max_attempts": 8},
                 connect_timeout=5,
                 read_timeout=30,
             ),
         )
+
+    def connect(self) -> None:
+        self.client  # noqa: B018 - made now, on this thread
 
     def check(self) -> None:
         """One HEAD request: credentials, endpoint and bucket (never a LIST)."""

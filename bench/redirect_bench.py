@@ -1,0 +1,217 @@
+"""Redirect throughput: linkgen's redirector against nginx `return 302`, in one run.
+
+`wrk -t2 -c64 -d10s --latency` on loopback, one server worker each:
+
+1. nginx (Debian) with `return 302` — the ceiling for a 302 on this machine;
+2. the redirector on uvicorn (httptools + uvloop), as `linkgen redirector` runs it;
+3. the same application on granian.
+
+For each linkgen server: requests/s, latency percentiles, and after a
+graceful stop (SIGTERM) the clicks recorded in clicks.db against the
+responses wrk received. Then a `kill -9` in the middle of a load run: the
+clicks lost (answered but never written) are measured against the batch window.
+
+    python bench/redirect_bench.py --duration 10
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from linkgen import site as sites
+from linkgen.clicks import ClickStore, clicks_path
+from linkgen.models import NewLink, NewProfile, validate
+
+NGINX_CONF = """
+worker_processes 1;
+daemon off;
+pid {work}/nginx.pid;
+error_log {work}/error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    client_body_temp_path {work}/tmp; proxy_temp_path {work}/tmp;
+    fastcgi_temp_path {work}/tmp; uwsgi_temp_path {work}/tmp; scgi_temp_path {work}/tmp;
+    server {{
+        listen 127.0.0.1:{port};
+        location /r/ {{ add_header Cache-Control "private, no-store" always;
+                       return 302 https://shop.example.com/item; }}
+    }}
+}}
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_up(url: str, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{proc.args} exited: {proc.stderr.read() if proc.stderr else ''}")
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return
+        except OSError as exc:
+            if getattr(exc, "code", None):  # an HTTP answer: up
+                return
+            time.sleep(0.05)
+    raise RuntimeError(f"{url} did not come up")
+
+
+def wrk(url: str, duration: float, connections: int = 64) -> dict[str, float]:
+    out = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    result = {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))}  # type: ignore[union-attr]
+    result["requests"] = float(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    for pct in ("50", "90", "99"):
+        value, unit = re.search(rf"\s{pct}%\s+([\d.]+)(us|ms|s)", out).groups()  # type: ignore[union-attr]
+        result[f"p{pct}"] = float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    result["bad"] = float(errors.group(1)) if errors else 0.0
+    socket_errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out
+    )
+    result["socket_errors"] = float(sum(map(int, socket_errors.groups()))) if socket_errors else 0.0
+    return result
+
+
+def make_site(root: Path) -> tuple[sites.Site, str]:
+    site = sites.init(root)
+    for n in range(1000):
+        username = f"user{n:04d}"
+        site.store.create_profile(validate(NewProfile, {"username": username}))
+        for k in range(5):
+            url = f"https://shop.example.com/{n}/{k}"
+            site.store.add_link(username, validate(NewLink, {"title": f"Link {k}", "url": url}))
+    link_id = site.store.get("user0500").links[0].id
+    return site, link_id
+
+
+def recorded(site_root: Path) -> int:
+    store = ClickStore(clicks_path(site_root))
+    try:
+        return len(store.events(["click"]))
+    finally:
+        store.close()
+
+
+def start_linkgen(server: str, site_root: Path, port: int) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "LINKGEN_SITE": str(site_root)}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    if server == "uvicorn":
+        linkgen = str(Path(sys.executable).with_name("linkgen"))
+        command = [linkgen, "--site", str(site_root), "redirector", "--port", str(port)]
+    else:
+        command = [
+            str(Path(sys.executable).with_name("granian")),
+            "--interface", "asgi", "--factory", "--host", "127.0.0.1", "--port", str(port),
+            "--workers", "1", "--loop", "uvloop", "--log-level", "warning", "--no-ws",
+            "linkgen.redirector_server:app_from_env",
+        ]  # fmt: skip
+    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=float, default=10.0)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="linkgen-redirect-bench-"))
+    rows = []
+    try:
+        (work / "nginx").mkdir()
+        (work / "nginx" / "tmp").mkdir()
+        port = free_port()
+        (work / "nginx" / "nginx.conf").write_text(
+            NGINX_CONF.format(work=work / "nginx", port=port)
+        )
+        nginx = subprocess.Popen(
+            ["nginx", "-p", str(work / "nginx"), "-c", str(work / "nginx" / "nginx.conf")],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        wait_up(f"http://127.0.0.1:{port}/r/x", nginx)
+        result = wrk(f"http://127.0.0.1:{port}/r/x", args.duration)
+        nginx.terminate()
+        nginx.wait(timeout=10)
+        rows.append(("nginx `return 302` (1 worker)", result, None))
+        nginx_rps = result["rps"]
+
+        for server in ("uvicorn", "granian"):
+            site_root = work / f"site-{server}"
+            site, link_id = make_site(site_root)
+            site.close()
+            port = free_port()
+            proc = start_linkgen(server, site_root, port)
+            url = f"http://127.0.0.1:{port}/r/{link_id}"
+            wait_up(f"http://127.0.0.1:{port}/healthz", proc)
+            warm = recorded(site_root)
+            result = wrk(url, args.duration)
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=60)
+            saved = recorded(site_root) - warm
+            rows.append((f"linkgen redirector on {server} (1 worker)", result, saved))
+        # kill -9 in the middle of a load run (uvicorn, as shipped)
+        site_root = work / "site-uvicorn"
+        before = recorded(site_root)
+        port = free_port()
+        proc = start_linkgen("uvicorn", site_root, port)
+        link_id = sites.Site.open(site_root).store.get("user0500").links[0].id
+        wait_up(f"http://127.0.0.1:{port}/healthz", proc)
+        load = subprocess.Popen(
+            ["wrk", "-t2", "-c64", f"-d{args.duration}s", f"http://127.0.0.1:{port}/r/{link_id}"],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        time.sleep(args.duration / 2)
+        for child in [*_children(proc.pid), proc.pid]:
+            os.kill(child, signal.SIGKILL)
+        out, _ = load.communicate()
+        answered = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+        kept = recorded(site_root) - before
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    print(f"\nwrk -t2 -c64 -d{args.duration:g}s --latency, loopback, this machine\n")
+    print("| server | requests/s | vs nginx | p50 | p90 | p99 | clicks recorded / responses |")
+    print("|---|---|---|---|---|---|---|")
+    for name, result, saved in rows:
+        share = f"{100 * result['rps'] / nginx_rps:.0f} %"
+        kept_text = "-" if saved is None else f"{saved:,} / {int(result['requests']):,}"
+        print(
+            f"| {name} | {result['rps']:,.0f} | {share} | {result['p50']:.2f} ms | "
+            f"{result['p90']:.2f} ms | {result['p99']:.2f} ms | {kept_text} |"
+        )
+    print(
+        f"\nkill -9 at {args.duration / 2:g} s under load: wrk received {answered:,} responses, "
+        f"clicks.db holds {kept:,}; lost {answered - kept:,}"
+    )
+
+
+def _children(pid: int) -> list[int]:
+    found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+    return [int(child) for child in found]
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,340 @@
+"""The clicks database (``site_data/clicks.db``): events, daily rollups, salts.
+
+Separate from the content database, so a burst of clicks never competes with
+an edit for the write lock. Each batch of events is written in one
+transaction together with the rollups it changes — per profile, link and
+day: totals and unique visitors; per profile and day: referrer hosts,
+countries and devices — so no stats query ever scans raw events.
+
+Nothing personal is stored: the visitor hash is keyed with a random salt of
+the day; today's and yesterday's salts are kept (late events), older ones
+are deleted together with the per-day visitor sets, so hashes from
+different days cannot be linked. Multi-day unique counts are therefore sums
+of daily uniques.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import sqlite3
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
+
+from .migrations import Schema, run_script
+
+if TYPE_CHECKING:
+    import sqlite_utils
+
+CLICKS = Schema("clicks.db")
+ALL_LINKS = "*"  # the link id of a profile's rollup over all its links
+
+
+class Event(NamedTuple):
+    """One recorded view or click, as stored (see DESIGN.md, "Click event")."""
+
+    at_ms: int
+    kind: str  # "click" | "view"
+    profile_id: str
+    link_id: str  # "" for a view
+    visitor: str  # keyed hash of the day; never the IP or the user agent
+    referrer_host: str
+    country: str
+    device: str  # mobile | tablet | desktop | unknown
+    bot: bool
+
+    @property
+    def day(self) -> str:
+        return day_of(self.at_ms)
+
+
+def day_of(at_ms: int) -> str:
+    return dt.datetime.fromtimestamp(at_ms / 1000, dt.UTC).strftime("%Y-%m-%d")
+
+
+@CLICKS.migration(1, "events, rollups, salts")
+def _initial(db: sqlite_utils.Database) -> None:
+    run_script(
+        db,
+        """
+        CREATE TABLE events (
+            id INTEGER PRIMARY KEY,
+            at_ms INTEGER NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('click', 'view')),
+            profile_id TEXT NOT NULL,
+            link_id TEXT NOT NULL,
+            visitor TEXT NOT NULL,
+            referrer_host TEXT NOT NULL,
+            country TEXT NOT NULL,
+            device TEXT NOT NULL,
+            bot INTEGER NOT NULL
+        );
+        CREATE INDEX events_by_time ON events(at_ms);
+        -- Per day, profile, link ('' for views, '*' for all of a profile's
+        -- links), kind and bot flag: every event and the unique visitors.
+        CREATE TABLE daily (
+            day TEXT NOT NULL,
+            profile_id TEXT NOT NULL,
+            link_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            bot INTEGER NOT NULL,
+            total INTEGER NOT NULL,
+            uniques INTEGER NOT NULL,
+            PRIMARY KEY (profile_id, day, link_id, kind, bot)
+        ) WITHOUT ROWID;
+        -- The visitors already counted in a day's uniques; kept two days.
+        CREATE TABLE daily_visitors (
+            day TEXT NOT NULL,
+            profile_id TEXT NOT NULL,
+            link_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            bot INTEGER NOT NULL,
+            visitor TEXT NOT NULL,
+            PRIMARY KEY (day, profile_id, link_id, kind, bot, visitor)
+        ) WITHOUT ROWID;
+        -- Per day, profile and kind, humans only: referrer host, country, device.
+        CREATE TABLE daily_dimensions (
+            day TEXT NOT NULL,
+            profile_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            dimension TEXT NOT NULL CHECK (dimension IN ('referrer', 'country', 'device')),
+            value TEXT NOT NULL,
+            total INTEGER NOT NULL,
+            PRIMARY KEY (profile_id, day, kind, dimension, value)
+        ) WITHOUT ROWID;
+        CREATE TABLE salts (
+            day TEXT PRIMARY KEY,
+            salt BLOB NOT NULL
+        );
+        -- Events lost before they could be written (queue full, database
+        -- unwritable), per hour: counted, never silently.
+        CREATE TABLE losses (
+            hour TEXT PRIMARY KEY,
+            events INTEGER NOT NULL,
+            last_reason TEXT NOT NULL
+        );
+        """,
+    )
+
+
+@CLICKS.migration(2, "shipped hours")
+def _shipped(db: sqlite_utils.Database) -> None:
+    run_script(
+        db,
+        """
+        -- Hours of raw events already copied to S3 (linkgen clicks ship).
+        CREATE TABLE shipped (
+            hour TEXT PRIMARY KEY,
+            key TEXT NOT NULL,
+            events INTEGER NOT NULL,
+            shipped_at TEXT NOT NULL
+        );
+        """,
+    )
+
+
+HOUR_MS = 3_600_000
+
+
+def hour_of(at_ms: int) -> str:
+    return dt.datetime.fromtimestamp(at_ms / 1000, dt.UTC).strftime("%Y-%m-%dT%H")
+
+
+class ClickStore:
+    """The only code that touches clicks.db."""
+
+    def __init__(self, path: Path, *, retention_days: int = 90) -> None:
+        import sqlite_utils
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.retention_days = retention_days
+        self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self.conn.execute("PRAGMA journal_mode = WAL")
+        self.conn.execute("PRAGMA synchronous = NORMAL")
+        self.conn.execute("PRAGMA busy_timeout = 5000")
+        if CLICKS.pending(self.conn):
+            CLICKS.migrate(sqlite_utils.Database(self.conn))
+        self._salts: dict[str, bytes] = {}
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # -- salts ------------------------------------------------------------------
+
+    def salt(self, day: str) -> bytes:
+        """The salt of ``day`` (created on first use); older than yesterday: forgotten."""
+        salt = self._salts.get(day)
+        if salt is not None:
+            return salt
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            self.conn.execute(
+                "INSERT OR IGNORE INTO salts VALUES (?, ?)", (day, secrets.token_bytes(32))
+            )
+            salt = self.conn.execute("SELECT salt FROM salts WHERE day = ?", (day,)).fetchone()[0]
+            self._forget_before(_day_before(day))
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self._salts = {d: s for d, s in self._salts.items() if d >= _day_before(day)}
+        self._salts[day] = salt
+        return bytes(salt)
+
+    def _forget_before(self, day: str) -> None:
+        self.conn.execute("DELETE FROM salts WHERE day < ?", (day,))
+        self.conn.execute("DELETE FROM daily_visitors WHERE day < ?", (day,))
+        oldest = dt.date.fromisoformat(day) - dt.timedelta(days=self.retention_days)
+        cutoff_ms = int(dt.datetime.combine(oldest, dt.time(), dt.UTC).timestamp() * 1000)
+        self.conn.execute("DELETE FROM events WHERE at_ms < ?", (cutoff_ms,))
+
+    # -- writing ----------------------------------------------------------------
+
+    def write(self, events: Sequence[Event]) -> None:
+        """Store a batch of events and update every rollup, in one transaction."""
+        if not events:
+            return
+        conn = self.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.executemany(
+                "INSERT INTO events (at_ms, kind, profile_id, link_id, visitor, referrer_host, "
+                "country, device, bot) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(e.at_ms, *e[1:8], int(e.bot)) for e in events],
+            )
+            self._roll_up(events)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    def _roll_up(self, events: Sequence[Event]) -> None:
+        groups: dict[tuple[str, str, str, str, int], list[str]] = defaultdict(list)
+        dimensions: Counter[tuple[str, str, str, str, str]] = Counter()
+        for e in events:
+            day = e.day
+            groups[(day, e.profile_id, e.link_id, e.kind, int(e.bot))].append(e.visitor)
+            if e.kind == "click":
+                groups[(day, e.profile_id, ALL_LINKS, e.kind, int(e.bot))].append(e.visitor)
+            if not e.bot:
+                dimensions[(day, e.profile_id, e.kind, "referrer", e.referrer_host)] += 1
+                dimensions[(day, e.profile_id, e.kind, "country", e.country)] += 1
+                dimensions[(day, e.profile_id, e.kind, "device", e.device)] += 1
+        conn = self.conn
+        for key, visitors in groups.items():
+            before = conn.total_changes
+            conn.executemany(
+                "INSERT OR IGNORE INTO daily_visitors VALUES (?, ?, ?, ?, ?, ?)",
+                [(*key, visitor) for visitor in set(visitors)],
+            )
+            new_visitors = conn.total_changes - before
+            conn.execute(
+                "INSERT INTO daily VALUES (?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (profile_id, day, link_id, kind, bot) DO UPDATE SET "
+                "total = total + excluded.total, uniques = uniques + excluded.uniques",
+                (*key, len(visitors), new_visitors),
+            )
+        conn.executemany(
+            "INSERT INTO daily_dimensions VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (profile_id, day, kind, dimension, value) DO UPDATE SET "
+            "total = total + excluded.total",
+            [(*key, count) for key, count in dimensions.items()],
+        )
+
+    def record_loss(self, at_ms: int, events: int, reason: str) -> None:
+        hour = dt.datetime.fromtimestamp(at_ms / 1000, dt.UTC).strftime("%Y-%m-%dT%H")
+        self.conn.execute(
+            "INSERT INTO losses VALUES (?, ?, ?) ON CONFLICT (hour) DO UPDATE SET "
+            "events = events + excluded.events, last_reason = excluded.last_reason",
+            (hour, events, reason),
+        )
+
+    # -- reading ----------------------------------------------------------------
+
+    def daily(self, profile_id: str, first: str, last: str, *, bots: bool = False) -> list[Row]:
+        rows = self.conn.execute(
+            "SELECT day, link_id, kind, sum(total), sum(uniques) FROM daily "
+            "WHERE profile_id = ? AND day BETWEEN ? AND ? AND (bot = 0 OR ?) "
+            "GROUP BY day, link_id, kind ORDER BY day",
+            (profile_id, first, last, int(bots)),
+        )
+        return [Row(*row) for row in rows]
+
+    def dimensions(self, profile_id: str, first: str, last: str) -> list[Dimension]:
+        rows = self.conn.execute(
+            "SELECT kind, dimension, value, sum(total) FROM daily_dimensions "
+            "WHERE profile_id = ? AND day BETWEEN ? AND ? "
+            "GROUP BY kind, dimension, value ORDER BY sum(total) DESC, value",
+            (profile_id, first, last),
+        )
+        return [Dimension(*row) for row in rows]
+
+    def first_day(self, profile_id: str) -> str | None:
+        row = self.conn.execute(
+            "SELECT min(day) FROM daily WHERE profile_id = ?", (profile_id,)
+        ).fetchone()
+        return row[0] if row else None
+
+    def losses(self) -> int:
+        return int(self.conn.execute("SELECT total(events) FROM losses").fetchone()[0])
+
+    # -- shipping -------------------------------------------------------------
+
+    def unshipped_hours(self, before_ms: int) -> list[int]:
+        """Start (ms) of every hour ending by ``before_ms`` that has events and was not shipped."""
+        rows = self.conn.execute(
+            "SELECT DISTINCT at_ms / ? * ? FROM events WHERE at_ms < ? / ? * ? ORDER BY 1",
+            (HOUR_MS, HOUR_MS, before_ms, HOUR_MS, HOUR_MS),
+        )
+        shipped = {row[0] for row in self.conn.execute("SELECT hour FROM shipped")}
+        return [row[0] for row in rows if hour_of(row[0]) not in shipped]
+
+    def events_in(self, start_ms: int, end_ms: int) -> list[Event]:
+        rows = self.conn.execute(
+            "SELECT at_ms, kind, profile_id, link_id, visitor, referrer_host, country, device, "
+            "bot FROM events WHERE at_ms >= ? AND at_ms < ? ORDER BY id",
+            (start_ms, end_ms),
+        )
+        return [Event._make((*row[:8], bool(row[8]))) for row in rows]
+
+    def mark_shipped(self, start_ms: int, key: str, events: int) -> None:
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        self.conn.execute(
+            "INSERT OR REPLACE INTO shipped VALUES (?, ?, ?, ?)",
+            (hour_of(start_ms), key, events, stamp),
+        )
+
+    def events(self, kinds: Iterable[str] = ("click", "view")) -> list[Event]:
+        wanted = tuple(kinds)
+        rows = self.conn.execute(
+            "SELECT at_ms, kind, profile_id, link_id, visitor, referrer_host, country, device, "
+            f"bot FROM events WHERE kind IN ({', '.join('?' * len(wanted))}) ORDER BY id",
+            wanted,
+        )
+        return [Event._make((*row[:8], bool(row[8]))) for row in rows]
+
+
+class Row(NamedTuple):
+    day: str
+    link_id: str
+    kind: str
+    total: int
+    uniques: int
+
+
+class Dimension(NamedTuple):
+    kind: str
+    dimension: str
+    value: str
+    total: int
+
+
+def _day_before(day: str) -> str:
+    return (dt.date.fromisoformat(day) - dt.timedelta(days=1)).isoformat()
+
+
+def clicks_path(site_root: Path) -> Path:
+    return site_root / "site_data" / "clicks.db"

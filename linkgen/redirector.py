@@ -1,0 +1,291 @@
+"""The redirector: ``/r/<link_id>`` sends a visitor on, ``/v/<profile_id>`` counts a view.
+
+A bare ASGI application (no framework on the hot path). The target of a
+redirect comes only from the store — never from the request — and every
+answer is ``Cache-Control: private, no-store`` with a 302, so browsers and
+CDNs never replay a click without asking (a cached 301 loses every repeat
+click). Hits go to the recorder's in-memory queue; nothing on the request
+path waits on SQLite.
+
+Links are held in memory and refreshed in the background: the content
+database is polled (``PRAGMA data_version``, a few microseconds) every
+``refresh_seconds``; when it changed, only the profiles whose content hash
+changed are reloaded, so an edit reaches the redirector within about a
+quarter of a second.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from .recorder import Hit, Recorder
+from .redirector_metrics import Metrics
+from .store import LinkRoute, Store
+
+log = logging.getLogger(__name__)
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+
+ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+# A 1x1 transparent GIF: the view beacon is an image the page embeds, no JavaScript.
+PIXEL = bytes.fromhex(
+    "47494638396101000100800000000000ffffff21f90401000000002c00000000010001000002024401003b"
+)
+NOT_FOUND_PAGE = (
+    b"<!doctype html><html lang=en><meta charset=utf-8>"
+    b"<meta name=viewport content='width=device-width'><title>Link not found</title>"
+    b"<h1>Link not found</h1><p>This link does not exist, or no longer does.</p></html>"
+)
+NO_STORE = (b"cache-control", b"private, no-store")
+HTML = b"text/html; charset=utf-8"
+
+
+@dataclass(frozen=True)
+class Route:
+    url: str
+    profile_id: str
+    profile_url: str
+    enabled: bool
+    starts: float | None  # unix time
+    ends: float | None
+
+    def live(self, now: float) -> bool:
+        if not self.enabled:
+            return False
+        if self.starts is not None and now < self.starts:
+            return False
+        return self.ends is None or now < self.ends
+
+
+def _epoch(value: str | None) -> float | None:
+    if value is None:
+        return None
+    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).timestamp()
+
+
+class LinkIndex:
+    """link id -> Route, and the profile ids that exist, refreshed from the content db."""
+
+    def __init__(self, db_path: Path, site_url: str, refresh_seconds: float = 0.25) -> None:
+        self.db_path = db_path
+        self.site_url = site_url.rstrip("/")
+        self.refresh_seconds = refresh_seconds
+        self.routes: dict[str, Route] = {}
+        self.profiles: set[str] = set()
+        self._hashes: dict[str, str] = {}
+        self._by_profile: dict[str, list[str]] = {}
+        self._stop = threading.Event()
+        self._ready = threading.Event()
+        self._failure: Exception | None = None
+        self._thread: threading.Thread | None = None
+        self.refreshed_at = 0.0
+
+    def start(self) -> None:
+        """Load every link, then keep watching the database in the background."""
+        self._thread = threading.Thread(target=self._watch, daemon=True, name="link-index")
+        self._thread.start()
+        self._ready.wait(60)
+        if self._failure is not None:
+            raise self._failure
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(5)
+
+    def _watch(self) -> None:
+        try:  # the connection lives and dies on this thread
+            store = Store(self.db_path)
+            store.conn.execute("PRAGMA query_only = ON")
+            seen = store.conn.execute("PRAGMA data_version").fetchone()[0]
+            self._reload(store)
+        except Exception as exc:
+            self._failure = exc
+            self._ready.set()
+            return
+        self._ready.set()
+        try:
+            while not self._stop.wait(self.refresh_seconds):
+                try:
+                    version = store.conn.execute("PRAGMA data_version").fetchone()[0]
+                    if version != seen:
+                        seen = version
+                        self._reload(store)
+                except Exception:  # keep serving the last good index
+                    log.exception("could not refresh the links; serving the last known ones")
+        finally:
+            store.close()
+
+    def _reload(self, store: Store) -> None:
+        hashes = store.profile_hashes()
+        changed = [pid for pid, digest in hashes.items() if self._hashes.get(pid) != digest]
+        gone = [pid for pid in self._hashes if pid not in hashes]
+        routes = dict(self.routes)
+        by_profile = dict(self._by_profile)
+        for pid in [*changed, *gone]:
+            for link_id in by_profile.pop(pid, []):
+                routes.pop(link_id, None)
+        for route in store.link_routes(changed):
+            routes[route.link_id] = self._route(route)
+            by_profile.setdefault(route.profile_id, []).append(route.link_id)
+        # Swapped in whole: a request sees the old index or the new one.
+        self.routes, self._by_profile, self._hashes = routes, by_profile, hashes
+        self.profiles = set(hashes)
+        self.refreshed_at = time.time()
+
+    def _route(self, route: LinkRoute) -> Route:
+        return Route(
+            url=route.url,
+            profile_id=route.profile_id,
+            profile_url=f"{self.site_url}/{route.username}",
+            enabled=route.enabled,
+            starts=_epoch(route.starts_at),
+            ends=_epoch(route.ends_at),
+        )
+
+
+@dataclass(frozen=True)
+class RedirectorOptions:
+    country_header: bytes = b"cloudfront-viewer-country"
+    client_ip_header: bytes | None = None  # trusted only behind a proxy that sets it
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int | None = None
+
+
+class Redirector:
+    def __init__(
+        self,
+        links: LinkIndex,
+        recorder: Recorder,
+        options: RedirectorOptions,
+        metrics: Metrics | None = None,
+    ) -> None:
+        self.links = links
+        self.recorder = recorder
+        self.options = options
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            if self.metrics is None:
+                await self._http(scope, send)
+                return
+            started = time.perf_counter()
+            status = await self._http(scope, send)
+            self.metrics.answered(status)
+            if status == 302:
+                self.metrics.latency.observe(time.perf_counter() - started)
+        elif scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    self.links.start()
+                    self.recorder.start()
+                    if self.metrics is not None and self.options.metrics_port:
+                        self.metrics.serve(self.options.metrics_host, self.options.metrics_port)
+                except Exception as exc:
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                self.recorder.stop()  # everything queued is written first
+                self.links.stop()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _http(self, scope: Scope, send: Send) -> int:
+        method = scope["method"]
+        if method not in ("GET", "HEAD"):
+            allow = [(b"allow", b"GET, HEAD")]
+            return await _answer(send, 405, b"method not allowed\n", extra=allow)
+        path: str = scope["path"]
+        kind, _, ident = path[1:].partition("/")
+        if kind == "r" and ID.match(ident):
+            return await self._redirect(scope, send, ident, method == "GET")
+        if kind == "v" and ID.match(ident):
+            return await self._view(scope, send, ident, method == "GET")
+        if path == "/healthz":
+            return await _answer(send, 200, b"ok\n")
+        return await _answer(send, 404, NOT_FOUND_PAGE, content_type=HTML)
+
+    async def _redirect(self, scope: Scope, send: Send, link_id: str, count: bool) -> int:
+        route = self.links.routes.get(link_id)
+        if route is None:
+            return await _answer(send, 404, NOT_FOUND_PAGE, content_type=HTML)
+        now = time.time()
+        if not route.live(now):
+            return await _answer(send, 302, b"", extra=[(b"location", route.profile_url.encode())])
+        if count:
+            self.recorder.offer(self._hit(scope, now, "click", route.profile_id, link_id))
+        return await _answer(send, 302, b"", extra=[(b"location", route.url.encode())])
+
+    async def _view(self, scope: Scope, send: Send, profile_id: str, count: bool) -> int:
+        if profile_id not in self.links.profiles:
+            return await _answer(send, 404, b"", content_type=b"image/gif")
+        if count:
+            self.recorder.offer(self._hit(scope, time.time(), "view", profile_id, ""))
+        return await _answer(send, 200, PIXEL, content_type=b"image/gif")
+
+    def _hit(self, scope: Scope, now: float, kind: str, profile_id: str, link_id: str) -> Hit:
+        user_agent = referrer = country = b""
+        ip = None
+        wanted_ip = self.options.client_ip_header
+        country_header = self.options.country_header
+        for name, value in scope["headers"]:
+            if name == b"user-agent":
+                user_agent = value
+            elif name == b"referer":
+                referrer = value
+            elif name == country_header:
+                country = value
+            elif wanted_ip is not None and name == wanted_ip:
+                ip = value.split(b",")[0].strip()
+        if ip is None:
+            client = scope.get("client")
+            ip = (client[0] if client else "").encode()
+        return Hit(
+            now,
+            kind,
+            profile_id,
+            link_id,
+            ip.decode("latin-1")[:64],
+            user_agent.decode("latin-1")[:512],
+            referrer.decode("latin-1")[:2048],
+            country.decode("latin-1")[:8],
+        )
+
+
+async def _answer(
+    send: Send,
+    status: int,
+    body: bytes,
+    *,
+    content_type: bytes = b"text/plain; charset=utf-8",
+    extra: list[tuple[bytes, bytes]] | None = None,
+) -> int:
+    headers = [
+        NO_STORE,
+        (b"content-type", content_type),
+        (b"content-length", str(len(body)).encode()),
+        (b"x-content-type-options", b"nosniff"),
+        (b"referrer-policy", b"no-referrer"),
+    ]
+    if extra:
+        headers += extra
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+    return status

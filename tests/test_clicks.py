@@ -1,0 +1,234 @@
+"""Recording clicks and views: rollups, salts, the batch writer and its losses."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from linkgen import visitors
+from linkgen.clicks import ALL_LINKS, ClickStore, Event
+from linkgen.recorder import Hit, Recorder
+
+DAY1 = int(dt.datetime(2026, 11, 20, 12, tzinfo=dt.UTC).timestamp() * 1000)
+DAY2 = DAY1 + 86_400_000
+IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile/15E148 Safari/604.1"
+DESKTOP = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
+
+
+def event(at: int, kind: str, visitor: str, link: str = "", *, bot: bool = False) -> Event:
+    link = link if kind == "click" else ""
+    return Event(at, kind, "p1", link, visitor, "instagram.com", "DE", "mobile", bot)
+
+
+def test_rollups_count_every_event_and_each_visitor_once_a_day(tmp_path: Path) -> None:
+    store = ClickStore(tmp_path / "clicks.db")
+    store.write(
+        [
+            event(DAY1, "view", "a"),
+            event(DAY1 + 1, "view", "a"),  # a reload: a view, not a new visitor
+            event(DAY1 + 2, "view", "b"),
+            event(DAY1 + 3, "click", "a", "l1"),
+            event(DAY1 + 4, "click", "a", "l2"),
+            event(DAY1 + 5, "click", "b", "l1"),
+            event(DAY1 + 6, "view", "bot", bot=True),
+        ]
+    )
+    store.write([event(DAY1 + 7, "click", "a", "l1")])  # a later batch, same visitor
+    rows = {
+        (r.link_id, r.kind): (r.total, r.uniques)
+        for r in store.daily("p1", "2026-11-20", "2026-11-20")
+    }
+    assert rows == {
+        ("", "view"): (3, 2),
+        ("l1", "click"): (3, 2),
+        ("l2", "click"): (1, 1),
+        (ALL_LINKS, "click"): (4, 2),  # unique clickers of the whole profile
+    }
+    with_bots = store.daily("p1", "2026-11-20", "2026-11-20", bots=True)
+    assert sum(r.total for r in with_bots if r.kind == "view") == 4
+    dims = {
+        (d.kind, d.dimension, d.value): d.total
+        for d in store.dimensions("p1", "2026-11-20", "2026-11-21")
+    }
+    assert dims[("view", "referrer", "instagram.com")] == 3  # the bot is not in the dimensions
+    assert dims[("click", "country", "DE")] == 4
+
+
+def test_salts_rotate_daily_and_old_visitor_sets_are_deleted(tmp_path: Path) -> None:
+    store = ClickStore(tmp_path / "clicks.db")
+    day1, day2, day3 = "2026-11-20", "2026-11-21", "2026-11-22"
+    salt1 = store.salt(day1)
+    store.write([event(DAY1, "view", visitors.visitor_hash(salt1, "203.0.113.9", IPHONE, "p1"))])
+    salt2 = store.salt(day2)
+    assert salt1 != salt2
+    same_person = [visitors.visitor_hash(s, "203.0.113.9", IPHONE, "p1") for s in (salt1, salt2)]
+    assert same_person[0] != same_person[1]  # not linkable across days
+    store.salt(day3)  # day 1 is now older than yesterday
+    kept = {row[0] for row in store.conn.execute("SELECT day FROM salts")}
+    assert kept == {day2, day3}
+    assert store.conn.execute(
+        "SELECT count(*) FROM daily_visitors WHERE day = ?", (day1,)
+    ).fetchone() == (0,)
+    assert store.daily("p1", day1, day1)[0].uniques == 1  # the rollup itself is kept
+
+
+def test_nothing_personal_is_stored(tmp_path: Path) -> None:
+    db = tmp_path / "clicks.db"
+    recorder = Recorder(lambda: ClickStore(db), batch_seconds=0.01)
+    recorder.start()
+    recorder.offer(
+        Hit(time.time(), "click", "p1", "l1", "198.51.100.23", IPHONE, "https://t.co/x?y=1", "fr")
+    )
+    recorder.stop()
+    raw = db.read_bytes() + b"".join(p.read_bytes() for p in tmp_path.glob("clicks.db-*"))
+    assert b"198.51.100.23" not in raw and b"iPhone" not in raw and b"t.co/x" not in raw
+    (stored,) = ClickStore(db).events()
+    assert (stored.referrer_host, stored.country, stored.device, stored.bot) == (
+        "t.co",
+        "FR",
+        "mobile",
+        False,
+    )
+    assert len(stored.visitor) == 16
+
+
+def test_the_writer_drains_everything_queued_when_stopped(tmp_path: Path) -> None:
+    db = tmp_path / "clicks.db"
+    recorder = Recorder(lambda: ClickStore(db), batch_rows=500, batch_seconds=5)
+    recorder.start()
+    for n in range(12_345):
+        assert recorder.offer(
+            Hit(time.time(), "view", "p1", "", f"10.0.{n % 200}.1", DESKTOP, "", "")
+        )
+    recorder.stop()
+    assert recorder.counters.written == 12_345 and recorder.counters.lost == 0
+    assert recorder.counters.batches >= 25  # at most 500 a transaction
+    (views,) = [
+        r for r in ClickStore(db).daily("p1", "2000-01-01", "2100-01-01") if r.kind == "view"
+    ]
+    assert views.total == 12_345 and views.uniques == 200
+
+
+def test_a_full_queue_drops_and_counts_without_blocking(tmp_path: Path) -> None:
+    db = tmp_path / "clicks.db"
+    recorder = Recorder(lambda: ClickStore(db), capacity=100)
+    accepted = [
+        recorder.offer(Hit(time.time(), "view", "p1", "", "ip", DESKTOP, "", ""))
+        for _ in range(150)
+    ]
+    assert accepted.count(True) == 100 and recorder.counters.dropped == 50
+    recorder.start()
+    recorder.stop()
+    store = ClickStore(db)
+    assert recorder.counters.written == 100
+    assert store.losses() == 50  # the loss is on record, not only in a log
+
+
+def test_an_unwritable_database_loses_the_batch_but_not_the_writer(tmp_path: Path) -> None:
+    db = tmp_path / "clicks.db"
+    ClickStore(db).close()
+    blocker = sqlite3.connect(db, isolation_level=None)
+    blocker.execute("BEGIN EXCLUSIVE")  # another process holds the write lock
+
+    def open_store() -> ClickStore:
+        store = ClickStore(db)
+        store.conn.execute("PRAGMA busy_timeout = 50")
+        return store
+
+    recorder = Recorder(open_store, batch_seconds=0.01)
+    recorder.start()
+    recorder.offer(Hit(time.time(), "view", "p1", "", "ip", DESKTOP, "", ""))
+    deadline = time.monotonic() + 10
+    while recorder.counters.lost == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert recorder.counters.lost == 1
+    blocker.execute("ROLLBACK")
+    recorder.offer(Hit(time.time(), "view", "p1", "", "ip", DESKTOP, "", ""))
+    recorder.stop()
+    assert recorder.counters.written == 1  # it went on writing once the lock was free
+
+
+@pytest.mark.parametrize(
+    ("agent", "device", "bot"),
+    [
+        (IPHONE, "mobile", False),
+        ("Mozilla/5.0 (iPad; CPU OS 17_0 like Mac OS X) AppleWebKit/605.1.15", "tablet", False),
+        (
+            "Mozilla/5.0 (Linux; Android 14; SM-X710) AppleWebKit/537.36 Safari/537.36",
+            "tablet",
+            False,
+        ),
+        (
+            "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 Mobile Safari/537.36",
+            "mobile",
+            False,
+        ),
+        (DESKTOP, "desktop", False),
+        (
+            "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)",
+            "desktop",
+            True,
+        ),
+        ("WhatsApp/2.23.20.0 A", "desktop", True),
+        ("Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)", "desktop", True),
+        ("Mozilla/5.0 (compatible; Discordbot/2.0; +https://discordapp.com)", "desktop", True),
+        ("Twitterbot/1.0", "desktop", True),
+        ("TelegramBot (like TwitterBot)", "desktop", True),
+        ("Mastodon/4.2.0 (http.rb/5.1.1; +https://mastodon.social/)", "desktop", True),
+        (
+            "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+            "desktop",
+            True,
+        ),
+        ("curl/8.5.0", "desktop", True),
+        ("", "unknown", True),
+    ],
+)
+def test_devices_and_bots(agent: str, device: str, bot: bool) -> None:
+    assert visitors.classify(agent) == (device, bot)
+
+
+@pytest.mark.parametrize(
+    ("referrer", "host"),
+    [
+        ("https://www.instagram.com/stories/x", "instagram.com"),
+        ("https://l.facebook.com/l.php?u=x", "l.facebook.com"),
+        ("android-app://com.google.android.gm/", "com.google.android.gm"),
+        ("", ""),
+        ("not a url", ""),
+        ("https://exa mple.com/", ""),
+        ("https://[::1]/", ""),
+        ("javascript:alert(1)", ""),
+        ("https://" + "a" * 300 + ".com/", ""),
+    ],
+)
+def test_referrer_hosts(referrer: str, host: str) -> None:
+    assert visitors.referrer_host(referrer) == host
+
+
+def test_countries_are_two_letter_codes_or_nothing() -> None:
+    assert [visitors.country(v) for v in ("de", "US ", "XX", "T1", "DEU", "", "<b>")] == [
+        "DE",
+        "US",
+        "",
+        "",
+        "",
+        "",
+        "",
+    ]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=3000), st.text(max_size=300), st.text(max_size=20))
+def test_any_header_values_give_clean_fields(referrer: str, agent: str, country: str) -> None:
+    host = visitors.referrer_host(referrer)
+    assert host == "" or (len(host) <= 253 and visitors.HOST.match(host))
+    device, bot = visitors.classify(agent)
+    assert device in ("mobile", "tablet", "desktop", "unknown") and isinstance(bot, bool)
+    assert visitors.country(country) in ("",) or visitors.COUNTRY.match(visitors.country(country))
