@@ -3,8 +3,8 @@
 `wrk -t2 -c64 -d10s --latency` on loopback, one server worker each:
 
 1. nginx (Debian) with `return 302` — the ceiling for a 302 on this machine;
-2. the redirector on uvicorn (httptools + uvloop), as `linkgen redirector` runs it;
-3. the same application on granian.
+2. the redirector on granian, as `linkgen redirector` runs it;
+3. the same application on uvicorn (httptools + uvloop).
 
 For each linkgen server: requests/s, latency percentiles, and after a
 graceful stop (SIGTERM) the clicks recorded in clicks.db against the
@@ -17,6 +17,7 @@ clicks lost (answered but never written) are measured against the batch window.
 from __future__ import annotations
 
 import argparse
+import http.client
 import os
 import re
 import shutil
@@ -26,8 +27,8 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
+from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -61,23 +62,26 @@ def free_port() -> int:
 
 
 def wait_up(url: str, proc: subprocess.Popen[bytes]) -> None:
+    """Until the server answers anything (redirects are not followed)."""
+    parts = urlsplit(url)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"{proc.args} exited: {proc.stderr.read() if proc.stderr else ''}")
         try:
-            urllib.request.urlopen(url, timeout=1)
+            conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=1)
+            conn.request("GET", parts.path)
+            conn.getresponse().read()
+            conn.close()
             return
-        except OSError as exc:
-            if getattr(exc, "code", None):  # an HTTP answer: up
-                return
+        except OSError:
             time.sleep(0.05)
     raise RuntimeError(f"{url} did not come up")
 
 
 def wrk(url: str, duration: float, connections: int = 64) -> dict[str, float]:
     out = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", url],
+        ["wrk", "-t2", f"-c{connections}", f"-d{duration:g}s", "--latency", url],
         capture_output=True,
         text=True,
         check=True,
@@ -117,16 +121,17 @@ def recorded(site_root: Path) -> int:
 
 
 def start_linkgen(server: str, site_root: Path, port: int) -> subprocess.Popen[bytes]:
+    """`linkgen redirector` (granian, as shipped), or the same application on uvicorn."""
     env = {**os.environ, "LINKGEN_SITE": str(site_root)}
     env.pop("PYTHONDONTWRITEBYTECODE", None)
-    if server == "uvicorn":
+    if server == "granian":
         linkgen = str(Path(sys.executable).with_name("linkgen"))
         command = [linkgen, "--site", str(site_root), "redirector", "--port", str(port)]
     else:
         command = [
-            str(Path(sys.executable).with_name("granian")),
-            "--interface", "asgi", "--factory", "--host", "127.0.0.1", "--port", str(port),
-            "--workers", "1", "--loop", "uvloop", "--log-level", "warning", "--no-ws",
+            sys.executable, "-m", "uvicorn", "--factory", "--host", "127.0.0.1",
+            "--port", str(port), "--loop", "uvloop", "--http", "httptools",
+            "--no-access-log", "--log-level", "warning",
             "linkgen.redirector_server:app_from_env",
         ]  # fmt: skip
     return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -157,7 +162,7 @@ def main() -> None:
         rows.append(("nginx `return 302` (1 worker)", result, None))
         nginx_rps = result["rps"]
 
-        for server in ("uvicorn", "granian"):
+        for server in ("granian", "uvicorn"):
             site_root = work / f"site-{server}"
             site, link_id = make_site(site_root)
             site.close()
@@ -170,16 +175,17 @@ def main() -> None:
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=60)
             saved = recorded(site_root) - warm
-            rows.append((f"linkgen redirector on {server} (1 worker)", result, saved))
-        # kill -9 in the middle of a load run (uvicorn, as shipped)
-        site_root = work / "site-uvicorn"
+            shipped = " (`linkgen redirector`)" if server == "granian" else ""
+            rows.append((f"linkgen's redirector on {server}{shipped}, 1 worker", result, saved))
+        # kill -9 in the middle of a load run (`linkgen redirector`, as shipped)
+        site_root = work / "site-granian"
         before = recorded(site_root)
         port = free_port()
-        proc = start_linkgen("uvicorn", site_root, port)
+        proc = start_linkgen("granian", site_root, port)
         link_id = sites.Site.open(site_root).store.get("user0500").links[0].id
         wait_up(f"http://127.0.0.1:{port}/healthz", proc)
         load = subprocess.Popen(
-            ["wrk", "-t2", "-c64", f"-d{args.duration}s", f"http://127.0.0.1:{port}/r/{link_id}"],
+            ["wrk", "-t2", "-c64", f"-d{args.duration:g}s", f"http://127.0.0.1:{port}/r/{link_id}"],
             stdout=subprocess.PIPE,
             text=True,
         )

@@ -1024,7 +1024,12 @@ def stats_cmd(
 
 @cli.group("clicks")
 def clicks_group() -> None:
-    """Raw click and view events beyond this machine."""
+    """Raw click and view events beyond this machine.
+
+    Example:
+
+        linkgen clicks ship
+    """
 
 
 @clicks_group.command("ship")

@@ -16,6 +16,7 @@ of daily uniques.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import secrets
 import sqlite3
 from collections import Counter, defaultdict
@@ -50,8 +51,16 @@ class Event(NamedTuple):
         return day_of(self.at_ms)
 
 
+DAY_MS = 86_400_000
+
+
 def day_of(at_ms: int) -> str:
-    return dt.datetime.fromtimestamp(at_ms / 1000, dt.UTC).strftime("%Y-%m-%d")
+    return _day_name(at_ms // DAY_MS)
+
+
+@functools.lru_cache(maxsize=64)
+def _day_name(day_number: int) -> str:
+    return (dt.date(1970, 1, 1) + dt.timedelta(days=day_number)).isoformat()
 
 
 @CLICKS.migration(1, "events, rollups, salts")

@@ -182,9 +182,7 @@ class Redirector:
                 return
             started = time.perf_counter()
             status = await self._http(scope, send)
-            self.metrics.answered(status)
-            if status == 302:
-                self.metrics.latency.observe(time.perf_counter() - started)
+            self.metrics.answered(status, time.perf_counter() - started if status == 302 else None)
         elif scope["type"] == "lifespan":
             await self._lifespan(receive, send)
 

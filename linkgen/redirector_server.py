@@ -1,16 +1,16 @@
-"""Assemble the redirector for a site and run it on uvicorn (httptools + uvloop).
+"""Assemble the redirector for a site and run it on granian.
 
-uvicorn was measured against granian on the same application (see
-docs/benchmarks.md, "Redirects"); it handles SIGTERM and SIGINT by finishing
-the requests in flight and running the application's shutdown, which
-writes every queued click before the process exits.
+granian was measured against uvicorn (httptools + uvloop) on the same
+application, in the same run (docs/benchmarks.md, "Redirects"): its HTTP
+layer is Rust, so more of the one core a worker has is left to linkgen.
+SIGTERM or SIGINT: it finishes the requests in flight and runs the
+application's shutdown, which writes every queued click before it exits.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import signal
 from pathlib import Path
 
 from . import visitors
@@ -60,25 +60,21 @@ def app_from_env() -> Redirector:
 
 
 def serve(site_root: Path, *, host: str, port: int, workers: int) -> None:
-    import uvicorn
+    from granian import Granian
+    from granian.constants import HTTPModes, Interfaces, Loops
+    from granian.log import LogLevels
 
     os.environ[SITE_ENV] = str(site_root.resolve())
-    # uvicorn shuts down gracefully on SIGTERM/SIGINT, then raises the signal
-    # again for the handler that was there before it. A handler that does
-    # nothing makes that a normal exit (0) once every click is written.
-    for stop_signal in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(stop_signal, lambda number, frame: None)
-    uvicorn.run(
+    Granian(
         "linkgen.redirector_server:app_from_env",
         factory=True,
-        host=host,
+        address=host,
         port=port,
+        interface=Interfaces.ASGI,
         workers=workers,
-        loop="uvloop",
-        http="httptools",
-        lifespan="on",
-        access_log=False,
-        log_level="warning",
-        server_header=False,
-        timeout_graceful_shutdown=10,
-    )
+        loop=Loops.uvloop,
+        http=HTTPModes.http1,
+        websockets=False,
+        log_level=LogLevels.warning,
+        workers_kill_timeout=30,
+    ).serve()

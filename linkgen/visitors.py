@@ -52,6 +52,7 @@ def classify(user_agent: str) -> tuple[str, bool]:
     return "desktop", bot
 
 
+@functools.lru_cache(maxsize=4096)
 def referrer_host(referrer: str) -> str:
     """The lower-cased host of a Referer header; '' if absent or not a plain host."""
     if not referrer or len(referrer) > 2048:
@@ -66,6 +67,7 @@ def referrer_host(referrer: str) -> str:
     return host
 
 
+@functools.lru_cache(maxsize=1024)
 def country(value: str) -> str:
     """An ISO 3166 alpha-2 code from a CDN's country header; '' otherwise."""
     value = value.strip().upper()

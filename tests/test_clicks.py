@@ -232,3 +232,11 @@ def test_any_header_values_give_clean_fields(referrer: str, agent: str, country:
     device, bot = visitors.classify(agent)
     assert device in ("mobile", "tablet", "desktop", "unknown") and isinstance(bot, bool)
     assert visitors.country(country) in ("",) or visitors.COUNTRY.match(visitors.country(country))
+
+
+def test_raw_events_older_than_the_retention_are_deleted_rollups_kept(tmp_path: Path) -> None:
+    store = ClickStore(tmp_path / "clicks.db", retention_days=1)
+    store.write([event(DAY1, "view", "a"), event(DAY2, "view", "b")])
+    store.salt("2026-11-23")  # a new day: raw events older than a day before yesterday go
+    assert [e.at_ms for e in store.events()] == [DAY2]
+    assert [r.total for r in store.daily("p1", "2026-11-20", "2026-11-21")] == [1, 1]
