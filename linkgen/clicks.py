@@ -302,12 +302,7 @@ class ClickStore:
         return [row[0] for row in rows if hour_of(row[0]) not in shipped]
 
     def events_in(self, start_ms: int, end_ms: int) -> list[Event]:
-        rows = self.conn.execute(
-            "SELECT at_ms, kind, profile_id, link_id, visitor, referrer_host, country, device, "
-            "bot FROM events WHERE at_ms >= ? AND at_ms < ? ORDER BY id",
-            (start_ms, end_ms),
-        )
-        return [Event._make((*row[:8], bool(row[8]))) for row in rows]
+        return self._events("at_ms >= ? AND at_ms < ?", (start_ms, end_ms))
 
     def mark_shipped(self, start_ms: int, key: str, events: int) -> None:
         stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -318,10 +313,11 @@ class ClickStore:
 
     def events(self, kinds: Iterable[str] = ("click", "view")) -> list[Event]:
         wanted = tuple(kinds)
+        return self._events(f"kind IN ({', '.join('?' * len(wanted))})", wanted)
+
+    def _events(self, where: str, parameters: tuple[object, ...]) -> list[Event]:
         rows = self.conn.execute(
-            "SELECT at_ms, kind, profile_id, link_id, visitor, referrer_host, country, device, "
-            f"bot FROM events WHERE kind IN ({', '.join('?' * len(wanted))}) ORDER BY id",
-            wanted,
+            f"SELECT {', '.join(Event._fields)} FROM events WHERE {where} ORDER BY id", parameters
         )
         return [Event._make((*row[:8], bool(row[8]))) for row in rows]
 

@@ -43,7 +43,6 @@ class Hit(NamedTuple):
 
 @dataclass
 class Counters:
-    queued: int = 0
     written: int = 0
     dropped: int = 0  # the queue was full
     lost: int = 0  # the database refused a batch
@@ -83,7 +82,6 @@ class Recorder:
             self._unrecorded_drops += 1
             return False
         queue.append(hit)
-        self.counters.queued += 1
         if len(queue) == self.batch_rows:
             self._wake.set()
         return True

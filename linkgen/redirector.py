@@ -81,14 +81,12 @@ class LinkIndex:
         self.site_url = site_url.rstrip("/")
         self.refresh_seconds = refresh_seconds
         self.routes: dict[str, Route] = {}
-        self.profiles: set[str] = set()
-        self._hashes: dict[str, str] = {}
+        self.hashes: dict[str, str] = {}  # profile id -> content hash: the profiles that exist
         self._by_profile: dict[str, list[str]] = {}
         self._stop = threading.Event()
         self._ready = threading.Event()
         self._failure: Exception | None = None
         self._thread: threading.Thread | None = None
-        self.refreshed_at = 0.0
 
     def start(self) -> None:
         """Load every link, then keep watching the database in the background."""
@@ -128,8 +126,8 @@ class LinkIndex:
 
     def _reload(self, store: Store) -> None:
         hashes = store.profile_hashes()
-        changed = [pid for pid, digest in hashes.items() if self._hashes.get(pid) != digest]
-        gone = [pid for pid in self._hashes if pid not in hashes]
+        changed = [pid for pid, digest in hashes.items() if self.hashes.get(pid) != digest]
+        gone = [pid for pid in self.hashes if pid not in hashes]
         routes = dict(self.routes)
         by_profile = dict(self._by_profile)
         for pid in [*changed, *gone]:
@@ -139,9 +137,7 @@ class LinkIndex:
             routes[route.link_id] = self._route(route)
             by_profile.setdefault(route.profile_id, []).append(route.link_id)
         # Swapped in whole: a request sees the old index or the new one.
-        self.routes, self._by_profile, self._hashes = routes, by_profile, hashes
-        self.profiles = set(hashes)
-        self.refreshed_at = time.time()
+        self.routes, self._by_profile, self.hashes = routes, by_profile, hashes
 
     def _route(self, route: LinkRoute) -> Route:
         return Route(
@@ -232,7 +228,7 @@ class Redirector:
         return await _answer(send, 302, b"", extra=[(b"location", route.url.encode())])
 
     async def _view(self, scope: Scope, send: Send, profile_id: str, count: bool) -> int:
-        if profile_id not in self.links.profiles:
+        if profile_id not in self.links.hashes:
             return await _answer(send, 404, b"", content_type=b"image/gif")
         if count:
             self.recorder.offer(self._hit(scope, time.time(), "view", profile_id, ""))

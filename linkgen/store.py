@@ -900,12 +900,7 @@ class Store:
     # -- publish manifest ----------------------------------------------------
 
     def manifest(self, target: str) -> dict[str, Published]:
-        rows = self.conn.execute(
-            "SELECT key, body_hash, header_hash, size, mtime_ns, surrogate_keys "
-            "FROM publish_manifest WHERE target = ?",
-            (target,),
-        )
-        return {row[0]: Published(*row) for row in rows}
+        return {key: Published(*row) for key, row in self.manifest_rows(target).items()}
 
     def manifest_rows(self, target: str) -> dict[str, tuple[str, str, str, int, int, str]]:
         """The manifest as plain rows (the planner reads every one of them)."""

@@ -11,6 +11,7 @@ import json
 import re
 import threading
 import time
+from abc import ABC, abstractmethod
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,7 +19,7 @@ from urllib.parse import urlsplit
 Answer = tuple[int, Any, dict[str, str]]
 
 
-class ApiStandIn:
+class ApiStandIn(ABC):
     """A JSON API on 127.0.0.1 whose POSTs go to ``self.post``."""
 
     def __init__(self) -> None:
@@ -50,8 +51,9 @@ class ApiStandIn:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
 
+    @abstractmethod
     def post(self, path: str, headers: Any, body: bytes) -> Answer:
-        raise NotImplementedError
+        """The answer the real API gives to this request."""
 
     def close(self) -> None:
         self.server.shutdown()

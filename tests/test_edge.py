@@ -35,6 +35,15 @@ def configure(site: sites.Site, bucket: str, s3_endpoint: str, varnish: str) -> 
     return sites.Site.open(site.root)
 
 
+def alice_and_bob(
+    site: sites.Site, add_profile: Any, bucket: Any, s3_endpoint: str, edge: str
+) -> sites.Site:
+    """Two profiles on a site publishing to the bucket behind the edge."""
+    add_profile("alice", display_name="Alice v1")
+    add_profile("bob", display_name="Bob")
+    return configure(site, bucket[1], s3_endpoint, edge)
+
+
 def get(url: str) -> tuple[str, str]:
     with urllib.request.urlopen(url, timeout=10) as response:
         return response.read().decode(), response.headers["X-Cache"]
@@ -43,10 +52,7 @@ def get(url: str) -> tuple[str, str]:
 def test_an_edit_goes_live_at_the_edge_while_other_pages_stay_cached(
     site: sites.Site, add_profile: Any, bucket: Any, s3_endpoint: str, edge: str
 ) -> None:
-    _, name = bucket
-    add_profile("alice", display_name="Alice v1")
-    add_profile("bob", display_name="Bob")
-    live = configure(site, name, s3_endpoint, edge)
+    live = alice_and_bob(site, add_profile, bucket, s3_endpoint, edge)
     build(live)
     assert publish(live).ok
 
@@ -115,10 +121,7 @@ def test_with_the_worker_running_an_edit_reaches_the_edge_by_itself(
 
     from .test_serve import wait_for
 
-    _, name = bucket
-    add_profile("alice", display_name="Alice v1")
-    add_profile("bob", display_name="Bob")
-    live = configure(site, name, s3_endpoint, edge)
+    live = alice_and_bob(site, add_profile, bucket, s3_endpoint, edge)
     stop = threading.Event()
     worker = threading.Thread(target=run, args=(live.root,), kwargs={"stop": stop}, daemon=True)
     worker.start()

@@ -28,16 +28,20 @@ SITE_URL = "https://links.example.com"
 IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile/15E148 Safari/604.1"
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+def free_port(*taken: int) -> int:
+    """A port nothing listens on, other than ``taken`` (closed probes may hand one out twice)."""
+    while True:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = int(probe.getsockname()[1])
+        if port not in taken:
+            return port
 
 
 class Running:
     def __init__(self, site: sites.Site) -> None:
         self.site = site
-        self.port = free_port()
+        self.port = free_port(site.config.redirector.metrics_port)
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc = subprocess.Popen(
             [

@@ -88,9 +88,9 @@ def publish(
     report = PublishReport(target.name, dry_run, unchanged=plan.unchanged)
     report.manifest_restored = restored
     report.drift, report.unknown = drift, unknown
-    report.purge_keys = plan.purge_subjects(purge_unit(site.config.cdn), site.config.site.url)
     limit = settings.max_deletes if max_deletes is None else max_deletes
-    if dry_run:
+    if dry_run:  # (a real run reports what it purged, in _purge)
+        report.purge_keys = plan.purge_subjects(purge_unit(site.config.cdn), site.config.site.url)
         report.uploaded = [upload.key for upload in plan.uploads]
         report.deleted = [entry.key for entry in plan.deletes]
         report.bytes = sum(upload.obj.size for upload in plan.uploads)
