@@ -1,4 +1,10 @@
-"""Which social network a link points at, from its host name.
+"""Which brand a link points at, from its URL.
+
+First a table of the hosts that matter most for a link page (with their
+mobile and short-link hosts: youtu.be, vm.tiktok.com, lnkd.in, …); then any
+label of the host that is a Simple Icons slug (figma.com -> figma); then a
+fediverse profile path (``https://any.instance/@name``) -> mastodon. ``mailto:``
+and ``tel:`` links get the e-mail and phone icons.
 
 Links to a detected brand are social profiles: they get ``rel="me"`` and go
 into the page's ``sameAs`` list.
@@ -8,6 +14,8 @@ from __future__ import annotations
 
 import functools
 import re
+
+from . import icons
 
 # host (without "www.", "m.", "mobile.") -> brand slug
 _HOSTS: dict[str, str] = {
@@ -72,10 +80,28 @@ def host_of(url: str) -> str:
     return match.group(1).lower() if match else ""
 
 
+_FEDIVERSE_PROFILE = re.compile(r"https?://[^/]+/@[A-Za-z0-9_.-]+/?$")
+# Second-level labels of country domains (bbc.co.uk): never a brand.
+_NOT_BRANDS = frozenset({"co", "com", "org", "net", "gov", "ac", "edu", "ne", "or", "go"})
+
+
 def detect(url: str) -> str | None:
+    """The brand slug of a link (an icon in ``icons``), or None."""
+    if url.startswith("mailto:"):
+        return "email"
+    if url.startswith("tel:"):
+        return "phone"
     if not url.startswith(("https://", "http://")):
         return None
-    return _detect_host(host_of(url))
+    brand = _detect_host(host_of(url))
+    if brand is None and _FEDIVERSE_PROFILE.match(url):
+        return "mastodon"
+    return brand
+
+
+def is_social(brand: str | None) -> bool:
+    """A profile on a network (rel="me"), as opposed to e-mail or a phone number."""
+    return brand is not None and brand not in ("email", "phone")
 
 
 @functools.lru_cache(maxsize=4096)
@@ -84,10 +110,12 @@ def _detect_host(host: str) -> str | None:
         if host.startswith(prefix):
             host = host[len(prefix) :]
             break
-    while host:
-        if host in _HOSTS:
-            return _HOSTS[host]
-        _, _, host = host.partition(".")  # user.substack.com -> substack.com
-        if "." not in host:
-            return None
+    labels = host.split(".")
+    for start in range(len(labels) - 1):  # user.substack.com, then substack.com
+        if ".".join(labels[start:]) in _HOSTS:
+            return _HOSTS[".".join(labels[start:])]
+    known = icons.catalog()
+    for label in reversed(labels[:-1]):  # the registrable label first: figma in www.figma.com
+        if label in known and label not in _NOT_BRANDS and len(label) >= 3:
+            return label
     return None

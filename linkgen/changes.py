@@ -20,7 +20,17 @@ _PROFILE_FIELDS = (
     "seo_title",
     "seo_description",
 )
-_LINK_FIELDS = ("title", "url", "enabled", "thumbnail", "starts_at", "ends_at")
+_LINK_FIELDS = (
+    "title",
+    "url",
+    "enabled",
+    "thumbnail",
+    "icon",
+    "social",
+    "sensitive",
+    "starts_at",
+    "ends_at",
+)
 _SHOWN_MAX = 40
 
 

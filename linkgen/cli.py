@@ -119,6 +119,9 @@ def version_option(f: F) -> F:
     )(f)
 
 
+SENSITIVITY = click.Choice(["18+", "21+", "25+", "sensitive", ""])
+
+
 def profile_field_options(f: F) -> F:
     """The editable profile fields, shared by ``profile add`` and ``profile set``."""
     options = [
@@ -126,6 +129,11 @@ def profile_field_options(f: F) -> F:
         click.option("--bio", help="A short bio (line breaks kept)."),
         click.option("--theme", help="Theme name (see the themes/ directory)."),
         click.option("--avatar", help="Avatar image URL ('' removes it)."),
+        click.option(
+            "--sensitive",
+            type=SENSITIVITY,
+            help="Warn before the page shows: 18+, 21+, 25+ or sensitive ('' removes it).",
+        ),
         click.option("--seo-title", help="Page title for search engines."),
         click.option("--seo-description", help="Meta description for search engines."),
         click.option(
@@ -189,6 +197,9 @@ def _links_text(profile: Profile) -> str:
     rows = []
     for link in profile.links:
         flags = "" if link.enabled else " [disabled]"
+        flags += " [social row]" if link.social else ""
+        flags += f" [{link.sensitive}]" if link.sensitive else ""
+        flags += f" [icon: {link.icon}]" if link.icon else ""
         if link.starts_at or link.ends_at:
             start = f"{link.starts_at:%Y-%m-%d %H:%M}Z" if link.starts_at else "…"
             end = f"{link.ends_at:%Y-%m-%d %H:%M}Z" if link.ends_at else "…"
@@ -323,7 +334,7 @@ def profile_set(
 
     Example:
 
-        linkgen profile set alice --bio "New bio" --style background=#101820
+        linkgen profile set alice --bio "New bio" --style button=#1d3fbb --style button_text=#fff
     """
     store = app.site.store
     values = _field_values(**fields)
@@ -410,6 +421,40 @@ def link() -> None:
     """
 
 
+def link_look_options(f: F) -> F:
+    """How a link shows: its icon, the social row, a content warning."""
+    options = [
+        click.option(
+            "--icon",
+            help="Brand icon: a Simple Icons name (youtube, github, …), 'none' for no icon; "
+            "'' goes back to detecting it from the URL.",
+        ),
+        click.option(
+            "--social/--button",
+            "social",
+            default=None,
+            help="Show it as an icon in the row under the bio, or as a button (the default).",
+        ),
+        click.option(
+            "--sensitive",
+            type=SENSITIVITY,
+            help="Warn before it opens: 18+, 21+, 25+ or sensitive ('' removes the warning).",
+        ),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+def _icon_note(url: str, icon: str | None) -> str:
+    from . import brands
+
+    if icon:
+        return "no icon" if icon == "none" else f"icon: {icon}"
+    brand = brands.detect(url)
+    return f"detected {brand} (--icon to change it, --icon none to remove it)" if brand else ""
+
+
 def schedule_options(f: F) -> F:
     f = click.option("--ends", help="Hide the link from this time (ISO 8601, with zone).")(f)
     return click.option("--starts", help="Show the link from this time (ISO 8601, with zone).")(f)
@@ -422,6 +467,7 @@ def schedule_options(f: F) -> F:
 @click.option("--at", "position", type=int, help="Position (1 = top); default: last.")
 @click.option("--disabled", is_flag=True, help="Add it hidden.")
 @click.option("--thumbnail", help="Thumbnail image URL.")
+@link_look_options
 @schedule_options
 @version_option
 @json_option
@@ -434,6 +480,9 @@ def link_add(
     position: int | None,
     disabled: bool,
     thumbnail: str | None,
+    icon: str | None,
+    social: bool | None,
+    sensitive: str | None,
     starts: str | None,
     ends: str | None,
     expected_version: int | None,
@@ -446,6 +495,7 @@ def link_add(
         linkgen link add alice "Spring sale" shop.example.com --starts 2026-12-01T09:00:00Z
     """
     values = {"title": title, "url": url, "enabled": not disabled, "thumbnail": thumbnail}
+    values.update(icon=icon or None, social=bool(social), sensitive=sensitive or None)
     values.update(starts_at=starts or None, ends_at=ends or None)
     new = validate(NewLink, values, strict=False)
     updated, created = app.site.store.add_link(
@@ -455,9 +505,10 @@ def link_add(
         _emit(True, created.model_dump(mode="json"), "")
         return
     click.echo(created.id)
+    note = _icon_note(created.url, created.icon)
     click.echo(
         f"added '{created.title}' → {created.url} as link {created.position} of "
-        f"{len(updated.links)} on @{updated.username}",
+        f"{len(updated.links)} on @{updated.username}" + (f"; {note}" if note else ""),
         err=True,
     )
 
@@ -468,6 +519,7 @@ def link_add(
 @click.option("--title", help="New title.")
 @click.option("--url", help="New target URL.")
 @click.option("--thumbnail", help="Thumbnail image URL ('' removes it).")
+@link_look_options
 @schedule_options
 @version_option
 @pass_app
@@ -478,6 +530,9 @@ def link_edit(
     title: str | None,
     url: str | None,
     thumbnail: str | None,
+    icon: str | None,
+    social: bool | None,
+    sensitive: str | None,
     starts: str | None,
     ends: str | None,
     expected_version: int | None,
@@ -489,8 +544,10 @@ def link_edit(
         linkgen link edit alice Xy12ab34Cd56 --title "New title" --ends ""
     """
     given = {"title": title, "url": url, "thumbnail": thumbnail, "starts_at": starts}
-    given["ends_at"] = ends
-    values = {k: (v or None) for k, v in given.items() if v is not None}
+    given.update(ends_at=ends, icon=icon, sensitive=sensitive)
+    values: dict[str, Any] = {k: (v or None) for k, v in given.items() if v is not None}
+    if social is not None:
+        values["social"] = social
     if not values:
         raise click.UsageError("nothing to change: give at least one option (see --help)")
     _, changed = app.site.store.edit_link(
@@ -499,7 +556,11 @@ def link_edit(
         validate(LinkChanges, values, strict=False),
         expected_version=expected_version,
     )
-    click.echo(f"updated link {changed.id}: '{changed.title}' → {changed.url}")
+    note = _icon_note(changed.url, changed.icon)
+    click.echo(
+        f"updated link {changed.id}: '{changed.title}' → {changed.url}"
+        + (f"; {note}" if note else "")
+    )
 
 
 @link.command("mv")
@@ -579,6 +640,121 @@ def link_list(app: App, username: str, as_json: bool) -> None:
 
 
 # -- history ----------------------------------------------------------------
+
+
+@cli.group(cls=LinkgenGroup)
+def theme() -> None:
+    """The themes a profile can use.
+
+    Example:
+
+        linkgen theme set alice midnight
+    """
+
+
+def _theme_rows(app: App) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": slug,
+            "title": item.tokens.name,
+            "description": item.tokens.description,
+            "dark_mode": item.tokens.dark is not None,
+        }
+        for slug, item in sorted(app.site.themes.items())
+    ]
+
+
+@theme.command("list")
+@json_option
+@pass_app
+def theme_list(app: App, as_json: bool) -> None:
+    """Every theme, with whether it follows the visitor's dark mode.
+
+    Example:
+
+        linkgen theme list
+    """
+    rows = _theme_rows(app)
+    human = "\n".join(
+        f"{row['name']:<16} {row['title']:<16} {'auto dark' if row['dark_mode'] else '':<9} "
+        f"{row['description']}".rstrip()
+        for row in rows
+    )
+    _emit(as_json, rows, human)
+
+
+@theme.command("show")
+@click.argument("name")
+@json_option
+@pass_app
+def theme_show(app: App, name: str, as_json: bool) -> None:
+    """A theme's design tokens and its text contrast.
+
+    Example:
+
+        linkgen theme show midnight
+    """
+    from .themes import contrast_ratio
+
+    found = app.site.themes.get(name)
+    if found is None:
+        raise InvalidInput(
+            f"theme: no theme '{name}' (known: {', '.join(sorted(app.site.themes))})"
+        )
+    tokens = found.tokens.model_dump(by_alias=True, exclude_none=True)
+    colours = found.tokens.colours
+    ratio = contrast_ratio(colours.text, colours.background)
+    lines = [f"{name}: {found.tokens.name} — {found.tokens.description}"]
+    lines += [f"  {key}: {value}" for key, value in tokens.items() if key not in ("name",)]
+    lines.append(f"  text on background: {ratio:.2f}:1")
+    _emit(as_json, {**tokens, "contrast": round(ratio, 2)}, "\n".join(lines))
+
+
+@theme.command("set")
+@click.argument("username")
+@click.argument("name")
+@version_option
+@pass_app
+def theme_set(app: App, username: str, name: str, expected_version: int | None) -> None:
+    """Give a profile a theme (its colour overrides must stay readable on it).
+
+    Example:
+
+        linkgen theme set alice ocean
+    """
+    fields = validate(ProfileFields, {"theme": name})
+    updated = app.site.store.update_profile(
+        username.lower(), fields, expected_version=expected_version
+    )
+    click.echo(f"@{updated.username} now uses {updated.theme} (version {updated.version})")
+
+
+@cli.command("themes")
+@click.option(
+    "--gallery",
+    "gallery_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write one HTML page showing every theme rendered.",
+)
+@json_option
+@pass_app
+def themes_cmd(app: App, gallery_file: Path | None, as_json: bool) -> None:
+    """List the themes, or write a gallery of them all.
+
+    Example:
+
+        linkgen themes --gallery themes.html
+    """
+    if gallery_file is None:
+        rows = _theme_rows(app)
+        _emit(as_json, rows, "\n".join(f"{row['name']:<16} {row['description']}" for row in rows))
+        return
+    from .fsutil import write_file
+    from .gallery import render_gallery
+
+    page = render_gallery(app.site.renderer(), app.site.themes)
+    write_file(gallery_file.resolve(), page)
+    click.echo(f"wrote {gallery_file} ({len(app.site.themes)} themes)")
 
 
 @cli.command()

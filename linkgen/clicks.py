@@ -22,7 +22,7 @@ import sqlite3
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .migrations import Schema, run_script
 
@@ -151,10 +151,30 @@ def hour_of(at_ms: int) -> str:
     return dt.datetime.fromtimestamp(at_ms / 1000, dt.UTC).strftime("%Y-%m-%dT%H")
 
 
+def _insert(
+    conn: sqlite3.Connection, head: str, rows: Sequence[tuple[object, ...]], tail: str = ""
+) -> list[tuple[Any, ...]]:
+    """``head`` (…), (…), … ``tail`` for all ``rows``, in as few statements as fit."""
+    if not rows:
+        return []
+    width = len(rows[0])
+    per_statement = conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // width
+    placeholder = "(" + ", ".join(["?"] * width) + ")"
+    returned: list[tuple[Any, ...]] = []
+    for first in range(0, len(rows), per_statement):
+        chunk = rows[first : first + per_statement]
+        values = ", ".join([placeholder] * len(chunk))
+        cursor = conn.execute(f"{head} {values} {tail}", [v for row in chunk for v in row])
+        returned += cursor.fetchall()
+    return returned
+
+
 class ClickStore:
     """The only code that touches clicks.db."""
 
-    def __init__(self, path: Path, *, retention_days: int = 90) -> None:
+    def __init__(
+        self, path: Path, *, retention_days: int = 90, busy_timeout_ms: int = 5000
+    ) -> None:
         import sqlite_utils
 
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -163,7 +183,7 @@ class ClickStore:
         self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self.conn.execute("PRAGMA journal_mode = WAL")
         self.conn.execute("PRAGMA synchronous = NORMAL")
-        self.conn.execute("PRAGMA busy_timeout = 5000")
+        self.conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
         if CLICKS.pending(self.conn):
             CLICKS.migrate(sqlite_utils.Database(self.conn))
         self._salts: dict[str, bytes] = {}
@@ -203,55 +223,68 @@ class ClickStore:
     # -- writing ----------------------------------------------------------------
 
     def write(self, events: Sequence[Event]) -> None:
-        """Store a batch of events and update every rollup, in one transaction."""
+        """Store a batch of events and update every rollup, in one transaction.
+
+        A fixed handful of statements per batch, however many profiles and
+        links it touches: events, the day's new visitors (those SQLite did
+        not already have come back from RETURNING and make the uniques), the
+        daily totals and the dimensions — each a multi-row statement, so the
+        writer hands the GIL back and forth a few times a batch, not once a row.
+        """
         if not events:
             return
+        groups: dict[tuple[str, str, str, str, int], list[str]] = defaultdict(list)
+        dimensions: Counter[tuple[str, str, str, str, str]] = Counter()
+        rows = []
+        for e in events:
+            at_ms, kind, profile_id, link_id, visitor, referrer, country, device, bot = e
+            flag = int(bot)
+            rows.append(
+                (at_ms, kind, profile_id, link_id, visitor, referrer, country, device, flag)
+            )
+            day = day_of(at_ms)
+            groups[(day, profile_id, link_id, kind, flag)].append(visitor)
+            if kind == "click":
+                groups[(day, profile_id, ALL_LINKS, kind, flag)].append(visitor)
+            if not flag:
+                dimensions[(day, profile_id, kind, "referrer", referrer)] += 1
+                dimensions[(day, profile_id, kind, "country", country)] += 1
+                dimensions[(day, profile_id, kind, "device", device)] += 1
         conn = self.conn
         conn.execute("BEGIN IMMEDIATE")
         try:
-            conn.executemany(
+            _insert(
+                conn,
                 "INSERT INTO events (at_ms, kind, profile_id, link_id, visitor, referrer_host, "
-                "country, device, bot) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [(e.at_ms, *e[1:8], int(e.bot)) for e in events],
+                "country, device, bot) VALUES",
+                rows,
             )
-            self._roll_up(events)
+            pairs = [(*key, visitor) for key, seen in groups.items() for visitor in set(seen)]
+            returned = _insert(
+                conn,
+                "INSERT OR IGNORE INTO daily_visitors VALUES",
+                pairs,
+                "RETURNING day, profile_id, link_id, kind, bot",
+            )
+            new = Counter(returned)
+            _insert(
+                conn,
+                "INSERT INTO daily VALUES",
+                [(*key, len(seen), new[key]) for key, seen in groups.items()],
+                "ON CONFLICT (profile_id, day, link_id, kind, bot) DO UPDATE SET "
+                "total = total + excluded.total, uniques = uniques + excluded.uniques",
+            )
+            _insert(
+                conn,
+                "INSERT INTO daily_dimensions VALUES",
+                [(*key, count) for key, count in dimensions.items()],
+                "ON CONFLICT (profile_id, day, kind, dimension, value) DO UPDATE SET "
+                "total = total + excluded.total",
+            )
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
-
-    def _roll_up(self, events: Sequence[Event]) -> None:
-        groups: dict[tuple[str, str, str, str, int], list[str]] = defaultdict(list)
-        dimensions: Counter[tuple[str, str, str, str, str]] = Counter()
-        for e in events:
-            day = e.day
-            groups[(day, e.profile_id, e.link_id, e.kind, int(e.bot))].append(e.visitor)
-            if e.kind == "click":
-                groups[(day, e.profile_id, ALL_LINKS, e.kind, int(e.bot))].append(e.visitor)
-            if not e.bot:
-                dimensions[(day, e.profile_id, e.kind, "referrer", e.referrer_host)] += 1
-                dimensions[(day, e.profile_id, e.kind, "country", e.country)] += 1
-                dimensions[(day, e.profile_id, e.kind, "device", e.device)] += 1
-        conn = self.conn
-        for key, visitors in groups.items():
-            before = conn.total_changes
-            conn.executemany(
-                "INSERT OR IGNORE INTO daily_visitors VALUES (?, ?, ?, ?, ?, ?)",
-                [(*key, visitor) for visitor in set(visitors)],
-            )
-            new_visitors = conn.total_changes - before
-            conn.execute(
-                "INSERT INTO daily VALUES (?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (profile_id, day, link_id, kind, bot) DO UPDATE SET "
-                "total = total + excluded.total, uniques = uniques + excluded.uniques",
-                (*key, len(visitors), new_visitors),
-            )
-        conn.executemany(
-            "INSERT INTO daily_dimensions VALUES (?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (profile_id, day, kind, dimension, value) DO UPDATE SET "
-            "total = total + excluded.total",
-            [(*key, count) for key, count in dimensions.items()],
-        )
 
     def record_loss(self, at_ms: int, events: int, reason: str) -> None:
         hour = dt.datetime.fromtimestamp(at_ms / 1000, dt.UTC).strftime("%Y-%m-%dT%H")

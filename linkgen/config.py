@@ -52,7 +52,7 @@ class RedirectorSettings(_Section):
     client_ip_header: str | None = Field(None, pattern=HEADER)
     queue_capacity: int = Field(100_000, ge=100, le=10_000_000)
     batch_rows: int = Field(5000, ge=1, le=100_000)
-    batch_seconds: float = Field(0.1, gt=0, le=10)
+    batch_seconds: float = Field(0.025, gt=0, le=0.1)  # a kill -9 loses at most this much
     events_retention_days: int = Field(90, ge=1, le=3650)
     # Prometheus metrics on their own listener; 0 turns them off. Needs workers = 1
     # (scale out with one process per port behind a balancer, each scraped).

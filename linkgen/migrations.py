@@ -234,6 +234,22 @@ def _purge_queue_units(db: sqlite_utils.Database) -> None:
     )
 
 
+@migration(5, "link icons, the social row and content warnings")
+def _icons_and_warnings(db: sqlite_utils.Database) -> None:
+    run_script(
+        db,
+        """
+        -- icon: NULL = detected from the URL, 'none' = no icon, else a brand slug.
+        ALTER TABLE links ADD COLUMN icon TEXT;
+        -- 1: shown as an icon in the row under the bio instead of as a button.
+        ALTER TABLE links ADD COLUMN social INTEGER NOT NULL DEFAULT 0;
+        -- '18+', '21+', '25+' or 'sensitive': a warning first, one tap to go on.
+        ALTER TABLE links ADD COLUMN sensitive TEXT;
+        ALTER TABLE profiles ADD COLUMN sensitive TEXT;
+        """,
+    )
+
+
 def run_script(db: sqlite_utils.Database, script: str) -> None:
     """Run a script statement by statement, inside the caller's transaction.
 

@@ -34,6 +34,10 @@ Username = Annotated[str, AfterValidator(rules.username)]
 ThemeName = Annotated[str, AfterValidator(rules.theme_name)]
 Url = Annotated[str, AfterValidator(rules.url)]
 ImageRef = Annotated[str, AfterValidator(rules.media_or_url)]
+# A brand icon chosen by hand (a Simple Icons slug such as "youtube"), or "none".
+IconChoice = Annotated[str, AfterValidator(rules.icon_choice)]
+# A content warning shown before the page or the link: one tap to go on.
+Sensitivity = Literal["18+", "21+", "25+", "sensitive"]
 Colour = Annotated[str, AfterValidator(rules.colour)]
 DisplayName = Annotated[str, AfterValidator(partial(rules.text, max_len=DISPLAY_NAME_MAX))]
 Bio = Annotated[str, AfterValidator(partial(rules.text, max_len=BIO_MAX, multiline=True))]
@@ -88,6 +92,7 @@ class ProfileFields(Strict):
     avatar: ImageRef | None = None
     theme: ThemeName | None = None
     style: Style | None = None
+    sensitive: Sensitivity | None = None
     seo_title: SeoTitle | None = None
     seo_description: SeoDescription | None = None
 
@@ -112,6 +117,9 @@ class NewLink(_Schedule):
     url: Url
     enabled: bool = True
     thumbnail: ImageRef | None = None
+    icon: IconChoice | None = None  # None: detected from the URL
+    social: bool = False  # in the icons row rather than a button
+    sensitive: Sensitivity | None = None
 
     @model_validator(mode="after")
     def _title_not_blank(self) -> NewLink:
@@ -127,6 +135,9 @@ class LinkChanges(_Schedule):
     url: Url | None = None
     enabled: bool | None = None
     thumbnail: ImageRef | None = None
+    icon: IconChoice | None = None
+    social: bool | None = None
+    sensitive: Sensitivity | None = None
 
 
 class Link(Strict):
@@ -136,6 +147,9 @@ class Link(Strict):
     url: str
     enabled: bool = True
     thumbnail: str | None = None
+    icon: str | None = None
+    social: bool = False
+    sensitive: Sensitivity | None = None
     starts_at: Moment | None = None
     ends_at: Moment | None = None
     created_at: Moment
@@ -150,6 +164,7 @@ class Profile(Strict):
     avatar: str | None = None
     theme: ThemeName
     style: Style = Style()
+    sensitive: Sensitivity | None = None
     seo_title: str | None = None
     seo_description: str | None = None
     created_at: Moment

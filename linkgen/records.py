@@ -17,6 +17,9 @@ class PageLink(NamedTuple):
     thumbnail: str | None
     starts_at: str | None
     ends_at: str | None
+    icon: str | None = None  # None: detected from the URL; "none": no icon
+    social: bool = False  # in the icons row
+    sensitive: str | None = None  # "18+", "21+", "25+", "sensitive"
 
 
 class PageProfile(NamedTuple):
@@ -33,6 +36,7 @@ class PageProfile(NamedTuple):
     seo_description: str | None
     updated_at: str
     links: tuple[PageLink, ...]
+    sensitive: str | None = None
 
 
 def now() -> datetime:

@@ -16,15 +16,15 @@ quarter of a second.
 
 from __future__ import annotations
 
+import gc
 import logging
-import re
 import threading
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from .recorder import Hit, Recorder
 from .redirector_metrics import Metrics
@@ -36,7 +36,6 @@ Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
-ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 # A 1x1 transparent GIF: the view beacon is an image the page embeds, no JavaScript.
 PIXEL = bytes.fromhex(
     "47494638396101000100800000000000ffffff21f90401000000002c00000000010001000002024401003b"
@@ -48,6 +47,20 @@ NOT_FOUND_PAGE = (
 )
 NO_STORE = (b"cache-control", b"private, no-store")
 HTML = b"text/html; charset=utf-8"
+TEXT = b"text/plain; charset=utf-8"
+
+
+def _headers(
+    content_type: bytes, body: bytes, extra: tuple[tuple[bytes, bytes], ...] = ()
+) -> list[tuple[bytes, bytes]]:
+    return [
+        NO_STORE,
+        (b"content-type", content_type),
+        (b"content-length", str(len(body)).encode()),
+        (b"x-content-type-options", b"nosniff"),
+        (b"referrer-policy", b"no-referrer"),
+        *extra,
+    ]
 
 
 @dataclass(frozen=True)
@@ -58,6 +71,18 @@ class Route:
     enabled: bool
     starts: float | None  # unix time
     ends: float | None
+    # The whole answer, built once per edit rather than once per request:
+    # a 302 to the target, and a 302 to the profile page when not live.
+    to_target: list[tuple[bytes, bytes]] = field(init=False, repr=False, compare=False)
+    to_profile: list[tuple[bytes, bytes]] = field(init=False, repr=False, compare=False)
+    always: bool = field(init=False, repr=False, compare=False)  # enabled, no schedule
+
+    def __post_init__(self) -> None:
+        for name, url in (("to_target", self.url), ("to_profile", self.profile_url)):
+            location = ((b"location", url.encode()),)
+            object.__setattr__(self, name, _headers(TEXT, b"", location))
+        plain = self.enabled and self.starts is None and self.ends is None
+        object.__setattr__(self, "always", plain)
 
     def live(self, now: float) -> bool:
         if not self.enabled:
@@ -194,6 +219,7 @@ class Redirector:
                 except Exception as exc:
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})
                     return
+                gc.freeze()  # the loaded index and modules: never scanned again
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 self.recorder.stop()  # everything queued is written first
@@ -203,38 +229,39 @@ class Redirector:
 
     async def _http(self, scope: Scope, send: Send) -> int:
         method = scope["method"]
-        if method not in ("GET", "HEAD"):
-            allow = [(b"allow", b"GET, HEAD")]
-            return await _answer(send, 405, b"method not allowed\n", extra=allow)
+        if method != "GET" and method != "HEAD":
+            return await _answer(send, 405, METHOD_NOT_ALLOWED)
         path: str = scope["path"]
-        kind, _, ident = path[1:].partition("/")
-        if kind == "r" and ID.match(ident):
-            return await self._redirect(scope, send, ident, method == "GET")
-        if kind == "v" and ID.match(ident):
-            return await self._view(scope, send, ident, method == "GET")
+        if path.startswith("/r/"):  # the hot path: an id not in the index is simply absent
+            return await self._redirect(scope, send, path[3:], method == "GET")
+        if path.startswith("/v/"):
+            return await self._view(scope, send, path[3:], method == "GET")
         if path == "/healthz":
-            return await _answer(send, 200, b"ok\n")
-        return await _answer(send, 404, NOT_FOUND_PAGE, content_type=HTML)
+            return await _answer(send, 200, OK)
+        return await _answer(send, 404, NOT_FOUND)
 
     async def _redirect(self, scope: Scope, send: Send, link_id: str, count: bool) -> int:
         route = self.links.routes.get(link_id)
         if route is None:
-            return await _answer(send, 404, NOT_FOUND_PAGE, content_type=HTML)
+            return await _answer(send, 404, NOT_FOUND)
         now = time.time()
-        if not route.live(now):
-            return await _answer(send, 302, b"", extra=[(b"location", route.profile_url.encode())])
+        if not (route.always or route.live(now)):
+            await _send(send, 302, route.to_profile, b"")
+            return 302
         if count:
             self.recorder.offer(self._hit(scope, now, "click", route.profile_id, link_id))
-        return await _answer(send, 302, b"", extra=[(b"location", route.url.encode())])
+        await _send(send, 302, route.to_target, b"")
+        return 302
 
     async def _view(self, scope: Scope, send: Send, profile_id: str, count: bool) -> int:
         if profile_id not in self.links.hashes:
-            return await _answer(send, 404, b"", content_type=b"image/gif")
+            return await _answer(send, 404, NO_PIXEL)
         if count:
             self.recorder.offer(self._hit(scope, time.time(), "view", profile_id, ""))
-        return await _answer(send, 200, PIXEL, content_type=b"image/gif")
+        return await _answer(send, 200, BEACON)
 
     def _hit(self, scope: Scope, now: float, kind: str, profile_id: str, link_id: str) -> Hit:
+        """The raw header bytes; decoding and every other check wait for the writer."""
         user_agent = referrer = country = b""
         ip = None
         wanted_ip = self.options.client_ip_header
@@ -246,40 +273,37 @@ class Redirector:
                 referrer = value
             elif name == country_header:
                 country = value
-            elif wanted_ip is not None and name == wanted_ip:
-                ip = value.split(b",")[0].strip()
+            elif name == wanted_ip:
+                ip = value
         if ip is None:
             client = scope.get("client")
-            ip = (client[0] if client else "").encode()
-        return Hit(
-            now,
-            kind,
-            profile_id,
-            link_id,
-            ip.decode("latin-1")[:64],
-            user_agent.decode("latin-1")[:512],
-            referrer.decode("latin-1")[:2048],
-            country.decode("latin-1")[:8],
-        )
+            ip = client[0].encode() if client else b""
+        return (now, kind, profile_id, link_id, ip, user_agent, referrer, country)
 
 
-async def _answer(
-    send: Send,
-    status: int,
-    body: bytes,
-    *,
-    content_type: bytes = b"text/plain; charset=utf-8",
-    extra: list[tuple[bytes, bytes]] | None = None,
-) -> int:
-    headers = [
-        NO_STORE,
-        (b"content-type", content_type),
-        (b"content-length", str(len(body)).encode()),
-        (b"x-content-type-options", b"nosniff"),
-        (b"referrer-policy", b"no-referrer"),
-    ]
-    if extra:
-        headers += extra
+class Answer(NamedTuple):
+    """A fixed response: status, headers and body built once."""
+
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+
+
+def _fixed(body: bytes, content_type: bytes = TEXT, *extra: tuple[bytes, bytes]) -> Answer:
+    return Answer(_headers(content_type, body, extra), body)
+
+
+NOT_FOUND = _fixed(NOT_FOUND_PAGE, HTML)
+METHOD_NOT_ALLOWED = _fixed(b"method not allowed\n", TEXT, (b"allow", b"GET, HEAD"))
+OK = _fixed(b"ok\n")
+BEACON = _fixed(PIXEL, b"image/gif")
+NO_PIXEL = _fixed(b"", b"image/gif")
+
+
+async def _answer(send: Send, status: int, answer: Answer) -> int:
+    await _send(send, status, answer.headers, answer.body)
+    return status
+
+
+async def _send(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
-    return status

@@ -13,9 +13,11 @@ from __future__ import annotations
 import bisect
 from typing import TYPE_CHECKING
 
-from prometheus_client import CollectorRegistry, Histogram, start_http_server
+from prometheus_client import CollectorRegistry, start_http_server
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector
+
+from .recorder import COMMIT_BUCKETS
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -32,18 +34,9 @@ class RecorderCollector(Collector):
 
     def __init__(self, recorder: Recorder) -> None:
         self.recorder = recorder
-        self.commit = Histogram(
-            "linkgen_click_batch_commit_seconds",
-            "Time to commit one batch of events with its rollups.",
-            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0),
-            registry=None,
-        )
 
     def collect(self) -> Iterator[Metric]:
         counters = self.recorder.counters
-        pending, counters.commit_seconds = counters.commit_seconds, []
-        for seconds in pending:
-            self.commit.observe(seconds)
         depth = GaugeMetricFamily("linkgen_click_queue_depth", "Events waiting to be written.")
         depth.add_metric([], self.recorder.depth)
         yield depth
@@ -55,7 +48,14 @@ class RecorderCollector(Collector):
             family = CounterMetricFamily(f"linkgen_click_events_{name}", doc)
             family.add_metric([], value)
             yield family
-        yield from self.commit.collect()
+        counts, total = self.recorder.commit_times()
+        yield _histogram(
+            "linkgen_click_batch_commit_seconds",
+            "Time to commit one batch of events with its rollups.",
+            COMMIT_BUCKETS,
+            counts,
+            total,
+        )
 
 
 class Metrics:
@@ -91,14 +91,23 @@ class _RequestCollector(Collector):
         for status, count in sorted(self.metrics.statuses.items()):
             requests.add_metric([str(status)], count)
         yield requests
-        cumulative, buckets = 0, []
-        for bound, count in zip(
-            [*map(str, LATENCY_BUCKETS), "+Inf"], self.metrics.bucket_counts, strict=True
-        ):
-            cumulative += count
-            buckets.append((bound, cumulative))
-        latency = HistogramMetricFamily(
-            "linkgen_redirect_seconds", "Time the application takes to answer a redirect."
+        yield _histogram(
+            "linkgen_redirect_seconds",
+            "Time the application takes to answer a redirect.",
+            LATENCY_BUCKETS,
+            self.metrics.bucket_counts,
+            self.metrics.latency_sum,
         )
-        latency.add_metric([], buckets, self.metrics.latency_sum)
-        yield latency
+
+
+def _histogram(
+    name: str, doc: str, bounds: tuple[float, ...], counts: list[int], total: float
+) -> HistogramMetricFamily:
+    """A histogram family from per-bucket counts (the last one: above every bound)."""
+    cumulative, buckets = 0, []
+    for bound, count in zip([*map(str, bounds), "+Inf"], counts, strict=True):
+        cumulative += count
+        buckets.append((bound, cumulative))
+    family = HistogramMetricFamily(name, doc)
+    family.add_metric([], buckets, total)
+    return family

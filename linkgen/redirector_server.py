@@ -9,13 +9,14 @@ application's shutdown, which writes every queued click before it exits.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 from pathlib import Path
 
 from . import visitors
-from .clicks import ClickStore, clicks_path
-from .recorder import Recorder
+from .clicks import clicks_path
+from .recorder import Recorder, WriterSettings
 from .redirector import LinkIndex, Redirector, RedirectorOptions
 from .redirector_metrics import Metrics
 from .site import Site
@@ -35,11 +36,14 @@ def create_app(site_root: Path) -> Redirector:
     finally:
         site.close()
     recorder = Recorder(
-        lambda: ClickStore(clicks_db, retention_days=retention),
+        WriterSettings(
+            clicks_db,
+            retention_days=retention,
+            batch_rows=settings.batch_rows,
+            own_hosts=frozenset(visitors.referrer_host(url) for url in own if url),
+        ),
         capacity=settings.queue_capacity,
-        batch_rows=settings.batch_rows,
         batch_seconds=settings.batch_seconds,
-        own_hosts=frozenset(visitors.referrer_host(url) for url in own if url),
     )
     ip_header = settings.client_ip_header
     metrics_port = settings.metrics_port if settings.workers == 1 else 0
@@ -56,6 +60,12 @@ def create_app(site_root: Path) -> Redirector:
 
 def app_from_env() -> Redirector:
     """The factory each server worker calls: the site comes from $LINKGEN_SITE."""
+    # The click writer allocates a few tuples per event: with the default
+    # thresholds the collector would run every few hundred requests and now
+    # and then walk the whole heap, in the middle of someone's redirect (the
+    # p99 fell from ~25 to ~16 ms with this, docs/benchmarks.md). What exists
+    # once the links are loaded is frozen out of collections (Redirector).
+    gc.set_threshold(50_000, 50, 100)
     return create_app(Path(os.environ[SITE_ENV]))
 
 

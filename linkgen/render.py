@@ -20,7 +20,7 @@ import jinja2
 from jinja2 import meta
 from markupsafe import Markup, escape
 
-from . import __version__, brands, themes
+from . import __version__, brands, icons, themes
 from .config import Config
 from .errors import ThemeError
 from .records import PageLink, PageProfile
@@ -35,12 +35,23 @@ SOCIAL_CARD = "assets/social-card.png"
 
 
 class LinkView(NamedTuple):
-    """A link as the page template sees it (``for href, title, me, thumbnail in links``)."""
+    """A link as the page template sees it."""
 
+    id: str
     href: str
     title: str
     me: bool  # a social profile of the creator: rel="me"
     thumbnail: str | None
+    icon: icons.Icon | None
+    warning: str | None  # "18+", "21+", "25+", "sensitive": a warning before it opens
+
+
+WARNINGS = {
+    "18+": "This link is marked as for adults only (18+).",
+    "21+": "This link is marked as for people aged 21 or over.",
+    "25+": "This link is marked as for people aged 25 or over.",
+    "sensitive": "This link may show sensitive content.",
+}
 
 
 def _digest(*parts: bytes | str) -> str:
@@ -95,6 +106,7 @@ class Renderer:
         self._envs: dict[str, jinja2.Environment] = {}
         self._css: dict[tuple[str, str], Markup] = {}
         self._pages: dict[str, jinja2.Template] = {}
+        self.icons = icons.IconBook(cache_dir / "icons.json" if cache_dir else None)
         card = (builtin("templates") / SOCIAL_CARD).read_bytes()
         self.social_card_key = f"_m/{hashlib.sha256(card).hexdigest()[:20]}.png"
         self.social_card = card
@@ -192,9 +204,14 @@ class Renderer:
         css = self._css.get(key)
         if css is None:
             theme = self.themes[slug]
-            variables = themes.css_variables(theme.tokens, style)
             text = (
-                self.env(slug).get_template(CSS_TEMPLATE).render(vars=variables, theme=theme.tokens)
+                self.env(slug)
+                .get_template(CSS_TEMPLATE)
+                .render(
+                    vars=themes.css_variables(theme.tokens, style),
+                    dark=themes.dark_variables(theme.tokens, style),
+                    theme=theme.tokens,
+                )
             )
             css = Markup(" ".join(line.strip() for line in text.splitlines() if line.strip()))
             self._css[key] = css
@@ -231,15 +248,24 @@ class Renderer:
             if profile.avatar
             else (f"{self.site_url}/{self.social_card_key}")
         )
-        views: list[LinkView] = []
+        buttons: list[LinkView] = []
+        socials: list[LinkView] = []
+        used: dict[str, icons.Icon] = {}  # each icon drawn once, as a <symbol>
         same_as: list[str] = []
         for link in links:
             brand = brands.detect(link.url)
-            if brand:
+            me = brands.is_social(brand)
+            if me:
                 same_as.append(link.url)
+            chosen = link.icon or brand
+            icon = None
+            if chosen != icons.NO_ICON and (chosen or link.social):
+                icon = self.icons.get(chosen) if chosen else icons.GENERIC
+                used.setdefault(icon.slug, icon)
             href = f"{self.redirect_base}/r/{link.id}" if self.redirect_base else link.url
             thumb = self.absolute(link.thumbnail) if link.thumbnail else None
-            views.append(LinkView(href, link.title, brand is not None, thumb))
+            view = LinkView(link.id, href, link.title, me, thumb, icon, link.sensitive)
+            (socials if link.social else buttons).append(view)
         person: dict[str, Any] = {
             "@type": "Person",
             "name": name,
@@ -272,7 +298,11 @@ class Renderer:
                 canonical=escape(canonical),
                 image=escape(image),
                 avatar=self.absolute(profile.avatar) if profile.avatar else None,
-                links=views,
+                links=buttons,
+                socials=socials,
+                icons=list(used.values()),
+                warnings=WARNINGS,
+                gate=profile.sensitive,
                 jsonld=jsonld,
                 css=self.css(profile.theme, profile.style),
                 beacon=f"{self.redirect_base}/v/{profile.id}" if self.redirect_base else None,

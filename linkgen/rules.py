@@ -120,6 +120,23 @@ def theme_name(raw: str) -> str:
     return value
 
 
+def icon_choice(raw: str) -> str:
+    """A brand icon picked by hand: a known brand's slug (``youtube``), or ``none``."""
+    from . import icons
+
+    value = raw.strip().lower()
+    if value == icons.NO_ICON:
+        return value
+    if not icons.exists(value):
+        hint = icons.suggest(value)
+        raise ValueError(
+            f"no brand icon '{value}'"
+            + (f"; did you mean {hint}?" if hint else "")
+            + " ('none' shows no icon)"
+        )
+    return value
+
+
 def colour(raw: str) -> str:
     value = raw.strip()
     if not _HEX_COLOUR_RE.match(value):

@@ -55,7 +55,7 @@ class Site:
             self._store = Store(
                 self.db_path,
                 max_links=self.config.build.max_links,
-                themes=frozenset(self.themes),
+                themes={slug: theme.tokens for slug, theme in self.themes.items()},
                 default_theme=self.config.site.default_theme,
             )
         return self._store

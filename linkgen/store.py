@@ -13,7 +13,7 @@ import json
 import logging
 import secrets
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -34,6 +34,7 @@ from .models import (
     validate,
 )
 from .records import PageLink, PageProfile, iso, now
+from .themes import ThemeFile, contrast_failures
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -101,11 +102,19 @@ class _Unchanged(Exception):
     """Raised inside an edit transaction that changed nothing, to roll it back."""
 
 
+_ADDED_LATER = ("icon", "social", "sensitive")  # link fields of schema version 5
+
+
 def content_hash(profile: Profile) -> str:
     """Hash of everything about a profile that can change its page."""
     data = profile.model_dump(mode="json", exclude={"created_at", "updated_at", "version"})
     for link in data["links"]:
         del link["created_at"], link["updated_at"]
+        for name in _ADDED_LATER:  # unset: hashed as before they existed, so an upgrade
+            if not link[name]:  # does not rebuild and republish every page
+                del link[name]
+    if not data["sensitive"]:
+        del data["sensitive"]
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()[:32]
 
@@ -140,7 +149,7 @@ class Store:
         path: Path,
         *,
         max_links: int = rules.MAX_LINKS,
-        themes: frozenset[str] | None = None,
+        themes: Mapping[str, ThemeFile] | None = None,
         default_theme: str = "default",
         run_migrations: bool = True,
         actor: str = "linkgen",
@@ -218,6 +227,7 @@ class Store:
         ]
         for link in data["links"]:
             link["enabled"] = bool(link["enabled"])
+            link["social"] = bool(link["social"])
         return Profile.model_validate(data, strict=False)
 
     def get(self, username: str) -> Profile:
@@ -259,6 +269,7 @@ class Store:
                 _check_version(before, expected_version)
                 apply(before)
                 after = self._load(self._q("SELECT * FROM profiles WHERE id = ?", (before.id,))[0])
+                self._check_look(after)
                 digest = content_hash(after)
                 if digest == row["content_hash"]:
                     raise _Unchanged
@@ -320,6 +331,15 @@ class Store:
             known = ", ".join(sorted(self.themes))
             raise InvalidInput(f"theme: no theme '{theme}' (known: {known})")
 
+    def _check_look(self, profile: Profile) -> None:
+        """The profile's colours on its theme keep every text readable (WCAG AA)."""
+        tokens = self.themes.get(profile.theme) if self.themes is not None else None
+        if tokens is None:
+            return
+        failures = contrast_failures(tokens, profile.style.model_dump(exclude_none=True))
+        if failures:
+            raise InvalidInput(f"style: {'; '.join(failures)}")
+
     def _check_username_free(self, username: str, profile_id: str | None = None) -> None:
         rows = self._q("SELECT id FROM profiles WHERE username = ?", (username,))
         if rows and rows[0]["id"] != profile_id:
@@ -342,6 +362,7 @@ class Store:
                 avatar=new.avatar,
                 theme=theme,
                 style=new.style or Style(),
+                sensitive=new.sensitive,
                 seo_title=new.seo_title,
                 seo_description=new.seo_description,
                 created_at=moment,
@@ -356,14 +377,17 @@ class Store:
 
     def _write_profile(self, profile: Profile) -> None:
         """Replace a profile row and all its links with ``profile``."""
+        self._check_look(profile)
         conn = self.conn
         conn.execute(
             "INSERT INTO profiles (id, username, display_name, bio, avatar, theme, style, "
-            "seo_title, seo_description, created_at, updated_at, version, content_hash) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
+            "sensitive, seo_title, seo_description, created_at, updated_at, version, "
+            "content_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT(id) DO UPDATE SET "
             "username = excluded.username, display_name = excluded.display_name, "
             "bio = excluded.bio, avatar = excluded.avatar, theme = excluded.theme, "
-            "style = excluded.style, seo_title = excluded.seo_title, "
+            "style = excluded.style, sensitive = excluded.sensitive, "
+            "seo_title = excluded.seo_title, "
             "seo_description = excluded.seo_description, updated_at = excluded.updated_at, "
             "version = excluded.version, content_hash = excluded.content_hash",
             (
@@ -374,6 +398,7 @@ class Store:
                 profile.avatar,
                 profile.theme,
                 profile.style.model_dump_json(exclude_none=True),
+                profile.sensitive,
                 profile.seo_title,
                 profile.seo_description,
                 iso(profile.created_at),
@@ -390,7 +415,8 @@ class Store:
         conn.execute("DELETE FROM links WHERE profile_id = ?", (profile_id,))
         conn.executemany(
             "INSERT INTO links (id, profile_id, position, title, url, enabled, thumbnail, "
-            "starts_at, ends_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "icon, social, sensitive, starts_at, ends_at, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     link.id,
@@ -400,6 +426,9 @@ class Store:
                     link.url,
                     int(link.enabled),
                     link.thumbnail,
+                    link.icon,
+                    int(link.social),
+                    link.sensitive,
                     iso(link.starts_at) if link.starts_at else None,
                     iso(link.ends_at) if link.ends_at else None,
                     iso(link.created_at),
@@ -530,13 +559,17 @@ class Store:
             merged.update({name: getattr(edit, name) for name in edit.model_fields_set})
             checked = validate(NewLink, merged, strict=False)
             self.conn.execute(
-                "UPDATE links SET title = ?, url = ?, enabled = ?, thumbnail = ?, starts_at = ?, "
-                "ends_at = ?, updated_at = ? WHERE id = ?",
+                "UPDATE links SET title = ?, url = ?, enabled = ?, thumbnail = ?, icon = ?, "
+                "social = ?, sensitive = ?, starts_at = ?, ends_at = ?, updated_at = ? "
+                "WHERE id = ?",
                 (
                     checked.title,
                     checked.url,
                     int(checked.enabled),
                     checked.thumbnail,
+                    checked.icon,
+                    int(checked.social),
+                    checked.sensitive,
                     iso(checked.starts_at) if checked.starts_at else None,
                     iso(checked.ends_at) if checked.ends_at else None,
                     iso(now()),
@@ -816,14 +849,15 @@ class Store:
             links: dict[str, list[PageLink]] = {}
             make_link = PageLink._make
             for row in conn.execute(
-                f"SELECT profile_id, id, title, url, thumbnail, starts_at, ends_at FROM links "
+                f"SELECT profile_id, id, title, url, thumbnail, starts_at, ends_at, icon, social, "
+                f"sensitive FROM links "
                 f"WHERE enabled = 1 AND profile_id IN ({marks}) ORDER BY profile_id, position",
                 chunk,
             ):
                 links.setdefault(row[0], []).append(make_link(row[1:]))
             for row in conn.execute(
                 f"SELECT id, username, display_name, bio, avatar, theme, style, seo_title, "
-                f"seo_description, updated_at FROM profiles WHERE id IN ({marks})",
+                f"seo_description, updated_at, sensitive FROM profiles WHERE id IN ({marks})",
                 chunk,
             ):
                 result.append(
@@ -839,6 +873,7 @@ class Store:
                         seo_description=row[8],
                         updated_at=row[9],
                         links=tuple(links.get(row[0], ())),
+                        sensitive=row[10],
                     )
                 )
         return result
@@ -1035,6 +1070,7 @@ class Store:
                     avatar=new.avatar,
                     theme=new.theme or self.default_theme,
                     style=new.style or Style(),
+                    sensitive=new.sensitive,
                     seo_title=new.seo_title,
                     seo_description=new.seo_description,
                     created_at=stamp,

@@ -2,7 +2,13 @@
 
 A theme ``NAME`` is ``themes/NAME.toml``; templates in ``themes/NAME/`` override
 the shared ones for the profiles that use it. A site's own ``themes/`` wins
-over the built-in one.
+over the built-in one. A theme with a ``[dark]`` table follows the visitor's
+``prefers-color-scheme``.
+
+Every theme, and every profile's colour overrides on top of one, must keep
+its text readable: each pair of text and the colour behind it needs a
+contrast of at least 4.5:1 (WCAG 2 AA); a theme or override below that is
+refused with the ratio and the pair.
 """
 
 from __future__ import annotations
@@ -53,6 +59,7 @@ class ThemeFile(_Tokens):
     name: str = Field(max_length=60)
     description: str = Field("", max_length=200)
     colours: Colours
+    dark: Colours | None = None  # used when the visitor's system is in dark mode
     font: Font = "system"
     button_shape: ButtonShape = "rounded"
     button_style: Literal["fill", "outline", "soft"] = "fill"
@@ -69,11 +76,84 @@ class Theme:
 
 def _load_file(path: Path) -> ThemeFile:
     try:
-        return ThemeFile.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
+        tokens = ThemeFile.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ThemeError(f"{path}: {exc}") from None
     except ValidationError as exc:
         raise ThemeError(f"{path}: {describe(exc)}") from None
+    failures = contrast_failures(tokens, {})
+    if failures:
+        raise ThemeError(f"{path}: {'; '.join(failures)}")
+    return tokens
+
+
+# -- contrast (WCAG 2) -------------------------------------------------------------
+
+MIN_CONTRAST = 4.5  # WCAG 2 AA, normal text
+
+
+def _luminance(colour: str) -> float:
+    digits = colour.lstrip("#")
+    if len(digits) == 3:
+        digits = "".join(ch * 2 for ch in digits)
+    channels = [int(digits[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+    r, g, b = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast_ratio(first: str, second: str) -> float:
+    """WCAG 2 contrast ratio of two #rgb/#rrggbb colours, 1.0 to 21.0."""
+    lighter, darker = sorted((_luminance(first), _luminance(second)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def _pairs(
+    colours: Mapping[str, str | None], button_style: str, backdrops: Mapping[str, str]
+) -> list[tuple[str, str, str, str]]:
+    """(foreground name, colour, background name, colour) for every text on the page."""
+    pairs = []
+    for name, colour in backdrops.items():
+        pairs.append(("text", colours["text"] or "", name, colour))
+        if colours.get("muted"):
+            pairs.append(("muted", colours["muted"] or "", name, colour))
+        if button_style == "outline":  # the button's colour is its label, on the page
+            pairs.append(("button", colours["button"] or "", name, colour))
+    # Always, outline too: a warning's Continue is a filled button in every theme.
+    pairs.append(("button_text", colours["button_text"] or "", "button", colours["button"] or ""))
+    return pairs
+
+
+def contrast_failures(tokens: ThemeFile, style: Mapping[str, str]) -> list[str]:
+    """Every text/background pair of a theme (with a profile's overrides) below 4.5:1."""
+    schemes: list[tuple[str, dict[str, str | None], dict[str, str]]] = []
+    light = {**tokens.colours.model_dump(), **{k: v for k, v in style.items() if k in COLOURS}}
+    if _own_text_colours(style):
+        light["muted"] = None  # the bio then takes the text colour (css_variables)
+    backdrops = {"background": light["background"] or ""}
+    if tokens.gradient and "background" not in style:
+        backdrops = {"gradient start": tokens.gradient.start, "gradient end": tokens.gradient.end}
+    schemes.append(("", light, backdrops))
+    if tokens.dark and not any(k in COLOURS for k in style):
+        dark = tokens.dark.model_dump()
+        schemes.append(("dark ", dark, {"background": dark["background"]}))
+    button_style = tokens.button_style
+    failures = []
+    for label, colours, behind in schemes:
+        for fg_name, fg, bg_name, bg in _pairs(colours, button_style, behind):
+            ratio = contrast_ratio(fg, bg)
+            if ratio < MIN_CONTRAST:
+                failures.append(
+                    f"{label}{fg_name} {fg} on {bg_name} {bg}: contrast {ratio:.2f}:1, "
+                    f"needs at least {MIN_CONTRAST}:1 (WCAG AA)"
+                )
+    return failures
+
+
+COLOURS = ("background", "text", "button", "button_text")
+
+
+def _own_text_colours(style: Mapping[str, str]) -> bool:
+    return "background" in style or "text" in style
 
 
 def discover(dirs: list[Path]) -> dict[str, Theme]:
@@ -103,7 +183,7 @@ def css_variables(tokens: ThemeFile, style: Mapping[str, str]) -> dict[str, str]
     variables = {
         "--bg": background,
         "--fg": text,
-        "--muted": colours.muted or text,
+        "--muted": text if _own_text_colours(style) else colours.muted or text,
         "--btn": style.get("button", colours.button),
         "--btn-fg": style.get("button_text", colours.button_text),
         "--radius": radius,
@@ -115,3 +195,18 @@ def css_variables(tokens: ThemeFile, style: Mapping[str, str]) -> dict[str, str]
     else:
         variables["--bg-image"] = "none"
     return variables
+
+
+def dark_variables(tokens: ThemeFile, style: Mapping[str, str]) -> dict[str, str]:
+    """The properties a dark system switches to; none once a profile sets its own colours."""
+    dark = tokens.dark
+    if dark is None or any(key in COLOURS for key in style):
+        return {}
+    return {
+        "--bg": dark.background,
+        "--fg": dark.text,
+        "--muted": dark.muted or dark.text,
+        "--btn": dark.button,
+        "--btn-fg": dark.button_text,
+        "--bg-image": "none",
+    }

@@ -74,7 +74,7 @@ def country(value: str) -> str:
     return value if COUNTRY.match(value) and value not in ("XX", "T1") else ""
 
 
-def visitor_hash(salt: bytes, ip: str, user_agent: str, profile_id: str) -> str:
+def visitor_hash(salt: bytes, ip: bytes, user_agent: bytes, profile_id: str) -> str:
     """A visitor of one profile on one day: not reversible, not linkable across days."""
-    message = f"{ip}\x00{user_agent}\x00{profile_id}".encode("utf-8", "replace")
+    message = b"\x00".join((ip, user_agent, profile_id.encode()))
     return hashlib.blake2b(message, key=salt[:64], digest_size=8).hexdigest()

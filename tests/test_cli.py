@@ -35,8 +35,8 @@ def test_a_creator_goes_from_nothing_to_a_page(run: Cli) -> None:
 
 
 def test_profile_commands(run: Cli) -> None:
-    created = run.json("profile", "add", "bob", "--name", "Bob", "--style", "background=#112233")
-    assert created["style"] == {"background": "#112233"}
+    created = run.json("profile", "add", "bob", "--name", "Bob", "--style", "background=#ffffff")
+    assert created["style"] == {"background": "#ffffff"}
     shown = run.json("profile", "show", "bob")
     assert shown["display_name"] == "Bob" and shown["version"] == 1
     assert "@bob" in run("profile", "show", "bob").stdout

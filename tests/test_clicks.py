@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import signal
 import sqlite3
 import time
 from pathlib import Path
@@ -13,12 +15,18 @@ from hypothesis import strategies as st
 
 from linkgen import visitors
 from linkgen.clicks import ALL_LINKS, ClickStore, Event
-from linkgen.recorder import Hit, Recorder
+from linkgen.recorder import Hit, Recorder, WriterSettings, to_events
 
 DAY1 = int(dt.datetime(2026, 11, 20, 12, tzinfo=dt.UTC).timestamp() * 1000)
 DAY2 = DAY1 + 86_400_000
 IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile/15E148 Safari/604.1"
 DESKTOP = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
+
+
+def hit(at: float, kind: str, profile: str, link: str, *headers: str) -> Hit:
+    """A hit as the redirector queues it: the IP, user agent, referrer and country as bytes."""
+    ip, agent, referrer, country = (value.encode() for value in headers)
+    return (at, kind, profile, link, ip, agent, referrer, country)
 
 
 def event(at: int, kind: str, visitor: str, link: str = "", *, bot: bool = False) -> Event:
@@ -64,10 +72,14 @@ def test_salts_rotate_daily_and_old_visitor_sets_are_deleted(tmp_path: Path) -> 
     store = ClickStore(tmp_path / "clicks.db")
     day1, day2, day3 = "2026-11-20", "2026-11-21", "2026-11-22"
     salt1 = store.salt(day1)
-    store.write([event(DAY1, "view", visitors.visitor_hash(salt1, "203.0.113.9", IPHONE, "p1"))])
+    store.write(
+        [event(DAY1, "view", visitors.visitor_hash(salt1, b"203.0.113.9", IPHONE.encode(), "p1"))]
+    )
     salt2 = store.salt(day2)
     assert salt1 != salt2
-    same_person = [visitors.visitor_hash(s, "203.0.113.9", IPHONE, "p1") for s in (salt1, salt2)]
+    same_person = [
+        visitors.visitor_hash(s, b"203.0.113.9", IPHONE.encode(), "p1") for s in (salt1, salt2)
+    ]
     assert same_person[0] != same_person[1]  # not linkable across days
     store.salt(day3)  # day 1 is now older than yesterday
     kept = {row[0] for row in store.conn.execute("SELECT day FROM salts")}
@@ -80,10 +92,10 @@ def test_salts_rotate_daily_and_old_visitor_sets_are_deleted(tmp_path: Path) -> 
 
 def test_nothing_personal_is_stored(tmp_path: Path) -> None:
     db = tmp_path / "clicks.db"
-    recorder = Recorder(lambda: ClickStore(db), batch_seconds=0.01)
+    recorder = Recorder(WriterSettings(db), batch_seconds=0.01)
     recorder.start()
     recorder.offer(
-        Hit(time.time(), "click", "p1", "l1", "198.51.100.23", IPHONE, "https://t.co/x?y=1", "fr")
+        hit(time.time(), "click", "p1", "l1", "198.51.100.23", IPHONE, "https://t.co/x?y=1", "fr")
     )
     recorder.stop()
     raw = db.read_bytes() + b"".join(p.read_bytes() for p in tmp_path.glob("clicks.db-*"))
@@ -100,11 +112,11 @@ def test_nothing_personal_is_stored(tmp_path: Path) -> None:
 
 def test_the_writer_drains_everything_queued_when_stopped(tmp_path: Path) -> None:
     db = tmp_path / "clicks.db"
-    recorder = Recorder(lambda: ClickStore(db), batch_rows=500, batch_seconds=5)
+    recorder = Recorder(WriterSettings(db, batch_rows=500), batch_seconds=5)
     recorder.start()
     for n in range(12_345):
         assert recorder.offer(
-            Hit(time.time(), "view", "p1", "", f"10.0.{n % 200}.1", DESKTOP, "", "")
+            hit(time.time(), "view", "p1", "", f"10.0.{n % 200}.1", DESKTOP, "", "")
         )
     recorder.stop()
     assert recorder.counters.written == 12_345 and recorder.counters.lost == 0
@@ -117,9 +129,9 @@ def test_the_writer_drains_everything_queued_when_stopped(tmp_path: Path) -> Non
 
 def test_a_full_queue_drops_and_counts_without_blocking(tmp_path: Path) -> None:
     db = tmp_path / "clicks.db"
-    recorder = Recorder(lambda: ClickStore(db), capacity=100)
+    recorder = Recorder(WriterSettings(db), capacity=100)
     accepted = [
-        recorder.offer(Hit(time.time(), "view", "p1", "", "ip", DESKTOP, "", ""))
+        recorder.offer(hit(time.time(), "view", "p1", "", "ip", DESKTOP, "", ""))
         for _ in range(150)
     ]
     assert accepted.count(True) == 100 and recorder.counters.dropped == 50
@@ -136,22 +148,36 @@ def test_an_unwritable_database_loses_the_batch_but_not_the_writer(tmp_path: Pat
     blocker = sqlite3.connect(db, isolation_level=None)
     blocker.execute("BEGIN EXCLUSIVE")  # another process holds the write lock
 
-    def open_store() -> ClickStore:
-        store = ClickStore(db)
-        store.conn.execute("PRAGMA busy_timeout = 50")
-        return store
-
-    recorder = Recorder(open_store, batch_seconds=0.01)
+    recorder = Recorder(WriterSettings(db, busy_timeout_ms=50), batch_seconds=0.01)
     recorder.start()
-    recorder.offer(Hit(time.time(), "view", "p1", "", "ip", DESKTOP, "", ""))
+    recorder.offer(hit(time.time(), "view", "p1", "", "ip", DESKTOP, "", ""))
     deadline = time.monotonic() + 10
     while recorder.counters.lost == 0 and time.monotonic() < deadline:
         time.sleep(0.01)
     assert recorder.counters.lost == 1
     blocker.execute("ROLLBACK")
-    recorder.offer(Hit(time.time(), "view", "p1", "", "ip", DESKTOP, "", ""))
+    recorder.offer(hit(time.time(), "view", "p1", "", "ip", DESKTOP, "", ""))
     recorder.stop()
     assert recorder.counters.written == 1  # it went on writing once the lock was free
+
+
+def test_a_dead_writer_process_is_counted_and_replaced(tmp_path: Path) -> None:
+    db = tmp_path / "clicks.db"
+    recorder = Recorder(WriterSettings(db), batch_seconds=0.01)
+    recorder.start()
+    first_writer = recorder.writer_pid
+    assert first_writer is not None
+    os.kill(first_writer, signal.SIGKILL)
+    os.waitpid(first_writer, 0)
+    recorder.offer(hit(time.time(), "view", "p1", "", "ip", DESKTOP, "", ""))
+    deadline = time.monotonic() + 10
+    while recorder.counters.lost == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert recorder.counters.lost == 1 and recorder.writer_pid != first_writer
+    recorder.offer(hit(time.time(), "view", "p1", "", "ip", DESKTOP, "", ""))
+    recorder.stop()  # redirects never noticed; the next hit is written
+    assert recorder.counters.written == 1
+    assert ClickStore(db).losses() == 1  # and the loss is on record
 
 
 @pytest.mark.parametrize(
@@ -240,3 +266,23 @@ def test_raw_events_older_than_the_retention_are_deleted_rollups_kept(tmp_path: 
     store.salt("2026-11-23")  # a new day: raw events older than a day before yesterday go
     assert [e.at_ms for e in store.events()] == [DAY2]
     assert [r.total for r in store.daily("p1", "2026-11-20", "2026-11-21")] == [1, 1]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(*[st.binary(max_size=600)] * 4), min_size=1, max_size=20))
+def test_any_header_bytes_are_ingested_as_clean_rows(
+    tmp_path_factory: pytest.TempPathFactory, headers: list[tuple[bytes, bytes, bytes, bytes]]
+) -> None:
+    store = ClickStore(tmp_path_factory.mktemp("fuzz") / "clicks.db")
+    hits: list[Hit] = [(time.time(), "click", "p1", "l1", *values) for values in headers]
+    store.write(to_events(store, hits, frozenset()))
+    for stored in store.events():
+        assert len(stored.visitor) == 16 and stored.device in (
+            "mobile",
+            "tablet",
+            "desktop",
+            "unknown",
+        )
+        assert stored.referrer_host == "" or visitors.HOST.match(stored.referrer_host)
+        assert stored.country == "" or visitors.COUNTRY.match(stored.country)
+    store.close()

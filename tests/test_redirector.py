@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from linkgen import site as sites
 from linkgen.clicks import ClickStore, clicks_path
 from linkgen.models import LinkChanges, NewLink, validate
-from linkgen.recorder import Recorder
+from linkgen.recorder import Recorder, WriterSettings
 from linkgen.redirector import LinkIndex, Redirector, RedirectorOptions
 
 SITE_URL = "https://links.example.com"
@@ -277,7 +277,7 @@ def test_a_second_redirector_on_the_same_port_is_a_clear_error(
 def app(linked: sites.Site, tmp_path: Path) -> Iterator[Redirector]:
     links = LinkIndex(linked.db_path, SITE_URL)
     links.start()
-    recorder = Recorder(lambda: ClickStore(tmp_path / "fuzz.db"))
+    recorder = Recorder(WriterSettings(tmp_path / "fuzz.db"))
     yield Redirector(links, recorder, RedirectorOptions())
     links.stop()
 

@@ -131,7 +131,9 @@ def test_hostile_text_is_inert_in_every_field(
     images = list(tree.iter("img"))
     assert len(images) == 2  # the avatar and the thumbnail, nothing injected
     assert all(img.get("src").startswith("https://example.com/") for img in images)
-    assert "<script>alert" not in html and "<svg" not in html and "<img src=x" not in html
+    assert "<script>alert" not in html and "<svg onload" not in html and "<img src=x" not in html
+    drawn = [svg.get("class") for svg in tree.iter("{http://www.w3.org/2000/svg}svg")]
+    assert drawn == ["sprite", "icon"]  # github's icon, nothing injected
     data = json.loads(next(tree.iter("script")).text)
     assert data["mainEntity"]["name"] == payload[:80].strip()
     assert tree.find(".//h1").text == payload[:80].strip()
