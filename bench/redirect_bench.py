@@ -5,8 +5,9 @@ linkgen alternate for `--rounds` runs (default 3) and the median run of each
 is reported, so a slow minute on a shared machine hits both:
 
 1. nginx (Debian) with `return 302` — the ceiling for a 302 on this machine;
-2. the redirector on granian, as `linkgen redirector` runs it;
-3. the same application on uvicorn (httptools + uvloop).
+2. the redirector on granian through RSGI, as `linkgen redirector` runs it;
+3. the same application on granian through ASGI;
+4. the same application on uvicorn (httptools + uvloop).
 
 For each linkgen server: requests/s, latency percentiles, and after a
 graceful stop (SIGTERM) the clicks recorded in clicks.db against the
@@ -130,6 +131,12 @@ def start_linkgen(server: str, site_root: Path, port: int) -> subprocess.Popen[b
     if server == "granian":
         linkgen = str(Path(sys.executable).with_name("linkgen"))
         command = [linkgen, "--site", str(site_root), "redirector", "--port", str(port)]
+    elif server == "granian-asgi":  # the same application through ASGI on granian
+        command = [
+            str(Path(sys.executable).with_name("granian")), "--interface", "asgi", "--factory",
+            "--host", "127.0.0.1", "--port", str(port), "--loop", "uvloop", "--http", "1",
+            "--no-ws", "--log-level", "warning", "linkgen.redirector_server:app_from_env",
+        ]  # fmt: skip
     else:
         command = [
             sys.executable, "-m", "uvicorn", "--factory", "--host", "127.0.0.1",
@@ -206,7 +213,7 @@ def main() -> None:
     try:
         (work / "nginx" / "tmp").mkdir(parents=True)
         sites_made = {}
-        for server in ("granian", "uvicorn"):
+        for server in ("granian", "granian-asgi", "uvicorn"):
             site, link_id = make_site(work / f"site-{server}")
             site.close()
             sites_made[server] = (work / f"site-{server}", link_id)
@@ -220,6 +227,7 @@ def main() -> None:
                 f"(p99 {linkgen_runs[-1]['p99']:.2f} ms)",
                 flush=True,
             )
+        asgi = run_linkgen("granian-asgi", *sites_made["granian-asgi"], args.duration)
         uvicorn = run_linkgen("uvicorn", *sites_made["uvicorn"], args.duration)
         answered, kept = kill_under_load(*sites_made["granian"], args.duration)
     finally:
@@ -228,8 +236,9 @@ def main() -> None:
     nginx, linkgen = median_run(nginx_runs), median_run(linkgen_runs)
     rows = [
         ("nginx `return 302` (1 worker)", nginx),
-        ("linkgen's redirector on granian (`linkgen redirector`), 1 worker", linkgen),
-        ("linkgen's redirector on uvicorn, 1 worker", uvicorn),
+        ("linkgen's redirector on granian, RSGI (`linkgen redirector`), 1 worker", linkgen),
+        ("the same application on granian through ASGI, 1 worker", asgi),
+        ("the same application on uvicorn (ASGI), 1 worker", uvicorn),
     ]
     print(
         f"\nwrk -t2 -c64 -d{args.duration:g}s --latency, loopback, this machine; "

@@ -114,8 +114,12 @@ def _detect_host(host: str) -> str | None:
     for start in range(len(labels) - 1):  # user.substack.com, then substack.com
         if ".".join(labels[start:]) in _HOSTS:
             return _HOSTS[".".join(labels[start:])]
-    known = icons.catalog()
-    for label in reversed(labels[:-1]):  # the registrable label first: figma in www.figma.com
-        if label in known and label not in _NOT_BRANDS and len(label) >= 3:
+    # Only the registrable label (figma in www.figma.com, bbc in bbc.co.uk), never one
+    # further left: youtube.com.evil.example is not YouTube.
+    registrable = labels[-2:-1]
+    if len(labels) >= 3 and labels[-2] in _NOT_BRANDS:
+        registrable = labels[-3:-2]
+    for label in registrable:
+        if len(label) >= 3 and label in icons.catalog():
             return label
     return None

@@ -729,6 +729,35 @@ def theme_set(app: App, username: str, name: str, expected_version: int | None) 
     click.echo(f"@{updated.username} now uses {updated.theme} (version {updated.version})")
 
 
+@cli.command()
+@click.argument("username")
+@click.option(
+    "--format", "fmt", type=click.Choice(["svg", "png"]), default="svg", show_default=True
+)
+@click.option(
+    "--out",
+    "out_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write it here (default: USERNAME-qr.svg or .png).",
+)
+@pass_app
+def qr(app: App, username: str, fmt: str, out_file: Path | None) -> None:
+    """A QR code of a profile's page, for print or a screen.
+
+    Example:
+
+        linkgen qr alice --format png --out alice.png
+    """
+    from .fsutil import write_file
+    from .qr import profile_qr
+
+    profile = app.site.store.get(username.lower())
+    url = f"{app.site.config.site.url}/{profile.username}"
+    target = (out_file or Path(f"{profile.username}-qr.{fmt}")).resolve()
+    write_file(target, profile_qr(url, "png" if fmt == "png" else "svg"))
+    click.echo(f"wrote {target} ({url})")
+
+
 @cli.command("themes")
 @click.option(
     "--gallery",

@@ -50,11 +50,12 @@ WRITER_DIED = "the click writer process had stopped"
 
 
 # What a request leaves in the queue: (at, kind, profile_id, link_id, ip,
-# user_agent, referrer, country), the header bytes as they came — the writer
+# user_agent, referrer, country), the header values as the server gave them
+# (bytes from ASGI, str from RSGI) — the writer
 # decodes and checks them; the IP and user agent never reach the disk. A plain
 # tuple: built on the request path and pickled to the writer process, where a
 # NamedTuple costs fifteen times as much (2.2 against 0.15 µs a hit).
-Hit = tuple[float, str, str, str, bytes, bytes, bytes, bytes]
+Hit = tuple[float, str, str, str, bytes | str, bytes | str, bytes | str, bytes | str]
 
 
 class Counters(NamedTuple):
@@ -249,7 +250,8 @@ def to_events(store: ClickStore, hits: list[Hit], own_hosts: frozenset[str]) -> 
     """Classify a batch of hits and reduce each to what is stored."""
     events = []
     salts: dict[int, bytes] = {}
-    for at, kind, profile_id, link_id, ip, agent, referer, country in hits:
+    for at, kind, profile_id, link_id, *headers in hits:
+        ip, agent, referer, country = (_raw(value) for value in headers)
         at_ms = int(at * 1000)
         salt = salts.get(at_ms // DAY_MS)
         if salt is None:
@@ -273,3 +275,7 @@ def to_events(store: ClickStore, hits: list[Hit], own_hosts: frozenset[str]) -> 
             )
         )
     return events
+
+
+def _raw(value: bytes | str) -> bytes:
+    return value if isinstance(value, bytes) else value.encode("utf-8", "surrogateescape")

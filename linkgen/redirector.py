@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from .recorder import Hit, Recorder
+from .recorder import Recorder
 from .redirector_metrics import Metrics
 from .store import LinkRoute, Store
 
@@ -45,22 +45,30 @@ NOT_FOUND_PAGE = (
     b"<meta name=viewport content='width=device-width'><title>Link not found</title>"
     b"<h1>Link not found</h1><p>This link does not exist, or no longer does.</p></html>"
 )
-NO_STORE = (b"cache-control", b"private, no-store")
-HTML = b"text/html; charset=utf-8"
-TEXT = b"text/plain; charset=utf-8"
+HTML = "text/html; charset=utf-8"
+TEXT = "text/plain; charset=utf-8"
 
 
-def _headers(
-    content_type: bytes, body: bytes, extra: tuple[tuple[bytes, bytes], ...] = ()
-) -> list[tuple[bytes, bytes]]:
-    return [
-        NO_STORE,
-        (b"content-type", content_type),
-        (b"content-length", str(len(body)).encode()),
-        (b"x-content-type-options", b"nosniff"),
-        (b"referrer-policy", b"no-referrer"),
-        *extra,
+class Answer(NamedTuple):
+    """A whole response, built once: for ASGI (bytes headers) and RSGI (str headers)."""
+
+    status: int
+    headers: list[tuple[bytes, bytes]]
+    text_headers: list[tuple[str, str]]
+    body: bytes
+
+
+def answer(status: int, body: bytes, content_type: str = TEXT, **extra: str) -> Answer:
+    text = [
+        ("cache-control", "private, no-store"),
+        ("content-type", content_type),
+        ("content-length", str(len(body))),
+        ("x-content-type-options", "nosniff"),
+        ("referrer-policy", "no-referrer"),
+        *extra.items(),
     ]
+    raw = [(name.encode(), value.encode()) for name, value in text]
+    return Answer(status, raw, text, body)
 
 
 @dataclass(frozen=True)
@@ -73,14 +81,13 @@ class Route:
     ends: float | None
     # The whole answer, built once per edit rather than once per request:
     # a 302 to the target, and a 302 to the profile page when not live.
-    to_target: list[tuple[bytes, bytes]] = field(init=False, repr=False, compare=False)
-    to_profile: list[tuple[bytes, bytes]] = field(init=False, repr=False, compare=False)
+    to_target: Answer = field(init=False, repr=False, compare=False)
+    to_profile: Answer = field(init=False, repr=False, compare=False)
     always: bool = field(init=False, repr=False, compare=False)  # enabled, no schedule
 
     def __post_init__(self) -> None:
         for name, url in (("to_target", self.url), ("to_profile", self.profile_url)):
-            location = ((b"location", url.encode()),)
-            object.__setattr__(self, name, _headers(TEXT, b"", location))
+            object.__setattr__(self, name, answer(302, b"", location=url))
         plain = self.enabled and self.starts is None and self.ends is None
         object.__setattr__(self, "always", plain)
 
@@ -182,6 +189,14 @@ class RedirectorOptions:
     metrics_host: str = "127.0.0.1"
     metrics_port: int | None = None
 
+    @property
+    def country_header_name(self) -> str:
+        return self.country_header.decode("latin-1")
+
+    @property
+    def client_ip_header_name(self) -> str | None:
+        return self.client_ip_header.decode("latin-1") if self.client_ip_header else None
+
 
 class Redirector:
     def __init__(
@@ -195,73 +210,112 @@ class Redirector:
         self.recorder = recorder
         self.options = options
         self.metrics = metrics
+        self._ip_header = options.client_ip_header_name  # RSGI headers are str
+        self._country_header = options.country_header_name
+
+    # -- one decision for both interfaces ---------------------------------------
+
+    def respond(self, method: str, path: str) -> tuple[Answer, Stub | None]:
+        """The answer to a request, and what to record of it (None: nothing)."""
+        if method != "GET" and method != "HEAD":
+            return METHOD_NOT_ALLOWED, None
+        if path.startswith("/r/"):  # the hot path: an id not in the index is simply absent
+            route = self.links.routes.get(path[3:])
+            if route is None:
+                return NOT_FOUND, None
+            now = time.time()
+            if not (route.always or route.live(now)):
+                return route.to_profile, None
+            if method == "HEAD":
+                return route.to_target, None
+            return route.to_target, (now, "click", route.profile_id, path[3:])
+        if path.startswith("/v/"):
+            profile_id = path[3:]
+            if profile_id not in self.links.hashes:
+                return NO_PIXEL, None
+            return BEACON, None if method == "HEAD" else (time.time(), "view", profile_id, "")
+        if path == "/healthz":
+            return OK, None
+        return NOT_FOUND, None
+
+    def start(self) -> None:
+        self.links.start()
+        self.recorder.start()
+        if self.metrics is not None and self.options.metrics_port:
+            self.metrics.serve(self.options.metrics_host, self.options.metrics_port)
+        gc.freeze()  # the loaded index and modules: never scanned again
+
+    def stop(self) -> None:
+        self.recorder.stop()  # everything queued is written first
+        self.links.stop()
+
+    # -- RSGI: granian's own interface, what `linkgen redirector` serves -------
+
+    async def __rsgi__(self, scope: Any, protocol: Any) -> None:
+        started = time.perf_counter()
+        response, stub = self.respond(scope.method, scope.path)
+        if stub is not None:
+            headers = scope.headers
+            ip = headers.get(self._ip_header) if self._ip_header else None
+            self.recorder.offer(
+                (
+                    *stub,
+                    ip or scope.client.rpartition(":")[0],  # "host:port"
+                    headers.get("user-agent", ""),
+                    headers.get("referer", ""),
+                    headers.get(self._country_header, ""),
+                )
+            )
+        protocol.response_bytes(response.status, response.text_headers, response.body)
+        if self.metrics is not None:
+            self._measure(response.status, started)
+
+    def __rsgi_init__(self, loop: Any) -> None:
+        self.start()
+
+    def __rsgi_del__(self, loop: Any) -> None:
+        self.stop()
+
+    # -- ASGI: any other server (uvicorn, hypercorn, …) -------------------------
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            if self.metrics is None:
-                await self._http(scope, send)
-                return
-            started = time.perf_counter()
-            status = await self._http(scope, send)
-            self.metrics.answered(status, time.perf_counter() - started if status == 302 else None)
-        elif scope["type"] == "lifespan":
+        if scope["type"] == "lifespan":
             await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        started = time.perf_counter()
+        response, stub = self.respond(scope["method"], scope["path"])
+        if stub is not None:
+            self.recorder.offer((*stub, *self._asgi_headers(scope)))
+        await send(
+            {"type": "http.response.start", "status": response.status, "headers": response.headers}
+        )
+        await send({"type": "http.response.body", "body": response.body})
+        if self.metrics is not None:
+            self._measure(response.status, started)
+
+    def _measure(self, status: int, started: float) -> None:
+        assert self.metrics is not None
+        self.metrics.answered(status, time.perf_counter() - started if status == 302 else None)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 try:
-                    self.links.start()
-                    self.recorder.start()
-                    if self.metrics is not None and self.options.metrics_port:
-                        self.metrics.serve(self.options.metrics_host, self.options.metrics_port)
+                    self.start()
                 except Exception as exc:
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})
                     return
-                gc.freeze()  # the loaded index and modules: never scanned again
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
-                self.recorder.stop()  # everything queued is written first
-                self.links.stop()
+                self.stop()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
-    async def _http(self, scope: Scope, send: Send) -> int:
-        method = scope["method"]
-        if method != "GET" and method != "HEAD":
-            return await _answer(send, 405, METHOD_NOT_ALLOWED)
-        path: str = scope["path"]
-        if path.startswith("/r/"):  # the hot path: an id not in the index is simply absent
-            return await self._redirect(scope, send, path[3:], method == "GET")
-        if path.startswith("/v/"):
-            return await self._view(scope, send, path[3:], method == "GET")
-        if path == "/healthz":
-            return await _answer(send, 200, OK)
-        return await _answer(send, 404, NOT_FOUND)
-
-    async def _redirect(self, scope: Scope, send: Send, link_id: str, count: bool) -> int:
-        route = self.links.routes.get(link_id)
-        if route is None:
-            return await _answer(send, 404, NOT_FOUND)
-        now = time.time()
-        if not (route.always or route.live(now)):
-            await _send(send, 302, route.to_profile, b"")
-            return 302
-        if count:
-            self.recorder.offer(self._hit(scope, now, "click", route.profile_id, link_id))
-        await _send(send, 302, route.to_target, b"")
-        return 302
-
-    async def _view(self, scope: Scope, send: Send, profile_id: str, count: bool) -> int:
-        if profile_id not in self.links.hashes:
-            return await _answer(send, 404, NO_PIXEL)
-        if count:
-            self.recorder.offer(self._hit(scope, time.time(), "view", profile_id, ""))
-        return await _answer(send, 200, BEACON)
-
-    def _hit(self, scope: Scope, now: float, kind: str, profile_id: str, link_id: str) -> Hit:
-        """The raw header bytes; decoding and every other check wait for the writer."""
+    def _asgi_headers(self, scope: Scope) -> tuple[bytes, bytes, bytes, bytes]:
+        """(ip, user agent, referrer, country) as raw bytes; the writer checks them."""
         user_agent = referrer = country = b""
         ip = None
         wanted_ip = self.options.client_ip_header
@@ -278,32 +332,15 @@ class Redirector:
         if ip is None:
             client = scope.get("client")
             ip = client[0].encode() if client else b""
-        return (now, kind, profile_id, link_id, ip, user_agent, referrer, country)
+        return ip, user_agent, referrer, country
 
 
-class Answer(NamedTuple):
-    """A fixed response: status, headers and body built once."""
+# What a request decides to record, before its headers are added: (at, kind,
+# profile id, link id).
+Stub = tuple[float, str, str, str]
 
-    headers: list[tuple[bytes, bytes]]
-    body: bytes
-
-
-def _fixed(body: bytes, content_type: bytes = TEXT, *extra: tuple[bytes, bytes]) -> Answer:
-    return Answer(_headers(content_type, body, extra), body)
-
-
-NOT_FOUND = _fixed(NOT_FOUND_PAGE, HTML)
-METHOD_NOT_ALLOWED = _fixed(b"method not allowed\n", TEXT, (b"allow", b"GET, HEAD"))
-OK = _fixed(b"ok\n")
-BEACON = _fixed(PIXEL, b"image/gif")
-NO_PIXEL = _fixed(b"", b"image/gif")
-
-
-async def _answer(send: Send, status: int, answer: Answer) -> int:
-    await _send(send, status, answer.headers, answer.body)
-    return status
-
-
-async def _send(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+NOT_FOUND = answer(404, NOT_FOUND_PAGE, HTML)
+METHOD_NOT_ALLOWED = answer(405, b"method not allowed\n", TEXT, allow="GET, HEAD")
+OK = answer(200, b"ok\n")
+BEACON = answer(200, PIXEL, "image/gif")
+NO_PIXEL = answer(404, b"", "image/gif")
