@@ -36,6 +36,7 @@ SITEMAP_PARTS_KEY = "sitemap_lastmod"
 SITEMAP_PENDING_KEY = "sitemap_pending"
 FINGERPRINTS_KEY = "fingerprints_built"
 OUTPUT_TOKEN_KEY = "output_token"
+MEDIA_META_KEY = "media_dir_mtime"
 MARKER = ".linkgen-build"  # ties build/ to this database; not published
 
 Progress = Callable[[int, int], None]
@@ -273,7 +274,31 @@ def _execute(
     if not plan.intact or store.build_meta(SITE_META_KEY) != site_fp:
         report.site_files += _write_site_files(renderer, out)
         store.set_build_meta(SITE_META_KEY, site_fp)
+    report.site_files += _copy_media(store, site.media_dir, out / "_m", plan.intact)
     return report
+
+
+def _copy_media(store: Store, media: Path, out: Path, intact: bool) -> list[str]:
+    """Avatars and thumbnails (site_data/media/) into build/_m/, new ones only.
+
+    Names are content hashes, so a file present is the right file; the
+    directory's mtime tells a no-op build there is nothing new to look at.
+    """
+    try:
+        stamp = str(media.stat().st_mtime_ns)
+    except FileNotFoundError:
+        return []
+    if intact and store.build_meta(MEDIA_META_KEY) == stamp:
+        return []
+    out.mkdir(parents=True, exist_ok=True)
+    present = set(os.listdir(out))
+    copied = []
+    for name in sorted(os.listdir(media)):
+        if name not in present and not name.startswith("."):
+            write_file(out / name, (media / name).read_bytes())
+            copied.append(f"_m/{name}")
+    store.set_build_meta(MEDIA_META_KEY, stamp)
+    return copied
 
 
 def _read_marker(out: Path) -> str | None:

@@ -128,7 +128,12 @@ def profile_field_options(f: F) -> F:
         click.option("--name", "display_name", help="Display name."),
         click.option("--bio", help="A short bio (line breaks kept)."),
         click.option("--theme", help="Theme name (see the themes/ directory)."),
-        click.option("--avatar", help="Avatar image URL ('' removes it)."),
+        click.option(
+            "--avatar",
+            metavar="FILE|URL",
+            help="Avatar: an image file or https:// URL, checked and stored with the site "
+            "('' removes it).",
+        ),
         click.option(
             "--sensitive",
             type=SENSITIVITY,
@@ -148,6 +153,19 @@ def profile_field_options(f: F) -> F:
     for option in reversed(options):
         f = option(f)
     return f
+
+
+def _with_media(app: App, values: dict[str, Any], field: str) -> dict[str, Any]:
+    """An image given as a file or URL, checked, re-encoded and kept with the site."""
+    given = values.get(field)
+    if not given or given.startswith("/_m/"):
+        return values
+    from . import images
+
+    data, source = images.read_source(given)
+    media = images.ingest(data, "avatar" if field == "avatar" else "thumbnail", source=source)
+    click.echo(f"{field}: {source} → {media.ref} ({media.width}x{media.height} WebP)", err=True)
+    return {**values, field: images.save(media, app.site.media_dir)}
 
 
 def _parse_styles(styles: tuple[str, ...]) -> dict[str, str | None]:
@@ -296,6 +314,7 @@ def profile_add(
     values = _field_values(username=username, **fields)
     if styles:
         values["style"] = Style().merged(_parse_styles(styles))
+    values = _with_media(app, values, "avatar")
     created = app.site.store.create_profile(validate(NewProfile, values))
     _emit(as_json, _dump(created), f"created @{created.username} (id {created.id})")
 
@@ -337,7 +356,7 @@ def profile_set(
         linkgen profile set alice --bio "New bio" --style button=#1d3fbb --style button_text=#fff
     """
     store = app.site.store
-    values = _field_values(**fields)
+    values = _with_media(app, _field_values(**fields), "avatar")
     if styles:
         values["style"] = store.get(username).style.merged(_parse_styles(styles))
     if not values:
@@ -466,7 +485,7 @@ def schedule_options(f: F) -> F:
 @click.argument("url")
 @click.option("--at", "position", type=int, help="Position (1 = top); default: last.")
 @click.option("--disabled", is_flag=True, help="Add it hidden.")
-@click.option("--thumbnail", help="Thumbnail image URL.")
+@click.option("--thumbnail", metavar="FILE|URL", help="Thumbnail: an image file or URL.")
 @link_look_options
 @schedule_options
 @version_option
@@ -496,6 +515,7 @@ def link_add(
     """
     values = {"title": title, "url": url, "enabled": not disabled, "thumbnail": thumbnail}
     values.update(icon=icon or None, social=bool(social), sensitive=sensitive or None)
+    values = _with_media(app, values, "thumbnail")
     values.update(starts_at=starts or None, ends_at=ends or None)
     new = validate(NewLink, values, strict=False)
     updated, created = app.site.store.add_link(
@@ -518,7 +538,9 @@ def link_add(
 @click.argument("link_id")
 @click.option("--title", help="New title.")
 @click.option("--url", help="New target URL.")
-@click.option("--thumbnail", help="Thumbnail image URL ('' removes it).")
+@click.option(
+    "--thumbnail", metavar="FILE|URL", help="Thumbnail: an image file or URL ('' removes it)."
+)
 @link_look_options
 @schedule_options
 @version_option
@@ -546,6 +568,7 @@ def link_edit(
     given = {"title": title, "url": url, "thumbnail": thumbnail, "starts_at": starts}
     given.update(ends_at=ends, icon=icon, sensitive=sensitive)
     values: dict[str, Any] = {k: (v or None) for k, v in given.items() if v is not None}
+    values = _with_media(app, values, "thumbnail")
     if social is not None:
         values["social"] = social
     if not values:
@@ -756,6 +779,61 @@ def qr(app: App, username: str, fmt: str, out_file: Path | None) -> None:
     target = (out_file or Path(f"{profile.username}-qr.{fmt}")).resolve()
     write_file(target, profile_qr(url, "png" if fmt == "png" else "svg"))
     click.echo(f"wrote {target} ({url})")
+
+
+def _finish_import(app: App, imported: Any, base: Path | None, theme: str | None) -> None:
+    from .importers import save
+
+    if theme:
+        imported.profile["theme"] = theme
+    created, notes = save(app.site, imported, base)
+    social = sum(1 for link in created.links if link.social)
+    click.echo(
+        f"imported @{created.username}: {len(created.links)} links ({social} in the social row)"
+        + (", avatar stored" if created.avatar else "")
+    )
+    for note in notes:
+        click.echo(f"  note: {note}", err=True)
+    click.echo(f"run 'linkgen build' to make the page; 'linkgen profile show {created.username}'")
+
+
+@cli.command("import-linktree")
+@click.argument("source", metavar="FILE_OR_URL")
+@click.option("--username", help="Use this username instead of the Linktree one.")
+@click.option("--theme", help="Give the profile this theme.")
+@pass_app
+def import_linktree(app: App, source: str, username: str | None, theme: str | None) -> None:
+    """Create a profile from a Linktree page (saved as a file, or its URL).
+
+    Example:
+
+        linkgen import-linktree https://linktr.ee/alice --theme ocean
+    """
+    from .importers import parse_linktree, read_page
+
+    html, base = read_page(source)
+    imported = parse_linktree(html)
+    if username:
+        imported.profile["username"] = username
+    _finish_import(app, imported, base, theme)
+
+
+@cli.command("import-littlelink")
+@click.argument("source", metavar="FILE")
+@click.option("--username", required=True, help="The username of the new profile.")
+@click.option("--theme", help="Give the profile this theme.")
+@pass_app
+def import_littlelink(app: App, source: str, username: str, theme: str | None) -> None:
+    """Create a profile from a LittleLink index.html (its images next to it are used).
+
+    Example:
+
+        linkgen import-littlelink ~/littlelink/index.html --username alice
+    """
+    from .importers import parse_littlelink, read_page
+
+    html, base = read_page(source)
+    _finish_import(app, parse_littlelink(html, username), base, theme)
 
 
 @cli.command("themes")

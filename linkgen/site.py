@@ -45,6 +45,11 @@ class Site:
         return self.root / DATA_DIR / DB_FILE
 
     @property
+    def media_dir(self) -> Path:
+        """Avatars and thumbnails as the page uses them, by content hash."""
+        return self.root / DATA_DIR / "media"
+
+    @property
     def build_dir(self) -> Path:
         return self.root / self.config.build.output
 

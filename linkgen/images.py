@@ -1,0 +1,151 @@
+"""Avatars and thumbnails: checked, cut to the size the page shows, re-encoded.
+
+An image comes from a file or a URL. Pillow sniffs its format from its bytes
+(never the file name), refuses anything but JPEG, PNG, WebP and GIF, refuses
+images over a pixel cap before decoding them (decompression bombs), decodes
+it fully (a truncated file is refused, not half-shown), turns it upright from
+its EXIF orientation, then crops it square at twice the size the page draws
+it and re-encodes it as WebP — no EXIF, GPS or other metadata survives.
+
+The result is stored by content hash in ``site_data/media/`` and referred to
+as ``/_m/<hash>.webp``; the build copies it into ``build/_m/``, which the
+publisher uploads with a one-year immutable cache header.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from .errors import InvalidInput
+
+if TYPE_CHECKING:
+    from PIL import Image as PILImage
+
+Purpose = Literal["avatar", "thumbnail"]
+SIZES: dict[Purpose, int] = {"avatar": 192, "thumbnail": 80}  # 2x the CSS pixels drawn
+FORMATS = frozenset({"JPEG", "PNG", "WEBP", "GIF"})
+MAX_BYTES = 15 * 1024 * 1024
+MAX_PIXELS = 40_000_000  # 40 megapixels: any phone photo, no bomb
+
+
+class ImageRefused(InvalidInput):
+    """The file is not an image linkgen accepts; says why."""
+
+
+@dataclass(frozen=True)
+class MediaFile:
+    name: str  # <hash>.webp
+    data: bytes
+    width: int
+    height: int
+
+    @property
+    def ref(self) -> str:
+        return f"/_m/{self.name}"
+
+
+def ingest(data: bytes, purpose: Purpose, *, source: str = "image") -> MediaFile:
+    """Check an uploaded or downloaded image and turn it into what the page uses."""
+    from PIL import Image, ImageOps
+
+    if len(data) > MAX_BYTES:
+        raise ImageRefused(f"{source}: {len(data):,} bytes; the limit is {MAX_BYTES:,}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            image = _decode(data, source)
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise ImageRefused(
+                f"{source}: too many pixels (over {MAX_PIXELS:,}); refused as a possible "
+                "decompression bomb"
+            ) from None
+    side = SIZES[purpose]
+    out = io.BytesIO()
+    try:
+        image = ImageOps.exif_transpose(image)
+        if image.mode not in ("RGB", "RGBA"):
+            has_alpha = image.mode in ("LA", "PA") or "transparency" in image.info
+            image = image.convert("RGBA" if has_alpha else "RGB")
+        square = ImageOps.fit(image, (side, side), method=Image.Resampling.LANCZOS)
+        square.save(out, format="WEBP", quality=82, method=4)  # no exif= given: none written
+    except (OSError, SyntaxError, ValueError) as exc:  # damaged metadata
+        raise ImageRefused(f"{source}: the image data is damaged ({exc})") from None
+    encoded = out.getvalue()
+    name = f"{hashlib.sha256(encoded).hexdigest()[:24]}.webp"
+    return MediaFile(name, encoded, side, side)
+
+
+def _decode(data: bytes, source: str) -> PILImage.Image:
+    from PIL import Image, UnidentifiedImageError
+
+    previous = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+    try:
+        try:
+            probe = Image.open(io.BytesIO(data))
+        except UnidentifiedImageError:
+            raise ImageRefused(
+                f"{source}: not an image (JPEG, PNG, WebP or GIF expected)"
+            ) from None
+        except (OSError, SyntaxError, ValueError) as exc:  # a header cut short
+            raise ImageRefused(f"{source}: the image data is damaged ({exc})") from None
+        if probe.format not in FORMATS:
+            raise ImageRefused(
+                f"{source}: {probe.format} images are not accepted (JPEG, PNG, WebP or GIF)"
+            )
+        width, height = probe.size
+        if width * height > MAX_PIXELS:
+            raise ImageRefused(
+                f"{source}: {width}x{height} is too many pixels (limit {MAX_PIXELS:,}); "
+                "refused as a possible decompression bomb"
+            )
+        try:
+            probe.load()  # every byte decoded now: a truncated file fails here
+        except (OSError, SyntaxError, ValueError) as exc:
+            raise ImageRefused(f"{source}: the {probe.format} data is damaged ({exc})") from None
+        return probe
+    finally:
+        Image.MAX_IMAGE_PIXELS = previous
+
+
+def read_source(value: str) -> tuple[bytes, str]:
+    """The bytes of a local file or an http(s) URL, and a name for messages."""
+    if value.startswith(("https://", "http://")):
+        return fetch(value), value
+    path = Path(value).expanduser()
+    try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise ImageRefused(f"{value}: {size:,} bytes; the limit is {MAX_BYTES:,}")
+        return path.read_bytes(), str(path)
+    except FileNotFoundError:
+        raise InvalidInput(f"{value}: no such file (give a file or an https:// URL)") from None
+    except IsADirectoryError:
+        raise InvalidInput(f"{value}: is a directory, not an image") from None
+    except OSError as exc:
+        raise InvalidInput(f"{value}: {exc.strerror or exc}") from None
+
+
+def fetch(url: str) -> bytes:
+    """Download an image (see ``fetch.get``: timeouts, size cap, retries)."""
+    from .fetch import TooLarge, get
+
+    try:
+        return get(url, max_bytes=MAX_BYTES)
+    except TooLarge as exc:
+        raise ImageRefused(str(exc)) from None
+
+
+def save(media: MediaFile, media_dir: Path) -> str:
+    """Keep it in the site's media directory (written once: the name is its content hash)."""
+    from .fsutil import write_file
+
+    target = media_dir / media.name
+    if not target.exists():
+        write_file(target, media.data)
+    return media.ref

@@ -1,0 +1,259 @@
+"""Bring a creator's page over from Linktree or LittleLink.
+
+- Linktree: a saved profile page (or its URL) carries the profile as JSON in
+  its ``__NEXT_DATA__`` script: name, bio, avatar, links with thumbnails and
+  content gates, and the social icons.
+- LittleLink: its ``index.html``: the avatar, the name (``h1``), the bio (the
+  paragraph after it) and the buttons (``a.button``).
+
+Every field goes through the same validation as an edit. A link linkgen
+cannot take (no URL, an unsafe scheme, a Linktree section header) is left out
+and listed in the notes; an avatar or thumbnail that cannot be fetched or
+fails the image checks is left out the same way — the rest is imported.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+from . import images
+from .errors import InvalidInput, LinkgenError
+from .models import NewLink, NewProfile, Profile, validate
+from .site import Site
+
+MAX_PAGE_BYTES = 5 * 1024 * 1024
+
+
+@dataclass
+class Imported:
+    profile: dict[str, Any]
+    links: list[dict[str, Any]] = field(default_factory=list)
+    avatar: str | None = None  # a URL or a file to fetch, check and store
+    thumbnails: dict[int, str] = field(default_factory=dict)  # link index -> URL or file
+    notes: list[str] = field(default_factory=list)
+
+
+class ImportFailed(LinkgenError):
+    """The page is not one this importer understands."""
+
+
+def read_page(source: str) -> tuple[str, Path | None]:
+    """A saved page from a file or an http(s) URL, and the folder its relative paths use."""
+    if source.startswith(("https://", "http://")):
+        from .fetch import get
+
+        return get(source, max_bytes=MAX_PAGE_BYTES).decode("utf-8", "replace"), None
+    path = Path(source).expanduser()
+    try:
+        return path.read_text(encoding="utf-8", errors="replace"), path.resolve().parent
+    except FileNotFoundError:
+        raise InvalidInput(f"{source}: no such file (give a saved page or its URL)") from None
+    except OSError as exc:
+        raise InvalidInput(f"{source}: {exc.strerror or exc}") from None
+
+
+# -- Linktree ---------------------------------------------------------------------
+
+
+class _NextData(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.inside = False
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.inside = tag == "script" and dict(attrs).get("id") == "__NEXT_DATA__"
+
+    def handle_endtag(self, tag: str) -> None:
+        self.inside = False
+
+    def handle_data(self, data: str) -> None:
+        if self.inside:
+            self.text.append(data)
+
+
+def parse_linktree(html: str) -> Imported:
+    finder = _NextData()
+    finder.feed(html)
+    if not finder.text:
+        raise ImportFailed("no Linktree profile data in this page (no __NEXT_DATA__ script)")
+    try:
+        props = json.loads("".join(finder.text))["props"]["pageProps"]
+        account = props.get("account") or {}
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise ImportFailed("the page's __NEXT_DATA__ is not a Linktree profile") from None
+    username = str(account.get("username") or props.get("username") or "")
+    imported = Imported(
+        profile={
+            "username": _username(username),
+            "display_name": _text(account.get("pageTitle") or props.get("pageTitle"))[:80],
+            "bio": _text(account.get("description") or props.get("description")),
+        },
+        avatar=account.get("profilePictureUrl") or props.get("profilePictureUrl") or None,
+    )
+    if imported.profile["username"] != username.lower():
+        imported.notes.append(
+            f"the Linktree username '{username}' is @{imported.profile['username']} here "
+            "(linkgen usernames take a-z, 0-9, '-' and '_'; --username picks another)"
+        )
+    warning = _gate(account.get("contentWarning"), props.get("hasSensitiveContent"))
+    if warning:
+        imported.profile["sensitive"] = warning
+    entries = props.get("links") or account.get("links") or []
+    for entry in sorted(entries, key=lambda item: item.get("position", 0)):
+        title, url = _text(entry.get("title")), entry.get("url") or ""
+        if not url:
+            imported.notes.append(f"left out '{title or entry.get('type')}': it has no URL")
+            continue
+        link: dict[str, Any] = {"title": title or url, "url": url}
+        gate = (entry.get("rules") or {}).get("gate") or {}
+        warning = _gate(gate.get("age"), gate.get("sensitiveContent"))
+        if warning:
+            link["sensitive"] = warning
+        thumbnail = (entry.get("modifiers") or {}).get("thumbnailUrl")
+        if thumbnail:
+            imported.thumbnails[len(imported.links)] = thumbnail
+        imported.links.append(link)
+    socials = props.get("socialLinks") or account.get("socialLinks") or []
+    for entry in sorted(socials, key=lambda item: item.get("position", 0)):
+        if entry.get("url"):
+            name = str(entry.get("type") or "social").replace("_", " ").title()
+            imported.links.append({"title": name, "url": entry["url"], "social": True})
+    return imported
+
+
+def _username(raw: str) -> str:
+    """Linktree allows dots (nova.sounds); linkgen's nearest: nova-sounds."""
+    return re.sub(r"[^a-z0-9_]+", "-", raw.lower()).strip("-_")
+
+
+def _gate(age: Any, sensitive: Any) -> str | None:
+    """Linktree's age gate or sensitive-content flag, as one of linkgen's warnings."""
+    years = age.get("age") if isinstance(age, dict) else age
+    if isinstance(years, str):
+        digits = re.search(r"\d+", years)
+        years = int(digits.group()) if digits else None
+    if isinstance(years, int) and years >= 18:
+        return "25+" if years >= 25 else "21+" if years >= 21 else "18+"
+    return "sensitive" if sensitive else None
+
+
+def _text(value: Any) -> str:
+    return " ".join(str(value or "").split()) if not isinstance(value, str) else value.strip()
+
+
+# -- LittleLink -------------------------------------------------------------------
+
+
+class _LittleLink(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.avatar: str | None = None
+        self.name = ""
+        self.bio = ""
+        self.links: list[tuple[str, str]] = []
+        self._capture: str | None = None  # "name" | "bio" | "link"
+        self._href = ""
+        self._buffer: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = {key: value or "" for key, value in attrs}
+        classes = attributes.get("class", "").split()
+        if tag == "img" and "avatar" in classes and self.avatar is None:
+            self.avatar = attributes.get("src") or None
+        elif tag == "h1" and not self.name:
+            self._start("name")
+        elif tag == "p" and self.name and not self.bio and not self.links:
+            self._start("bio")
+        elif tag == "a" and "button" in classes:
+            self._href = attributes.get("href", "")
+            self._start("link")
+
+    def _start(self, what: str) -> None:
+        self._capture, self._buffer = what, []
+
+    def handle_endtag(self, tag: str) -> None:
+        text = " ".join("".join(self._buffer).split())
+        if self._capture == "name" and tag == "h1":
+            self.name = text
+        elif self._capture == "bio" and tag == "p":
+            self.bio = text
+        elif self._capture == "link" and tag == "a":
+            self.links.append((text, self._href))
+        else:
+            return
+        self._capture = None
+
+    def handle_data(self, data: str) -> None:
+        if self._capture:
+            self._buffer.append(data)
+
+
+def parse_littlelink(html: str, username: str) -> Imported:
+    page = _LittleLink()
+    page.feed(html)
+    if not page.links and not page.name:
+        raise ImportFailed("no LittleLink profile in this page (no h1 and no a.button links)")
+    imported = Imported(
+        profile={"username": username, "display_name": page.name[:80], "bio": page.bio},
+        avatar=page.avatar,
+    )
+    for title, href in page.links:
+        if not href or href.startswith("#"):
+            imported.notes.append(f"left out '{title}': it links nowhere ({href or 'no href'})")
+            continue
+        imported.links.append({"title": title or href, "url": href})
+    return imported
+
+
+# -- saving -----------------------------------------------------------------------
+
+
+def save(site: Site, imported: Imported, base: Path | None) -> tuple[Profile, list[str]]:
+    """Create the profile with every link that passes validation, in one transaction."""
+    notes = list(imported.notes)
+    values = dict(imported.profile)
+    if imported.avatar:
+        values["avatar"] = _image(site, imported.avatar, "avatar", base, notes, "the avatar")
+    new_profile = validate(NewProfile, {k: v for k, v in values.items() if v not in (None, "")})
+    links = []
+    for index, link in enumerate(imported.links):
+        if index in imported.thumbnails:
+            label = f"the thumbnail of '{link['title']}'"
+            source = imported.thumbnails[index]
+            link = {**link, "thumbnail": _image(site, source, "thumbnail", base, notes, label)}
+        try:
+            links.append(validate(NewLink, {k: v for k, v in link.items() if v is not None}))
+        except InvalidInput as exc:
+            notes.append(f"left out '{link['title']}': {exc}")
+    if len(links) > site.store.max_links:
+        notes.append(f"left out {len(links) - site.store.max_links} links over the limit")
+        links = links[: site.store.max_links]
+    site.store.bulk_create([(new_profile, links)])
+    return site.store.get(new_profile.username), notes
+
+
+def _image(
+    site: Site,
+    source: str,
+    purpose: images.Purpose,
+    base: Path | None,
+    notes: list[str],
+    label: str,
+) -> str | None:
+    if not source.startswith(("https://", "http://")):
+        if base is None or source.startswith(("/", "data:")):
+            notes.append(f"left out {label}: '{source[:80]}' cannot be found from here")
+            return None
+        source = str(base / source)
+    try:
+        data, name = images.read_source(source)
+        return images.save(images.ingest(data, purpose, source=name), site.media_dir)
+    except LinkgenError as exc:
+        notes.append(f"left out {label}: {exc}")
+        return None

@@ -1,0 +1,223 @@
+"""Importing from Linktree and LittleLink: fixture pages written here, in the shapes
+those tools produce, round-tripped into built pages."""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+from PIL import Image
+
+from linkgen import site as sites
+from linkgen.build import build
+
+from .conftest import Cli
+from .test_render import page, parse
+
+
+def png(colour: str = "teal") -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (240, 240), colour).save(out, format="PNG")
+    return out.getvalue()
+
+
+def linktree_page(images: str) -> str:
+    """A saved linktr.ee profile: Next.js puts the page's props in __NEXT_DATA__."""
+    account = {
+        "id": 123,
+        "username": "nova.sounds",
+        "pageTitle": "Nova Sounds",
+        "description": "Producer & DJ. New EP out Friday.",
+        "profilePictureUrl": f"{images}/avatar.png",
+        "contentWarning": None,
+        "links": [],
+        "socialLinks": [],
+    }
+    props = {
+        "account": account,
+        "username": "nova.sounds",
+        "links": [
+            {"id": 1, "type": "HEADER", "title": "Music", "position": 0, "url": ""},
+            {
+                "id": 2,
+                "type": "CLASSIC",
+                "title": "New EP: Night Drive",
+                "position": 1,
+                "url": "https://open.spotify.com/album/xyz",
+                "modifiers": {"thumbnailUrl": f"{images}/ep.png"},
+            },
+            {
+                "id": 3,
+                "type": "CLASSIC",
+                "title": "Tour dates",
+                "position": 2,
+                "url": "https://tickets.example.com/nova",
+                "rules": {"gate": {"age": {"age": 21}, "sensitiveContent": None}},
+            },
+            {
+                "id": 4,
+                "type": "CLASSIC",
+                "title": "Bad one",
+                "position": 3,
+                "url": "javascript:alert(1)",
+            },
+            {
+                "id": 5,
+                "type": "CLASSIC",
+                "title": "Merch <script>alert(1)</script>",
+                "position": 4,
+                "url": "https://shop.example.com/nova",
+                "modifiers": {"thumbnailUrl": f"{images}/missing.png"},
+            },
+        ],
+        "socialLinks": [
+            {"type": "INSTAGRAM", "url": "https://instagram.com/nova.sounds", "position": 0},
+            {"type": "TIKTOK", "url": "https://www.tiktok.com/@nova.sounds", "position": 1},
+        ],
+        "hasSensitiveContent": False,
+    }
+    data = {"props": {"pageProps": props, "__N_SSP": True}, "page": "/[profile]", "query": {}}
+    # Next.js writes "<" as \u003c inside the script, as any safe JSON-in-HTML must.
+    payload = json.dumps(data).replace("<", "\\u003c")
+    return (
+        '<!DOCTYPE html><html lang="en"><head><meta charSet="utf-8"/>'
+        "<title>Nova Sounds | Linktree</title></head><body><div id=\"__next\"></div>"
+        f'<script id="__NEXT_DATA__" type="application/json">{payload}</script>'
+        "</body></html>"
+    )  # fmt: skip
+
+
+LITTLELINK = """<!DOCTYPE html>
+<html lang="en">
+<head><meta charset="utf-8"><title>Sam Rivera</title>
+<link rel="stylesheet" href="css/brands.css"></head>
+<body>
+  <div class="container">
+    <div class="column">
+      <img class="avatar avatar--rounded" src="images/avatar.png" srcset="images/avatar@2x.png 2x" alt="Sam">
+      <h1>Sam <strong>Rivera</strong></h1>
+      <p>Illustrator. Comics every Tuesday.</p>
+      <div class="button-stack" role="navigation">
+        <a class="button button-github" href="https://github.com/samrivera" target="_blank" rel="noopener" role="button"><img class="icon" aria-hidden="true" src="images/icons/github.svg" alt="">GitHub</a>
+        <a class="button button-yt" href="https://youtube.com/@samrivera" target="_blank" rel="noopener" role="button"><img class="icon" aria-hidden="true" src="images/icons/youtube.svg" alt="">YouTube</a>
+        <a class="button button-default" href="#" target="_blank" rel="noopener" role="button">Website</a>
+        <a class="button button-default" href="mailto:sam@example.com" role="button">Email</a>
+      </div>
+      <footer>Built with <a href="https://littlelink.io">LittleLink</a></footer>
+    </div>
+  </div>
+</body>
+</html>
+"""
+
+
+class _Files(BaseHTTPRequestHandler):
+    files: ClassVar[dict[str, bytes]] = {}
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        body = self.files.get(self.path)
+        if body is None:
+            self.send_error(404)
+            return
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@pytest.fixture
+def origin() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Files)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    _Files.files = {
+        "/img/avatar.png": png(),
+        "/img/ep.png": png("purple"),
+        "/nova": linktree_page(f"{base}/img").encode(),
+    }
+    yield base
+    server.shutdown()
+    server.server_close()
+
+
+def check_page(site: sites.Site, username: str) -> Any:
+    build(site)
+    tree = parse(page(site, username))  # strict HTML5: the page works
+    assert [s.get("type") for s in tree.iter("script")] == ["application/ld+json"]
+    return tree
+
+
+def test_a_saved_linktree_page_becomes_a_linkgen_page(
+    run: Cli, site: sites.Site, origin: str, tmp_path: Path
+) -> None:
+    saved = tmp_path / "nova.html"
+    saved.write_text(_Files.files["/nova"].decode())
+    result = run("import-linktree", str(saved), "--theme", "midnight")
+    assert "imported @nova-sounds: 5 links (2 in the social row), avatar stored" in result.stdout
+    assert "the Linktree username 'nova.sounds' is @nova-sounds here" in result.stderr
+    assert "left out 'Music': it has no URL" in result.stderr
+    assert "left out 'Bad one'" in result.stderr and "javascript" in result.stderr
+    assert "left out the thumbnail of 'Merch" in result.stderr and "404" in result.stderr
+    profile = site.store.get("nova-sounds")
+    assert (profile.display_name, profile.bio, profile.theme) == (
+        "Nova Sounds", "Producer & DJ. New EP out Friday.", "midnight"
+    )  # fmt: skip
+    assert profile.avatar and profile.avatar.startswith("/_m/")
+    links = {link.title: link for link in profile.links}
+    assert links["New EP: Night Drive"].thumbnail.startswith("/_m/")  # type: ignore[union-attr]
+    assert links["Tour dates"].sensitive == "21+"
+    assert links["Instagram"].social and links["Tiktok"].social
+    tree = check_page(site, "nova-sounds")
+    titles = [span.text for span in tree.iter("span")]
+    assert titles == ["New EP: Night Drive", "Tour dates", "Merch <script>alert(1)</script>"]
+    assert len(tree.find(".//ul[@class='socials']")) == 2
+
+
+def test_a_linktree_url_is_fetched(run: Cli, site: sites.Site, origin: str) -> None:
+    run("import-linktree", f"{origin}/nova", "--username", "nova")
+    assert len(site.store.get("nova").links) == 5
+    failed = run("import-linktree", f"{origin}/gone", code=1)
+    assert "the server answered 404" in failed.stderr and "Traceback" not in failed.stderr
+
+
+def test_a_page_without_linktree_data_is_a_clear_error(run: Cli, tmp_path: Path) -> None:
+    other = tmp_path / "other.html"
+    other.write_text("<html><body><h1>Hello</h1></body></html>")
+    assert "no Linktree profile data" in run("import-linktree", str(other), code=1).stderr
+
+
+def test_a_littlelink_page_and_its_avatar_become_a_linkgen_page(
+    run: Cli, site: sites.Site, tmp_path: Path
+) -> None:
+    folder = tmp_path / "littlelink"
+    (folder / "images").mkdir(parents=True)
+    (folder / "index.html").write_text(LITTLELINK)
+    (folder / "images" / "avatar.png").write_bytes(png())
+    result = run("import-littlelink", str(folder / "index.html"), "--username", "sam")
+    assert "imported @sam: 3 links (0 in the social row), avatar stored" in result.stdout
+    assert "left out 'Website': it links nowhere (#)" in result.stderr
+    profile = site.store.get("sam")
+    assert (profile.display_name, profile.bio) == (
+        "Sam Rivera",
+        "Illustrator. Comics every Tuesday.",
+    )
+    assert [link.url for link in profile.links] == [
+        "https://github.com/samrivera",
+        "https://youtube.com/@samrivera",
+        "mailto:sam@example.com",
+    ]
+    tree = check_page(site, "sam")
+    assert [use.get("href") for use in tree.iter("{http://www.w3.org/2000/svg}use")] == [
+        "#i-github", "#i-youtube", "#i-email"
+    ]  # fmt: skip
+    again = run("import-littlelink", str(folder / "index.html"), "--username", "sam", code=1)
+    assert "'sam' is taken" in again.stderr
