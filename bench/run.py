@@ -122,7 +122,12 @@ def prepare(work: Path, size: int) -> tuple[Path, Path]:
 def bench_size(work: Path, size: int, runs: int, linkgen: str, hugo: str) -> dict[str, Any]:
     site_dir, hugo_dir = prepare(work, size)
     out_linkgen, out_hugo = work / f"out-linkgen-{size}", work / f"out-hugo-{size}"
-    env = {**os.environ, "LINKGEN_BUILD__OUTPUT": str(out_linkgen)}
+    # Hugo draws no images: linkgen's social cards are measured on their own below.
+    env = {
+        **os.environ,
+        "LINKGEN_BUILD__OUTPUT": str(out_linkgen),
+        "LINKGEN_BUILD__SOCIAL_CARDS": "false",
+    }
     # A normal install has compiled .pyc files; some sandboxes forbid writing them.
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     subprocess.run([linkgen, "--version"], env=env, check=True, stdout=subprocess.DEVNULL)
@@ -172,6 +177,23 @@ def bench_size(work: Path, size: int, runs: int, linkgen: str, hugo: str) -> dic
     summary["ratio"] = summary["linkgen"]["pages_per_s"] / summary["hugo"]["pages_per_s"]
     summary["noop_median"], summary["noop_all"] = statistics.median(noop), noop
     summary["edit_median"], summary["edit_all"] = statistics.median(edit), edit
+    # The same full build with a social card drawn for every profile (none cached).
+    for card in (site_dir / "site_data" / "media").glob("*.jpg"):
+        card.unlink()
+    out_cards = work / f"out-cards-{size}"
+    shutil.rmtree(out_cards, ignore_errors=True)
+    cards_env = {
+        **env,
+        "LINKGEN_BUILD__SOCIAL_CARDS": "true",
+        "LINKGEN_BUILD__OUTPUT": str(out_cards),
+    }
+    summary["with_cards"] = timed(build, cards_env)["wall"]
+    summary["cards"] = sum(1 for _ in (out_cards / "_m").glob("*.jpg"))
+    print(
+        f"  N={size} linkgen  full build with {summary['cards']} social cards "
+        f"{summary['with_cards']:6.2f}s",
+        file=sys.stderr,
+    )
     return summary
 
 
@@ -190,14 +212,16 @@ def table(results: list[dict[str, Any]]) -> str:
             )
     rows += [
         "",
-        "| N | linkgen ÷ Hugo pages/s | no-op rebuild (median) | one-edit rebuild (median) |",
+        "| N | linkgen ÷ Hugo pages/s | no-op rebuild (median) | one-edit rebuild (median) "
+        "| full build with a social card per profile |",
     ]
-    rows += ["|---|---|---|---|"]
+    rows += ["|---|---|---|---|---|"]
     for r in results:
         rows.append(
             f"| {r['size']:,} | {r['ratio']:.2f}x | {r['noop_median']:.2f} s "
             f"({', '.join(f'{w:.2f}' for w in r['noop_all'])}) | {r['edit_median']:.2f} s "
-            f"({', '.join(f'{w:.2f}' for w in r['edit_all'])}) |"
+            f"({', '.join(f'{w:.2f}' for w in r['edit_all'])}) | {r['with_cards']:.2f} s "
+            f"({r['cards']:,} cards) |"
         )
     return "\n".join(rows)
 

@@ -99,6 +99,11 @@ def detect(url: str) -> str | None:
     return brand
 
 
+def curated() -> list[str]:
+    """The brands detected by host name (their icons ship with linkgen)."""
+    return sorted({*_HOSTS.values(), "mastodon"})
+
+
 def is_social(brand: str | None) -> bool:
     """A profile on a network (rel="me"), as opposed to e-mail or a phone number."""
     return brand is not None and brand not in ("email", "phone")

@@ -139,6 +139,12 @@ def profile_field_options(f: F) -> F:
             type=SENSITIVITY,
             help="Warn before the page shows: 18+, 21+, 25+ or sensitive ('' removes it).",
         ),
+        click.option(
+            "--social-image",
+            metavar="FILE|URL",
+            help="The image link previews show (cut to 1200x630); default: a card linkgen "
+            "draws from the name, avatar and colours ('' goes back to it).",
+        ),
         click.option("--seo-title", help="Page title for search engines."),
         click.option("--seo-description", help="Meta description for search engines."),
         click.option(
@@ -163,8 +169,9 @@ def _with_media(app: App, values: dict[str, Any], field: str) -> dict[str, Any]:
     from . import images
 
     data, source = images.read_source(given)
-    media = images.ingest(data, "avatar" if field == "avatar" else "thumbnail", source=source)
-    click.echo(f"{field}: {source} → {media.ref} ({media.width}x{media.height} WebP)", err=True)
+    purposes: dict[str, images.Purpose] = {"avatar": "avatar", "social_image": "card"}
+    media = images.ingest(data, purposes.get(field, "thumbnail"), source=source)
+    click.echo(f"{field}: {source} → {media.ref} ({media.width}x{media.height})", err=True)
     return {**values, field: images.save(media, app.site.media_dir)}
 
 
@@ -314,7 +321,7 @@ def profile_add(
     values = _field_values(username=username, **fields)
     if styles:
         values["style"] = Style().merged(_parse_styles(styles))
-    values = _with_media(app, values, "avatar")
+    values = _with_media(app, _with_media(app, values, "avatar"), "social_image")
     created = app.site.store.create_profile(validate(NewProfile, values))
     _emit(as_json, _dump(created), f"created @{created.username} (id {created.id})")
 
@@ -356,7 +363,7 @@ def profile_set(
         linkgen profile set alice --bio "New bio" --style button=#1d3fbb --style button_text=#fff
     """
     store = app.site.store
-    values = _with_media(app, _field_values(**fields), "avatar")
+    values = _with_media(app, _with_media(app, _field_values(**fields), "avatar"), "social_image")
     if styles:
         values["style"] = store.get(username).style.merged(_parse_styles(styles))
     if not values:

@@ -72,6 +72,9 @@ class BuildSettings(_Section):
     output: str = "build"
     jobs: int = Field(0, ge=0, le=256, description="0 = one per CPU core")
     max_links: int = Field(rules.MAX_LINKS, ge=1, le=rules.MAX_LINKS)
+    # A 1200x630 card per profile for link previews (og:image), drawn when its
+    # name, avatar or colours change; off: the avatar, else one card for the site.
+    social_cards: bool = True
 
 
 class PublishSettings(_Section):

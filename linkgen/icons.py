@@ -94,16 +94,30 @@ def suggest(slug: str) -> str | None:
     return close[0] if close else None
 
 
+BUNDLED = Path(__file__).with_name("bundled_icons.json")
+
+
+@functools.lru_cache(maxsize=1)
+def bundled() -> dict[str, Icon]:
+    """The brands linkgen detects by host, extracted from Simple Icons ahead of time
+    (``python -m linkgen.icons``; a test checks them against the installed package)."""
+    try:
+        data = json.loads(BUNDLED.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {slug: Icon(slug, title, path) for slug, (title, path) in data.items()}
+
+
 class IconBook:
-    """Icons by slug, from the cache file first, Simple Icons on a miss."""
+    """Icons by slug: the site's cache, the bundled ones, then Simple Icons itself."""
 
     def __init__(self, cache_file: Path | None = None) -> None:
         self.cache_file = cache_file
-        self._icons: dict[str, Icon] = {}
+        self._icons: dict[str, Icon] = dict(bundled())
         if cache_file is not None and cache_file.is_file():
             try:
                 stored = json.loads(cache_file.read_text(encoding="utf-8"))
-                self._icons = {slug: Icon(slug, *value) for slug, value in stored.items()}
+                self._icons.update({slug: Icon(slug, *value) for slug, value in stored.items()})
             except (OSError, ValueError, TypeError):
                 log.warning("ignoring an unreadable icon cache: %s", cache_file)
 
@@ -123,7 +137,12 @@ class IconBook:
             return
         from .fsutil import write_file
 
-        data = {slug: [icon.title, icon.path] for slug, icon in sorted(self._icons.items())}
+        shipped = bundled()
+        data = {
+            slug: [icon.title, icon.path]
+            for slug, icon in sorted(self._icons.items())
+            if slug not in shipped
+        }
         try:  # written whole and renamed: a parallel build at worst recomputes an entry
             write_file(self.cache_file, json.dumps(data).encode("utf-8"))
         except OSError as exc:
@@ -143,3 +162,20 @@ def _from_simple_icons(slug: str) -> Icon | None:
     if match is None:
         return None
     return Icon(slug, found.title, " ".join(match.group(1).split()))
+
+
+def extract(slugs: list[str]) -> dict[str, list[str]]:
+    """[title, path] of each slug from Simple Icons (what bundled_icons.json holds)."""
+    found = {}
+    for slug in sorted(set(slugs)):
+        icon = _from_simple_icons(slug)
+        if icon is not None:
+            found[slug] = [icon.title, icon.path]
+    return found
+
+
+if __name__ == "__main__":
+    from .brands import curated
+
+    BUNDLED.write_text(json.dumps(extract(curated()), indent=0) + "\n", encoding="utf-8")
+    print(f"wrote {BUNDLED}")

@@ -26,8 +26,13 @@ from .errors import InvalidInput
 if TYPE_CHECKING:
     from PIL import Image as PILImage
 
-Purpose = Literal["avatar", "thumbnail"]
-SIZES: dict[Purpose, int] = {"avatar": 192, "thumbnail": 80}  # 2x the CSS pixels drawn
+Purpose = Literal["avatar", "thumbnail", "card"]
+# 2x the CSS pixels the page draws; a social image is what link previews show.
+SIZES: dict[Purpose, tuple[int, int]] = {
+    "avatar": (192, 192),
+    "thumbnail": (80, 80),
+    "card": (1200, 630),
+}
 FORMATS = frozenset({"JPEG", "PNG", "WEBP", "GIF"})
 MAX_BYTES = 15 * 1024 * 1024
 MAX_PIXELS = 40_000_000  # 40 megapixels: any phone photo, no bomb
@@ -64,20 +69,24 @@ def ingest(data: bytes, purpose: Purpose, *, source: str = "image") -> MediaFile
                 f"{source}: too many pixels (over {MAX_PIXELS:,}); refused as a possible "
                 "decompression bomb"
             ) from None
-    side = SIZES[purpose]
+    size = SIZES[purpose]
     out = io.BytesIO()
     try:
         image = ImageOps.exif_transpose(image)
         if image.mode not in ("RGB", "RGBA"):
             has_alpha = image.mode in ("LA", "PA") or "transparency" in image.info
             image = image.convert("RGBA" if has_alpha else "RGB")
-        square = ImageOps.fit(image, (side, side), method=Image.Resampling.LANCZOS)
-        square.save(out, format="WEBP", quality=82, method=4)  # no exif= given: none written
+        fitted = ImageOps.fit(image, size, method=Image.Resampling.LANCZOS)
+        if purpose == "card":  # og:image: JPEG, the one format every preview reads
+            fitted.convert("RGB").save(out, format="JPEG", quality=88)
+        else:
+            fitted.save(out, format="WEBP", quality=82, method=4)  # no exif= given: none
     except (OSError, SyntaxError, ValueError) as exc:  # damaged metadata
         raise ImageRefused(f"{source}: the image data is damaged ({exc})") from None
     encoded = out.getvalue()
-    name = f"{hashlib.sha256(encoded).hexdigest()[:24]}.webp"
-    return MediaFile(name, encoded, side, side)
+    suffix = "jpg" if purpose == "card" else "webp"
+    name = f"{hashlib.sha256(encoded).hexdigest()[:24]}.{suffix}"
+    return MediaFile(name, encoded, *size)
 
 
 def _decode(data: bytes, source: str) -> PILImage.Image:

@@ -234,7 +234,7 @@ def _purge_queue_units(db: sqlite_utils.Database) -> None:
     )
 
 
-@migration(5, "link icons, the social row and content warnings")
+@migration(5, "link icons, the social row, content warnings, social images")
 def _icons_and_warnings(db: sqlite_utils.Database) -> None:
     run_script(
         db,
@@ -246,6 +246,8 @@ def _icons_and_warnings(db: sqlite_utils.Database) -> None:
         -- '18+', '21+', '25+' or 'sensitive': a warning first, one tap to go on.
         ALTER TABLE links ADD COLUMN sensitive TEXT;
         ALTER TABLE profiles ADD COLUMN sensitive TEXT;
+        -- The creator's own og:image (a /_m/ media path); NULL: linkgen draws a card.
+        ALTER TABLE profiles ADD COLUMN social_image TEXT;
         """,
     )
 

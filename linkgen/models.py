@@ -93,6 +93,7 @@ class ProfileFields(Strict):
     theme: ThemeName | None = None
     style: Style | None = None
     sensitive: Sensitivity | None = None
+    social_image: ImageRef | None = None  # og:image; unset: a card drawn by linkgen
     seo_title: SeoTitle | None = None
     seo_description: SeoDescription | None = None
 
@@ -165,6 +166,7 @@ class Profile(Strict):
     theme: ThemeName
     style: Style = Style()
     sensitive: Sensitivity | None = None
+    social_image: str | None = None
     seo_title: str | None = None
     seo_description: str | None = None
     created_at: Moment

@@ -37,6 +37,7 @@ class PageProfile(NamedTuple):
     updated_at: str
     links: tuple[PageLink, ...]
     sensitive: str | None = None
+    social_image: str | None = None
 
 
 def now() -> datetime:

@@ -20,7 +20,7 @@ import jinja2
 from jinja2 import meta
 from markupsafe import Markup, escape
 
-from . import __version__, brands, icons, themes
+from . import __version__, brands, cards, icons, themes
 from .config import Config
 from .errors import ThemeError
 from .records import PageLink, PageProfile
@@ -35,17 +35,20 @@ SOCIAL_CARD = "assets/social-card.png"
 
 
 class LinkView(NamedTuple):
-    """A link as the page template sees it."""
+    """A link as the page template sees it, every decision already taken."""
 
     id: str
-    href: str
+    href: str  # where the link goes
+    opens: str  # what the button points at: href, or its warning ("#w-<id>")
     title: str
     me: bool  # a social profile of the creator: rel="me"
     thumbnail: str | None
-    icon: icons.Icon | None
+    loading: str  # "eager" for the first few thumbnails, "lazy" below the fold
+    icon: str | None  # the id of the icon's <symbol>
     warning: str | None  # "18+", "21+", "25+", "sensitive": a warning before it opens
 
 
+EAGER_THUMBNAILS = 4  # the buttons above the fold on a phone; the rest load lazily
 WARNINGS = {
     "18+": "This link is marked as for adults only (18+).",
     "21+": "This link is marked as for people aged 21 or over.",
@@ -86,6 +89,7 @@ class Renderer:
         theme_set: Mapping[str, themes.Theme],
         *,
         cache_dir: Path | None = None,
+        media_dir: Path | None = None,
         references: dict[str, list[str]] | None = None,
     ):
         self.config = config
@@ -107,11 +111,16 @@ class Renderer:
         self._css: dict[tuple[str, str], Markup] = {}
         self._pages: dict[str, jinja2.Template] = {}
         self.icons = icons.IconBook(cache_dir / "icons.json" if cache_dir else None)
+        self.media_dir = media_dir  # where avatars are read and social cards drawn
         card = (builtin("templates") / SOCIAL_CARD).read_bytes()
         self.social_card_key = f"_m/{hashlib.sha256(card).hexdigest()[:20]}.png"
         self.social_card = card
         self.site_fingerprint = _digest(
-            __version__, config.site.model_dump_json(), config.redirector.base_url or "", card
+            __version__,
+            config.site.model_dump_json(),
+            config.redirector.base_url or "",
+            card,
+            f"cards={config.build.social_cards}:{cards.VERSION}",
         )
         self.theme_fingerprints = {slug: self._theme_fingerprint(slug) for slug in self.themes}
 
@@ -243,14 +252,11 @@ class Renderer:
         description = " ".join(description.split())
         if len(description) > 200:
             description = description[:199] + "…"
-        image = (
-            self.absolute(profile.avatar)
-            if profile.avatar
-            else (f"{self.site_url}/{self.social_card_key}")
-        )
+        image = self._share_image(profile, name)
         buttons: list[LinkView] = []
         socials: list[LinkView] = []
         used: dict[str, icons.Icon] = {}  # each icon drawn once, as a <symbol>
+        warned: list[LinkView] = []
         same_as: list[str] = []
         for link in links:
             brand = brands.detect(link.url)
@@ -264,8 +270,20 @@ class Renderer:
                 used.setdefault(icon.slug, icon)
             href = f"{self.redirect_base}/r/{link.id}" if self.redirect_base else link.url
             thumb = self.absolute(link.thumbnail) if link.thumbnail else None
-            view = LinkView(link.id, href, link.title, me, thumb, icon, link.sensitive)
+            view = LinkView(
+                link.id,
+                href,
+                f"#w-{link.id}" if link.sensitive else href,
+                link.title,
+                me and not link.sensitive,
+                thumb,
+                "eager" if len(buttons) < EAGER_THUMBNAILS else "lazy",
+                f"i-{icon.slug}" if icon else None,
+                link.sensitive,
+            )
             (socials if link.social else buttons).append(view)
+            if link.sensitive:
+                warned.append(view)
         person: dict[str, Any] = {
             "@type": "Person",
             "name": name,
@@ -301,6 +319,7 @@ class Renderer:
                 links=buttons,
                 socials=socials,
                 icons=list(used.values()),
+                warned=warned,
                 warnings=WARNINGS,
                 gate=profile.sensitive,
                 jsonld=jsonld,
@@ -310,6 +329,39 @@ class Renderer:
         except jinja2.TemplateError as exc:
             raise _template_error(exc, f"{PAGE_TEMPLATE} (@{username})") from None
         return html.encode("utf-8")
+
+    def _share_image(self, profile: PageProfile, name: str) -> str:
+        """og:image: the creator's own, else the profile's card, else the site's."""
+        if profile.social_image:
+            return self.absolute(profile.social_image)
+        if not self.config.build.social_cards or self.media_dir is None:
+            if profile.avatar:
+                return self.absolute(profile.avatar)
+            return f"{self.site_url}/{self.social_card_key}"
+        variables = themes.css_variables(
+            self.themes[self.theme_for(profile.theme)].tokens, profile.style
+        )
+        avatar = None
+        if profile.avatar and profile.avatar.startswith("/_m/"):
+            try:
+                avatar = (self.media_dir / profile.avatar[4:]).read_bytes()
+            except OSError:
+                avatar = None
+        address = self.site_url.split("://", 1)[-1]
+        card = cards.ensure_card(
+            self.media_dir,
+            name=name,
+            username=profile.username,
+            address=f"{address}/{profile.username}",
+            avatar=avatar,
+            colours=(
+                variables["--bg"],
+                variables["--fg"],
+                variables["--muted"],
+                variables["--btn"],
+            ),
+        )
+        return f"{self.site_url}/_m/{card}"
 
     # -- site files ---------------------------------------------------------
 

@@ -72,7 +72,14 @@ class Site:
         self._references = references
         from .render import Renderer
 
-        return Renderer(self.root, self.config, self.themes, cache_dir=cache, references=references)
+        return Renderer(
+            self.root,
+            self.config,
+            self.themes,
+            cache_dir=cache,
+            media_dir=self.media_dir,
+            references=references,
+        )
 
     def remember_template_references(self, renderer: Renderer) -> None:
         if renderer.references != self._references:

@@ -113,8 +113,9 @@ def content_hash(profile: Profile) -> str:
         for name in _ADDED_LATER:  # unset: hashed as before they existed, so an upgrade
             if not link[name]:  # does not rebuild and republish every page
                 del link[name]
-    if not data["sensitive"]:
-        del data["sensitive"]
+    for name in ("sensitive", "social_image"):  # as for links: unset, hashed as before
+        if not data[name]:
+            del data[name]
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()[:32]
 
@@ -363,6 +364,7 @@ class Store:
                 theme=theme,
                 style=new.style or Style(),
                 sensitive=new.sensitive,
+                social_image=new.social_image,
                 seo_title=new.seo_title,
                 seo_description=new.seo_description,
                 created_at=moment,
@@ -381,12 +383,13 @@ class Store:
         conn = self.conn
         conn.execute(
             "INSERT INTO profiles (id, username, display_name, bio, avatar, theme, style, "
-            "sensitive, seo_title, seo_description, created_at, updated_at, version, "
-            "content_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "sensitive, social_image, seo_title, seo_description, created_at, updated_at, "
+            "version, content_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT(id) DO UPDATE SET "
             "username = excluded.username, display_name = excluded.display_name, "
             "bio = excluded.bio, avatar = excluded.avatar, theme = excluded.theme, "
             "style = excluded.style, sensitive = excluded.sensitive, "
+            "social_image = excluded.social_image, "
             "seo_title = excluded.seo_title, "
             "seo_description = excluded.seo_description, updated_at = excluded.updated_at, "
             "version = excluded.version, content_hash = excluded.content_hash",
@@ -399,6 +402,7 @@ class Store:
                 profile.theme,
                 profile.style.model_dump_json(exclude_none=True),
                 profile.sensitive,
+                profile.social_image,
                 profile.seo_title,
                 profile.seo_description,
                 iso(profile.created_at),
@@ -857,7 +861,8 @@ class Store:
                 links.setdefault(row[0], []).append(make_link(row[1:]))
             for row in conn.execute(
                 f"SELECT id, username, display_name, bio, avatar, theme, style, seo_title, "
-                f"seo_description, updated_at, sensitive FROM profiles WHERE id IN ({marks})",
+                f"seo_description, updated_at, sensitive, social_image FROM profiles "
+                f"WHERE id IN ({marks})",
                 chunk,
             ):
                 result.append(
@@ -874,6 +879,7 @@ class Store:
                         updated_at=row[9],
                         links=tuple(links.get(row[0], ())),
                         sensitive=row[10],
+                        social_image=row[11],
                     )
                 )
         return result
@@ -1071,6 +1077,7 @@ class Store:
                     theme=new.theme or self.default_theme,
                     style=new.style or Style(),
                     sensitive=new.sensitive,
+                    social_image=new.social_image,
                     seo_title=new.seo_title,
                     seo_description=new.seo_description,
                     created_at=stamp,

@@ -102,9 +102,10 @@ def test_every_detected_brand_has_an_icon() -> None:
 
 def test_simple_icons_are_cached_for_the_next_build(tmp_path: Path) -> None:
     cache = tmp_path / "icons.json"
-    first = icons.IconBook(cache).get("youtube")
-    assert first.title == "YouTube" and "youtube" in cache.read_text()
-    assert icons.IconBook(cache).get("youtube") == first
+    first = icons.IconBook(cache).get("figma")  # not one of the bundled brands
+    assert first.title == "Figma" and "figma" in cache.read_text()
+    assert icons.IconBook(cache).get("figma") == first
+    assert "youtube" not in cache.read_text()  # bundled: never copied to a site
 
 
 def test_a_page_draws_each_icon_once_and_uses_it_everywhere(
@@ -177,3 +178,14 @@ def test_a_sensitive_profile_shows_its_warning_before_the_page(
     assert tree.find(".//main").get("class") == "gated"
     gate = tree.find(".//div[@class='gate']")
     assert gate.find("a").get("href") == "#page" and "18 or over" in "".join(gate.itertext())
+
+
+def test_the_bundled_icons_are_what_simple_icons_has_now() -> None:
+    """linkgen/bundled_icons.json is regenerated with `python -m linkgen.icons`."""
+    import json
+
+    from linkgen.brands import curated
+
+    shipped = json.loads(icons.BUNDLED.read_text())
+    assert shipped == icons.extract(curated())
+    assert set(curated()) - set(shipped) <= set(icons.FALLBACK)  # e.g. linkedin
