@@ -121,6 +121,7 @@ def prepare(work: Path, size: int) -> tuple[Path, Path]:
 
 def bench_size(work: Path, size: int, runs: int, linkgen: str, hugo: str) -> dict[str, Any]:
     site_dir, hugo_dir = prepare(work, size)
+    _forget_cards(site_dir)
     out_linkgen, out_hugo = work / f"out-linkgen-{size}", work / f"out-hugo-{size}"
     # Hugo draws no images: linkgen's social cards are measured on their own below.
     env = {
@@ -178,8 +179,7 @@ def bench_size(work: Path, size: int, runs: int, linkgen: str, hugo: str) -> dic
     summary["noop_median"], summary["noop_all"] = statistics.median(noop), noop
     summary["edit_median"], summary["edit_all"] = statistics.median(edit), edit
     # The same full build with a social card drawn for every profile (none cached).
-    for card in (site_dir / "site_data" / "media").glob("*.jpg"):
-        card.unlink()
+    _forget_cards(site_dir)
     out_cards = work / f"out-cards-{size}"
     shutil.rmtree(out_cards, ignore_errors=True)
     cards_env = {
@@ -194,7 +194,14 @@ def bench_size(work: Path, size: int, runs: int, linkgen: str, hugo: str) -> dic
         f"{summary['with_cards']:6.2f}s",
         file=sys.stderr,
     )
+    _forget_cards(site_dir)  # later runs copy no cards into their build
+    shutil.rmtree(out_cards, ignore_errors=True)
     return summary
+
+
+def _forget_cards(site_dir: Path) -> None:
+    for card in (site_dir / "site_data" / "media").glob("*.jpg"):
+        card.unlink()
 
 
 def table(results: list[dict[str, Any]]) -> str:

@@ -94,7 +94,7 @@ def detect(url: str) -> str | None:
     if not url.startswith(("https://", "http://")):
         return None
     brand = _detect_host(host_of(url))
-    if brand is None and _FEDIVERSE_PROFILE.match(url):
+    if brand is None and "/@" in url and _FEDIVERSE_PROFILE.match(url):
         return "mastodon"
     return brand
 

@@ -9,6 +9,7 @@ profiles whose pages it is part of.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -35,7 +36,9 @@ SOCIAL_CARD = "assets/social-card.png"
 
 
 class LinkView(NamedTuple):
-    """A link as the page template sees it, every decision already taken."""
+    """A link as the page template sees it, every decision already taken
+    (``for id, href, opens, title, me, thumbnail, loading, icon, warning in links``:
+    unpacking is cheaper for Jinja than an attribute lookup per field)."""
 
     id: str
     href: str  # where the link goes
@@ -55,6 +58,12 @@ WARNINGS = {
     "25+": "This link is marked as for people aged 25 or over.",
     "sensitive": "This link may show sensitive content.",
 }
+
+
+@functools.lru_cache(maxsize=16)
+def _parts(socials: bool, icons: bool, warnings: bool, gate: bool) -> frozenset[str]:
+    flags = {"socials": socials, "icons": icons, "warnings": warnings, "gate": gate}
+    return frozenset(name for name, wanted in flags.items() if wanted)
 
 
 def _digest(*parts: bytes | str) -> str:
@@ -108,7 +117,8 @@ class Renderer:
         # parsing is only needed for templates that changed.
         self.references = dict(references or {})
         self._envs: dict[str, jinja2.Environment] = {}
-        self._css: dict[tuple[str, str], Markup] = {}
+        self._css: dict[tuple[str, str, frozenset[str]], Markup] = {}
+        self._symbols: dict[str, Markup] = {}  # an icon's <symbol>, built once
         self._pages: dict[str, jinja2.Template] = {}
         self.icons = icons.IconBook(cache_dir / "icons.json" if cache_dir else None)
         self.media_dir = media_dir  # where avatars are read and social cards drawn
@@ -207,9 +217,13 @@ class Renderer:
 
     # -- pages --------------------------------------------------------------
 
-    def css(self, slug: str, style: Mapping[str, str]) -> Markup:
+    def css(
+        self, slug: str, style: Mapping[str, str], parts: frozenset[str] = frozenset()
+    ) -> Markup:
+        """The page's CSS; ``parts`` names the optional blocks it needs (socials,
+        icons, warnings, gate), so a page carries no rules it does not use."""
         slug = self.theme_for(slug)
-        key = (slug, json.dumps(style, sort_keys=True) if style else "")
+        key = (slug, json.dumps(style, sort_keys=True) if style else "", parts)
         css = self._css.get(key)
         if css is None:
             theme = self.themes[slug]
@@ -220,6 +234,7 @@ class Renderer:
                     vars=themes.css_variables(theme.tokens, style),
                     dark=themes.dark_variables(theme.tokens, style),
                     theme=theme.tokens,
+                    parts=parts,
                 )
             )
             css = Markup(" ".join(line.strip() for line in text.splitlines() if line.strip()))
@@ -318,17 +333,29 @@ class Renderer:
                 avatar=self.absolute(profile.avatar) if profile.avatar else None,
                 links=buttons,
                 socials=socials,
-                icons=list(used.values()),
+                symbols=Markup("".join(self._symbol(icon) for icon in used.values())),
                 warned=warned,
                 warnings=WARNINGS,
                 gate=profile.sensitive,
                 jsonld=jsonld,
-                css=self.css(profile.theme, profile.style),
+                css=self.css(
+                    profile.theme,
+                    profile.style,
+                    _parts(bool(socials), bool(used), bool(warned), bool(profile.sensitive)),
+                ),
                 beacon=f"{self.redirect_base}/v/{profile.id}" if self.redirect_base else None,
             )
         except jinja2.TemplateError as exc:
             raise _template_error(exc, f"{PAGE_TEMPLATE} (@{username})") from None
         return html.encode("utf-8")
+
+    def _symbol(self, icon: icons.Icon) -> Markup:
+        symbol = self._symbols.get(icon.slug)
+        if symbol is None:
+            symbol = self._symbols[icon.slug] = Markup(
+                '<symbol id="i-{}" viewBox="0 0 24 24"><path d="{}"/></symbol>'
+            ).format(icon.slug, icon.path)
+        return symbol
 
     def _share_image(self, profile: PageProfile, name: str) -> str:
         """og:image: the creator's own, else the profile's card, else the site's."""
