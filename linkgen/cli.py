@@ -153,7 +153,7 @@ def profile_field_options(f: F) -> F:
             multiple=True,
             metavar="KEY=VALUE",
             help="Override a theme token: background, text, button, button_text (#rrggbb), "
-            "font, button_shape. 'KEY=' removes the override.",
+            "font, button_shape, button_style (fill, outline, soft). 'KEY=' removes it.",
         ),
     ]
     for option in reversed(options):

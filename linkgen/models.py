@@ -47,6 +47,7 @@ SeoDescription = Annotated[str, AfterValidator(partial(rules.text, max_len=SEO_D
 Timestamp = Annotated[datetime, Field(strict=False)]
 Font = Literal["system", "serif", "mono", "rounded", "humanist"]
 ButtonShape = Literal["rounded", "pill", "square"]
+ButtonStyle = Literal["fill", "outline", "soft"]
 
 
 class Strict(BaseModel):
@@ -73,6 +74,7 @@ class Style(Strict):
     button_text: Colour | None = None
     font: Font | None = None
     button_shape: ButtonShape | None = None
+    button_style: ButtonStyle | None = None
 
     def merged(self, changes: dict[str, str | None]) -> Style:
         data = self.model_dump(exclude_none=True)

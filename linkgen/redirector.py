@@ -1,6 +1,8 @@
 """The redirector: ``/r/<link_id>`` sends a visitor on, ``/v/<profile_id>`` counts a view.
 
-A bare ASGI application (no framework on the hot path). The target of a
+A bare application (no framework on the hot path) that speaks RSGI, granian's
+own interface, and ASGI for any other server; both ask ``respond`` what to
+answer, and every answer is built once, not per request. The target of a
 redirect comes only from the store — never from the request — and every
 answer is ``Cache-Control: private, no-store`` with a 302, so browsers and
 CDNs never replay a click without asking (a cached 301 loses every repeat

@@ -234,6 +234,7 @@ class Renderer:
                     vars=themes.css_variables(theme.tokens, style),
                     dark=themes.dark_variables(theme.tokens, style),
                     theme=theme.tokens,
+                    button_style=style.get("button_style", theme.tokens.button_style),
                     parts=parts,
                 )
             )

@@ -17,13 +17,13 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from . import rules
 from .errors import ThemeError
-from .models import ButtonShape, Font, describe
+from .models import ButtonShape, ButtonStyle, Font, describe
 
 Colour = Annotated[str, AfterValidator(rules.colour)]
 
@@ -62,7 +62,7 @@ class ThemeFile(_Tokens):
     dark: Colours | None = None  # used when the visitor's system is in dark mode
     font: Font = "system"
     button_shape: ButtonShape = "rounded"
-    button_style: Literal["fill", "outline", "soft"] = "fill"
+    button_style: ButtonStyle = "fill"
     gradient: Gradient | None = None
 
 
@@ -136,7 +136,7 @@ def contrast_failures(tokens: ThemeFile, style: Mapping[str, str]) -> list[str]:
     if tokens.dark and not any(k in COLOURS for k in style):
         dark = tokens.dark.model_dump()
         schemes.append(("dark ", dark, {"background": dark["background"]}))
-    button_style = tokens.button_style
+    button_style = style.get("button_style", tokens.button_style)
     failures = []
     for label, colours, behind in schemes:
         for fg_name, fg, bg_name, bg in _pairs(colours, button_style, behind):

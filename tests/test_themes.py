@@ -112,3 +112,21 @@ def test_the_gallery_shows_every_theme_rendered(run: Cli, site: sites.Site, tmp_
     assert len(frames) == len(site.themes) >= 20
     for _, srcdoc in frames:  # each one is a whole page with its theme's styles
         assert srcdoc.startswith("&lt;!doctype html&gt;") and "--bg:" in srcdoc
+
+
+def test_a_profile_can_change_the_button_style_and_stays_readable(
+    site: sites.Site, add_profile: Any
+) -> None:
+    add_profile("alice", theme="default")
+    outline = validate(ProfileFields, {"style": {"button_style": "outline"}})
+    with pytest.raises(InvalidInput, match=r"button #ffffff on background #f3f4f7"):
+        site.store.update_profile("alice", outline)  # white outlines on light grey
+    site.store.update_profile(
+        "alice",
+        validate(
+            ProfileFields,
+            {"style": {"button_style": "outline", "button": "#1d3fbb", "button_text": "#ffffff"}},
+        ),
+    )
+    build(site)
+    assert "border:2px solid var(--btn)" in page(site, "alice")
