@@ -76,3 +76,21 @@ def test_cards_can_be_turned_off(
     assert og_image(quiet, "alice").endswith(".png")  # the site's one card
     assert [p.suffix for p in (quiet.build_dir / "_m").iterdir()] == [".png"]
     quiet.close()
+
+
+def test_cards_are_published_before_the_pages_that_show_them(
+    site: sites.Site, add_profile: Any
+) -> None:
+    from linkgen.publish.run import publish
+
+    add_profile("alice", display_name="Alice")
+    build(site)
+    first = publish(site)
+    card = og_image(site, "alice").removeprefix(site.config.site.url + "/")
+    assert first.ok and card in first.uploaded
+    assert first.uploaded.index(card) < first.uploaded.index("alice")  # media go first
+    assert (site.root / "published" / card).read_bytes() == built(
+        site, og_image(site, "alice")
+    ).read_bytes()
+    build(site)
+    assert publish(site).uploaded == []  # drawn once, sent once

@@ -17,6 +17,13 @@ from linkgen.publish.run import publish
 from .conftest import start_varnish
 
 
+@pytest.fixture(autouse=True)
+def _no_social_cards(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests count published objects; a profile's social card is published
+    like any other media (tests/test_cards.py)."""
+    monkeypatch.setenv("LINKGEN_BUILD__SOCIAL_CARDS", "false")
+
+
 @pytest.fixture
 def edge(s3_endpoint: str, bucket: Any, tmp_path: Path) -> Iterator[str]:
     _, name = bucket

@@ -20,6 +20,13 @@ from linkgen.publish.targets import S3Target
 from linkgen.store import manifest_shard
 
 
+@pytest.fixture(autouse=True)
+def _no_social_cards(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests count published objects; a profile's social card is published
+    like any other media (tests/test_cards.py)."""
+    monkeypatch.setenv("LINKGEN_BUILD__SOCIAL_CARDS", "false")
+
+
 @pytest.fixture
 def s3_site(site: sites.Site, bucket: Any, s3_endpoint: str, add_profile: Any) -> sites.Site:
     _, name = bucket
