@@ -1,3 +1,3 @@
 """linkgen: link-in-bio pages as a static site with an edge-purge publisher."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -140,6 +140,12 @@ def profile_field_options(f: F) -> F:
             help="Warn before the page shows: 18+, 21+, 25+ or sensitive ('' removes it).",
         ),
         click.option(
+            "--background-image",
+            metavar="FILE|URL",
+            help="A picture behind the page, under a veil of the background colour so "
+            "text stays readable ('' removes it).",
+        ),
+        click.option(
             "--social-image",
             metavar="FILE|URL",
             help="The image link previews show (cut to 1200x630); default: a card linkgen "
@@ -173,6 +179,20 @@ def _with_media(app: App, values: dict[str, Any], field: str) -> dict[str, Any]:
     media = images.ingest(data, purposes.get(field, "thumbnail"), source=source)
     click.echo(f"{field}: {source} → {media.ref} ({media.width}x{media.height})", err=True)
     return {**values, field: images.save(media, app.site.media_dir)}
+
+
+def _background(app: App, given: str | None) -> dict[str, str | None]:
+    """--background-image as a style change: imported, or '' to remove it."""
+    if given is None:
+        return {}
+    if not given:
+        return {"background_image": None}
+    from . import images
+
+    data, source = images.read_source(given)
+    media = images.ingest(data, "background", source=source)
+    click.echo(f"background_image: {source} → {media.ref} ({media.width}x{media.height})", err=True)
+    return {"background_image": images.save(media, app.site.media_dir)}
 
 
 def _parse_styles(styles: tuple[str, ...]) -> dict[str, str | None]:
@@ -318,9 +338,11 @@ def profile_add(
 
         linkgen profile add alice --name Alice --theme midnight
     """
+    background = fields.pop("background_image")
     values = _field_values(username=username, **fields)
-    if styles:
-        values["style"] = Style().merged(_parse_styles(styles))
+    changes = {**_parse_styles(styles), **_background(app, background)}
+    if changes:
+        values["style"] = Style().merged(changes)
     values = _with_media(app, _with_media(app, values, "avatar"), "social_image")
     created = app.site.store.create_profile(validate(NewProfile, values))
     _emit(as_json, _dump(created), f"created @{created.username} (id {created.id})")
@@ -363,9 +385,11 @@ def profile_set(
         linkgen profile set alice --bio "New bio" --style button=#1d3fbb --style button_text=#fff
     """
     store = app.site.store
+    background = fields.pop("background_image")
     values = _with_media(app, _with_media(app, _field_values(**fields), "avatar"), "social_image")
-    if styles:
-        values["style"] = store.get(username).style.merged(_parse_styles(styles))
+    changes = {**_parse_styles(styles), **_background(app, background)}
+    if changes:
+        values["style"] = store.get(username).style.merged(changes)
     if not values:
         raise click.UsageError("nothing to change: give at least one option (see --help)")
     updated = store.update_profile(

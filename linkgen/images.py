@@ -26,12 +26,13 @@ from .errors import InvalidInput
 if TYPE_CHECKING:
     from PIL import Image as PILImage
 
-Purpose = Literal["avatar", "thumbnail", "card"]
+Purpose = Literal["avatar", "thumbnail", "card", "background"]
 # 2x the CSS pixels the page draws; a social image is what link previews show.
 SIZES: dict[Purpose, tuple[int, int]] = {
     "avatar": (192, 192),
     "thumbnail": (80, 80),
     "card": (1200, 630),
+    "background": (1600, 1600),  # the longest side; not cropped
 }
 FORMATS = frozenset({"JPEG", "PNG", "WEBP", "GIF"})
 MAX_BYTES = 15 * 1024 * 1024
@@ -76,7 +77,11 @@ def ingest(data: bytes, purpose: Purpose, *, source: str = "image") -> MediaFile
         if image.mode not in ("RGB", "RGBA"):
             has_alpha = image.mode in ("LA", "PA") or "transparency" in image.info
             image = image.convert("RGBA" if has_alpha else "RGB")
-        fitted = ImageOps.fit(image, size, method=Image.Resampling.LANCZOS)
+        if purpose == "background":
+            fitted = ImageOps.contain(image, size, method=Image.Resampling.LANCZOS)
+            size = fitted.size
+        else:
+            fitted = ImageOps.fit(image, size, method=Image.Resampling.LANCZOS)
         if purpose == "card":  # og:image: JPEG, the one format every preview reads
             fitted.convert("RGB").save(out, format="JPEG", quality=88)
         else:

@@ -34,6 +34,7 @@ Username = Annotated[str, AfterValidator(rules.username)]
 ThemeName = Annotated[str, AfterValidator(rules.theme_name)]
 Url = Annotated[str, AfterValidator(rules.url)]
 ImageRef = Annotated[str, AfterValidator(rules.media_or_url)]
+MediaRef = Annotated[str, AfterValidator(rules.media_path)]
 # A brand icon chosen by hand (a Simple Icons slug such as "youtube"), or "none".
 IconChoice = Annotated[str, AfterValidator(rules.icon_choice)]
 # A content warning shown before the page or the link: one tap to go on.
@@ -75,6 +76,7 @@ class Style(Strict):
     font: Font | None = None
     button_shape: ButtonShape | None = None
     button_style: ButtonStyle | None = None
+    background_image: MediaRef | None = None  # under a veil of the background colour
 
     def merged(self, changes: dict[str, str | None]) -> Style:
         data = self.model_dump(exclude_none=True)

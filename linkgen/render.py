@@ -16,6 +16,7 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
+from urllib.parse import urlsplit
 
 import jinja2
 from jinja2 import meta
@@ -231,7 +232,7 @@ class Renderer:
                 self.env(slug)
                 .get_template(CSS_TEMPLATE)
                 .render(
-                    vars=themes.css_variables(theme.tokens, style),
+                    vars=themes.css_variables(theme.tokens, self._absolute_image(style)),
                     dark=themes.dark_variables(theme.tokens, style),
                     theme=theme.tokens,
                     button_style=style.get("button_style", theme.tokens.button_style),
@@ -241,6 +242,13 @@ class Renderer:
             css = Markup(" ".join(line.strip() for line in text.splitlines() if line.strip()))
             self._css[key] = css
         return css
+
+    def _absolute_image(self, style: Mapping[str, str]) -> Mapping[str, str]:
+        """The background image under the site's path (/links/_m/… when site.url has one)."""
+        image = style.get("background_image")
+        if not image:
+            return style
+        return {**style, "background_image": urlsplit(self.site_url).path.rstrip("/") + image}
 
     def absolute(self, ref: str) -> str:
         return self.site_url + ref if ref.startswith("/") else ref

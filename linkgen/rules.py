@@ -255,6 +255,14 @@ def _tel(rest: str) -> str:
     return f"tel:{number}"
 
 
+def media_path(raw: str) -> str:
+    """An image stored with the site (``/_m/<hash>.webp``): never a third-party request."""
+    value = raw.strip()
+    if not re.fullmatch(r"/_m/[0-9a-f]{8,64}\.(?:webp|png|jpg|jpeg)", value):
+        raise ValueError("must be an image stored with the site (give a file or URL to import)")
+    return value
+
+
 def media_or_url(raw: str) -> str:
     """An image reference: a site media path (``/_m/<hash>.<ext>``) or an http(s) URL."""
     value = raw.strip()

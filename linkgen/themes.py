@@ -130,10 +130,18 @@ def contrast_failures(tokens: ThemeFile, style: Mapping[str, str]) -> list[str]:
     if _own_text_colours(style):
         light["muted"] = None  # the bio then takes the text colour (css_variables)
     backdrops = {"background": light["background"] or ""}
-    if tokens.gradient and "background" not in style:
+    if style.get("background_image"):
+        # The image shows through a veil of the background colour: at worst, its
+        # darkest or lightest pixel tints the background by the veil's remainder.
+        base = light["background"] or ""
+        backdrops = {
+            "background image (its darkest)": _blend(base, "#000000", 1 - VEIL),
+            "background image (its lightest)": _blend(base, "#ffffff", 1 - VEIL),
+        }
+    elif tokens.gradient and "background" not in style:
         backdrops = {"gradient start": tokens.gradient.start, "gradient end": tokens.gradient.end}
     schemes.append(("", light, backdrops))
-    if tokens.dark and not any(k in COLOURS for k in style):
+    if tokens.dark and not _own_look(style):
         dark = tokens.dark.model_dump()
         schemes.append(("dark ", dark, {"background": dark["background"]}))
     button_style = style.get("button_style", tokens.button_style)
@@ -150,6 +158,34 @@ def contrast_failures(tokens: ThemeFile, style: Mapping[str, str]) -> list[str]:
 
 
 COLOURS = ("background", "text", "button", "button_text")
+VEIL = 0.82  # how much of the background colour lies over a background image
+
+
+def _own_look(style: Mapping[str, str]) -> bool:
+    """The creator chose colours or an image: kept as they are in dark mode too."""
+    return any(key in COLOURS for key in style) or "background_image" in style
+
+
+def _blend(colour: str, other: str, amount: float) -> str:
+    """``colour`` with ``amount`` of ``other`` mixed in, as #rrggbb."""
+
+    def channels(value: str) -> list[int]:
+        digits = value.lstrip("#")
+        if len(digits) == 3:
+            digits = "".join(ch * 2 for ch in digits)
+        return [int(digits[i : i + 2], 16) for i in (0, 2, 4)]
+
+    mixed = [
+        round(a * (1 - amount) + b * amount)
+        for a, b in zip(channels(colour), channels(other), strict=True)
+    ]
+    return "#" + "".join(f"{c:02x}" for c in mixed)
+
+
+def veil(colour: str) -> str:
+    """The background colour as the veil over a background image (CSS rgba)."""
+    r, g, b = (int(_blend(colour, colour, 0)[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r},{g},{b},{VEIL})"
 
 
 def _own_text_colours(style: Mapping[str, str]) -> bool:
@@ -189,7 +225,11 @@ def css_variables(tokens: ThemeFile, style: Mapping[str, str]) -> dict[str, str]
         "--radius": radius,
         "--font": FONT_STACKS[font],
     }
-    if tokens.gradient and "background" not in style:
+    image = style.get("background_image")
+    if image:
+        layer = veil(background)
+        variables["--bg-image"] = f'linear-gradient({layer},{layer}),url("{image}")'
+    elif tokens.gradient and "background" not in style:
         g = tokens.gradient
         variables["--bg-image"] = f"linear-gradient({g.angle}deg, {g.start}, {g.end})"
     else:
@@ -200,7 +240,7 @@ def css_variables(tokens: ThemeFile, style: Mapping[str, str]) -> dict[str, str]
 def dark_variables(tokens: ThemeFile, style: Mapping[str, str]) -> dict[str, str]:
     """The properties a dark system switches to; none once a profile sets its own colours."""
     dark = tokens.dark
-    if dark is None or any(key in COLOURS for key in style):
+    if dark is None or _own_look(style):
         return {}
     return {
         "--bg": dark.background,

@@ -130,3 +130,26 @@ def test_a_profile_can_change_the_button_style_and_stays_readable(
     )
     build(site)
     assert "border:2px solid var(--btn)" in page(site, "alice")
+
+
+def test_a_background_image_lies_under_a_veil_and_is_checked_too(
+    run: Cli, site: sites.Site, add_profile: Any, tmp_path: Path
+) -> None:
+    from PIL import Image
+
+    picture = tmp_path / "beach.jpg"
+    Image.new("RGB", (2400, 1600), "#3a7bd5").save(picture)
+    add_profile("alice", theme="ocean")
+    run("profile", "set", "alice", "--background-image", str(picture))
+    image = site.store.get("alice").style.background_image
+    assert image and image.startswith("/_m/") and image.endswith(".webp")
+    assert Image.open(site.media_dir / image[4:]).size == (1600, 1067)  # contained, not cut
+    build(site)
+    html = page(site, "alice")
+    assert f'url("{image}")' in html and "rgba(6,50,74,0.82)" in html
+    add_profile("bob", theme="mint")  # its muted teal is too close to a darkened mint
+    refused = run("profile", "set", "bob", "--background-image", str(picture), code=1)
+    assert "on background image (its darkest)" in refused.stderr
+    assert site.store.get("bob").style.background_image is None
+    run("profile", "set", "alice", "--background-image", "")
+    assert site.store.get("alice").style.background_image is None
