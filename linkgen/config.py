@@ -110,8 +110,15 @@ class CdnSettings(_Section):
     purge_wait: float = Field(60.0, ge=0, le=3600, description="longest wait on rate limits")
 
 
+class EditorSettings(_Section):
+    # The address creators open the editor at: sign-in links printed by
+    # `linkgen user add` point here.
+    base_url: BaseUrl = "http://127.0.0.1:8090"
+
+
 class Config(_Section):
     site: SiteSettings = SiteSettings()
+    editor: EditorSettings = EditorSettings()
     redirector: RedirectorSettings = RedirectorSettings()
     clicks: ClicksSettings = ClicksSettings()
     build: BuildSettings = BuildSettings()

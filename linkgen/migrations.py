@@ -252,6 +252,52 @@ def _icons_and_warnings(db: sqlite_utils.Database) -> None:
     )
 
 
+@migration(6, "editor accounts, sessions, sign-in links, failed sign-ins")
+def _accounts(db: sqlite_utils.Database) -> None:
+    run_script(
+        db,
+        """
+        CREATE TABLE users (
+            id TEXT PRIMARY KEY,
+            email TEXT NOT NULL UNIQUE,         -- lower-cased
+            password_hash TEXT,                 -- argon2id; NULL until set
+            is_admin INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            password_changed_at TEXT
+        ) WITHOUT ROWID;
+        -- Which profiles a creator may edit (an admin may edit all).
+        CREATE TABLE user_profiles (
+            user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            profile_id TEXT NOT NULL,
+            PRIMARY KEY (user_id, profile_id)
+        ) WITHOUT ROWID;
+        -- One-time links to set a password; only their hash is kept.
+        CREATE TABLE sign_in_links (
+            token_hash TEXT PRIMARY KEY,
+            user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            expires_at TEXT NOT NULL,
+            used_at TEXT
+        ) WITHOUT ROWID;
+        -- Server-side sessions, revocable; only the token's hash is kept.
+        CREATE TABLE sessions (
+            token_hash TEXT PRIMARY KEY,
+            user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            csrf TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            revoked_at TEXT
+        ) WITHOUT ROWID;
+        CREATE INDEX sessions_by_user ON sessions(user_id);
+        -- Failed sign-ins per account and per address, for growing delays.
+        CREATE TABLE sign_in_failures (
+            key TEXT PRIMARY KEY,               -- 'email:<email>' or 'addr:<address>'
+            failures INTEGER NOT NULL,
+            last_at REAL NOT NULL
+        ) WITHOUT ROWID;
+        """,
+    )
+
+
 def run_script(db: sqlite_utils.Database, script: str) -> None:
     """Run a script statement by statement, inside the caller's transaction.
 

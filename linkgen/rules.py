@@ -93,6 +93,14 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 SAFE_SCHEMES = ("https", "http", "mailto", "tel")
 
 
+def email(raw: str) -> str:
+    """An account's e-mail address, lower-cased."""
+    value = raw.strip().lower()
+    if len(value) > 254 or not _EMAIL_RE.match(value):
+        raise ValueError(f"'{raw[:80]}' is not an e-mail address")
+    return value
+
+
 def username(raw: str) -> str:
     """Lower-case ASCII letters, digits, single '-' or '_' between them."""
     value = raw.strip()

@@ -13,6 +13,7 @@ from .resources import builtin
 from .store import Store
 
 if TYPE_CHECKING:
+    from .accounts import Accounts
     from .render import Renderer  # imported when first used: Jinja2 is not needed to publish
 
 DATA_DIR = "site_data"
@@ -64,6 +65,13 @@ class Site:
                 default_theme=self.config.site.default_theme,
             )
         return self._store
+
+    @property
+    def accounts(self) -> Accounts:
+        """The editor's accounts and sessions (tables of the content database)."""
+        from .accounts import Accounts
+
+        return Accounts(self.store.conn)
 
     def renderer(self) -> Renderer:
         cache = self.root / DATA_DIR / "cache"
