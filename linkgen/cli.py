@@ -1354,6 +1354,45 @@ def redirector_cmd(app: App, host: str | None, port: int | None, workers: int | 
     serve(root, host=host, port=port, workers=workers or settings.workers)
 
 
+@cli.command("editor")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Bind address.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8090, show_default=True)
+@pass_app
+def editor_cmd(app: App, host: str, port: int) -> None:
+    """Serve the creators' web editor (sign in, edit, preview).
+
+    Accounts come from `linkgen user add`. Behind https, set [editor] base_url
+    to the https address: the session cookie is then Secure.
+
+    Example:
+
+        linkgen editor --port 8090
+    """
+    import os
+
+    from granian import Granian
+    from granian.constants import HTTPModes, Interfaces, Loops
+    from granian.log import LogLevels
+
+    _bind(lambda: _probe(host, port), host, port)
+    root = app.site.root
+    click.echo(f"editor for {root} on http://{host}:{port}/ (Ctrl+C stops)")
+    app.close()
+    os.environ["LINKGEN_SITE"] = str(root)
+    Granian(
+        "linkgen.editor.app:app_from_env",
+        factory=True,
+        address=host,
+        port=port,
+        interface=Interfaces.ASGI,
+        workers=1,
+        loop=Loops.uvloop,
+        http=HTTPModes.http1,
+        websockets=False,
+        log_level=LogLevels.warning,
+    ).serve()
+
+
 def _probe(host: str, port: int) -> None:
     """Fail with a clear message if the address cannot be listened on."""
     import socket

@@ -1,0 +1,471 @@
+"""The editor application (Starlette): server-rendered forms, no script needed.
+
+Everything it changes goes through the same store as the CLI, so an edit
+here is validated, versioned, recorded in the history and queued for the
+publish worker exactly like ``linkgen profile set``.
+
+Security, by default:
+- the session cookie holds a random token signed with the site's editor key
+  (HttpOnly, SameSite=Lax, Secure under https); the database keeps only its
+  hash, and signing out revokes it on the server;
+- every form carries a CSRF token (the session's; before sign-in, a signed
+  token of its own); a POST without the right one is answered 403;
+- a profile the account may not edit is answered 404 (its existence is not
+  revealed); every response carries a strict Content-Security-Policy (no
+  inline script anywhere), ``frame-ancestors 'none'``, ``nosniff`` and
+  ``Referrer-Policy: same-origin``.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from itsdangerous import BadSignature, Signer
+from starlette.applications import Starlette
+from starlette.datastructures import MutableHeaders
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+from .. import site as sites
+from ..accounts import Session, SignInRefused, TooManyAttempts
+from ..errors import Conflict, InvalidInput, LinkgenError, NotFound, StaleEdit
+from ..models import LinkChanges, NewLink, Profile, ProfileFields, validate
+
+HERE = Path(__file__).parent
+COOKIE = "lg_session"
+PRE_COOKIE = "lg_pre"  # before sign-in: the CSRF token of the sign-in forms
+KEY_FILE = "editor.key"
+PAGE_POLICY = (
+    "default-src 'none'; style-src 'self'; img-src 'self' data: https:; "
+    "frame-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
+PREVIEW_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data: https:; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
+)
+
+
+class Forbidden(Exception):
+    """A POST without the right CSRF token."""
+
+
+class Editor:
+    def __init__(self, site_root: Path) -> None:
+        self.site_root = site_root
+        self._local = threading.local()  # one Site (one SQLite connection) per thread
+        opened = sites.Site.open(site_root)
+        self.secure = opened.config.editor.base_url.startswith("https://")
+        self.signer = Signer(_key(opened.root / sites.DATA_DIR / KEY_FILE), salt="session")
+        self.theme_names = sorted(opened.themes)
+        self.media_dir = opened.media_dir
+        opened.close()
+        self.templates = Jinja2Templates(directory=str(HERE / "templates"))
+
+    @property
+    def site(self) -> sites.Site:
+        site = getattr(self._local, "site", None)
+        if site is None:
+            site = self._local.site = sites.Site.open(self.site_root)
+        return site
+
+    # -- sessions and CSRF --------------------------------------------------------
+
+    def session(self, request: Request) -> tuple[str, Session] | None:
+        cookie = request.cookies.get(COOKIE)
+        if not cookie:
+            return None
+        try:
+            token = self.signer.unsign(cookie).decode()
+        except BadSignature:
+            return None
+        found = self.site.accounts.session(token)
+        return (token, found) if found else None
+
+    def pre_token(self, request: Request) -> tuple[str, str | None]:
+        """The sign-in forms' CSRF token, and the cookie to set if it is new."""
+        cookie = request.cookies.get(PRE_COOKIE)
+        if cookie:
+            try:
+                return self.signer.unsign(cookie).decode(), None
+            except BadSignature:
+                pass
+        token = secrets.token_urlsafe(24)
+        return token, self.signer.sign(token).decode()
+
+    async def form(self, request: Request, expected: str) -> dict[str, str]:
+        form = await request.form()
+        given = form.get("csrf")
+        if not isinstance(given, str) or not secrets.compare_digest(given, expected):
+            raise Forbidden
+        return {key: value for key, value in form.items() if isinstance(value, str)}
+
+    def render(
+        self, request: Request, name: str, status: int = 200, **context: Any
+    ) -> HTMLResponse:
+        context.setdefault("session", None)
+        context.setdefault("notice", request.query_params.get("notice"))
+        context.setdefault("problem", None)
+        return self.templates.TemplateResponse(request, name, context, status_code=status)
+
+    def editable(self, session: Session, username: str) -> Profile:
+        """The profile if this account may edit it; otherwise NotFound, as if absent."""
+        try:
+            profile = self.site.store.get(username.lower())
+        except NotFound:
+            raise
+        if not self.site.accounts.may_edit(session.user, profile.id):
+            raise NotFound(f"no profile '{username}'")
+        return profile
+
+
+def _key(path: Path) -> bytes:
+    """The site's editor signing key, created on first use (readable by its owner only)."""
+    if path.exists():
+        return path.read_bytes()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_bytes(32)
+    with open(path, "xb", opener=lambda p, flags: __import__("os").open(p, flags, 0o600)) as f:
+        f.write(key)
+    return key
+
+
+def create_app(site_root: Path) -> Any:
+    editor = Editor(site_root)
+
+    def signed_in(
+        handler: Callable[[Request, str, Session], Awaitable[Response]],
+    ) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            found = editor.session(request)
+            if found is None:
+                return RedirectResponse("/sign-in", status_code=303)
+            token, session = found
+            try:
+                return await handler(request, token, session)
+            except Forbidden:
+                return PlainTextResponse("missing or wrong form token", status_code=403)
+            except NotFound:
+                return editor.render(
+                    request, "base.html", 404, session=session, problem="Not found."
+                )
+
+        return endpoint
+
+    async def home(request: Request, token: str, session: Session) -> Response:
+        store = editor.site.store
+        profiles = [
+            summary
+            for summary in store.list_profiles()
+            if editor.site.accounts.may_edit(session.user, summary.id)
+        ]
+        return editor.render(request, "home.html", session=session, profiles=profiles)
+
+    async def sign_in_page(request: Request) -> Response:
+        csrf, cookie = editor.pre_token(request)
+        response = editor.render(request, "sign_in.html", csrf=csrf, email="")
+        _pre_cookie(response, cookie, editor.secure)
+        return response
+
+    async def sign_in(request: Request) -> Response:
+        csrf, _ = editor.pre_token(request)
+        try:
+            form = await editor.form(request, csrf)
+        except Forbidden:
+            return PlainTextResponse("missing or wrong form token", status_code=403)
+        address = request.client.host if request.client else "?"
+        email = form.get("email", "")[:254]
+        try:
+            token, _session = editor.site.accounts.sign_in(email, form.get("password", ""), address)
+        except TooManyAttempts as wait:
+            response = editor.render(
+                request, "sign_in.html", 429, csrf=csrf, email=email, problem=str(wait)
+            )
+            response.headers["Retry-After"] = str(int(wait.retry_after) + 1)
+            return response
+        except SignInRefused as refused:
+            return editor.render(
+                request, "sign_in.html", 401, csrf=csrf, email=email, problem=str(refused)
+            )
+        signed_in_page = RedirectResponse("/", status_code=303)  # a new token: no fixation
+        signed_in_page.set_cookie(
+            COOKIE,
+            editor.signer.sign(token).decode(),
+            httponly=True,
+            samesite="lax",
+            secure=editor.secure,
+            max_age=14 * 24 * 3600,
+        )
+        signed_in_page.delete_cookie(PRE_COOKIE)
+        return signed_in_page
+
+    async def sign_out(request: Request, token: str, session: Session) -> Response:
+        await editor.form(request, session.csrf)
+        editor.site.accounts.sign_out(token)
+        response = RedirectResponse("/sign-in?notice=Signed+out.", status_code=303)
+        response.delete_cookie(COOKIE)
+        return response
+
+    async def set_password_page(request: Request) -> Response:
+        csrf, cookie = editor.pre_token(request)
+        token = request.query_params.get("token", "")
+        response = editor.render(request, "set_password.html", csrf=csrf, token=token)
+        _pre_cookie(response, cookie, editor.secure)
+        return response
+
+    async def set_password(request: Request) -> Response:
+        csrf, _ = editor.pre_token(request)
+        try:
+            form = await editor.form(request, csrf)
+        except Forbidden:
+            return PlainTextResponse("missing or wrong form token", status_code=403)
+        try:
+            editor.site.accounts.set_password_with_link(
+                form.get("token", ""), form.get("password", "")
+            )
+        except InvalidInput as exc:
+            return editor.render(
+                request,
+                "set_password.html",
+                400,
+                csrf=csrf,
+                token=form.get("token", ""),
+                error=str(exc),
+            )
+        return RedirectResponse("/sign-in?notice=Password+set.+Sign+in.", status_code=303)
+
+    async def profile_page(request: Request, token: str, session: Session) -> Response:
+        profile = editor.editable(session, request.path_params["username"])
+        return _profile(request, session, profile)
+
+    def _profile(
+        request: Request,
+        session: Session,
+        profile: Profile,
+        status: int = 200,
+        errors: dict[str, str] | None = None,
+        typed: dict[str, str] | None = None,
+        new_link: dict[str, str] | None = None,
+        problem: str | None = None,
+    ) -> Response:
+        return editor.render(
+            request,
+            "profile.html",
+            status,
+            session=session,
+            profile=profile,
+            themes=editor.theme_names,
+            errors=errors or {},
+            typed=typed,
+            new_link=new_link or {"title": "", "url": ""},
+            problem=problem,
+        )
+
+    async def save_profile(request: Request, token: str, session: Session) -> Response:
+        profile = editor.editable(session, request.path_params["username"])
+        form = await editor.form(request, session.csrf)
+        values = {key: form.get(key, "") for key in ("display_name", "bio", "theme")}
+        try:
+            fields = validate(
+                ProfileFields,
+                {"display_name": values["display_name"] or None, "bio": values["bio"] or None,
+                 "theme": values["theme"]},
+            )  # fmt: skip
+            editor.site.store.update_profile(
+                profile.username, fields, expected_version=_version(form), actor=_actor(session)
+            )
+        except StaleEdit:
+            fresh = editor.site.store.get(profile.username)
+            problem = (
+                "This profile was changed elsewhere since you opened it; nothing was saved. "
+                "Your text is still in the form: check the page and save again."
+            )
+            return _profile(request, session, fresh, 409, typed=values, problem=problem)
+        except InvalidInput as exc:
+            errors = _field_errors(str(exc))
+            return _profile(request, session, profile, 400, errors, typed=values)
+        return _back(profile.username, "Saved.")
+
+    async def add_link(request: Request, token: str, session: Session) -> Response:
+        profile = editor.editable(session, request.path_params["username"])
+        form = await editor.form(request, session.csrf)
+        typed = {"title": form.get("title", ""), "url": form.get("url", "")}
+        try:
+            editor.site.store.add_link(
+                profile.username,
+                validate(NewLink, typed),
+                expected_version=_version(form),
+                actor=_actor(session),
+            )
+        except StaleEdit:
+            fresh = editor.site.store.get(profile.username)
+            problem = "This profile was changed elsewhere; the link was not added. Add it again."
+            return _profile(request, session, fresh, 409, new_link=typed, problem=problem)
+        except (InvalidInput, Conflict) as exc:
+            errors = _field_errors(str(exc))
+            return _profile(request, session, profile, 400, errors, new_link=typed)
+        return _back(profile.username, "Link added.")
+
+    async def link_action(request: Request, token: str, session: Session) -> Response:
+        profile = editor.editable(session, request.path_params["username"])
+        form = await editor.form(request, session.csrf)
+        link_id, action = request.path_params["link_id"], request.path_params["action"]
+        link = next((item for item in profile.links if item.id == link_id), None)
+        if link is None:
+            raise NotFound(link_id)
+        store, version, actor = editor.site.store, _version(form), _actor(session)
+        try:
+            if action == "remove":
+                store.remove_link(profile.username, link_id, expected_version=version, actor=actor)
+            elif action in ("up", "down"):
+                to = link.position + (-1 if action == "up" else 1)
+                if 1 <= to <= len(profile.links):
+                    store.move_link(
+                        profile.username, link_id, to, expected_version=version, actor=actor
+                    )
+            else:
+                store.edit_link(
+                    profile.username,
+                    link_id,
+                    LinkChanges(enabled=not link.enabled),
+                    expected_version=version,
+                    actor=actor,
+                )
+        except StaleEdit:
+            fresh = store.get(profile.username)
+            problem = "This profile was changed elsewhere; nothing was changed. Try again."
+            return _profile(request, session, fresh, 409, problem=problem)
+        return _back(profile.username, "Saved.")
+
+    async def preview(request: Request, token: str, session: Session) -> Response:
+        from ..build import visible_links
+        from ..records import iso, now
+
+        profile = editor.editable(session, request.path_params["username"])
+        site = editor.site
+        (page,) = site.store.page_profiles([profile.id])
+        shown, _ = visible_links(page.links, iso(now()))
+        html = site.renderer().page(page, shown)
+        return Response(html, media_type="text/html; charset=utf-8", headers={
+            "Content-Security-Policy": PREVIEW_POLICY})  # fmt: skip
+
+    async def qr(request: Request, token: str, session: Session) -> Response:
+        from ..qr import profile_qr
+
+        profile = editor.editable(session, request.path_params["username"])
+        url = f"{editor.site.config.site.url}/{profile.username}"
+        return Response(profile_qr(url, "svg"), media_type="image/svg+xml")
+
+    async def stats(request: Request, token: str, session: Session) -> Response:
+        from .. import stats as figures
+        from ..clicks import ClickStore, clicks_path
+        from ..dashboard import render
+
+        profile = editor.editable(session, request.path_params["username"])
+        clicks = ClickStore(clicks_path(editor.site.root))
+        try:
+            numbers = figures.compute(editor.site.store, clicks, profile.username, days=30)
+        finally:
+            clicks.close()
+        return HTMLResponse(render(numbers), headers={"Content-Security-Policy": PREVIEW_POLICY})
+
+    async def healthz(request: Request) -> Response:
+        return PlainTextResponse("ok\n")
+
+    routes = [
+        Route("/", signed_in(home)),
+        Route("/healthz", healthz),
+        Route("/sign-in", sign_in_page, methods=["GET"]),
+        Route("/sign-in", sign_in, methods=["POST"]),
+        Route("/sign-out", signed_in(sign_out), methods=["POST"]),
+        Route("/set-password", set_password_page, methods=["GET"]),
+        Route("/set-password", set_password, methods=["POST"]),
+        Route("/p/{username}", signed_in(profile_page), methods=["GET"]),
+        Route("/p/{username}/profile", signed_in(save_profile), methods=["POST"]),
+        Route("/p/{username}/links", signed_in(add_link), methods=["POST"]),
+        Route(
+            "/p/{username}/links/{link_id}/{action:str}",
+            signed_in(link_action),
+            methods=["POST"],
+        ),
+        Route("/p/{username}/preview", signed_in(preview)),
+        Route("/p/{username}/qr.svg", signed_in(qr)),
+        Route("/p/{username}/stats", signed_in(stats)),
+        Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
+        # The site's own images (avatars, backgrounds), for the preview.
+        Mount("/_m", StaticFiles(directory=str(editor.media_dir), check_dir=False), name="media"),
+    ]
+    app = Starlette(routes=routes, exception_handlers={404: _not_found, 500: _internal})
+    return SecurityHeaders(app)
+
+
+class SecurityHeaders:
+    """Adds the security headers to every response (a plain ASGI middleware)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("Content-Security-Policy", PAGE_POLICY)
+                framed = "frame-ancestors 'self'" in headers["Content-Security-Policy"]
+                headers["X-Frame-Options"] = "SAMEORIGIN" if framed else "DENY"
+                headers["X-Content-Type-Options"] = "nosniff"
+                headers["Referrer-Policy"] = "same-origin"
+                headers.setdefault("Cache-Control", "no-store")
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    return PlainTextResponse("not found", status_code=404)
+
+
+async def _internal(request: Request, exc: Exception) -> Response:
+    return PlainTextResponse("something went wrong; nothing was changed", status_code=500)
+
+
+def _pre_cookie(response: Response, cookie: str | None, secure: bool) -> None:
+    if cookie:
+        response.set_cookie(PRE_COOKIE, cookie, httponly=True, samesite="strict", secure=secure)
+
+
+def _version(form: dict[str, str]) -> int | None:
+    raw = form.get("version", "")
+    return int(raw) if raw.isdigit() else None
+
+
+def _actor(session: Session) -> str:
+    return f"{session.user.email} (editor)"
+
+
+def _field_errors(message: str) -> dict[str, str]:
+    """'field: what is wrong' → {field: what is wrong} (shown next to that field)."""
+    field, sep, rest = message.partition(": ")
+    return {field.strip(): rest} if sep else {"style": message}
+
+
+def _back(username: str, notice: str) -> Response:
+    return RedirectResponse(f"/p/{username}?notice={notice.replace(' ', '+')}", status_code=303)
+
+
+def app_from_env() -> Any:
+    import os
+
+    return create_app(Path(os.environ["LINKGEN_SITE"]))
+
+
+__all__ = ["LinkgenError", "create_app"]

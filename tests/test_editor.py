@@ -1,0 +1,269 @@
+"""The web editor as a real process on loopback: sign-in, editing, and its security."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+
+from linkgen import site as sites
+
+from .conftest import XSS
+from .test_redirector import free_port
+from .test_render import parse
+
+PASSWORD = "correct horse battery"
+
+
+class Editor:
+    def __init__(self, site: sites.Site) -> None:
+        self.port = free_port(site.config.redirector.metrics_port)
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "linkgen", "--site", str(site.root), "editor",
+             "--port", str(self.port)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )  # fmt: skip
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return
+            except requests.ConnectionError:
+                time.sleep(0.05)
+        self.proc.kill()
+        raise RuntimeError(f"the editor did not start: {self.proc.communicate()}")
+
+    def browser(self) -> Browser:
+        return Browser(self.url)
+
+
+class Browser:
+    """A requests session that reads each form's CSRF token, as a browser submits it."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.http = requests.Session()
+
+    def get(self, path: str) -> requests.Response:
+        return self.http.get(self.url + path, allow_redirects=False, timeout=10)
+
+    def token(self, path: str) -> str:
+        match = re.search(r'name="csrf" value="([^"]+)"', self.get(path).text)
+        assert match, f"no form token on {path}"
+        return match.group(1)
+
+    def post(self, path: str, data: dict[str, Any], csrf: str | None = None) -> requests.Response:
+        body = dict(data) if csrf is None else {**data, "csrf": csrf}
+        return self.http.post(self.url + path, data=body, allow_redirects=False, timeout=10)
+
+    def sign_in(self, email: str, password: str) -> requests.Response:
+        return self.post("/sign-in", {"email": email, "password": password}, self.token("/sign-in"))
+
+
+@pytest.fixture
+def editor(site: sites.Site, add_profile: Any) -> Iterator[tuple[Editor, sites.Site]]:
+    alice = add_profile("alice", ("Shop", "https://shop.example.com"), display_name="Alice")
+    bob = add_profile("bob", ("Blog", "https://blog.example.com"), display_name="Bob")
+    book = site.accounts
+    for email, profile in (("alice@example.com", alice), ("bob@example.com", bob)):
+        _, token = book.add_user(email, [profile.id])
+        book.set_password_with_link(token, PASSWORD)
+    running = Editor(site)
+    yield running, site
+    running.proc.terminate()
+    running.proc.wait(timeout=30)
+
+
+def signed_in(editor: Editor, email: str = "alice@example.com") -> Browser:
+    browser = editor.browser()
+    assert browser.sign_in(email, PASSWORD).status_code == 303
+    return browser
+
+
+def test_a_creator_sets_a_password_signs_in_and_edits(
+    editor: tuple[Editor, sites.Site],
+) -> None:
+    running, site = editor
+    profile = site.store.get("alice")
+    _, token = site.accounts.add_user("carol@example.com", [profile.id])
+    browser = running.browser()
+    form = browser.get(f"/set-password?token={token}")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', form.text).group(1)  # type: ignore[union-attr]
+    too_short = browser.post("/set-password", {"token": token, "password": "short"}, csrf)
+    assert too_short.status_code == 400 and "at least 12 characters" in too_short.text
+    done = browser.post("/set-password", {"token": token, "password": PASSWORD}, csrf)
+    assert done.status_code == 303 and done.headers["Location"].startswith("/sign-in")
+    assert browser.sign_in("carol@example.com", PASSWORD).status_code == 303
+    home = browser.get("/")
+    assert home.status_code == 200 and 'href="/p/alice"' in home.text and "/p/bob" not in home.text
+    page = browser.get("/p/alice")
+    version = re.search(r'name="version" value="(\d+)"', page.text).group(1)  # type: ignore[union-attr]
+    csrf = browser.token("/p/alice")
+    saved = browser.post(
+        "/p/alice/profile",
+        {"display_name": "Alice L.", "bio": "New bio", "theme": "ocean", "version": version},
+        csrf,
+    )
+    assert saved.status_code == 303
+    after = site.store.get("alice")
+    assert (after.display_name, after.bio, after.theme) == ("Alice L.", "New bio", "ocean")
+    assert site.store.history("alice")[0].actor == "carol@example.com (editor)"
+    added = browser.post(
+        "/p/alice/links",
+        {"title": "Tickets", "url": "tickets.example.com", "version": str(after.version)},
+        csrf,
+    )
+    assert added.status_code == 303
+    assert [link.title for link in site.store.get("alice").links] == ["Shop", "Tickets"]
+    preview = browser.get("/p/alice/preview")
+    assert preview.status_code == 200 and "Tickets" in preview.text and "Alice L." in preview.text
+
+
+def test_a_missing_or_wrong_form_token_is_refused(editor: tuple[Editor, sites.Site]) -> None:
+    running, site = editor
+    stranger = running.browser()
+    no_token = stranger.post("/sign-in", {"email": "alice@example.com", "password": PASSWORD})
+    assert no_token.status_code == 403
+    browser = signed_in(running)
+    version = str(site.store.get("alice").version)
+    edit = {"display_name": "Hacked", "bio": "", "theme": "default", "version": version}
+    assert browser.post("/p/alice/profile", edit).status_code == 403
+    assert browser.post("/p/alice/profile", edit, "wrong-token").status_code == 403
+    assert browser.post("/sign-out", {}).status_code == 403
+    assert site.store.get("alice").display_name == "Alice"  # nothing changed
+
+
+def test_another_creators_profile_is_not_found(editor: tuple[Editor, sites.Site]) -> None:
+    running, site = editor
+    browser = signed_in(running)
+    csrf = browser.token("/")
+    bob = site.store.get("bob")
+    for path in ("/p/bob", "/p/bob/preview", "/p/bob/stats", "/p/bob/qr.svg", "/p/nobody"):
+        assert browser.get(path).status_code == 404, path
+    edit = {"display_name": "Hacked", "bio": "", "theme": "default", "version": str(bob.version)}
+    assert browser.post("/p/bob/profile", edit, csrf).status_code == 404
+    link = bob.links[0].id
+    assert browser.post(f"/p/bob/links/{link}/remove", {}, csrf).status_code == 404
+    assert browser.post(f"/p/alice/links/{link}/remove", {}, csrf).status_code == 404
+    assert site.store.get("bob") == bob
+
+
+@pytest.mark.parametrize("payload", XSS)
+def test_hostile_text_stays_inert_in_the_editor_and_the_preview(
+    editor: tuple[Editor, sites.Site], payload: str
+) -> None:
+    running, site = editor
+    browser = signed_in(running)
+    csrf = browser.token("/p/alice")
+    version = site.store.get("alice").version
+    saved = browser.post(
+        "/p/alice/profile",
+        {"display_name": payload[:80], "bio": payload, "theme": "default", "version": str(version)},
+        csrf,
+    )
+    assert saved.status_code == 303
+    browser.post(
+        "/p/alice/links",
+        {"title": payload[:100], "url": "example.com", "version": str(version + 1)},
+        csrf,
+    )
+    for path in ("/p/alice", "/p/alice/preview"):
+        html = browser.get(path).text
+        tree = parse(html)
+        assert all(s.get("type") == "application/ld+json" for s in tree.iter("script")), path
+        assert (
+            "<script>alert" not in html and "<img src=x" not in html and "<svg onload" not in html
+        )
+
+
+def test_a_stolen_cookie_is_dead_after_sign_out_and_no_session_is_fixed(
+    editor: tuple[Editor, sites.Site],
+) -> None:
+    running, _ = editor
+    browser = running.browser()
+    browser.get("/sign-in")
+    before = dict(browser.http.cookies)
+    browser.sign_in("alice@example.com", PASSWORD)
+    session = browser.http.cookies.get("lg_session")
+    assert session and session not in before.values()  # issued at sign-in, never before
+    thief = running.browser()
+    thief.http.cookies.set("lg_session", session)
+    assert thief.get("/p/alice").status_code == 200
+    assert browser.post("/sign-out", {}, browser.token("/")).status_code == 303
+    assert thief.get("/p/alice").status_code == 303  # back to the sign-in page
+    forged = running.browser()
+    forged.http.cookies.set("lg_session", session[:-3] + "abc")
+    assert forged.get("/").status_code == 303
+
+
+def test_twenty_wrong_passwords_are_slowed_down(editor: tuple[Editor, sites.Site]) -> None:
+    running, _ = editor
+    browser = running.browser()
+    statuses = [browser.sign_in("alice@example.com", f"wrong password {n}") for n in range(20)]
+    codes = [answer.status_code for answer in statuses]
+    assert codes[:5] == [401] * 5 and codes[-1] == 429
+    assert int(statuses[-1].headers["Retry-After"]) >= 1
+    refused = browser.sign_in("alice@example.com", PASSWORD)  # the right one, too soon
+    assert refused.status_code == 429 and "try again in" in refused.text
+
+
+def test_errors_show_next_to_the_field_and_keep_the_typing(
+    editor: tuple[Editor, sites.Site],
+) -> None:
+    running, site = editor
+    browser = signed_in(running)
+    csrf = browser.token("/p/alice")
+    version = str(site.store.get("alice").version)
+    bad = browser.post(
+        "/p/alice/links",
+        {"title": "Evil", "url": "javascript:alert(1)", "version": version},
+        csrf,
+    )
+    assert bad.status_code == 400
+    assert re.search(r'id="url" name="url" value="javascript:alert\(1\)"', bad.text)
+    assert re.search(r'</label>\s*<input id="url"[^>]*>\s*<p class="error">[^<]*scheme', bad.text)
+    assert [link.title for link in site.store.get("alice").links] == ["Shop"]
+
+
+def test_a_save_from_a_stale_tab_is_refused_and_keeps_the_text(
+    editor: tuple[Editor, sites.Site],
+) -> None:
+    running, site = editor
+    first, second = signed_in(running), signed_in(running)
+    version = str(site.store.get("alice").version)
+    csrf1, csrf2 = first.token("/p/alice"), second.token("/p/alice")
+    fields = {"bio": "", "theme": "default", "version": version}
+    assert (
+        first.post("/p/alice/profile", {**fields, "display_name": "First"}, csrf1).status_code
+        == 303
+    )
+    stale = second.post("/p/alice/profile", {**fields, "display_name": "Second tab"}, csrf2)
+    assert stale.status_code == 409 and "changed elsewhere" in stale.text
+    assert 'value="Second tab"' in stale.text  # nothing typed is lost
+    assert site.store.get("alice").display_name == "First"
+
+
+def test_every_page_carries_the_security_headers(editor: tuple[Editor, sites.Site]) -> None:
+    running, _ = editor
+    browser = signed_in(running)
+    for path in ("/sign-in", "/", "/p/alice"):
+        headers = browser.get(path).headers
+        policy = headers["Content-Security-Policy"]
+        assert "frame-ancestors 'none'" in policy and "unsafe-inline" not in policy, path
+        assert "script-src" not in policy and "default-src 'none'" in policy  # no script at all
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["Referrer-Policy"] == "same-origin"
+    preview = browser.get("/p/alice/preview").headers["Content-Security-Policy"]
+    assert "frame-ancestors 'self'" in preview and "script" not in preview
+    cookie = next(c for c in browser.http.cookies if c.name == "lg_session")
+    assert (
+        cookie.has_nonstandard_attr("HttpOnly") and cookie.get_nonstandard_attr("SameSite") == "lax"
+    )
