@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner, Result
 from moto.server import ThreadedMotoServer
 
-from bench import edge
+from bench import edge as edges
 from linkgen import site as sites
 from linkgen.cli import cli
 from linkgen.models import NewLink, NewProfile, validate
@@ -103,4 +103,14 @@ def start_varnish(origin: str, bucket_path: str, work: Path) -> tuple[subprocess
     """Debian's varnishd with linkgen's VCL in front of ``origin`` (see bench/edge.py)."""
     if shutil.which("varnishd") is None:
         pytest.fail("varnishd is missing: scripts/test installs varnish and varnish-modules")
-    return edge.start_varnish(origin, bucket_path, work)
+    return edges.start_varnish(origin, bucket_path, work)
+
+
+@pytest.fixture
+def edge(s3_endpoint: str, bucket: Any, tmp_path: Path) -> Iterator[str]:
+    """Varnish with xkey in front of the bucket's links/ prefix."""
+    _, name = bucket
+    proc, url = start_varnish(s3_endpoint, f"/{name}/links", tmp_path)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)

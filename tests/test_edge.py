@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import urllib.request
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,23 +12,12 @@ from linkgen.build import build
 from linkgen.models import ProfileFields
 from linkgen.publish.run import publish
 
-from .conftest import start_varnish
-
 
 @pytest.fixture(autouse=True)
 def _no_social_cards(monkeypatch: pytest.MonkeyPatch) -> None:
     """These tests count published objects; a profile's social card is published
     like any other media (tests/test_cards.py)."""
     monkeypatch.setenv("LINKGEN_BUILD__SOCIAL_CARDS", "false")
-
-
-@pytest.fixture
-def edge(s3_endpoint: str, bucket: Any, tmp_path: Path) -> Iterator[str]:
-    _, name = bucket
-    proc, url = start_varnish(s3_endpoint, f"/{name}/links", tmp_path)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
 
 
 def configure(site: sites.Site, bucket: str, s3_endpoint: str, varnish: str) -> sites.Site:
