@@ -750,6 +750,11 @@ class Store:
         rows = self.conn.execute("SELECT profile_id, version, deleted FROM outbox")
         return [(row[0], row[1], row[2]) for row in rows]
 
+    def waiting_to_publish(self, profile_id: str) -> bool:
+        """Whether an edit of this profile is still to be published (and purged)."""
+        row = self.conn.execute("SELECT 1 FROM outbox WHERE profile_id = ?", (profile_id,))
+        return row.fetchone() is not None
+
     def outbox_done(self, marks: Sequence[tuple[str, int, int]]) -> None:
         """Clear rows published as read; a row an edit changed since then stays."""
         with self._writing():

@@ -121,11 +121,14 @@ def test_sign_in_edit_and_see_it_live_at_the_edge(
             body = at_edge(f"{edge}/alice")
             return "--bg:#0b1020" in body and body.index("Tour tickets") < body.index("Shop")
 
-        until(live_now)
+        status = page.frame_locator("iframe.status")
+        playwright.expect(status.get_by_text("Live at the edge")).to_be_visible(timeout=30_000)
+        assert live_now()  # the editor says live only once the edge serves the new page
         edit_to_live = time.monotonic() - saved_at
+        page.screenshot(path=str(ARTIFACTS / "6-live.png"))
         public = browser.new_page(viewport={"width": 412, "height": 823})
         public.goto(f"{edge}/alice")
-        public.screenshot(path=str(ARTIFACTS / "6-live-at-the-edge.png"))
+        public.screenshot(path=str(ARTIFACTS / "7-the-public-page-at-the-edge.png"))
         browser.close()
     assert edit_to_live < 30
     history = [entry.actor for entry in live.store.history("alice")[:3]]

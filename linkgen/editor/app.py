@@ -52,6 +52,12 @@ PREVIEW_POLICY = (
 )
 
 
+FRAMED_POLICY = (  # the editor's own small pages shown in a frame of it
+    "default-src 'none'; style-src 'self'; base-uri 'none'; form-action 'none'; "
+    "frame-ancestors 'self'"
+)
+
+
 class Forbidden(Exception):
     """A POST without the right CSRF token."""
 
@@ -355,6 +361,18 @@ def create_app(site_root: Path) -> Any:
         return Response(html, media_type="text/html; charset=utf-8", headers={
             "Content-Security-Policy": PREVIEW_POLICY})  # fmt: skip
 
+    async def status(request: Request, token: str, session: Session) -> Response:
+        """'Live' once the worker has published and purged the last edit; until then
+        the little page reloads itself every second (a meta refresh: no script)."""
+        profile = editor.editable(session, request.path_params["username"])
+        waiting = editor.site.store.waiting_to_publish(profile.id)
+        return editor.templates.TemplateResponse(
+            request,
+            "status.html",
+            {"waiting": waiting, "version": profile.version},
+            headers={"Content-Security-Policy": FRAMED_POLICY},
+        )
+
     async def qr(request: Request, token: str, session: Session) -> Response:
         from ..qr import profile_qr
 
@@ -396,6 +414,7 @@ def create_app(site_root: Path) -> Any:
         ),
         Route("/p/{username}/preview", signed_in(preview)),
         Route("/p/{username}/qr.svg", signed_in(qr)),
+        Route("/p/{username}/status", signed_in(status)),
         Route("/p/{username}/stats", signed_in(stats)),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
         # The site's own images (avatars, backgrounds), for the preview.
