@@ -267,3 +267,76 @@ def test_every_page_carries_the_security_headers(editor: tuple[Editor, sites.Sit
     assert (
         cookie.has_nonstandard_attr("HttpOnly") and cookie.get_nonstandard_attr("SameSite") == "lax"
     )
+
+
+def png_bytes(size: tuple[int, int] = (300, 300)) -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", size, "teal").save(out, format="PNG")
+    return out.getvalue()
+
+
+def upload(browser: Browser, site: sites.Site, name: str, data: bytes) -> requests.Response:
+    csrf = browser.token("/p/alice")
+    version = str(site.store.get("alice").version)
+    return browser.http.post(
+        f"{browser.url}/p/alice/avatar",
+        data={"csrf": csrf, "version": version},
+        files={"avatar": (name, data, "application/octet-stream")},
+        allow_redirects=False,
+        timeout=30,
+    )
+
+
+def test_a_picture_upload_is_checked_and_a_bad_one_stores_nothing(
+    editor: tuple[Editor, sites.Site],
+) -> None:
+    running, site = editor
+    browser = signed_in(running)
+    broken = upload(browser, site, "me.jpg", png_bytes()[:200])
+    assert broken.status_code == 400 and "damaged" in broken.text
+    fake = upload(browser, site, "me.png", b"<svg onload=alert(1)>")
+    assert fake.status_code == 400 and "not an image" in fake.text
+    huge = upload(browser, site, "huge.png", b"\0" * (16 * 1024 * 1024))
+    assert huge.status_code == 413 and "over 15 MB" in huge.text
+    assert site.store.get("alice").avatar is None and not site.media_dir.exists()
+    good = upload(browser, site, "me.png", png_bytes())
+    assert good.status_code == 303
+    avatar = site.store.get("alice").avatar
+    assert avatar and (site.media_dir / avatar[4:]).is_file()
+    assert browser.get(avatar).headers["content-type"] == "image/webp"
+
+
+def test_changing_the_password_signs_out_everywhere(editor: tuple[Editor, sites.Site]) -> None:
+    running, _ = editor
+    here, elsewhere = signed_in(running), signed_in(running)
+    csrf = here.token("/password")
+    wrong = here.post(
+        "/password", {"current": "not it at all", "new": "a brand new password"}, csrf
+    )
+    assert wrong.status_code == 400 and "not your current password" in wrong.text
+    short = here.post("/password", {"current": PASSWORD, "new": "short"}, csrf)
+    assert short.status_code == 400 and "at least 12 characters" in short.text
+    done = here.post("/password", {"current": PASSWORD, "new": "a brand new password"}, csrf)
+    assert done.status_code == 303
+    assert here.get("/").status_code == 303 and elsewhere.get("/").status_code == 303
+    fresh = running.browser()
+    assert fresh.sign_in("alice@example.com", "a brand new password").status_code == 303
+
+
+def test_the_history_shows_who_changed_what_and_undo_steps_back(
+    editor: tuple[Editor, sites.Site],
+) -> None:
+    running, site = editor
+    browser = signed_in(running)
+    csrf = browser.token("/p/alice")
+    version = str(site.store.get("alice").version)
+    fields = {"display_name": "Renamed", "bio": "", "theme": "default", "version": version}
+    browser.post("/p/alice/profile", fields, csrf)
+    page = browser.get("/p/alice").text
+    assert "alice@example.com (editor)" in page
+    assert browser.post("/p/alice/undo", {}, csrf).status_code == 303
+    assert site.store.get("alice").display_name == "Alice"

@@ -271,6 +271,7 @@ def create_app(site_root: Path) -> Any:
             typed=typed,
             new_link=new_link or {"title": "", "url": ""},
             problem=problem,
+            history=editor.site.store.history(profile.username, limit=10),
         )
 
     async def save_profile(request: Request, token: str, session: Session) -> Response:
@@ -349,6 +350,80 @@ def create_app(site_root: Path) -> Any:
             return _profile(request, session, fresh, 409, problem=problem)
         return _back(profile.username, "Saved.")
 
+    async def upload_avatar(request: Request, token: str, session: Session) -> Response:
+        from starlette.datastructures import UploadFile
+        from starlette.formparsers import MultiPartException
+
+        from .. import images
+
+        profile = editor.editable(session, request.path_params["username"])
+        size = int(request.headers.get("content-length") or 0)
+        if size > images.MAX_BYTES + 64 * 1024:
+            errors = {"avatar": f"the file is over {images.MAX_BYTES // (1024 * 1024)} MB"}
+            return _profile(request, session, profile, 413, errors)
+        try:
+            form = await request.form(max_files=1, max_fields=10, max_part_size=images.MAX_BYTES)
+        except MultiPartException as exc:
+            return _profile(request, session, profile, 400, {"avatar": str(exc)})
+        given = form.get("csrf")
+        if not isinstance(given, str) or not secrets.compare_digest(given, session.csrf):
+            raise Forbidden
+        upload = form.get("avatar")
+        if not isinstance(upload, UploadFile):
+            return _profile(request, session, profile, 400, {"avatar": "choose an image file"})
+        data = await upload.read(images.MAX_BYTES + 1)
+        try:
+            media = images.ingest(data, "avatar", source=upload.filename or "the file")
+        except InvalidInput as exc:
+            return _profile(request, session, profile, 400, {"avatar": str(exc)})
+        raw_version = form.get("version")
+        version = (
+            int(raw_version) if isinstance(raw_version, str) and raw_version.isdigit() else None
+        )
+        try:
+            editor.site.store.update_profile(
+                profile.username,
+                validate(ProfileFields, {"avatar": images.save(media, editor.site.media_dir)}),
+                expected_version=version,
+                actor=_actor(session),
+            )
+        except StaleEdit:
+            fresh = editor.site.store.get(profile.username)
+            problem = "This profile was changed elsewhere; the picture was not saved. Try again."
+            return _profile(request, session, fresh, 409, problem=problem)
+        return _back(profile.username, "Picture saved.")
+
+    async def password_page(request: Request, token: str, session: Session) -> Response:
+        return editor.render(request, "password.html", session=session, errors={})
+
+    async def change_password(request: Request, token: str, session: Session) -> Response:
+        form = await editor.form(request, session.csrf)
+        try:
+            editor.site.accounts.change_password(
+                session.user, form.get("current", ""), form.get("new", "")
+            )
+        except SignInRefused:
+            errors = {"current": "that is not your current password"}
+            return editor.render(request, "password.html", 400, session=session, errors=errors)
+        except InvalidInput as exc:
+            errors = {"new": str(exc).removeprefix("password: ")}
+            return editor.render(request, "password.html", 400, session=session, errors=errors)
+        # Every session was revoked with the old password, this one too: sign in again.
+        response = RedirectResponse(
+            "/sign-in?notice=Password+changed.+Sign+in+again.", status_code=303
+        )
+        response.delete_cookie(COOKIE)
+        return response
+
+    async def undo(request: Request, token: str, session: Session) -> Response:
+        profile = editor.editable(session, request.path_params["username"])
+        await editor.form(request, session.csrf)
+        try:
+            done = editor.site.store.undo(profile.username, actor=_actor(session))
+        except LinkgenError as exc:
+            return _profile(request, session, profile, 400, problem=str(exc))
+        return _back(profile.username, done[:120])
+
     async def preview(request: Request, token: str, session: Session) -> Response:
         from ..build import visible_links
         from ..records import iso, now
@@ -407,6 +482,10 @@ def create_app(site_root: Path) -> Any:
         Route("/p/{username}", signed_in(profile_page), methods=["GET"]),
         Route("/p/{username}/profile", signed_in(save_profile), methods=["POST"]),
         Route("/p/{username}/links", signed_in(add_link), methods=["POST"]),
+        Route("/p/{username}/avatar", signed_in(upload_avatar), methods=["POST"]),
+        Route("/p/{username}/undo", signed_in(undo), methods=["POST"]),
+        Route("/password", signed_in(password_page), methods=["GET"]),
+        Route("/password", signed_in(change_password), methods=["POST"]),
         Route(
             "/p/{username}/links/{link_id}/{action:str}",
             signed_in(link_action),
