@@ -340,3 +340,21 @@ def test_the_history_shows_who_changed_what_and_undo_steps_back(
     assert "alice@example.com (editor)" in page
     assert browser.post("/p/alice/undo", {}, csrf).status_code == 303
     assert site.store.get("alice").display_name == "Alice"
+
+
+def test_a_link_is_edited_in_its_own_form(editor: tuple[Editor, sites.Site]) -> None:
+    running, site = editor
+    browser = signed_in(running)
+    link = site.store.get("alice").links[0]
+    path = f"/p/alice/links/{link.id}"
+    csrf = browser.token(path)
+    version = str(site.store.get("alice").version)
+    fields = {"title": "Shop", "url": "shop.example.com", "icon": "", "version": version}
+    bad = browser.post(path, {**fields, "icon": "youtub", "sensitive": ""}, csrf)
+    assert bad.status_code == 400 and "did you mean youtube" in bad.text
+    assert 'value="youtub"' in bad.text  # the typing is kept
+    saved = browser.post(path, {**fields, "sensitive": "18+", "social": "on"}, csrf)
+    assert saved.status_code == 303
+    after = site.store.get("alice").links[0]
+    assert (after.sensitive, after.social, after.url) == ("18+", True, "https://shop.example.com/")
+    assert browser.get(f"/p/bob/links/{site.store.get('bob').links[0].id}").status_code == 404

@@ -350,6 +350,60 @@ def create_app(site_root: Path) -> Any:
             return _profile(request, session, fresh, 409, problem=problem)
         return _back(profile.username, "Saved.")
 
+    def _link_of(profile: Profile, link_id: str) -> Any:
+        link = next((item for item in profile.links if item.id == link_id), None)
+        if link is None:
+            raise NotFound(link_id)
+        return link
+
+    async def link_page(request: Request, token: str, session: Session) -> Response:
+        profile = editor.editable(session, request.path_params["username"])
+        link = _link_of(profile, request.path_params["link_id"])
+        typed = {
+            "title": link.title,
+            "url": link.url,
+            "icon": link.icon or "",
+            "sensitive": link.sensitive or "",
+            "social": "on" if link.social else "",
+        }
+        return editor.render(
+            request, "link.html", session=session, profile=profile, link=link, typed=typed,
+            errors={},
+        )  # fmt: skip
+
+    async def save_link(request: Request, token: str, session: Session) -> Response:
+        profile = editor.editable(session, request.path_params["username"])
+        link = _link_of(profile, request.path_params["link_id"])
+        form = await editor.form(request, session.csrf)
+        typed = {key: form.get(key, "") for key in ("title", "url", "icon", "sensitive", "social")}
+        changes = {
+            "title": typed["title"],
+            "url": typed["url"],
+            "icon": typed["icon"] or None,
+            "sensitive": typed["sensitive"] or None,
+            "social": typed["social"] == "on",
+        }
+        try:
+            editor.site.store.edit_link(
+                profile.username,
+                link.id,
+                validate(LinkChanges, changes),
+                expected_version=_version(form),
+                actor=_actor(session),
+            )
+        except StaleEdit:
+            problem = "This profile was changed elsewhere; the link was not saved. Save it again."
+            return editor.render(
+                request, "link.html", 409, session=session, profile=profile, link=link,
+                typed=typed, errors={}, problem=problem,
+            )  # fmt: skip
+        except InvalidInput as exc:
+            return editor.render(
+                request, "link.html", 400, session=session, profile=profile, link=link,
+                typed=typed, errors=_field_errors(str(exc)),
+            )  # fmt: skip
+        return _back(profile.username, "Link saved.")
+
     async def upload_avatar(request: Request, token: str, session: Session) -> Response:
         from starlette.datastructures import UploadFile
         from starlette.formparsers import MultiPartException
@@ -483,6 +537,8 @@ def create_app(site_root: Path) -> Any:
         Route("/p/{username}/profile", signed_in(save_profile), methods=["POST"]),
         Route("/p/{username}/links", signed_in(add_link), methods=["POST"]),
         Route("/p/{username}/avatar", signed_in(upload_avatar), methods=["POST"]),
+        Route("/p/{username}/links/{link_id}", signed_in(link_page), methods=["GET"]),
+        Route("/p/{username}/links/{link_id}", signed_in(save_link), methods=["POST"]),
         Route("/p/{username}/undo", signed_in(undo), methods=["POST"]),
         Route("/password", signed_in(password_page), methods=["GET"]),
         Route("/password", signed_in(change_password), methods=["POST"]),
