@@ -358,3 +358,19 @@ def test_a_link_is_edited_in_its_own_form(editor: tuple[Editor, sites.Site]) -> 
     after = site.store.get("alice").links[0]
     assert (after.sensitive, after.social, after.url) == ("18+", True, "https://shop.example.com/")
     assert browser.get(f"/p/bob/links/{site.store.get('bob').links[0].id}").status_code == 404
+
+
+def test_own_colours_are_checked_for_contrast_and_errors_keep_the_form(
+    editor: tuple[Editor, sites.Site],
+) -> None:
+    running, site = editor
+    browser = signed_in(running)
+    csrf = browser.token("/p/alice")
+    version = str(site.store.get("alice").version)
+    form = {"display_name": "Alice", "bio": "", "theme": "default", "version": version}
+    form.update(background="#ffffff", text="#aaaaaa", button="", button_text="")
+    refused = browser.post("/p/alice/profile", form, csrf)
+    assert refused.status_code == 400 and "contrast 2.32:1" in refused.text
+    assert 'value="#aaaaaa"' in refused.text and site.store.get("alice").style.text is None
+    saved = browser.post("/p/alice/profile", {**form, "text": "#222222"}, csrf)
+    assert saved.status_code == 303 and site.store.get("alice").style.text == "#222222"

@@ -39,6 +39,7 @@ from ..errors import Conflict, InvalidInput, LinkgenError, NotFound, StaleEdit
 from ..models import LinkChanges, NewLink, Profile, ProfileFields, validate
 
 HERE = Path(__file__).parent
+COLOURS = ("background", "text", "button", "button_text")  # overrides of the theme's
 COOKIE = "lg_session"
 PRE_COOKIE = "lg_pre"  # before sign-in: the CSRF token of the sign-in forms
 KEY_FILE = "editor.key"
@@ -277,12 +278,13 @@ def create_app(site_root: Path) -> Any:
     async def save_profile(request: Request, token: str, session: Session) -> Response:
         profile = editor.editable(session, request.path_params["username"])
         form = await editor.form(request, session.csrf)
-        values = {key: form.get(key, "") for key in ("display_name", "bio", "theme")}
+        values = {key: form.get(key, "") for key in ("display_name", "bio", "theme", *COLOURS)}
+        colours = {key: values[key].strip() or None for key in COLOURS}
         try:
             fields = validate(
                 ProfileFields,
                 {"display_name": values["display_name"] or None, "bio": values["bio"] or None,
-                 "theme": values["theme"]},
+                 "theme": values["theme"], "style": profile.style.merged(colours)},
             )  # fmt: skip
             editor.site.store.update_profile(
                 profile.username, fields, expected_version=_version(form), actor=_actor(session)
