@@ -353,10 +353,16 @@ def test_a_link_is_edited_in_its_own_form(editor: tuple[Editor, sites.Site]) -> 
     bad = browser.post(path, {**fields, "icon": "youtub", "sensitive": ""}, csrf)
     assert bad.status_code == 400 and "did you mean youtube" in bad.text
     assert 'value="youtub"' in bad.text  # the typing is kept
-    saved = browser.post(path, {**fields, "sensitive": "18+", "social": "on"}, csrf)
+    backwards = {**fields, "starts_at": "2030-01-02T10:00", "ends_at": "2030-01-01T10:00"}
+    refused = browser.post(path, backwards, csrf)
+    assert refused.status_code == 400 and "ends_at must be later than starts_at" in refused.text
+    scheduled = {**fields, "starts_at": "2030-01-01T09:30", "ends_at": "2030-01-02T09:30"}
+    saved = browser.post(path, {**scheduled, "sensitive": "18+", "social": "on"}, csrf)
     assert saved.status_code == 303
     after = site.store.get("alice").links[0]
     assert (after.sensitive, after.social, after.url) == ("18+", True, "https://shop.example.com/")
+    assert f"{after.starts_at:%Y-%m-%dT%H:%M%z}" == "2030-01-01T09:30+0000"
+    assert 'value="2030-01-02T09:30"' in browser.get(path).text
     assert browser.get(f"/p/bob/links/{site.store.get('bob').links[0].id}").status_code == 404
 
 

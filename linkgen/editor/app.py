@@ -367,6 +367,8 @@ def create_app(site_root: Path) -> Any:
             "icon": link.icon or "",
             "sensitive": link.sensitive or "",
             "social": "on" if link.social else "",
+            "starts_at": f"{link.starts_at:%Y-%m-%dT%H:%M}" if link.starts_at else "",
+            "ends_at": f"{link.ends_at:%Y-%m-%dT%H:%M}" if link.ends_at else "",
         }
         return editor.render(
             request, "link.html", session=session, profile=profile, link=link, typed=typed,
@@ -377,19 +379,22 @@ def create_app(site_root: Path) -> Any:
         profile = editor.editable(session, request.path_params["username"])
         link = _link_of(profile, request.path_params["link_id"])
         form = await editor.form(request, session.csrf)
-        typed = {key: form.get(key, "") for key in ("title", "url", "icon", "sensitive", "social")}
+        keys = ("title", "url", "icon", "sensitive", "social", "starts_at", "ends_at")
+        typed = {key: form.get(key, "") for key in keys}
         changes = {
             "title": typed["title"],
             "url": typed["url"],
             "icon": typed["icon"] or None,
             "sensitive": typed["sensitive"] or None,
             "social": typed["social"] == "on",
+            "starts_at": _utc(typed["starts_at"]),
+            "ends_at": _utc(typed["ends_at"]),
         }
         try:
             editor.site.store.edit_link(
                 profile.username,
                 link.id,
-                validate(LinkChanges, changes),
+                validate(LinkChanges, changes, strict=False),
                 expected_version=_version(form),
                 actor=_actor(session),
             )
@@ -599,6 +604,16 @@ def _pre_cookie(response: Response, cookie: str | None, secure: bool) -> None:
         response.set_cookie(PRE_COOKIE, cookie, httponly=True, samesite="strict", secure=secure)
 
 
+def _utc(value: str) -> str | None:
+    """A datetime-local field (2026-12-01T09:00), read as UTC."""
+    value = value.strip()
+    if not value:
+        return None
+    if len(value) == 16:  # no seconds
+        value += ":00"
+    return value if value.endswith("Z") or "+" in value[10:] else value + "Z"
+
+
 def _version(form: dict[str, str]) -> int | None:
     raw = form.get("version", "")
     return int(raw) if raw.isdigit() else None
@@ -611,7 +626,7 @@ def _actor(session: Session) -> str:
 def _field_errors(message: str) -> dict[str, str]:
     """'field: what is wrong' → {field: what is wrong} (shown next to that field)."""
     field, sep, rest = message.partition(": ")
-    return {field.strip(): rest} if sep else {"style": message}
+    return {field.strip(): rest} if sep and " " not in field.strip() else {"form": message}
 
 
 def _back(username: str, notice: str) -> Response:
