@@ -378,5 +378,7 @@ def test_own_colours_are_checked_for_contrast_and_errors_keep_the_form(
     refused = browser.post("/p/alice/profile", form, csrf)
     assert refused.status_code == 400 and "contrast 2.32:1" in refused.text
     assert 'value="#aaaaaa"' in refused.text and site.store.get("alice").style.text is None
-    saved = browser.post("/p/alice/profile", {**form, "text": "#222222"}, csrf)
-    assert saved.status_code == 303 and site.store.get("alice").style.text == "#222222"
+    saved = browser.post("/p/alice/profile", {**form, "text": "#222222", "font": "serif"}, csrf)
+    assert saved.status_code == 303
+    style = site.store.get("alice").style
+    assert (style.text, style.font, style.button_shape) == ("#222222", "serif", None)

@@ -39,7 +39,8 @@ from ..errors import Conflict, InvalidInput, LinkgenError, NotFound, StaleEdit
 from ..models import LinkChanges, NewLink, Profile, ProfileFields, validate
 
 HERE = Path(__file__).parent
-COLOURS = ("background", "text", "button", "button_text")  # overrides of the theme's
+# What a creator may set over their theme in the profile form.
+OVERRIDES = ("background", "text", "button", "button_text", "font", "button_shape")
 COOKIE = "lg_session"
 PRE_COOKIE = "lg_pre"  # before sign-in: the CSRF token of the sign-in forms
 KEY_FILE = "editor.key"
@@ -278,8 +279,8 @@ def create_app(site_root: Path) -> Any:
     async def save_profile(request: Request, token: str, session: Session) -> Response:
         profile = editor.editable(session, request.path_params["username"])
         form = await editor.form(request, session.csrf)
-        values = {key: form.get(key, "") for key in ("display_name", "bio", "theme", *COLOURS)}
-        colours = {key: values[key].strip() or None for key in COLOURS}
+        values = {key: form.get(key, "") for key in ("display_name", "bio", "theme", *OVERRIDES)}
+        colours = {key: values[key].strip() or None for key in OVERRIDES}
         try:
             fields = validate(
                 ProfileFields,
