@@ -957,6 +957,36 @@ def user_rm(app: App, email: str) -> None:
     click.echo(f"removed {email.strip().lower()}")
 
 
+@cli.group(cls=LinkgenGroup)
+def media() -> None:
+    """Images stored with the site (avatars, thumbnails, cards).
+
+    Example:
+
+        linkgen media prune --dry-run
+    """
+
+
+@media.command("prune")
+@click.option("--dry-run", is_flag=True, help="Say what would be removed, remove nothing.")
+@pass_app
+def media_prune(app: App, dry_run: bool) -> None:
+    """Remove images nothing refers to any more (the next publish deletes them).
+
+    Example:
+
+        linkgen media prune
+    """
+    from .media import prune
+
+    result = prune(app.site, dry_run=dry_run)
+    verb = "would remove" if dry_run else "removed"
+    click.echo(
+        f"{verb} {len(result.removed)} unused images ({result.freed_bytes / 1e6:.1f} MB); "
+        f"kept {result.kept}"
+    )
+
+
 @cli.command("themes")
 @click.option(
     "--gallery",

@@ -92,11 +92,17 @@ def _load_file(path: Path) -> ThemeFile:
 MIN_CONTRAST = 4.5  # WCAG 2 AA, normal text
 
 
-def _luminance(colour: str) -> float:
+def _channels(colour: str) -> tuple[int, int, int]:
+    """#rgb or #rrggbb as (r, g, b), 0 to 255."""
     digits = colour.lstrip("#")
     if len(digits) == 3:
         digits = "".join(ch * 2 for ch in digits)
-    channels = [int(digits[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+    r, g, b = (int(digits[i : i + 2], 16) for i in (0, 2, 4))
+    return r, g, b
+
+
+def _luminance(colour: str) -> float:
+    channels = [c / 255 for c in _channels(colour)]
     r, g, b = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
     return 0.2126 * r + 0.7152 * g + 0.0722 * b
 
@@ -168,23 +174,16 @@ def _own_look(style: Mapping[str, str]) -> bool:
 
 def _blend(colour: str, other: str, amount: float) -> str:
     """``colour`` with ``amount`` of ``other`` mixed in, as #rrggbb."""
-
-    def channels(value: str) -> list[int]:
-        digits = value.lstrip("#")
-        if len(digits) == 3:
-            digits = "".join(ch * 2 for ch in digits)
-        return [int(digits[i : i + 2], 16) for i in (0, 2, 4)]
-
     mixed = [
         round(a * (1 - amount) + b * amount)
-        for a, b in zip(channels(colour), channels(other), strict=True)
+        for a, b in zip(_channels(colour), _channels(other), strict=True)
     ]
     return "#" + "".join(f"{c:02x}" for c in mixed)
 
 
 def veil(colour: str) -> str:
     """The background colour as the veil over a background image (CSS rgba)."""
-    r, g, b = (int(_blend(colour, colour, 0)[i : i + 2], 16) for i in (1, 3, 5))
+    r, g, b = _channels(colour)
     return f"rgba({r},{g},{b},{VEIL})"
 
 

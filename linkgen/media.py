@@ -1,0 +1,72 @@
+"""Which media files are still in use, and removing the rest.
+
+Media are named by content (``/_m/<hash>.<ext>``) and never overwritten, so
+a replaced avatar or the card of an old name stays behind until pruned. In
+use: every ``/_m/`` path the database refers to (avatars, social images,
+thumbnails, background images), every one a built page refers to (its
+social card), and the site's own card. A file is removed from ``site_data/media/``
+and ``build/_m/`` only if neither holds it and it is older than a grace
+period, so a build running at the same time keeps what it just drew; the
+next publish then deletes it from the bucket (within ``max_deletes``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from typing import NamedTuple
+
+from .fsutil import remove
+from .site import Site
+
+MEDIA_REF = re.compile(r"/_m/([0-9a-f]{8,64}\.(?:webp|png|jpe?g|gif|svg))")
+GRACE_SECONDS = 3600.0
+
+
+class Pruned(NamedTuple):
+    removed: list[str]  # file names
+    kept: int
+    freed_bytes: int
+
+
+def in_use(site: Site) -> set[str]:
+    """File names under /_m/ that the database or a built page refers to."""
+    names: set[str] = set()
+    conn = site.store.conn
+    for (text,) in conn.execute(
+        "SELECT coalesce(avatar, '') || ' ' || coalesce(social_image, '') || ' ' || style "
+        "FROM profiles UNION ALL SELECT coalesce(thumbnail, '') FROM links"
+    ):
+        names.update(MEDIA_REF.findall(text or ""))
+    out = site.build_dir
+    if out.is_dir():
+        for entry in os.scandir(out):
+            if entry.is_file() and "." not in entry.name:  # pages have no extension
+                with open(entry.path, encoding="utf-8", errors="replace") as page:
+                    names.update(MEDIA_REF.findall(page.read()))
+    names.add(site.renderer().social_card_key.removeprefix("_m/"))  # the site's own card
+    return names
+
+
+def prune(site: Site, *, dry_run: bool = False, grace: float = GRACE_SECONDS) -> Pruned:
+    used = in_use(site)
+    cutoff = time.time() - grace
+    removed: list[str] = []
+    kept = freed = 0
+    folders = [site.media_dir, site.build_dir / "_m"]
+    names = {entry.name for folder in folders if folder.is_dir() for entry in os.scandir(folder)}
+    for name in sorted(names):
+        if name.startswith(".") or name in used:
+            kept += 1
+            continue
+        paths = [folder / name for folder in folders if (folder / name).is_file()]
+        if any(path.stat().st_mtime > cutoff for path in paths):
+            kept += 1  # too new: a build may be about to refer to it
+            continue
+        freed += max(path.stat().st_size for path in paths)
+        removed.append(name)
+        if not dry_run:
+            for path in paths:
+                remove(path)
+    return Pruned(removed, kept, freed)
