@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -28,15 +27,10 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.chain import fetch, live_chain, percentile
+from bench.redirect_bench import free_port, wait_up
 from linkgen.models import NewLink, validate
 
 PASSWORD = "benchmark password"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class Client:
@@ -96,12 +90,7 @@ def main() -> None:
         )
         try:
             url = f"http://127.0.0.1:{port}"
-            for _ in range(300):
-                try:
-                    if requests.get(f"{url}/healthz", timeout=1).ok:
-                        break
-                except requests.ConnectionError:
-                    time.sleep(0.05)
+            wait_up(f"{url}/healthz", editor)
             client = Client(url)
             client.sign_in("bench@example.com")
             csrf, _ = client.token(f"/p/{busy}")

@@ -22,7 +22,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from datetime import timedelta
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from . import rules
 from .errors import Conflict, InvalidInput, LinkgenError, NotFound
@@ -150,13 +150,10 @@ class Accounts:
         return token
 
     def user_by_email(self, email: str) -> User:
-        row = self.conn.execute(
-            "SELECT id, email, is_admin, password_hash IS NOT NULL FROM users WHERE email = ?",
-            (email_address(email),),
-        ).fetchone()
-        if row is None:
+        found = self._find("email", email_address(email))
+        if found is None:
             raise NotFound(f"no account for {email}")
-        return User(row[0], row[1], bool(row[2]), bool(row[3]))
+        return found
 
     def users(self) -> list[tuple[User, list[str]]]:
         rows = self.conn.execute(
@@ -313,8 +310,13 @@ class Accounts:
             )
 
     def _user(self, user_id: str) -> User:
+        found = self._find("id", user_id)
+        assert found is not None  # ids come from rows that reference an account
+        return found
+
+    def _find(self, column: Literal["id", "email"], value: str) -> User | None:
         row = self.conn.execute(
-            "SELECT id, email, is_admin, password_hash IS NOT NULL FROM users WHERE id = ?",
-            (user_id,),
+            f"SELECT id, email, is_admin, password_hash IS NOT NULL FROM users WHERE {column} = ?",
+            (value,),
         ).fetchone()
-        return User(row[0], row[1], bool(row[2]), bool(row[3]))
+        return None if row is None else User(row[0], row[1], bool(row[2]), bool(row[3]))

@@ -693,7 +693,7 @@ def link_list(app: App, username: str, as_json: bool) -> None:
     _emit(as_json, [lk.model_dump(mode="json") for lk in found.links], _links_text(found))
 
 
-# -- history ----------------------------------------------------------------
+# -- themes, QR codes, accounts, imports, media ------------------------------
 
 
 @cli.group(cls=LinkgenGroup)
@@ -1013,6 +1013,9 @@ def themes_cmd(app: App, gallery_file: Path | None, as_json: bool) -> None:
     page = render_gallery(app.site.renderer(), app.site.themes)
     write_file(gallery_file.resolve(), page)
     click.echo(f"wrote {gallery_file} ({len(app.site.themes)} themes)")
+
+
+# -- history ----------------------------------------------------------------
 
 
 @cli.command()

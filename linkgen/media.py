@@ -18,6 +18,7 @@ import time
 from typing import NamedTuple
 
 from .fsutil import remove
+from .render import site_card
 from .site import Site
 
 MEDIA_REF = re.compile(r"/_m/([0-9a-f]{8,64}\.(?:webp|png|jpe?g|gif|svg))")
@@ -45,7 +46,7 @@ def in_use(site: Site) -> set[str]:
             if entry.is_file() and "." not in entry.name:  # pages have no extension
                 with open(entry.path, encoding="utf-8", errors="replace") as page:
                     names.update(MEDIA_REF.findall(page.read()))
-    names.add(site.renderer().social_card_key.removeprefix("_m/"))  # the site's own card
+    names.add(site_card()[0].removeprefix("_m/"))  # the site's own card
     return names
 
 

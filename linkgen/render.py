@@ -61,6 +61,13 @@ WARNINGS = {
 }
 
 
+@functools.lru_cache(maxsize=1)
+def site_card() -> tuple[str, bytes]:
+    """The site's own link-preview image: its key under build/ and its bytes."""
+    card = (builtin("templates") / SOCIAL_CARD).read_bytes()
+    return f"_m/{hashlib.sha256(card).hexdigest()[:20]}.png", card
+
+
 @functools.lru_cache(maxsize=16)
 def _parts(socials: bool, icons: bool, warnings: bool, gate: bool) -> frozenset[str]:
     flags = {"socials": socials, "icons": icons, "warnings": warnings, "gate": gate}
@@ -123,8 +130,7 @@ class Renderer:
         self._pages: dict[str, jinja2.Template] = {}
         self.icons = icons.IconBook(cache_dir / "icons.json" if cache_dir else None)
         self.media_dir = media_dir  # where avatars are read and social cards drawn
-        card = (builtin("templates") / SOCIAL_CARD).read_bytes()
-        self.social_card_key = f"_m/{hashlib.sha256(card).hexdigest()[:20]}.png"
+        self.social_card_key, card = site_card()
         self.social_card = card
         self.site_fingerprint = _digest(
             __version__,

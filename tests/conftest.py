@@ -4,13 +4,17 @@ import itertools
 import json
 import os
 import shutil
+import socket
 import subprocess
+import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
+import requests
 from click.testing import CliRunner, Result
 from moto.server import ThreadedMotoServer
 
@@ -114,3 +118,32 @@ def edge(s3_endpoint: str, bucket: Any, tmp_path: Path) -> Iterator[str]:
     yield url
     proc.terminate()
     proc.wait(timeout=10)
+
+
+def free_port(*taken: int) -> int:
+    """A port nothing listens on, other than ``taken`` (closed probes may hand one out twice)."""
+    while True:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = int(probe.getsockname()[1])
+        if port not in taken:
+            return port
+
+
+def start_linkgen(site: sites.Site, *args: str) -> tuple[subprocess.Popen[bytes], int]:
+    """`linkgen --site SITE ARGS... --port N` as a real process, once /healthz answers."""
+    port = free_port(site.config.redirector.metrics_port)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "linkgen", "--site", str(site.root), *args, "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return proc, port
+        except requests.ConnectionError:
+            time.sleep(0.05)
+    proc.kill()
+    raise RuntimeError(f"linkgen {' '.join(args)} did not start: {proc.communicate()}")

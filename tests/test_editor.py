@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,8 +11,7 @@ import requests
 
 from linkgen import site as sites
 
-from .conftest import XSS
-from .test_redirector import free_port
+from .conftest import XSS, start_linkgen
 from .test_render import parse
 
 PASSWORD = "correct horse battery"
@@ -23,23 +19,8 @@ PASSWORD = "correct horse battery"
 
 class Editor:
     def __init__(self, site: sites.Site) -> None:
-        self.port = free_port(site.config.redirector.metrics_port)
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "linkgen", "--site", str(site.root), "editor",
-             "--port", str(self.port)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )  # fmt: skip
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return
-            except requests.ConnectionError:
-                time.sleep(0.05)
-        self.proc.kill()
-        raise RuntimeError(f"the editor did not start: {self.proc.communicate()}")
+        self.proc, port = start_linkgen(site, "editor")
+        self.url = f"http://127.0.0.1:{port}"
 
     def browser(self) -> Browser:
         return Browser(self.url)
@@ -80,6 +61,11 @@ def editor(site: sites.Site, add_profile: Any) -> Iterator[tuple[Editor, sites.S
     yield running, site
     running.proc.terminate()
     running.proc.wait(timeout=30)
+
+
+def editing(browser: Browser, site: sites.Site, path: str = "/p/alice") -> tuple[str, str]:
+    """The form token of the page at ``path`` and alice's version, as a form carries them."""
+    return browser.token(path), str(site.store.get("alice").version)
 
 
 def signed_in(editor: Editor, email: str = "alice@example.com") -> Browser:
@@ -220,8 +206,7 @@ def test_errors_show_next_to_the_field_and_keep_the_typing(
 ) -> None:
     running, site = editor
     browser = signed_in(running)
-    csrf = browser.token("/p/alice")
-    version = str(site.store.get("alice").version)
+    csrf, version = editing(browser, site)
     bad = browser.post(
         "/p/alice/links",
         {"title": "Evil", "url": "javascript:alert(1)", "version": version},
@@ -280,8 +265,7 @@ def png_bytes(size: tuple[int, int] = (300, 300)) -> bytes:
 
 
 def upload(browser: Browser, site: sites.Site, name: str, data: bytes) -> requests.Response:
-    csrf = browser.token("/p/alice")
-    version = str(site.store.get("alice").version)
+    csrf, version = editing(browser, site)
     return browser.http.post(
         f"{browser.url}/p/alice/avatar",
         data={"csrf": csrf, "version": version},
@@ -332,8 +316,7 @@ def test_the_history_shows_who_changed_what_and_undo_steps_back(
 ) -> None:
     running, site = editor
     browser = signed_in(running)
-    csrf = browser.token("/p/alice")
-    version = str(site.store.get("alice").version)
+    csrf, version = editing(browser, site)
     fields = {"display_name": "Renamed", "bio": "", "theme": "default", "version": version}
     browser.post("/p/alice/profile", fields, csrf)
     page = browser.get("/p/alice").text
@@ -347,8 +330,7 @@ def test_a_link_is_edited_in_its_own_form(editor: tuple[Editor, sites.Site]) -> 
     browser = signed_in(running)
     link = site.store.get("alice").links[0]
     path = f"/p/alice/links/{link.id}"
-    csrf = browser.token(path)
-    version = str(site.store.get("alice").version)
+    csrf, version = editing(browser, site, path)
     fields = {"title": "Shop", "url": "shop.example.com", "icon": "", "version": version}
     bad = browser.post(path, {**fields, "icon": "youtub", "sensitive": ""}, csrf)
     assert bad.status_code == 400 and "did you mean youtube" in bad.text
@@ -371,8 +353,7 @@ def test_own_colours_are_checked_for_contrast_and_errors_keep_the_form(
 ) -> None:
     running, site = editor
     browser = signed_in(running)
-    csrf = browser.token("/p/alice")
-    version = str(site.store.get("alice").version)
+    csrf, version = editing(browser, site)
     form = {"display_name": "Alice", "bio": "", "theme": "default", "version": version}
     form.update(background="#ffffff", text="#aaaaaa", button="", button_text="")
     refused = browser.post("/p/alice/profile", form, csrf)

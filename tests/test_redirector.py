@@ -6,8 +6,6 @@ import asyncio
 import datetime as dt
 import signal
 import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,48 +22,17 @@ from linkgen.models import LinkChanges, NewLink, validate
 from linkgen.recorder import Recorder, WriterSettings
 from linkgen.redirector import LinkIndex, Redirector, RedirectorOptions
 
+from .conftest import free_port, start_linkgen
+
 SITE_URL = "https://links.example.com"
 IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile/15E148 Safari/604.1"
-
-
-def free_port(*taken: int) -> int:
-    """A port nothing listens on, other than ``taken`` (closed probes may hand one out twice)."""
-    while True:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = int(probe.getsockname()[1])
-        if port not in taken:
-            return port
 
 
 class Running:
     def __init__(self, site: sites.Site) -> None:
         self.site = site
-        self.port = free_port(site.config.redirector.metrics_port)
+        self.proc, self.port = start_linkgen(site, "redirector")
         self.url = f"http://127.0.0.1:{self.port}"
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "linkgen",
-                "--site",
-                str(site.root),
-                "redirector",
-                "--port",
-                str(self.port),
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return
-            except requests.ConnectionError:
-                time.sleep(0.05)
-        self.proc.kill()
-        raise RuntimeError(f"redirector did not start: {self.proc.communicate()}")
 
     def get(self, path: str, **headers: str) -> requests.Response:
         return requests.get(self.url + path, headers=headers, allow_redirects=False, timeout=5)

@@ -39,6 +39,7 @@ from .. import site as sites
 from ..accounts import Session, SignInRefused, TooManyAttempts
 from ..errors import Conflict, InvalidInput, LinkgenError, NotFound, StaleEdit
 from ..models import LinkChanges, NewLink, Profile, ProfileFields, validate
+from ..render import Renderer
 
 HERE = Path(__file__).parent
 # What a creator may set over their theme in the profile form.
@@ -63,7 +64,7 @@ FRAMED_POLICY = (  # the editor's own small pages shown in a frame of it
 
 
 class Forbidden(Exception):
-    """A POST without the right CSRF token."""
+    """A POST without the right CSRF token: answered 403 (an exception handler)."""
 
 
 class Editor:
@@ -112,11 +113,28 @@ class Editor:
         return token, self.signer.sign(token).decode()
 
     async def form(self, request: Request, expected: str) -> dict[str, str]:
+        """The form's text fields, once its CSRF token is checked (Forbidden otherwise)."""
         form = await request.form()
-        given = form.get("csrf")
-        if not isinstance(given, str) or not secrets.compare_digest(given, expected):
-            raise Forbidden
+        check_token(form.get("csrf"), expected)
         return {key: value for key, value in form.items() if isinstance(value, str)}
+
+    @property
+    def renderer(self) -> Renderer:
+        """The public pages' renderer, built once per thread (it compiles templates)."""
+        renderer = getattr(self._local, "renderer", None)
+        if renderer is None:
+            renderer = self._local.renderer = self.site.renderer()
+        return renderer
+
+    def public_form(self, request: Request, name: str, **context: Any) -> Response:
+        """A page with a form before sign-in: its CSRF token rides in a signed cookie."""
+        csrf, cookie = self.pre_token(request)
+        response = self.render(request, name, csrf=csrf, **context)
+        if cookie:
+            response.set_cookie(
+                PRE_COOKIE, cookie, httponly=True, samesite="strict", secure=self.secure
+            )
+        return response
 
     def render(
         self, request: Request, name: str, status: int = 200, **context: Any
@@ -132,6 +150,11 @@ class Editor:
         if not self.site.accounts.may_edit(session.user, profile.id):
             raise NotFound(f"no profile '{username}'")
         return profile
+
+
+def check_token(given: object, expected: str) -> None:
+    if not isinstance(given, str) or not secrets.compare_digest(given, expected):
+        raise Forbidden
 
 
 def _key(path: Path) -> bytes:
@@ -159,8 +182,6 @@ def create_app(site_root: Path) -> Any:
             token, session = found
             try:
                 return await handler(request, token, session)
-            except Forbidden:
-                return PlainTextResponse("missing or wrong form token", status_code=403)
             except NotFound:
                 return editor.render(
                     request, "base.html", 404, session=session, problem="Not found."
@@ -178,17 +199,11 @@ def create_app(site_root: Path) -> Any:
         return editor.render(request, "home.html", session=session, profiles=profiles)
 
     async def sign_in_page(request: Request) -> Response:
-        csrf, cookie = editor.pre_token(request)
-        response = editor.render(request, "sign_in.html", csrf=csrf, email="")
-        _pre_cookie(response, cookie, editor.secure)
-        return response
+        return editor.public_form(request, "sign_in.html", email="")
 
     async def sign_in(request: Request) -> Response:
         csrf, _ = editor.pre_token(request)
-        try:
-            form = await editor.form(request, csrf)
-        except Forbidden:
-            return PlainTextResponse("missing or wrong form token", status_code=403)
+        form = await editor.form(request, csrf)
         address = request.client.host if request.client else "?"
         email = form.get("email", "")[:254]
         password = form.get("password", "")
@@ -226,18 +241,12 @@ def create_app(site_root: Path) -> Any:
         return response
 
     async def set_password_page(request: Request) -> Response:
-        csrf, cookie = editor.pre_token(request)
         token = request.query_params.get("token", "")
-        response = editor.render(request, "set_password.html", csrf=csrf, token=token)
-        _pre_cookie(response, cookie, editor.secure)
-        return response
+        return editor.public_form(request, "set_password.html", token=token)
 
     async def set_password(request: Request) -> Response:
         csrf, _ = editor.pre_token(request)
-        try:
-            form = await editor.form(request, csrf)
-        except Forbidden:
-            return PlainTextResponse("missing or wrong form token", status_code=403)
+        form = await editor.form(request, csrf)
         link, password = form.get("token", ""), form.get("password", "")
         try:
             await run_in_threadpool(
@@ -433,9 +442,7 @@ def create_app(site_root: Path) -> Any:
             form = await request.form(max_files=1, max_fields=10, max_part_size=images.MAX_BYTES)
         except MultiPartException as exc:
             return _profile(request, session, profile, 400, {"avatar": str(exc)})
-        given = form.get("csrf")
-        if not isinstance(given, str) or not secrets.compare_digest(given, session.csrf):
-            raise Forbidden
+        check_token(form.get("csrf"), session.csrf)
         upload = form.get("avatar")
         if not isinstance(upload, UploadFile):
             return _profile(request, session, profile, 400, {"avatar": "choose an image file"})
@@ -501,7 +508,7 @@ def create_app(site_root: Path) -> Any:
         site = editor.site
         (page,) = site.store.page_profiles([profile.id])
         shown, _ = visible_links(page.links, iso(now()))
-        html = site.renderer().page(page, shown)
+        html = editor.renderer.page(page, shown)
         return Response(html, media_type="text/html; charset=utf-8", headers={
             "Content-Security-Policy": PREVIEW_POLICY})  # fmt: skip
 
@@ -570,7 +577,8 @@ def create_app(site_root: Path) -> Any:
         # The site's own images (avatars, backgrounds), for the preview.
         Mount("/_m", StaticFiles(directory=str(editor.media_dir), check_dir=False), name="media"),
     ]
-    app = Starlette(routes=routes, exception_handlers={404: _not_found, 500: _internal})
+    handlers = {404: _not_found, 500: _internal, Forbidden: _forbidden}
+    app = Starlette(routes=routes, exception_handlers=handlers)
     return SecurityHeaders(app)
 
 
@@ -599,17 +607,16 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
+async def _forbidden(request: Request, exc: Exception) -> Response:
+    return PlainTextResponse("missing or wrong form token", status_code=403)
+
+
 async def _not_found(request: Request, exc: Exception) -> Response:
     return PlainTextResponse("not found", status_code=404)
 
 
 async def _internal(request: Request, exc: Exception) -> Response:
     return PlainTextResponse("something went wrong; nothing was changed", status_code=500)
-
-
-def _pre_cookie(response: Response, cookie: str | None, secure: bool) -> None:
-    if cookie:
-        response.set_cookie(PRE_COOKIE, cookie, httponly=True, samesite="strict", secure=secure)
 
 
 def _utc(value: str) -> str | None:
