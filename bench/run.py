@@ -123,11 +123,13 @@ def bench_size(work: Path, size: int, runs: int, linkgen: str, hugo: str) -> dic
     site_dir, hugo_dir = prepare(work, size)
     _forget_cards(site_dir)
     out_linkgen, out_hugo = work / f"out-linkgen-{size}", work / f"out-hugo-{size}"
-    # Hugo draws no images: linkgen's social cards are measured on their own below.
+    # Hugo draws no images: linkgen's social cards and QR codes are measured on
+    # their own below.
     env = {
         **os.environ,
         "LINKGEN_BUILD__OUTPUT": str(out_linkgen),
         "LINKGEN_BUILD__SOCIAL_CARDS": "false",
+        "LINKGEN_BUILD__QR_CODES": "false",
     }
     # A normal install has compiled .pyc files; some sandboxes forbid writing them.
     env.pop("PYTHONDONTWRITEBYTECODE", None)
@@ -196,12 +198,25 @@ def bench_size(work: Path, size: int, runs: int, linkgen: str, hugo: str) -> dic
     )
     _forget_cards(site_dir)  # later runs copy no cards into their build
     shutil.rmtree(out_cards, ignore_errors=True)
+    # The same full build writing an SVG QR code for every profile (none cached).
+    qr_env = {**env, "LINKGEN_BUILD__QR_CODES": "true", "LINKGEN_BUILD__OUTPUT": str(out_cards)}
+    summary["with_qr"] = timed(build, qr_env)["wall"]
+    summary["codes"] = sum(1 for _ in (out_cards / "_m").glob("*.svg"))
+    print(
+        f"  N={size} linkgen  full build with {summary['codes']} QR codes "
+        f"{summary['with_qr']:6.2f}s",
+        file=sys.stderr,
+    )
+    _forget_cards(site_dir)
+    shutil.rmtree(out_cards, ignore_errors=True)
     return summary
 
 
 def _forget_cards(site_dir: Path) -> None:
-    for card in (site_dir / "site_data" / "media").glob("*.jpg"):
-        card.unlink()
+    """Remove drawn social cards and QR codes, so the next build makes them again."""
+    media = site_dir / "site_data" / "media"
+    for made in [*media.glob("*.jpg"), *media.glob("*.svg")]:
+        made.unlink()
 
 
 def table(results: list[dict[str, Any]]) -> str:
@@ -220,15 +235,15 @@ def table(results: list[dict[str, Any]]) -> str:
     rows += [
         "",
         "| N | linkgen ÷ Hugo pages/s | no-op rebuild (median) | one-edit rebuild (median) "
-        "| full build with a social card per profile |",
+        "| full build with a social card per profile | full build with a QR code per profile |",
     ]
-    rows += ["|---|---|---|---|---|"]
+    rows += ["|---|---|---|---|---|---|"]
     for r in results:
         rows.append(
             f"| {r['size']:,} | {r['ratio']:.2f}x | {r['noop_median']:.2f} s "
             f"({', '.join(f'{w:.2f}' for w in r['noop_all'])}) | {r['edit_median']:.2f} s "
             f"({', '.join(f'{w:.2f}' for w in r['edit_all'])}) | {r['with_cards']:.2f} s "
-            f"({r['cards']:,} cards) |"
+            f"({r['cards']:,} cards) | {r['with_qr']:.2f} s ({r['codes']:,} codes) |"
         )
     return "\n".join(rows)
 

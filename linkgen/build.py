@@ -95,6 +95,7 @@ class _Job:
         for profile in self.store.page_profiles(list(wanted)):
             links, upcoming = visible_links(profile.links, self.at)
             page = renderer.page(profile, links)
+            renderer.ensure_qr(profile.username)
             if existing is None or profile.username in existing:
                 write_if_changed(self.out / profile.username, page)
             else:

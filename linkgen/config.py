@@ -75,6 +75,7 @@ class BuildSettings(_Section):
     # A 1200x630 card per profile for link previews (og:image), drawn when its
     # name, avatar or colours change; off: the avatar, else one card for the site.
     social_cards: bool = True
+    qr_codes: bool = True  # an SVG QR code of each profile's page, under /_m/
 
 
 class PublishSettings(_Section):

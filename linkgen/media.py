@@ -4,7 +4,8 @@ Media are named by content (``/_m/<hash>.<ext>``) and never overwritten, so
 a replaced avatar or the card of an old name stays behind until pruned. In
 use: every ``/_m/`` path the database refers to (avatars, social images,
 thumbnails, background images), every one a built page refers to (its
-social card), and the site's own card. A file is removed from ``site_data/media/``
+social card), each profile's QR code (while the build writes them) and the
+site's own card. A file is removed from ``site_data/media/``
 and ``build/_m/`` only if neither holds it and it is older than a grace
 period, so a build running at the same time keeps what it just drew; the
 next publish then deletes it from the bucket (within ``max_deletes``).
@@ -18,6 +19,7 @@ import time
 from typing import NamedTuple
 
 from .fsutil import remove
+from .qr import qr_name
 from .render import site_card
 from .site import Site
 
@@ -47,6 +49,9 @@ def in_use(site: Site) -> set[str]:
                 with open(entry.path, encoding="utf-8", errors="replace") as page:
                     names.update(MEDIA_REF.findall(page.read()))
     names.add(site_card()[0].removeprefix("_m/"))  # the site's own card
+    if site.config.build.qr_codes:
+        base = site.config.site.url
+        names.update(qr_name(f"{base}/{name}") for name in site.store.usernames())
     return names
 
 

@@ -22,7 +22,7 @@ import jinja2
 from jinja2 import meta
 from markupsafe import Markup, escape
 
-from . import __version__, brands, cards, icons, themes
+from . import __version__, brands, cards, icons, qr, themes
 from .config import Config
 from .errors import ThemeError
 from .records import PageLink, PageProfile
@@ -138,6 +138,7 @@ class Renderer:
             config.redirector.base_url or "",
             card,
             f"cards={config.build.social_cards}:{cards.VERSION}",
+            f"qr={config.build.qr_codes}:{qr.VERSION}",
         )
         self.theme_fingerprints = {slug: self._theme_fingerprint(slug) for slug in self.themes}
 
@@ -259,6 +260,15 @@ class Renderer:
     def absolute(self, ref: str) -> str:
         return self.site_url + ref if ref.startswith("/") else ref
 
+    def profile_url(self, username: str) -> str:
+        return f"{self.site_url}/{username}"
+
+    def ensure_qr(self, username: str) -> str | None:
+        """The profile's QR code under /_m/ (made if missing), when the build writes them."""
+        if not self.config.build.qr_codes or self.media_dir is None:
+            return None
+        return "/_m/" + qr.ensure_qr(self.media_dir, self.profile_url(username))
+
     def page_template(self, slug: str) -> jinja2.Template:
         template = self._pages.get(slug)
         if template is None:
@@ -276,7 +286,7 @@ class Renderer:
     def page(self, profile: PageProfile, links: Sequence[PageLink]) -> bytes:
         username = profile.username
         name = profile.display_name or username
-        canonical = f"{self.site_url}/{username}"
+        canonical = self.profile_url(username)
         title = profile.seo_title or f"{name} (@{username})"
         description = profile.seo_description or profile.bio or f"Links of {name} (@{username})"
         description = " ".join(description.split())

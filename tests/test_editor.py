@@ -363,3 +363,21 @@ def test_own_colours_are_checked_for_contrast_and_errors_keep_the_form(
     assert saved.status_code == 303
     style = site.store.get("alice").style
     assert (style.text, style.font, style.button_shape) == ("#222222", "serif", None)
+
+
+def test_the_qr_code_offered_is_the_one_the_build_wrote(
+    editor: tuple[Editor, sites.Site],
+) -> None:
+    from linkgen.build import build
+    from linkgen.qr import qr_name
+
+    running, site = editor
+    browser = signed_in(running)
+    assert "/p/alice/qr.svg" in browser.get("/p/alice").text
+    before_build = browser.get("/p/alice/qr.svg")  # made on the spot until a build has one
+    assert before_build.status_code == 200
+    assert before_build.headers["content-type"] == "image/svg+xml"
+    assert "<title>http://127.0.0.1:8000/alice</title>" in before_build.text
+    build(site)
+    built = site.build_dir / "_m" / qr_name("http://127.0.0.1:8000/alice")
+    assert browser.get("/p/alice/qr.svg").content == built.read_bytes() == before_build.content

@@ -9,6 +9,7 @@ kept in test-artifacts/pages/.
 from __future__ import annotations
 
 import shutil
+import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +22,7 @@ from playwright import sync_api as playwright
 from bench.sample_pages import add_samples
 from linkgen import site as sites
 from linkgen.build import build
+from linkgen.qr import qr_name
 from linkgen.serve import PreviewServer, make_server
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "pages"
@@ -28,17 +30,22 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def samples(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sites.Site]:
     site = sites.init(tmp_path_factory.mktemp("pages") / "site")
     add_samples(site)
     build(site)
-    server: PreviewServer = make_server(site.build_dir, port=0, reload=None)
+    yield site
+    site.close()
+
+
+@pytest.fixture(scope="module")
+def served(samples: sites.Site) -> Iterator[str]:
+    server: PreviewServer = make_server(samples.build_dir, port=0, reload=None)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     host, port = server.server_address[:2]
     yield f"http://{host}:{port}"
     server.shutdown()
     server.server_close()
-    site.close()
 
 
 @pytest.fixture(scope="module")
@@ -111,3 +118,18 @@ def test_every_tap_target_is_at_least_48_pixels(browser: Any, served: str) -> No
     small = [(name, w, h) for name, w, h in sizes if w < 48 or h < 48]
     assert small == [] and len(sizes) == 16  # 10 buttons, 5 icons, the footer
     page.context.close()
+
+
+def test_the_built_qr_code_reads_back_as_the_page_address(
+    browser: Any, served: str, samples: sites.Site
+) -> None:
+    address = f"{samples.config.site.url}/mika"
+    page = open_page(browser, f"{served}/_m/{qr_name(address)}")
+    page.set_viewport_size({"width": 400, "height": 400})
+    shot = ARTIFACTS / "mika-qr.png"
+    page.screenshot(path=str(shot))  # the SVG as a browser draws it, for a camera to read
+    page.context.close()
+    decoded = subprocess.run(
+        ["zbarimg", "--quiet", "--raw", str(shot)], capture_output=True, text=True, check=True
+    )
+    assert decoded.stdout.strip() == address

@@ -525,11 +525,20 @@ def create_app(site_root: Path) -> Any:
         )
 
     async def qr(request: Request, token: str, session: Session) -> Response:
-        from ..qr import profile_qr
+        """The code the build wrote (/_m/<digest>.svg), made here if not built yet."""
+        from ..qr import profile_qr, qr_name
 
         profile = editor.editable(session, request.path_params["username"])
         url = f"{editor.site.config.site.url}/{profile.username}"
-        return Response(profile_qr(url, "svg"), media_type="image/svg+xml")
+        try:
+            data = (editor.media_dir / qr_name(url)).read_bytes()
+        except FileNotFoundError:
+            data = profile_qr(url, "svg")
+        return Response(
+            data,
+            media_type="image/svg+xml",
+            headers={"Content-Disposition": f'inline; filename="{profile.username}-qr.svg"'},
+        )
 
     async def stats(request: Request, token: str, session: Session) -> Response:
         from .. import stats as figures
