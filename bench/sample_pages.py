@@ -1,7 +1,7 @@
 """Three sample profiles for the page checks (accessibility, Lighthouse, page weight).
 
 - ``mika``: 10 links and 5 social icons, the follow-the-system ``auto`` theme;
-- ``fifty``: 50 links, the gradient ``ocean`` theme, one link behind a 21+ warning;
+- ``fifty``: 50 links, the ``waves`` theme (a background image), one link behind a 21+ warning;
 - ``layla``: long right-to-left (Arabic) and CJK text, the ``auto-serif`` theme.
 """
 
@@ -52,7 +52,7 @@ def add_samples(site: sites.Site) -> list[str]:
     store.create_profile(
         validate(
             NewProfile,
-            {"username": "fifty", "display_name": "Fifty Links", "theme": "ocean"},
+            {"username": "fifty", "display_name": "Fifty Links", "theme": "waves"},
         )
     )
     for n in range(1, 51):

@@ -187,6 +187,8 @@ def build(
     token = store.build_meta(OUTPUT_TOKEN_KEY)
     intact = not full and token is not None and _read_marker(out) == token
     workers = jobs or site.config.build.jobs or os.cpu_count() or 1
+    for slug in store.themes_in_use():  # made once here, not by every worker
+        renderer.theme_image(renderer.theme_for(slug))
     job = _Job(renderer, site.db_path, out, stamp, None if intact else set(os.listdir(out)))
     # A full build forks its workers now, while this process is still small:
     # a forked page counts in every worker's memory until it is written to.

@@ -292,10 +292,12 @@ def cli(ctx: click.Context, site_dir: Path, verbose: int, quiet: bool) -> None:
 
 
 @cli.command()
-@click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=".")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path), required=False)
 @click.option("--demo", "with_demo", is_flag=True, help="Add a few sample creators.")
-def init(directory: Path, with_demo: bool) -> None:
-    """Create a site (linkgen.toml, site_data/, templates/, themes/).
+@pass_app
+def init(app: App, directory: Path | None, with_demo: bool) -> None:
+    """Create a site (linkgen.toml, site_data/, templates/, themes/) in DIRECTORY,
+    else in the --site directory, else here.
 
     Example:
 
@@ -303,6 +305,7 @@ def init(directory: Path, with_demo: bool) -> None:
     """
     from . import demo
 
+    directory = directory or app.site_dir
     site = sites.init(directory)
     added = demo.seed(site.store) if with_demo else []
     click.echo(f"site ready in {site.root}")

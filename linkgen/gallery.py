@@ -55,6 +55,7 @@ Text contrast {{ "%.1f"|format(theme.contrast) }}:1.</p>
 
 def render_gallery(renderer: Renderer, theme_set: Mapping[str, Theme]) -> bytes:
     env = Environment(autoescape=select_autoescape(default=True))
+    renderer.standalone = True  # one file that opens from disk: images inside it
     rendered = []
     for slug, theme in sorted(theme_set.items()):
         tokens = theme.tokens

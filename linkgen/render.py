@@ -9,6 +9,7 @@ profiles whose pages it is part of.
 
 from __future__ import annotations
 
+import base64
 import functools
 import hashlib
 import json
@@ -22,9 +23,10 @@ import jinja2
 from jinja2 import meta
 from markupsafe import Markup, escape
 
-from . import __version__, brands, cards, icons, qr, themes
+from . import __version__, brands, cards, icons, images, qr, themes
 from .config import Config
 from .errors import ThemeError
+from .fsutil import write_file
 from .records import PageLink, PageProfile
 from .resources import builtin
 
@@ -62,6 +64,14 @@ WARNINGS = {
 
 
 @functools.lru_cache(maxsize=1)
+def _theme_image(slug: str, source: bytes) -> bytes:
+    """A theme's background image, checked and re-encoded as an upload would be."""
+    try:
+        return images.ingest(source, "background", source=f"background image of {slug}").data
+    except images.ImageRefused as exc:
+        raise ThemeError(f"theme '{slug}': {exc}") from None
+
+
 def site_card() -> tuple[str, bytes]:
     """The site's own link-preview image: its key under build/ and its bytes."""
     card = (builtin("templates") / SOCIAL_CARD).read_bytes()
@@ -127,6 +137,10 @@ class Renderer:
         self._envs: dict[str, jinja2.Environment] = {}
         self._css: dict[tuple[str, str, frozenset[str]], Markup] = {}
         self._symbols: dict[str, Markup] = {}  # an icon's <symbol>, built once
+        self._theme_images: dict[str, str | None] = {}  # a theme's image address, made once
+        # Pages to be looked at on their own (the gallery): theme images inside
+        # them as data: URIs, and nothing written to the media folder.
+        self.standalone = False
         self._pages: dict[str, jinja2.Template] = {}
         self.icons = icons.IconBook(cache_dir / "icons.json" if cache_dir else None)
         self.media_dir = media_dir  # where avatars are read and social cards drawn
@@ -200,6 +214,7 @@ class Renderer:
         return _digest(
             self.site_fingerprint,
             self.themes[slug].source,
+            self.themes[slug].image or b"",
             *(f"{name}\0{self._source(env, name)}" for name in names),
         )
 
@@ -239,7 +254,9 @@ class Renderer:
                 self.env(slug)
                 .get_template(CSS_TEMPLATE)
                 .render(
-                    vars=themes.css_variables(theme.tokens, self._absolute_image(style)),
+                    vars=themes.css_variables(
+                        theme.tokens, self._absolute_image(style), self.theme_image(slug)
+                    ),
                     dark=themes.dark_variables(theme.tokens, style),
                     theme=theme.tokens,
                     button_style=style.get("button_style", theme.tokens.button_style),
@@ -249,6 +266,29 @@ class Renderer:
             css = Markup(" ".join(line.strip() for line in text.splitlines() if line.strip()))
             self._css[key] = css
         return css
+
+    def theme_image(self, slug: str) -> str | None:
+        """Where the page finds its theme's background image, made the first time.
+
+        Checked and re-encoded like an upload, and kept in the media folder as
+        ``<digest of the theme's file>.webp``, so a later build finds it made.
+        """
+        if slug in self._theme_images:
+            return self._theme_images[slug]
+        source = self.themes[slug].image
+        address = None
+        if source is not None:
+            name = f"{hashlib.blake2b(source, digest_size=12).hexdigest()}.webp"
+            if self.standalone or self.media_dir is None:
+                encoded = base64.b64encode(_theme_image(slug, source)).decode()
+                address = f"data:image/webp;base64,{encoded}"
+            else:
+                target = self.media_dir / name
+                if not target.exists():
+                    write_file(target, _theme_image(slug, source))
+                address = urlsplit(self.site_url).path.rstrip("/") + f"/_m/{name}"
+        self._theme_images[slug] = address
+        return address
 
     def _absolute_image(self, style: Mapping[str, str]) -> Mapping[str, str]:
         """The background image under the site's path (/links/_m/… when site.url has one)."""
@@ -386,7 +426,7 @@ class Renderer:
         """og:image: the creator's own, else the profile's card, else the site's."""
         if profile.social_image:
             return self.absolute(profile.social_image)
-        if not self.config.build.social_cards or self.media_dir is None:
+        if not self.config.build.social_cards or self.media_dir is None or self.standalone:
             if profile.avatar:
                 return self.absolute(profile.avatar)
             return f"{self.site_url}/{self.social_card_key}"

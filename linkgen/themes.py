@@ -3,7 +3,9 @@
 A theme ``NAME`` is ``themes/NAME.toml``; templates in ``themes/NAME/`` override
 the shared ones for the profiles that use it. A site's own ``themes/`` wins
 over the built-in one. A theme with a ``[dark]`` table follows the visitor's
-``prefers-color-scheme``.
+``prefers-color-scheme``. A theme's background is its background colour, a
+``[gradient]``, or a ``background_image`` (a file next to the theme, checked
+and re-encoded like an uploaded image, shown under a veil of the colour).
 
 Every theme, and every profile's colour overrides on top of one, must keep
 its text readable: each pair of text and the colour behind it needs a
@@ -19,7 +21,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
 from . import rules
 from .errors import ThemeError
@@ -55,6 +64,10 @@ class Gradient(_Tokens):
     angle: int = Field(180, ge=0, le=360)
 
 
+IMAGE_SUFFIXES = (".webp", ".png", ".jpg", ".jpeg")
+MAX_IMAGE_BYTES = 2 * 1024 * 1024  # every visitor of the theme downloads it
+
+
 class ThemeFile(_Tokens):
     name: str = Field(max_length=60)
     description: str = Field("", max_length=200)
@@ -64,6 +77,13 @@ class ThemeFile(_Tokens):
     button_shape: ButtonShape = "rounded"
     button_style: ButtonStyle = "fill"
     gradient: Gradient | None = None
+    background_image: str | None = Field(None, max_length=200)  # relative to the file
+
+    @model_validator(mode="after")
+    def _one_background(self) -> ThemeFile:
+        if self.gradient is not None and self.background_image is not None:
+            raise ValueError("a theme has a gradient or a background_image, not both")
+        return self
 
 
 @dataclass(frozen=True)
@@ -72,9 +92,10 @@ class Theme:
     tokens: ThemeFile
     source: bytes
     template_dirs: tuple[Path, ...]  # theme-specific override dirs, site first
+    image: bytes | None = None  # the background image file's bytes, as found
 
 
-def _load_file(path: Path) -> ThemeFile:
+def _load_file(path: Path) -> tuple[ThemeFile, bytes | None]:
     try:
         tokens = ThemeFile.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
@@ -84,7 +105,28 @@ def _load_file(path: Path) -> ThemeFile:
     failures = contrast_failures(tokens, {})
     if failures:
         raise ThemeError(f"{path}: {'; '.join(failures)}")
-    return tokens
+    image = _read_image(path, tokens.background_image) if tokens.background_image else None
+    return tokens, image
+
+
+def _read_image(theme_file: Path, name: str) -> bytes:
+    """The bytes of a theme's background image: a file in the theme's folder."""
+    folder = theme_file.parent.resolve()
+    path = (folder / name).resolve()
+    where = f"{theme_file}: background_image '{name}'"
+    if not path.is_relative_to(folder):
+        raise ThemeError(f"{where} is outside the themes folder {folder}")
+    if path.suffix.lower() not in IMAGE_SUFFIXES:
+        raise ThemeError(f"{where}: use a {', '.join(IMAGE_SUFFIXES)} file")
+    try:
+        size = path.stat().st_size
+        if size > MAX_IMAGE_BYTES:
+            raise ThemeError(f"{where}: {size:,} bytes; the limit is {MAX_IMAGE_BYTES:,}")
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise ThemeError(f"{where}: no such file ({path})") from None
+    except OSError as exc:
+        raise ThemeError(f"{where}: {exc.strerror or exc}") from None
 
 
 # -- contrast (WCAG 2) -------------------------------------------------------------
@@ -136,7 +178,7 @@ def contrast_failures(tokens: ThemeFile, style: Mapping[str, str]) -> list[str]:
     if _own_text_colours(style):
         light["muted"] = None  # the bio then takes the text colour (css_variables)
     backdrops = {"background": light["background"] or ""}
-    if style.get("background_image"):
+    if style.get("background_image") or (tokens.background_image and "background" not in style):
         # The image shows through a veil of the background colour: at worst, its
         # darkest or lightest pixel tints the background by the veil's remainder.
         base = light["background"] or ""
@@ -200,15 +242,19 @@ def discover(dirs: list[Path]) -> dict[str, Theme]:
                 slug = rules.theme_name(path.stem)
             except ValueError as exc:
                 raise ThemeError(f"{path}: {exc}") from None
-            found[slug] = Theme(slug, _load_file(path), path.read_bytes(), ())
+            tokens, image = _load_file(path)
+            found[slug] = Theme(slug, tokens, path.read_bytes(), (), image)
     for slug, theme in list(found.items()):
         overrides = tuple(d / slug for d in dirs if (d / slug).is_dir())
-        found[slug] = Theme(slug, theme.tokens, theme.source, overrides)
+        found[slug] = Theme(slug, theme.tokens, theme.source, overrides, theme.image)
     return found
 
 
-def css_variables(tokens: ThemeFile, style: Mapping[str, str]) -> dict[str, str]:
-    """The CSS custom properties of a theme with a profile's overrides applied."""
+def css_variables(
+    tokens: ThemeFile, style: Mapping[str, str], theme_image: str | None = None
+) -> dict[str, str]:
+    """The CSS custom properties of a theme with a profile's overrides applied;
+    ``theme_image`` is the address of the theme's background image, if it has one."""
     colours = tokens.colours
     background = style.get("background", colours.background)
     text = style.get("text", colours.text)
@@ -225,6 +271,8 @@ def css_variables(tokens: ThemeFile, style: Mapping[str, str]) -> dict[str, str]
         "--font": FONT_STACKS[font],
     }
     image = style.get("background_image")
+    if not image and "background" not in style:
+        image = theme_image  # a creator's own background colour replaces the theme's
     if image:
         layer = veil(background)
         variables["--bg-image"] = f'linear-gradient({layer},{layer}),url("{image}")'

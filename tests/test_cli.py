@@ -23,6 +23,12 @@ def test_init_creates_a_site_and_the_demo_has_sample_creators(tmp_path: Path) ->
     assert again.exit_code == 0 and "added sample" not in again.output
 
 
+def test_init_without_a_directory_uses_the_site_option(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["--site", str(tmp_path / "there"), "init"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "there" / "linkgen.toml").is_file()
+
+
 def test_a_creator_goes_from_nothing_to_a_page(run: Cli) -> None:
     run("profile", "add", "alice", "--name", "Alice", "--bio", "Hi!", "--theme", "midnight")
     link_id = run("link", "add", "alice", "My shop", "shop.example.com").stdout.strip()

@@ -9,7 +9,7 @@ import pytest
 from linkgen import site as sites
 from linkgen.build import build
 from linkgen.errors import InvalidInput, ThemeError
-from linkgen.models import ProfileFields, validate
+from linkgen.models import NewProfile, ProfileFields, validate
 from linkgen.themes import contrast_ratio, discover
 
 from .conftest import Cli
@@ -153,3 +153,115 @@ def test_a_background_image_lies_under_a_veil_and_is_checked_too(
     assert site.store.get("bob").style.background_image is None
     run("profile", "set", "alice", "--background-image", "")
     assert site.store.get("alice").style.background_image is None
+
+
+LAKE = (
+    'name = "Lake"\nbackground_image = "images/lake.png"\n[colours]\nbackground = "#0b2a3c"\n'
+    'text = "#ffffff"\nbutton = "#ffffff"\nbutton_text = "#0b2a3c"\n'
+)
+
+
+def site_theme(site: sites.Site, toml: str, image: bytes | None = None) -> sites.Site:
+    """The site with a theme 'lake' of its own (themes/lake.toml, themes/images/lake.png)."""
+    (site.root / "themes" / "lake.toml").write_text(toml)
+    if image is not None:
+        (site.root / "themes" / "images").mkdir(parents=True, exist_ok=True)
+        (site.root / "themes" / "images" / "lake.png").write_bytes(image)
+    return sites.Site.open(site.root)
+
+
+def png(width: int, height: int, colour: str = "#3a7bd5") -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), colour).save(out, format="PNG")
+    return out.getvalue()
+
+
+def test_a_theme_background_image_is_re_encoded_once_and_served_from_media(
+    site: sites.Site,
+) -> None:
+    from PIL import Image
+
+    themed = site_theme(site, LAKE, png(3000, 2000))
+    for name in ("alice", "bob"):
+        themed.store.create_profile(validate(NewProfile, {"username": name, "theme": "lake"}))
+    build(themed)
+    html = page(themed, "alice")
+    found = re.search(r'url\("/_m/([0-9a-f]{24}\.webp)"\)', html)
+    assert found and "rgba(11,42,60,0.82)" in html  # under the veil of its colour
+    built = themed.build_dir / "_m" / found.group(1)
+    image = Image.open(built)
+    assert (image.format, image.size) == ("WEBP", (1600, 1067))  # contained, re-encoded
+    assert found.group(1) in page(themed, "bob")  # one file for every page of the theme
+    made = built.stat().st_mtime_ns
+    themed.store.update_profile("alice", validate(ProfileFields, {"bio": "new"}))
+    build(themed)
+    assert built.stat().st_mtime_ns == made  # not made again
+    # A creator's own background colour replaces the theme's image, as it does a gradient.
+    own = validate(ProfileFields, {"style": {"background": "#ffffff", "text": "#111111"}})
+    themed.store.update_profile("bob", own)
+    build(themed)
+    assert "--bg-image:none" in page(themed, "bob")
+    themed.close()
+
+
+def test_the_builtin_image_themes_show_their_images(site: sites.Site, add_profile: Any) -> None:
+    with_images = [slug for slug, theme in site.themes.items() if theme.image]
+    assert len(with_images) >= 3
+    for slug in with_images:
+        add_profile(f"user-{slug}", theme=slug)
+    build(site)
+    for slug in with_images:
+        assert re.search(r'url\("/_m/[0-9a-f]{24}\.webp"\)', page(site, f"user-{slug}")), slug
+
+
+GRADIENT_TOO = 'background_image = "images/lake.png"\n[gradient]\nfrom = "#000"\nto = "#111"'
+
+
+@pytest.mark.parametrize(
+    ("line", "error"),
+    [
+        ('background_image = "../../secret.png"', "outside the themes folder"),
+        ('background_image = "images/none.png"', "no such file"),
+        ('background_image = "images/lake.svg"', "use a .webp, .png, .jpg, .jpeg file"),
+        (GRADIENT_TOO, "not both"),
+    ],
+)
+def test_a_theme_image_must_be_a_picture_in_the_themes_folder(
+    tmp_path: Path, line: str, error: str
+) -> None:
+    (tmp_path / "images").mkdir()
+    (tmp_path / "images" / "lake.png").write_bytes(png(10, 10))
+    (tmp_path / "lake.toml").write_text(LAKE.replace('background_image = "images/lake.png"', line))
+    with pytest.raises(ThemeError, match=re.escape(error)):
+        discover([tmp_path])
+
+
+def test_a_damaged_theme_image_stops_the_build_with_the_theme_named(site: sites.Site) -> None:
+    themed = site_theme(site, LAKE, png(400, 300)[:200])
+    themed.store.create_profile(validate(NewProfile, {"username": "alice", "theme": "lake"}))
+    with pytest.raises(ThemeError, match=r"theme 'lake': background image of lake: .*damaged"):
+        build(themed)
+    themed.close()
+
+
+def test_text_over_a_theme_image_is_checked_against_the_veil(tmp_path: Path) -> None:
+    (tmp_path / "images").mkdir()
+    (tmp_path / "images" / "lake.png").write_bytes(png(10, 10))
+    (tmp_path / "lake.toml").write_text(LAKE.replace('text = "#ffffff"', 'text = "#8aa0b0"'))
+    with pytest.raises(ThemeError, match=r"text #8aa0b0 on background image \(its lightest\)"):
+        discover([tmp_path])
+
+
+def test_the_gallery_carries_theme_images_inside_the_file(
+    run: Cli, site: sites.Site, tmp_path: Path
+) -> None:
+    out = tmp_path / "gallery.html"
+    run("themes", "--gallery", str(out))
+    html = out.read_text(encoding="utf-8")
+    assert html.count("data:image/webp;base64,") >= 3
+    assert not re.search(r"/_m/[0-9a-f]+\.webp", html)
+    assert not site.media_dir.exists() or not list(site.media_dir.iterdir())  # nothing drawn
