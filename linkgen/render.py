@@ -63,7 +63,6 @@ WARNINGS = {
 }
 
 
-@functools.lru_cache(maxsize=1)
 def _theme_image(slug: str, source: bytes) -> bytes:
     """A theme's background image, checked and re-encoded as an upload would be."""
     try:
@@ -72,6 +71,7 @@ def _theme_image(slug: str, source: bytes) -> bytes:
         raise ThemeError(f"theme '{slug}': {exc}") from None
 
 
+@functools.lru_cache(maxsize=1)
 def site_card() -> tuple[str, bytes]:
     """The site's own link-preview image: its key under build/ and its bytes."""
     card = (builtin("templates") / SOCIAL_CARD).read_bytes()
