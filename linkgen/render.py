@@ -144,6 +144,9 @@ class Renderer:
         self._pages: dict[str, jinja2.Template] = {}
         self.icons = icons.IconBook(cache_dir / "icons.json" if cache_dir else None)
         self.media_dir = media_dir  # where avatars are read and social cards drawn
+        # Where pages find /_m/ files: the site, or (the editor's preview) the server
+        # showing them, which has new images before they are published.
+        self.media_base = self.site_url
         self.social_card_key, card = site_card()
         self.social_card = card
         self.site_fingerprint = _digest(
@@ -286,7 +289,7 @@ class Renderer:
                 target = self.media_dir / name
                 if not target.exists():
                     write_file(target, _theme_image(slug, source))
-                address = urlsplit(self.site_url).path.rstrip("/") + f"/_m/{name}"
+                address = f"{self._media_path()}/_m/{name}"
         self._theme_images[slug] = address
         return address
 
@@ -295,9 +298,15 @@ class Renderer:
         image = style.get("background_image")
         if not image:
             return style
-        return {**style, "background_image": urlsplit(self.site_url).path.rstrip("/") + image}
+        return {**style, "background_image": self._media_path() + image}
+
+    def _media_path(self) -> str:
+        """The path part of media_base (/links when the site lives under /links/)."""
+        return urlsplit(self.media_base).path.rstrip("/")
 
     def absolute(self, ref: str) -> str:
+        if ref.startswith("/_m/"):
+            return self.media_base + ref
         return self.site_url + ref if ref.startswith("/") else ref
 
     def profile_url(self, username: str) -> str:

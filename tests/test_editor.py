@@ -264,12 +264,14 @@ def png_bytes(size: tuple[int, int] = (300, 300)) -> bytes:
     return out.getvalue()
 
 
-def upload(browser: Browser, site: sites.Site, name: str, data: bytes) -> requests.Response:
+def upload(
+    browser: Browser, site: sites.Site, name: str, data: bytes, to: str = "/p/alice/pictures/avatar"
+) -> requests.Response:
     csrf, version = editing(browser, site)
     return browser.http.post(
-        f"{browser.url}/p/alice/avatar",
+        browser.url + to,
         data={"csrf": csrf, "version": version},
-        files={"avatar": (name, data, "application/octet-stream")},
+        files={"image": (name, data, "application/octet-stream")},
         allow_redirects=False,
         timeout=30,
     )
@@ -381,3 +383,53 @@ def test_the_qr_code_offered_is_the_one_the_build_wrote(
     build(site)
     built = site.build_dir / "_m" / qr_name("http://127.0.0.1:8000/alice")
     assert browser.get("/p/alice/qr.svg").content == built.read_bytes() == before_build.content
+
+
+def test_a_background_picture_is_checked_for_readable_text_and_can_be_removed(
+    editor: tuple[Editor, sites.Site],
+) -> None:
+    running, site = editor
+    browser = signed_in(running)
+    to = "/p/alice/pictures/background"
+    csrf, version = editing(browser, site)
+    mint = {"csrf": csrf, "version": version, "display_name": "Alice", "theme": "mint"}
+    assert browser.post("/p/alice/profile", mint).status_code == 303
+    # mint's muted teal is too close to what a dark picture makes of its veil
+    refused = upload(browser, site, "night.png", png_bytes((800, 600)), to)
+    assert refused.status_code == 400 and "background image (its darkest)" in refused.text
+    assert site.store.get("alice").style.background_image is None
+    csrf, version = editing(browser, site)
+    ocean = {"csrf": csrf, "version": version, "display_name": "Alice", "theme": "ocean"}
+    assert browser.post("/p/alice/profile", ocean).status_code == 303
+    assert upload(browser, site, "beach.png", png_bytes((800, 600)), to).status_code == 303
+    image = site.store.get("alice").style.background_image
+    assert image and (site.media_dir / image[4:]).is_file()
+    preview = browser.get("/p/alice/preview").text
+    assert f'url("{image}")' in preview  # from the editor itself, before it is published
+    assert browser.get(image).headers["content-type"] == "image/webp"
+    csrf, version = editing(browser, site)
+    removed = browser.post(to, {"csrf": csrf, "version": version, "remove": "1"})
+    assert removed.status_code == 303
+    assert site.store.get("alice").style.background_image is None
+
+
+def test_a_link_thumbnail_is_uploaded_checked_and_removed(
+    editor: tuple[Editor, sites.Site],
+) -> None:
+    running, site = editor
+    browser = signed_in(running)
+    link = site.store.get("alice").links[0]
+    to = f"/p/alice/links/{link.id}/thumbnail"
+    assert 'id="thumbnail"' in browser.get(f"/p/alice/links/{link.id}").text
+    broken = upload(browser, site, "shop.png", png_bytes()[:150], to)
+    assert broken.status_code == 400 and "damaged" in broken.text
+    assert site.store.get("alice").links[0].thumbnail is None
+    assert upload(browser, site, "shop.png", png_bytes(), to).status_code == 303
+    thumbnail = site.store.get("alice").links[0].thumbnail
+    assert thumbnail and thumbnail.endswith(".webp")
+    assert f'src="{thumbnail}"' in browser.get("/p/alice/preview").text
+    csrf, version = editing(browser, site, f"/p/alice/links/{link.id}")
+    removed = browser.post(to, {"csrf": csrf, "version": version, "remove": "1"})
+    assert removed.status_code == 303 and site.store.get("alice").links[0].thumbnail is None
+    bobs = f"/p/bob/links/{site.store.get('bob').links[0].id}/thumbnail"
+    assert upload(browser, site, "x.png", png_bytes(), bobs).status_code == 404

@@ -21,10 +21,11 @@ from linkgen.store import manifest_shard
 
 
 @pytest.fixture(autouse=True)
-def _no_social_cards(monkeypatch: pytest.MonkeyPatch) -> None:
-    """These tests count published objects; a profile's social card is published
-    like any other media (tests/test_cards.py)."""
+def _no_cards_or_codes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests count published objects; a profile's social card and QR code
+    are published like any other media (tests/test_cards.py, tests/test_qr.py)."""
     monkeypatch.setenv("LINKGEN_BUILD__SOCIAL_CARDS", "false")
+    monkeypatch.setenv("LINKGEN_BUILD__QR_CODES", "false")
 
 
 @pytest.fixture

@@ -38,6 +38,7 @@ from starlette.templating import Jinja2Templates
 from .. import site as sites
 from ..accounts import Session, SignInRefused, TooManyAttempts
 from ..errors import Conflict, InvalidInput, LinkgenError, NotFound, StaleEdit
+from ..images import Purpose
 from ..models import LinkChanges, NewLink, Profile, ProfileFields, validate
 from ..render import Renderer
 
@@ -124,6 +125,7 @@ class Editor:
         renderer = getattr(self._local, "renderer", None)
         if renderer is None:
             renderer = self._local.renderer = self.site.renderer()
+            renderer.media_base = ""  # images from this server's /_m/, published or not
         return renderer
 
     def public_form(self, request: Request, name: str, **context: Any) -> Response:
@@ -368,6 +370,18 @@ def create_app(site_root: Path) -> Any:
             return _profile(request, session, fresh, 409, problem=problem)
         return _back(profile.username, "Saved.")
 
+    def _link_typed(link: Any) -> dict[str, str]:
+        """A link's fields as its edit form shows them."""
+        return {
+            "title": link.title,
+            "url": link.url,
+            "icon": link.icon or "",
+            "sensitive": link.sensitive or "",
+            "social": "on" if link.social else "",
+            "starts_at": f"{link.starts_at:%Y-%m-%dT%H:%M}" if link.starts_at else "",
+            "ends_at": f"{link.ends_at:%Y-%m-%dT%H:%M}" if link.ends_at else "",
+        }
+
     def _link_of(profile: Profile, link_id: str) -> Any:
         link = next((item for item in profile.links if item.id == link_id), None)
         if link is None:
@@ -377,18 +391,9 @@ def create_app(site_root: Path) -> Any:
     async def link_page(request: Request, token: str, session: Session) -> Response:
         profile = editor.editable(session, request.path_params["username"])
         link = _link_of(profile, request.path_params["link_id"])
-        typed = {
-            "title": link.title,
-            "url": link.url,
-            "icon": link.icon or "",
-            "sensitive": link.sensitive or "",
-            "social": "on" if link.social else "",
-            "starts_at": f"{link.starts_at:%Y-%m-%dT%H:%M}" if link.starts_at else "",
-            "ends_at": f"{link.ends_at:%Y-%m-%dT%H:%M}" if link.ends_at else "",
-        }
         return editor.render(
-            request, "link.html", session=session, profile=profile, link=link, typed=typed,
-            errors={},
+            request, "link.html", session=session, profile=profile, link=link,
+            typed=_link_typed(link), errors={},
         )  # fmt: skip
 
     async def save_link(request: Request, token: str, session: Session) -> Response:
@@ -427,46 +432,112 @@ def create_app(site_root: Path) -> Any:
             )  # fmt: skip
         return _back(profile.username, "Link saved.")
 
-    async def upload_avatar(request: Request, token: str, session: Session) -> Response:
+    async def received_image(
+        request: Request, session: Session, purpose: Purpose
+    ) -> tuple[str, dict[str, str]] | tuple[int, str]:
+        """The stored image of an upload form (field ``image``) and the form's other
+        fields, or (status, message) saying why there is none."""
         from starlette.datastructures import UploadFile
         from starlette.formparsers import MultiPartException
 
         from .. import images
 
-        profile = editor.editable(session, request.path_params["username"])
         size = int(request.headers.get("content-length") or 0)
         if size > images.MAX_BYTES + 64 * 1024:
-            errors = {"avatar": f"the file is over {images.MAX_BYTES // (1024 * 1024)} MB"}
-            return _profile(request, session, profile, 413, errors)
+            return 413, f"the file is over {images.MAX_BYTES // (1024 * 1024)} MB"
         try:
             form = await request.form(max_files=1, max_fields=10, max_part_size=images.MAX_BYTES)
         except MultiPartException as exc:
-            return _profile(request, session, profile, 400, {"avatar": str(exc)})
+            return 400, str(exc)
         check_token(form.get("csrf"), session.csrf)
-        upload = form.get("avatar")
+        upload = form.get("image")
         if not isinstance(upload, UploadFile):
-            return _profile(request, session, profile, 400, {"avatar": "choose an image file"})
+            return 400, "choose an image file"
         data = await upload.read(images.MAX_BYTES + 1)
         try:
-            media = images.ingest(data, "avatar", source=upload.filename or "the file")
+            media = images.ingest(data, purpose, source=upload.filename or "the file")
         except InvalidInput as exc:
-            return _profile(request, session, profile, 400, {"avatar": str(exc)})
-        raw_version = form.get("version")
-        version = (
-            int(raw_version) if isinstance(raw_version, str) and raw_version.isdigit() else None
-        )
+            return 400, str(exc)
+        fields = {key: value for key, value in form.items() if isinstance(value, str)}
+        return images.save(media, editor.site.media_dir), fields
+
+    async def set_picture(request: Request, token: str, session: Session) -> Response:
+        """The profile's picture (kind avatar) or background picture (kind background);
+        a form with ``remove`` takes the background picture away."""
+        profile = editor.editable(session, request.path_params["username"])
+        kind = request.path_params["kind"]
+        purpose = PICTURES.get(kind)
+        if purpose is None:
+            raise NotFound(kind)
+        form: dict[str, str]
+        ref: str | None
+        if request.headers.get("content-type", "").startswith("multipart/"):
+            received = await received_image(request, session, purpose)
+            if isinstance(received[0], int):
+                return _profile(request, session, profile, received[0], {kind: str(received[1])})
+            ref, form = received[0], dict(received[1])
+        else:
+            form = await editor.form(request, session.csrf)
+            ref = None  # remove
+            if kind == "avatar" or "remove" not in form:
+                return _profile(request, session, profile, 400, {kind: "choose an image file"})
+        fields: dict[str, Any]
+        if kind == "avatar":
+            fields = {"avatar": ref}
+        else:
+            fields = {"style": profile.style.merged({"background_image": ref})}
         try:
             editor.site.store.update_profile(
                 profile.username,
-                validate(ProfileFields, {"avatar": images.save(media, editor.site.media_dir)}),
-                expected_version=version,
+                validate(ProfileFields, fields),
+                expected_version=_version(form),
                 actor=_actor(session),
             )
         except StaleEdit:
             fresh = editor.site.store.get(profile.username)
             problem = "This profile was changed elsewhere; the picture was not saved. Try again."
             return _profile(request, session, fresh, 409, problem=problem)
-        return _back(profile.username, "Picture saved.")
+        except InvalidInput as exc:  # a background the text would be unreadable on
+            return _profile(request, session, profile, 400, {kind: str(exc)})
+        return _back(profile.username, "Picture saved." if ref else "Picture removed.")
+
+    async def set_thumbnail(request: Request, token: str, session: Session) -> Response:
+        """A link's thumbnail: an upload sets it, a form with ``remove`` takes it away."""
+        profile = editor.editable(session, request.path_params["username"])
+        link = _link_of(profile, request.path_params["link_id"])
+        form: dict[str, str]
+        ref: str | None
+        if request.headers.get("content-type", "").startswith("multipart/"):
+            received = await received_image(request, session, "thumbnail")
+            if isinstance(received[0], int):
+                return _link_form(request, session, profile, link, received[0], str(received[1]))
+            ref, form = received[0], dict(received[1])
+        else:
+            form = await editor.form(request, session.csrf)
+            if "remove" not in form:
+                return _link_form(request, session, profile, link, 400, "choose an image file")
+            ref = None
+        try:
+            editor.site.store.edit_link(
+                profile.username,
+                link.id,
+                LinkChanges(thumbnail=ref),
+                expected_version=_version(form),
+                actor=_actor(session),
+            )
+        except StaleEdit:
+            fresh = editor.site.store.get(profile.username)
+            problem = "This profile was changed elsewhere; the thumbnail was not saved."
+            return _back(fresh.username, problem)
+        return _back(profile.username, "Thumbnail saved." if ref else "Thumbnail removed.")
+
+    def _link_form(
+        request: Request, session: Session, profile: Profile, link: Any, status: int, error: str
+    ) -> Response:
+        return editor.render(
+            request, "link.html", status, session=session, profile=profile, link=link,
+            typed=_link_typed(link), errors={"thumbnail": error},
+        )  # fmt: skip
 
     async def password_page(request: Request, token: str, session: Session) -> Response:
         return editor.render(request, "password.html", session=session, errors={})
@@ -567,8 +638,13 @@ def create_app(site_root: Path) -> Any:
         Route("/p/{username}", signed_in(profile_page), methods=["GET"]),
         Route("/p/{username}/profile", signed_in(save_profile), methods=["POST"]),
         Route("/p/{username}/links", signed_in(add_link), methods=["POST"]),
-        Route("/p/{username}/avatar", signed_in(upload_avatar), methods=["POST"]),
+        Route("/p/{username}/pictures/{kind}", signed_in(set_picture), methods=["POST"]),
         Route("/p/{username}/links/{link_id}", signed_in(link_page), methods=["GET"]),
+        Route(
+            "/p/{username}/links/{link_id}/thumbnail",
+            signed_in(set_thumbnail),
+            methods=["POST"],
+        ),
         Route("/p/{username}/links/{link_id}", signed_in(save_link), methods=["POST"]),
         Route("/p/{username}/undo", signed_in(undo), methods=["POST"]),
         Route("/password", signed_in(password_page), methods=["GET"]),
@@ -636,6 +712,9 @@ def _utc(value: str) -> str | None:
     if len(value) == 16:  # no seconds
         value += ":00"
     return value if value.endswith("Z") or "+" in value[10:] else value + "Z"
+
+
+PICTURES: dict[str, Purpose] = {"avatar": "avatar", "background": "background"}
 
 
 def _version(form: dict[str, str]) -> int | None:
