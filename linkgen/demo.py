@@ -12,7 +12,7 @@ SAMPLES: list[dict[str, Any]] = [
         "username": "ada",
         "display_name": "Ada Okafor",
         "bio": "Ceramicist in Lagos. Small-batch stoneware, studio diaries, workshops.",
-        "theme": "default",
+        "theme": "dunes",
         "links": [
             ("Shop the spring kiln", "https://example.com/shop"),
             ("Book a wheel-throwing workshop", "https://example.com/workshops"),
@@ -49,7 +49,7 @@ SAMPLES: list[dict[str, Any]] = [
         "username": "sam-rivera",
         "display_name": "Sam Rivera",
         "bio": "Indie game dev. Currently making a cozy farming game about moths.",
-        "theme": "default",
+        "theme": "bokeh",
         "links": [
             ("Wishlist Mothfields", "https://store.example.com/mothfields"),
             ("Devlog", "https://example.dev/devlog"),
