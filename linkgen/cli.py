@@ -751,7 +751,7 @@ def theme_show(app: App, name: str, as_json: bool) -> None:
 
         linkgen theme show midnight
     """
-    from .themes import contrast_ratio
+    from .themes import lowest_contrast
 
     found = app.site.themes.get(name)
     if found is None:
@@ -759,12 +759,12 @@ def theme_show(app: App, name: str, as_json: bool) -> None:
             f"theme: no theme '{name}' (known: {', '.join(sorted(app.site.themes))})"
         )
     tokens = found.tokens.model_dump(by_alias=True, exclude_none=True)
-    colours = found.tokens.colours
-    ratio = contrast_ratio(colours.text, colours.background)
+    ratio, pair = lowest_contrast(found.tokens)
     lines = [f"{name}: {found.tokens.name} — {found.tokens.description}"]
     lines += [f"  {key}: {value}" for key, value in tokens.items() if key not in ("name",)]
-    lines.append(f"  text on background: {ratio:.2f}:1")
-    _emit(as_json, {**tokens, "contrast": round(ratio, 2)}, "\n".join(lines))
+    lines.append(f"  lowest contrast: {ratio:.2f}:1 ({pair})")
+    shown = {**tokens, "contrast": round(ratio, 2), "lowest_contrast_pair": pair}
+    _emit(as_json, shown, "\n".join(lines))
 
 
 @theme.command("set")

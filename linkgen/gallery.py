@@ -13,7 +13,7 @@ from jinja2 import Environment, select_autoescape
 
 from .records import PageLink, PageProfile
 from .render import Renderer
-from .themes import Theme, contrast_ratio
+from .themes import Theme, lowest_contrast
 
 SAMPLE_LINKS = (
     ("My new album", "https://open.spotify.com/album/sample"),
@@ -44,7 +44,7 @@ iframe{width:100%;height:520px;border:1px solid #d5d7dd;border-radius:8px;backgr
 <li id="{{ theme.slug }}">
 <h2>{{ theme.name }} <code>{{ theme.slug }}</code></h2>
 <p>{{ theme.description }}{% if theme.dark %} Follows dark mode.{% endif %}
-Text contrast {{ "%.1f"|format(theme.contrast) }}:1.</p>
+Lowest text contrast {{ "%.1f"|format(theme.contrast) }}:1.</p>
 <iframe title="{{ theme.name }} theme" srcdoc="{{ theme.page }}" loading="lazy"></iframe>
 </li>
 {% endfor %}
@@ -82,7 +82,7 @@ def render_gallery(renderer: Renderer, theme_set: Mapping[str, Theme]) -> bytes:
                 "name": tokens.name,
                 "description": tokens.description,
                 "dark": tokens.dark is not None,
-                "contrast": contrast_ratio(tokens.colours.text, tokens.colours.background),
+                "contrast": lowest_contrast(tokens)[0],
                 "page": renderer.page(sample, links).decode("utf-8"),
             }
         )

@@ -173,6 +173,20 @@ def _pairs(
 
 def contrast_failures(tokens: ThemeFile, style: Mapping[str, str]) -> list[str]:
     """Every text/background pair of a theme (with a profile's overrides) below 4.5:1."""
+    return [
+        f"{pair}: contrast {ratio:.2f}:1, needs at least {MIN_CONTRAST}:1 (WCAG AA)"
+        for ratio, pair in contrast_pairs(tokens, style)
+        if ratio < MIN_CONTRAST
+    ]
+
+
+def lowest_contrast(tokens: ThemeFile) -> tuple[float, str]:
+    """A theme's least readable pair: its ratio and a description of the pair."""
+    return min(contrast_pairs(tokens, {}))
+
+
+def contrast_pairs(tokens: ThemeFile, style: Mapping[str, str]) -> list[tuple[float, str]]:
+    """(contrast ratio, "text #fff on background #000") of every text on the page."""
     schemes: list[tuple[str, dict[str, str | None], dict[str, str]]] = []
     light = {**tokens.colours.model_dump(), **{k: v for k, v in style.items() if k in COLOURS}}
     if _own_text_colours(style):
@@ -193,16 +207,11 @@ def contrast_failures(tokens: ThemeFile, style: Mapping[str, str]) -> list[str]:
         dark = tokens.dark.model_dump()
         schemes.append(("dark ", dark, {"background": dark["background"]}))
     button_style = style.get("button_style", tokens.button_style)
-    failures = []
-    for label, colours, behind in schemes:
-        for fg_name, fg, bg_name, bg in _pairs(colours, button_style, behind):
-            ratio = contrast_ratio(fg, bg)
-            if ratio < MIN_CONTRAST:
-                failures.append(
-                    f"{label}{fg_name} {fg} on {bg_name} {bg}: contrast {ratio:.2f}:1, "
-                    f"needs at least {MIN_CONTRAST}:1 (WCAG AA)"
-                )
-    return failures
+    return [
+        (contrast_ratio(fg, bg), f"{label}{fg_name} {fg} on {bg_name} {bg}")
+        for label, colours, behind in schemes
+        for fg_name, fg, bg_name, bg in _pairs(colours, button_style, behind)
+    ]
 
 
 COLOURS = ("background", "text", "button", "button_text")

@@ -97,6 +97,8 @@ def test_the_cli_lists_shows_and_sets_themes(run: Cli, add_profile: Any) -> None
     names = [row["name"] for row in run.json("theme", "list")]
     assert len(names) >= 20 and "auto" in names
     assert run.json("theme", "show", "ocean")["contrast"] >= 4.5
+    shown = run("theme", "show", "dunes").stdout  # its weakest pair is over its picture
+    assert re.search(r"lowest contrast: \d+\.\d\d:1 \(.* on background image", shown)
     assert "@alice now uses ocean" in run("theme", "set", "alice", "ocean").stdout
     refused = run("profile", "set", "alice", "--style", "text=#0a3550", code=1)
     assert "contrast" in refused.stderr and "4.5:1" in refused.stderr
