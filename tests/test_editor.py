@@ -12,6 +12,7 @@ import requests
 from linkgen import site as sites
 
 from .conftest import XSS, start_linkgen
+from .test_qr import decode
 from .test_render import parse
 
 PASSWORD = "correct horse battery"
@@ -383,6 +384,12 @@ def test_the_qr_code_offered_is_the_one_the_build_wrote(
     build(site)
     built = site.build_dir / "_m" / qr_name("http://127.0.0.1:8000/alice")
     assert browser.get("/p/alice/qr.svg").content == built.read_bytes() == before_build.content
+    png = browser.get("/p/alice/qr.png")  # for print, read back as a phone camera would
+    assert png.headers["content-type"] == "image/png"
+    picture = site.root / "alice-qr.png"
+    picture.write_bytes(png.content)
+    assert decode(picture) == "http://127.0.0.1:8000/alice"
+    assert browser.get("/p/alice/qr.gif").status_code == 404
 
 
 def test_a_background_picture_is_checked_for_readable_text_and_can_be_removed(

@@ -596,19 +596,27 @@ def create_app(site_root: Path) -> Any:
         )
 
     async def qr(request: Request, token: str, session: Session) -> Response:
-        """The code the build wrote (/_m/<digest>.svg), made here if not built yet."""
+        """The SVG code the build wrote (/_m/<digest>.svg), made here if not built yet;
+        a PNG (for print and for apps that take no SVG) is made on request."""
         from ..qr import profile_qr, qr_name
 
         profile = editor.editable(session, request.path_params["username"])
         url = f"{editor.site.config.site.url}/{profile.username}"
-        try:
-            data = (editor.media_dir / qr_name(url)).read_bytes()
-        except FileNotFoundError:
-            data = profile_qr(url, "svg")
+        fmt = request.path_params["fmt"]
+        if fmt == "png":
+            data, media_type = profile_qr(url, "png"), "image/png"
+        elif fmt == "svg":
+            try:
+                data = (editor.media_dir / qr_name(url)).read_bytes()
+            except FileNotFoundError:
+                data = profile_qr(url, "svg")
+            media_type = "image/svg+xml"
+        else:
+            raise NotFound(fmt)
         return Response(
             data,
-            media_type="image/svg+xml",
-            headers={"Content-Disposition": f'inline; filename="{profile.username}-qr.svg"'},
+            media_type=media_type,
+            headers={"Content-Disposition": f'inline; filename="{profile.username}-qr.{fmt}"'},
         )
 
     async def stats(request: Request, token: str, session: Session) -> Response:
@@ -655,7 +663,7 @@ def create_app(site_root: Path) -> Any:
             methods=["POST"],
         ),
         Route("/p/{username}/preview", signed_in(preview)),
-        Route("/p/{username}/qr.svg", signed_in(qr)),
+        Route("/p/{username}/qr.{fmt}", signed_in(qr)),
         Route("/p/{username}/status", signed_in(status)),
         Route("/p/{username}/stats", signed_in(stats)),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
