@@ -142,9 +142,11 @@ class _Plan:
     built_with: set[str]
 
 
-def _plan(store: Store, renderer: Renderer, stamp: str, intact: bool) -> _Plan:
+def _plan(
+    store: Store, renderer: Renderer, stamp: str, intact: bool, themes_in_use: list[str]
+) -> _Plan:
     queue = store.queued_for_build()
-    current = renderer.current_fingerprints(store.themes_in_use())
+    current = renderer.current_fingerprints(themes_in_use)
     # The theme fingerprints pages were built with, kept so that a build
     # after no theme or template change needs no scan of the build state.
     built_with = set(json.loads(store.build_meta(FINGERPRINTS_KEY) or "[]"))
@@ -187,7 +189,8 @@ def build(
     token = store.build_meta(OUTPUT_TOKEN_KEY)
     intact = not full and token is not None and _read_marker(out) == token
     workers = jobs or site.config.build.jobs or os.cpu_count() or 1
-    for slug in store.themes_in_use():  # made once here, not by every worker
+    themes_in_use = store.themes_in_use()
+    for slug in themes_in_use:  # background pictures made once here, not by every worker
         renderer.theme_image(renderer.theme_for(slug))
     job = _Job(renderer, site.db_path, out, stamp, None if intact else set(os.listdir(out)))
     # A full build forks its workers now, while this process is still small:
@@ -195,7 +198,7 @@ def build(
     early = not intact and workers > 1 and store.count_profiles() >= PARALLEL_THRESHOLD
     pool = _Workers(job, workers) if early else None
     try:
-        plan = _plan(store, renderer, stamp, intact)
+        plan = _plan(store, renderer, stamp, intact, themes_in_use)
         report = _execute(site, store, renderer, job, plan, pool, workers, progress)
     finally:
         if pool is not None:
