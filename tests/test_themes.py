@@ -163,12 +163,11 @@ LAKE = (
 )
 
 
-def site_theme(site: sites.Site, toml: str, image: bytes | None = None) -> sites.Site:
+def site_theme(site: sites.Site, toml: str, image: bytes) -> sites.Site:
     """The site with a theme 'lake' of its own (themes/lake.toml, themes/images/lake.png)."""
     (site.root / "themes" / "lake.toml").write_text(toml)
-    if image is not None:
-        (site.root / "themes" / "images").mkdir(parents=True, exist_ok=True)
-        (site.root / "themes" / "images" / "lake.png").write_bytes(image)
+    (site.root / "themes" / "images").mkdir(parents=True, exist_ok=True)
+    (site.root / "themes" / "images" / "lake.png").write_bytes(image)
     return sites.Site.open(site.root)
 
 
