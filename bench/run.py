@@ -180,36 +180,35 @@ def bench_size(work: Path, size: int, runs: int, linkgen: str, hugo: str) -> dic
     summary["ratio"] = summary["linkgen"]["pages_per_s"] / summary["hugo"]["pages_per_s"]
     summary["noop_median"], summary["noop_all"] = statistics.median(noop), noop
     summary["edit_median"], summary["edit_all"] = statistics.median(edit), edit
-    # The same full build with a social card drawn for every profile (none cached).
-    _forget_cards(site_dir)
-    out_cards = work / f"out-cards-{size}"
-    shutil.rmtree(out_cards, ignore_errors=True)
-    cards_env = {
-        **env,
-        "LINKGEN_BUILD__SOCIAL_CARDS": "true",
-        "LINKGEN_BUILD__OUTPUT": str(out_cards),
-    }
-    summary["with_cards"] = timed(build, cards_env)["wall"]
-    summary["cards"] = sum(1 for _ in (out_cards / "_m").glob("*.jpg"))
-    print(
-        f"  N={size} linkgen  full build with {summary['cards']} social cards "
-        f"{summary['with_cards']:6.2f}s",
-        file=sys.stderr,
+    # The same full build drawing a social card, then writing a QR code, for every
+    # profile (none cached).
+    summary["with_cards"], summary["cards"] = _with_media(
+        build, env, site_dir, work / f"out-cards-{size}", "SOCIAL_CARDS", "*.jpg"
     )
-    _forget_cards(site_dir)  # later runs copy no cards into their build
-    shutil.rmtree(out_cards, ignore_errors=True)
-    # The same full build writing an SVG QR code for every profile (none cached).
-    qr_env = {**env, "LINKGEN_BUILD__QR_CODES": "true", "LINKGEN_BUILD__OUTPUT": str(out_cards)}
-    summary["with_qr"] = timed(build, qr_env)["wall"]
-    summary["codes"] = sum(1 for _ in (out_cards / "_m").glob("*.svg"))
-    print(
-        f"  N={size} linkgen  full build with {summary['codes']} QR codes "
-        f"{summary['with_qr']:6.2f}s",
-        file=sys.stderr,
+    print(f"  N={size} linkgen  full build with {summary['cards']} social cards "
+          f"{summary['with_cards']:6.2f}s", file=sys.stderr)  # fmt: skip
+    summary["with_qr"], summary["codes"] = _with_media(
+        build, env, site_dir, work / f"out-cards-{size}", "QR_CODES", "*.svg"
     )
-    _forget_cards(site_dir)
-    shutil.rmtree(out_cards, ignore_errors=True)
+    print(f"  N={size} linkgen  full build with {summary['codes']} QR codes "
+          f"{summary['with_qr']:6.2f}s", file=sys.stderr)  # fmt: skip
     return summary
+
+
+def _with_media(
+    build: list[str], env: dict[str, str], site_dir: Path, out: Path, setting: str, made: str
+) -> tuple[float, int]:
+    """A full build with [build] ``setting`` on: its wall time and how many files
+    matching ``made`` it wrote; what it made is removed again afterwards."""
+    _forget_cards(site_dir)
+    shutil.rmtree(out, ignore_errors=True)
+    wall = timed(
+        build, {**env, f"LINKGEN_BUILD__{setting}": "true", "LINKGEN_BUILD__OUTPUT": str(out)}
+    )
+    count = sum(1 for _ in (out / "_m").glob(made))
+    _forget_cards(site_dir)  # later runs copy none of it into their build
+    shutil.rmtree(out, ignore_errors=True)
+    return wall["wall"], count
 
 
 def _forget_cards(site_dir: Path) -> None:

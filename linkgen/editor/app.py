@@ -461,6 +461,18 @@ def create_app(site_root: Path) -> Any:
         fields = {key: value for key, value in form.items() if isinstance(value, str)}
         return images.save(media, editor.site.media_dir), fields
 
+    async def picture_form(
+        request: Request, session: Session, purpose: Purpose
+    ) -> tuple[str | None, dict[str, str]] | tuple[int, str]:
+        """An upload (the stored image and the form) or a form with ``remove``
+        (None and the form), or (status, message) saying why it is neither."""
+        if request.headers.get("content-type", "").startswith("multipart/"):
+            return await received_image(request, session, purpose)
+        form = await editor.form(request, session.csrf)
+        if "remove" not in form:
+            return 400, "choose an image file"
+        return None, form
+
     async def set_picture(request: Request, token: str, session: Session) -> Response:
         """The profile's picture (kind avatar) or background picture (kind background);
         a form with ``remove`` takes the background picture away."""
@@ -469,18 +481,12 @@ def create_app(site_root: Path) -> Any:
         purpose = PICTURES.get(kind)
         if purpose is None:
             raise NotFound(kind)
-        form: dict[str, str]
-        ref: str | None
-        if request.headers.get("content-type", "").startswith("multipart/"):
-            received = await received_image(request, session, purpose)
-            if isinstance(received[0], int):
-                return _profile(request, session, profile, received[0], {kind: str(received[1])})
-            ref, form = received[0], dict(received[1])
-        else:
-            form = await editor.form(request, session.csrf)
-            ref = None  # remove
-            if kind == "avatar" or "remove" not in form:
-                return _profile(request, session, profile, 400, {kind: "choose an image file"})
+        received = await picture_form(request, session, purpose)
+        if isinstance(received[0], int):
+            return _profile(request, session, profile, received[0], {kind: str(received[1])})
+        ref, form = received[0], dict(received[1])
+        if ref is None and kind == "avatar":  # a picture is replaced, not removed
+            return _profile(request, session, profile, 400, {kind: "choose an image file"})
         fields: dict[str, Any]
         if kind == "avatar":
             fields = {"avatar": ref}
@@ -505,18 +511,10 @@ def create_app(site_root: Path) -> Any:
         """A link's thumbnail: an upload sets it, a form with ``remove`` takes it away."""
         profile = editor.editable(session, request.path_params["username"])
         link = _link_of(profile, request.path_params["link_id"])
-        form: dict[str, str]
-        ref: str | None
-        if request.headers.get("content-type", "").startswith("multipart/"):
-            received = await received_image(request, session, "thumbnail")
-            if isinstance(received[0], int):
-                return _link_form(request, session, profile, link, received[0], str(received[1]))
-            ref, form = received[0], dict(received[1])
-        else:
-            form = await editor.form(request, session.csrf)
-            if "remove" not in form:
-                return _link_form(request, session, profile, link, 400, "choose an image file")
-            ref = None
+        received = await picture_form(request, session, "thumbnail")
+        if isinstance(received[0], int):
+            return _link_form(request, session, profile, link, received[0], str(received[1]))
+        ref, form = received[0], dict(received[1])
         try:
             editor.site.store.edit_link(
                 profile.username,
