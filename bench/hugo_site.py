@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from linkgen import brands
+from linkgen.pages import brands
 from linkgen.site import Site
 
 HUGO_CONFIG = """\

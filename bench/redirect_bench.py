@@ -36,7 +36,7 @@ from urllib.parse import urlsplit
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from linkgen import site as sites
-from linkgen.clicks import ClickStore, clicks_path
+from linkgen.clicks.db import ClickStore, clicks_path
 from linkgen.config import Config
 from linkgen.models import NewLink, NewProfile, validate
 
@@ -135,14 +135,14 @@ def start_linkgen(server: str, site_root: Path, port: int) -> subprocess.Popen[b
         command = [
             str(Path(sys.executable).with_name("granian")), "--interface", "asgi", "--factory",
             "--host", "127.0.0.1", "--port", str(port), "--loop", "uvloop", "--http", "1",
-            "--no-ws", "--log-level", "warning", "linkgen.redirector_server:app_from_env",
+            "--no-ws", "--log-level", "warning", "linkgen.clicks.server:app_from_env",
         ]  # fmt: skip
     else:
         command = [
             sys.executable, "-m", "uvicorn", "--factory", "--host", "127.0.0.1",
             "--port", str(port), "--loop", "uvloop", "--http", "httptools",
             "--no-access-log", "--log-level", "warning",
-            "linkgen.redirector_server:app_from_env",
+            "linkgen.clicks.server:app_from_env",
         ]  # fmt: skip
     return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 

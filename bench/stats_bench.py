@@ -30,10 +30,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from linkgen import site as sites
-from linkgen import stats
-from linkgen.clicks import ClickStore, clicks_path
+from linkgen.clicks import stats
+from linkgen.clicks.db import ClickStore, clicks_path
+from linkgen.clicks.recorder import Hit, to_events
 from linkgen.models import NewLink, NewProfile, validate
-from linkgen.recorder import Hit, to_events
 
 AGENTS = [
     b"Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile/15E148 Safari/604.1",

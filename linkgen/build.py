@@ -21,12 +21,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from . import sitemap
-from .fsutil import remove, write_file, write_if_changed
-from .records import PageLink, iso, now
-from .render import Renderer
-from .site import Site
-from .store import BuiltPage, Stale, Store
+from linkgen.fsutil import remove, write_file, write_if_changed
+from linkgen.pages import sitemap
+from linkgen.pages.render import Renderer
+from linkgen.records import PageLink, iso, now
+from linkgen.site import Site
+from linkgen.store import BuiltPage, Stale, Store
 
 log = logging.getLogger(__name__)
 

@@ -9,9 +9,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
-from . import rules
-from .errors import ConfigError
-from .models import describe
+from linkgen import rules
+from linkgen.errors import ConfigError
+from linkgen.models import describe
 
 CONFIG_FILE = "linkgen.toml"
 ENV_PREFIX = "LINKGEN_"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-from .errors import LinkgenError
+from linkgen.errors import LinkgenError
 
 TIMEOUT = (5, 20)  # connect, read (seconds)
 ATTEMPTS = 3

@@ -21,10 +21,10 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-from . import images
-from .errors import InvalidInput, LinkgenError
-from .models import NewLink, NewProfile, Profile, validate
-from .site import Site
+from linkgen.errors import InvalidInput, LinkgenError
+from linkgen.models import NewLink, NewProfile, Profile, validate
+from linkgen.pages import images
+from linkgen.site import Site
 
 MAX_PAGE_BYTES = 5 * 1024 * 1024
 
@@ -45,7 +45,7 @@ class ImportFailed(LinkgenError):
 def read_page(source: str) -> tuple[str, Path | None]:
     """A saved page from a file or an http(s) URL, and the folder its relative paths use."""
     if source.startswith(("https://", "http://")):
-        from .fetch import get
+        from linkgen.fetch import get
 
         return get(source, max_bytes=MAX_PAGE_BYTES).decode("utf-8", "replace"), None
     path = Path(source).expanduser()

@@ -21,8 +21,8 @@ from pydantic import (
     model_validator,
 )
 
-from . import rules
-from .errors import InvalidInput
+from linkgen import rules
+from linkgen.errors import InvalidInput
 
 DISPLAY_NAME_MAX = 80
 BIO_MAX = 300

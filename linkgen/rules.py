@@ -130,7 +130,7 @@ def theme_name(raw: str) -> str:
 
 def icon_choice(raw: str) -> str:
     """A brand icon picked by hand: a known brand's slug (``youtube``), or ``none``."""
-    from . import icons
+    from linkgen.pages import icons
 
     value = raw.strip().lower()
     if value == icons.NO_ICON:

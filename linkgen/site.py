@@ -7,14 +7,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import config, themes
-from .errors import SiteNotFound
-from .resources import builtin
-from .store import Store
+from linkgen import config
+from linkgen.errors import SiteNotFound
+from linkgen.pages import themes
+from linkgen.pages.resources import builtin
+from linkgen.store import Store
 
 if TYPE_CHECKING:
-    from .accounts import Accounts
-    from .render import Renderer  # imported when first used: Jinja2 is not needed to publish
+    from linkgen.editor.accounts import Accounts
+    from linkgen.pages.render import (
+        Renderer,
+    )  # imported when first used: Jinja2 is not needed to publish
 
 DATA_DIR = "site_data"
 DB_FILE = "linkgen.db"
@@ -69,7 +72,7 @@ class Site:
     @property
     def accounts(self) -> Accounts:
         """The editor's accounts and sessions (tables of the content database)."""
-        from .accounts import Accounts
+        from linkgen.editor.accounts import Accounts
 
         return Accounts(self.store.conn)
 
@@ -78,7 +81,7 @@ class Site:
         cache.mkdir(parents=True, exist_ok=True)
         references = json.loads(self.store.build_meta(TEMPLATE_REFS_KEY) or "{}")
         self._references = references
-        from .render import Renderer
+        from linkgen.pages.render import Renderer
 
         return Renderer(
             self.root,

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from linkgen import accounts
 from linkgen import site as sites
-from linkgen.accounts import Accounts, SignInRefused, TooManyAttempts
+from linkgen.editor import accounts
+from linkgen.editor.accounts import Accounts, SignInRefused, TooManyAttempts
 from linkgen.errors import Conflict, InvalidInput
 
 from .conftest import Cli

@@ -5,11 +5,11 @@ from typing import Any
 
 import pytest
 
-from linkgen import brands, icons
 from linkgen import site as sites
 from linkgen.build import build
 from linkgen.errors import InvalidInput
 from linkgen.models import LinkChanges, NewLink, validate
+from linkgen.pages import brands, icons
 
 from .test_render import page, parse
 
@@ -181,10 +181,10 @@ def test_a_sensitive_profile_shows_its_warning_before_the_page(
 
 
 def test_the_bundled_icons_are_what_simple_icons_has_now() -> None:
-    """linkgen/bundled_icons.json is regenerated with `python -m linkgen.icons`."""
+    """linkgen/pages/bundled_icons.json is regenerated with `python -m linkgen.pages.icons`."""
     import json
 
-    from linkgen.brands import curated
+    from linkgen.pages.brands import curated
 
     shipped = json.loads(icons.BUNDLED.read_text())
     assert shipped == icons.extract(curated())

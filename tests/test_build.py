@@ -14,7 +14,7 @@ from linkgen import build as build_module
 from linkgen import site as sites
 from linkgen.build import build
 from linkgen.models import LinkChanges, NewLink, ProfileFields, validate
-from linkgen.resources import builtin
+from linkgen.pages.resources import builtin
 
 
 def stamps(site: sites.Site) -> dict[str, int]:

@@ -111,7 +111,7 @@ def test_with_the_worker_running_an_edit_reaches_the_edge_by_itself(
 ) -> None:
     import threading
 
-    from linkgen.worker import run
+    from linkgen.publish.worker import run
 
     from .test_serve import wait_for
 

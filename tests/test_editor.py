@@ -372,7 +372,7 @@ def test_the_qr_code_offered_is_the_one_the_build_wrote(
     editor: tuple[Editor, sites.Site],
 ) -> None:
     from linkgen.build import build
-    from linkgen.qr import qr_name
+    from linkgen.pages.qr import qr_name
 
     running, site = editor
     browser = signed_in(running)

@@ -12,11 +12,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from linkgen import images
 from linkgen import site as sites
 from linkgen.build import build
 from linkgen.fetch import FetchFailed
-from linkgen.images import ImageRefused, ingest
+from linkgen.pages import images
+from linkgen.pages.images import ImageRefused, ingest
 
 from .conftest import Cli
 from .test_render import page, parse

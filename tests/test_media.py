@@ -9,7 +9,7 @@ from PIL import Image
 
 from linkgen import site as sites
 from linkgen.build import build
-from linkgen.media import prune
+from linkgen.pages.media import prune
 from linkgen.publish.run import publish
 
 from .conftest import Cli

@@ -22,8 +22,8 @@ from playwright import sync_api as playwright
 from bench.sample_pages import add_samples
 from linkgen import site as sites
 from linkgen.build import build
-from linkgen.qr import qr_name
-from linkgen.serve import PreviewServer, make_server
+from linkgen.pages.qr import qr_name
+from linkgen.preview.serve import PreviewServer, make_server
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "pages"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]

@@ -9,9 +9,9 @@ from typing import Any
 
 from linkgen import site as sites
 from linkgen.build import build
-from linkgen.media import prune
+from linkgen.pages.media import prune
+from linkgen.pages.qr import profile_qr, qr_name
 from linkgen.publish.run import publish
-from linkgen.qr import profile_qr, qr_name
 
 from .conftest import Cli
 

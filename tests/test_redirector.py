@@ -17,10 +17,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from linkgen import site as sites
-from linkgen.clicks import ClickStore, clicks_path
+from linkgen.clicks.db import ClickStore, clicks_path
+from linkgen.clicks.recorder import Recorder, WriterSettings
+from linkgen.clicks.redirector import LinkIndex, Redirector, RedirectorOptions
 from linkgen.models import LinkChanges, NewLink, validate
-from linkgen.recorder import Recorder, WriterSettings
-from linkgen.redirector import LinkIndex, Redirector, RedirectorOptions
 
 from .conftest import free_port, start_linkgen
 

@@ -175,7 +175,7 @@ def test_site_files_sitemap_robots_and_404(site: sites.Site, add_profile: Any) -
 def test_past_50000_urls_the_sitemap_becomes_an_index(
     site: sites.Site, add_profile: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from linkgen import sitemap
+    from linkgen.pages import sitemap
 
     monkeypatch.setattr(sitemap, "MAX_URLS", 4)
     monkeypatch.setattr(sitemap, "PART_SIZE", 3)

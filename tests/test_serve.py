@@ -20,8 +20,8 @@ import pytest
 from linkgen import site as sites
 from linkgen.build import build
 from linkgen.models import ProfileFields
-from linkgen.serve import RELOAD_PATH, PreviewServer, ReloadSignal, make_server
-from linkgen.watch import watch
+from linkgen.preview.serve import RELOAD_PATH, PreviewServer, ReloadSignal, make_server
+from linkgen.preview.watch import watch
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 from linkgen import site as sites
-from linkgen.clicks import HOUR_MS, ClickStore, Event, clicks_path
+from linkgen.clicks.db import HOUR_MS, ClickStore, Event, clicks_path
 
 
 def test_closed_hours_ship_once_and_s3_stats_agree_with_the_rollups(

@@ -9,7 +9,7 @@ from typing import Any
 import html5lib
 
 from linkgen import site as sites
-from linkgen.clicks import ClickStore, Event, clicks_path
+from linkgen.clicks.db import ClickStore, Event, clicks_path
 
 from .conftest import XSS
 

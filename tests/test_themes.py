@@ -10,7 +10,7 @@ from linkgen import site as sites
 from linkgen.build import build
 from linkgen.errors import InvalidInput, ThemeError
 from linkgen.models import NewProfile, ProfileFields, validate
-from linkgen.themes import contrast_ratio, discover
+from linkgen.pages.themes import contrast_ratio, discover
 
 from .conftest import Cli
 from .test_render import page, parse

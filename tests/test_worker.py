@@ -14,7 +14,7 @@ import pytest
 from linkgen import site as sites
 from linkgen.errors import LinkgenError
 from linkgen.models import ProfileFields
-from linkgen.worker import run, worker_lock
+from linkgen.publish.worker import run, worker_lock
 
 from .test_serve import wait_for
 

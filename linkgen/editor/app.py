@@ -35,12 +35,12 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from .. import site as sites
-from ..accounts import Session, SignInRefused, TooManyAttempts
-from ..errors import Conflict, InvalidInput, LinkgenError, NotFound, StaleEdit
-from ..images import Purpose
-from ..models import LinkChanges, NewLink, Profile, ProfileFields, validate
-from ..render import Renderer
+from linkgen import site as sites
+from linkgen.editor.accounts import Session, SignInRefused, TooManyAttempts
+from linkgen.errors import Conflict, InvalidInput, LinkgenError, NotFound, StaleEdit
+from linkgen.models import LinkChanges, NewLink, Profile, ProfileFields, validate
+from linkgen.pages.images import Purpose
+from linkgen.pages.render import Renderer
 
 HERE = Path(__file__).parent
 # What a creator may set over their theme in the profile form.
@@ -440,7 +440,7 @@ def create_app(site_root: Path) -> Any:
         from starlette.datastructures import UploadFile
         from starlette.formparsers import MultiPartException
 
-        from .. import images
+        from linkgen.pages import images
 
         size = int(request.headers.get("content-length") or 0)
         if size > images.MAX_BYTES + 64 * 1024:
@@ -570,8 +570,8 @@ def create_app(site_root: Path) -> Any:
         return _back(profile.username, done[:120])
 
     async def preview(request: Request, token: str, session: Session) -> Response:
-        from ..build import visible_links
-        from ..records import iso, now
+        from linkgen.build import visible_links
+        from linkgen.records import iso, now
 
         profile = editor.editable(session, request.path_params["username"])
         site = editor.site
@@ -596,7 +596,7 @@ def create_app(site_root: Path) -> Any:
     async def qr(request: Request, token: str, session: Session) -> Response:
         """The SVG code the build wrote (/_m/<digest>.svg), made here if not built yet;
         a PNG (for print and for apps that take no SVG) is made on request."""
-        from ..qr import profile_qr, qr_name
+        from linkgen.pages.qr import profile_qr, qr_name
 
         profile = editor.editable(session, request.path_params["username"])
         url = f"{editor.site.config.site.url}/{profile.username}"
@@ -618,9 +618,9 @@ def create_app(site_root: Path) -> Any:
         )
 
     async def stats(request: Request, token: str, session: Session) -> Response:
-        from .. import stats as figures
-        from ..clicks import ClickStore, clicks_path
-        from ..dashboard import render
+        from linkgen.clicks import stats as figures
+        from linkgen.clicks.dashboard import render
+        from linkgen.clicks.db import ClickStore, clicks_path
 
         profile = editor.editable(session, request.path_params["username"])
         clicks = ClickStore(clicks_path(editor.site.root))

@@ -14,8 +14,8 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from ..store import MANIFEST_SHARDS, Published, Store
-from .targets import Target
+from linkgen.publish.targets import Target
+from linkgen.store import MANIFEST_SHARDS, Published, Store
 
 MIRROR_DIR = "_linkgen/manifest/"
 FORMAT = "linkgen.manifest/1"

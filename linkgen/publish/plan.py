@@ -13,8 +13,8 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..store import Published, Store
-from .objects import BuiltObject, Phase, body_hash, public_path, scan
+from linkgen.publish.objects import BuiltObject, Phase, body_hash, public_path, scan
+from linkgen.store import Published, Store
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
-from ..config import CdnSettings
-from ..errors import PublishError
+from linkgen.config import CdnSettings
+from linkgen.errors import PublishError
 
 if TYPE_CHECKING:
     import requests

@@ -18,14 +18,14 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from ..errors import PublishError
-from ..site import Site
-from ..store import Published
-from . import mirror
-from .objects import Phase, body_hash
-from .plan import Plan, Upload, make_plan
-from .purge import Purger, open_purger, purge_unit
-from .targets import DELETE_BATCH, Target, open_target
+from linkgen.errors import PublishError
+from linkgen.publish import mirror
+from linkgen.publish.objects import Phase, body_hash
+from linkgen.publish.plan import Plan, Upload, make_plan
+from linkgen.publish.purge import Purger, open_purger, purge_unit
+from linkgen.publish.targets import DELETE_BATCH, Target, open_target
+from linkgen.site import Site
+from linkgen.store import Published
 
 log = logging.getLogger(__name__)
 

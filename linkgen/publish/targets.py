@@ -8,10 +8,10 @@ import hashlib
 from pathlib import Path
 from typing import Any, Protocol
 
-from ..config import PublishSettings
-from ..errors import ConfigError, PublishError
-from ..fsutil import remove, write_file
-from .objects import BuiltObject
+from linkgen.config import PublishSettings
+from linkgen.errors import ConfigError, PublishError
+from linkgen.fsutil import remove, write_file
+from linkgen.publish.objects import BuiltObject
 
 DELETE_BATCH = 1000  # the S3 limit for one DeleteObjects request
 

@@ -24,9 +24,9 @@ from contextlib import contextmanager, suppress
 from datetime import timedelta
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
-from . import rules
-from .errors import Conflict, InvalidInput, LinkgenError, NotFound
-from .records import iso, now
+from linkgen import rules
+from linkgen.errors import Conflict, InvalidInput, LinkgenError, NotFound
+from linkgen.records import iso, now
 
 if TYPE_CHECKING:
     from argon2 import PasswordHasher

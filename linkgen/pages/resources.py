@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-_HERE = Path(__file__).resolve().parent
+_PACKAGE = Path(__file__).resolve().parents[1]  # linkgen/
 
 
 def builtin(name: str) -> Path:
-    packed = _HERE / "_builtin" / name
-    return packed if packed.is_dir() else _HERE.parent / name
+    packed = _PACKAGE / "_builtin" / name
+    return packed if packed.is_dir() else _PACKAGE.parent / name

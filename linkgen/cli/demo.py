@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .models import NewLink, NewProfile, validate
-from .store import Store
+from linkgen.models import NewLink, NewProfile, validate
+from linkgen.store import Store
 
 SAMPLES: list[dict[str, Any]] = [
     {

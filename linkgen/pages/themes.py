@@ -30,9 +30,9 @@ from pydantic import (
     model_validator,
 )
 
-from . import rules
-from .errors import ThemeError
-from .models import ButtonShape, ButtonStyle, Font, describe
+from linkgen import rules
+from linkgen.errors import ThemeError
+from linkgen.models import ButtonShape, ButtonStyle, Font, describe
 
 Colour = Annotated[str, AfterValidator(rules.colour)]
 

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from .migrations import Schema, run_script
+from linkgen.store.migrations import Schema, run_script
 
 if TYPE_CHECKING:
     import sqlite_utils

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .models import Link, Profile
+from linkgen.models import Link, Profile
 
 _PROFILE_FIELDS = (
     "username",

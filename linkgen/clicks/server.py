@@ -18,12 +18,12 @@ import logging
 import os
 from pathlib import Path
 
-from . import visitors
-from .clicks import clicks_path
-from .recorder import Recorder, WriterSettings
-from .redirector import LinkIndex, Redirector, RedirectorOptions
-from .redirector_metrics import Metrics
-from .site import Site
+from linkgen.clicks import visitors
+from linkgen.clicks.db import clicks_path
+from linkgen.clicks.metrics import Metrics
+from linkgen.clicks.recorder import Recorder, WriterSettings
+from linkgen.clicks.redirector import LinkIndex, Redirector, RedirectorOptions
+from linkgen.site import Site
 
 SITE_ENV = "LINKGEN_SITE"
 log = logging.getLogger(__name__)
@@ -80,7 +80,7 @@ def serve(site_root: Path, *, host: str, port: int, workers: int) -> None:
 
     os.environ[SITE_ENV] = str(site_root.resolve())
     Granian(
-        "linkgen.redirector_server:app_from_env",
+        "linkgen.clicks.server:app_from_env",
         factory=True,
         address=host,
         port=port,

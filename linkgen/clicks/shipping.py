@@ -28,9 +28,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from .clicks import ALL_LINKS, HOUR_MS, ClickStore, Dimension, Event, Row
-from .config import ClicksSettings
-from .errors import ConfigError, PublishError
+from linkgen.clicks.db import ALL_LINKS, HOUR_MS, ClickStore, Dimension, Event, Row
+from linkgen.config import ClicksSettings
+from linkgen.errors import ConfigError, PublishError
 
 SETTLE_MS = 5 * 60_000
 FIELDS = ["at_ms", "day", "kind", "profile_id", "link_id", "visitor"]

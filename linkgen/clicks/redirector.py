@@ -28,9 +28,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from .recorder import Recorder
-from .redirector_metrics import Metrics
-from .store import LinkRoute, Store
+from linkgen.clicks.metrics import Metrics
+from linkgen.clicks.recorder import Recorder
+from linkgen.store import LinkRoute, Store
 
 log = logging.getLogger(__name__)
 

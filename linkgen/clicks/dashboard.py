@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import jinja2
 
-from .resources import builtin
-from .stats import Stats
+from linkgen.clicks.stats import Stats
+from linkgen.pages.resources import builtin
 
 WIDTH, HEIGHT, PAD = 640, 200, 28
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import re
 
-from . import icons
+from linkgen.pages import icons
 
 # host (without "www.", "m.", "mobile.") -> brand slug
 _HOSTS: dict[str, str] = {

@@ -32,8 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from . import visitors
-from .clicks import DAY_MS, ClickStore, Event, day_of
+from linkgen.clicks import visitors
+from linkgen.clicks.db import DAY_MS, ClickStore, Event, day_of
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection

@@ -10,10 +10,10 @@ from pathlib import Path
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
-from .build import BuildReport, build
-from .config import CONFIG_FILE
-from .errors import LinkgenError
-from .site import DATA_DIR, Site
+from linkgen.build import BuildReport, build
+from linkgen.config import CONFIG_FILE
+from linkgen.errors import LinkgenError
+from linkgen.site import DATA_DIR, Site
 
 log = logging.getLogger(__name__)
 

@@ -19,12 +19,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from .build import build
-from .errors import LinkgenError
-from .publish.purge import Purger, open_purger, purge_unit
-from .publish.run import PublishReport, publish
-from .publish.targets import Target, open_target
-from .site import DATA_DIR, Site
+from linkgen.build import build
+from linkgen.errors import LinkgenError
+from linkgen.publish.purge import Purger, open_purger, purge_unit
+from linkgen.publish.run import PublishReport, publish
+from linkgen.publish.targets import Target, open_target
+from linkgen.site import DATA_DIR, Site
 
 log = logging.getLogger(__name__)
 

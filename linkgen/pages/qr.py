@@ -13,7 +13,7 @@ import io
 from pathlib import Path
 from typing import Literal
 
-from .fsutil import write_file
+from linkgen.fsutil import write_file
 
 QrFormat = Literal["svg", "png"]
 VERSION = "1"  # bump when the drawing changes: every code is made again

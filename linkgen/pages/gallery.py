@@ -11,9 +11,9 @@ from collections.abc import Mapping
 
 from jinja2 import Environment, select_autoescape
 
-from .records import PageLink, PageProfile
-from .render import Renderer
-from .themes import Theme, lowest_contrast
+from linkgen.pages.render import Renderer
+from linkgen.pages.themes import Theme, lowest_contrast
+from linkgen.records import PageLink, PageProfile
 
 SAMPLE_LINKS = (
     ("My new album", "https://open.spotify.com/album/sample"),

@@ -16,7 +16,7 @@ import io
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .fsutil import write_file
+from linkgen.fsutil import write_file
 
 if TYPE_CHECKING:
     from PIL import ImageFont

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from .errors import InvalidInput
+from linkgen.errors import InvalidInput
 
 if TYPE_CHECKING:
     from PIL import Image as PILImage
@@ -147,7 +147,7 @@ def read_source(value: str) -> tuple[bytes, str]:
 
 def fetch(url: str) -> bytes:
     """Download an image (see ``fetch.get``: timeouts, size cap, retries)."""
-    from .fetch import TooLarge, get
+    from linkgen.fetch import TooLarge, get
 
     try:
         return get(url, max_bytes=MAX_BYTES)
@@ -157,7 +157,7 @@ def fetch(url: str) -> bytes:
 
 def save(media: MediaFile, media_dir: Path) -> str:
     """Keep it in the site's media directory (written once: the name is its content hash)."""
-    from .fsutil import write_file
+    from linkgen.fsutil import write_file
 
     target = media_dir / media.name
     if not target.exists():

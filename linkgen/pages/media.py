@@ -18,10 +18,10 @@ import re
 import time
 from typing import NamedTuple
 
-from .fsutil import remove
-from .qr import qr_name
-from .render import site_card
-from .site import Site
+from linkgen.fsutil import remove
+from linkgen.pages.qr import qr_name
+from linkgen.pages.render import site_card
+from linkgen.site import Site
 
 MEDIA_REF = re.compile(r"/_m/([0-9a-f]{8,64}\.(?:webp|png|jpe?g|gif|svg))")
 GRACE_SECONDS = 3600.0

@@ -100,7 +100,7 @@ BUNDLED = Path(__file__).with_name("bundled_icons.json")
 @functools.lru_cache(maxsize=1)
 def bundled() -> dict[str, Icon]:
     """The brands linkgen detects by host, extracted from Simple Icons ahead of time
-    (``python -m linkgen.icons``; a test checks them against the installed package)."""
+    (``python -m linkgen.pages.icons``; a test checks them against the installed package)."""
     try:
         data = json.loads(BUNDLED.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -135,7 +135,7 @@ class IconBook:
     def _save(self) -> None:
         if self.cache_file is None:
             return
-        from .fsutil import write_file
+        from linkgen.fsutil import write_file
 
         shipped = bundled()
         data = {
@@ -175,7 +175,7 @@ def extract(slugs: list[str]) -> dict[str, list[str]]:
 
 
 if __name__ == "__main__":
-    from .brands import curated
+    from linkgen.pages.brands import curated
 
     BUNDLED.write_text(json.dumps(extract(curated()), indent=0) + "\n", encoding="utf-8")
     print(f"wrote {BUNDLED}")

@@ -51,7 +51,7 @@ class Schema:
         done = {row[0] for row in db.execute("SELECT number FROM _migrations").fetchall()}
         latest = max(done, default=0)
         if latest > self.steps[-1][0]:
-            from .errors import ConfigError
+            from linkgen.errors import ConfigError
 
             raise ConfigError(
                 f"{self.name} is at schema {latest}, newer than this linkgen knows "

@@ -23,12 +23,13 @@ import jinja2
 from jinja2 import meta
 from markupsafe import Markup, escape
 
-from . import __version__, brands, cards, icons, images, qr, themes
-from .config import Config
-from .errors import ThemeError
-from .fsutil import write_file
-from .records import PageLink, PageProfile
-from .resources import builtin
+from linkgen import __version__
+from linkgen.config import Config
+from linkgen.errors import ThemeError
+from linkgen.fsutil import write_file
+from linkgen.pages import brands, cards, icons, images, qr, themes
+from linkgen.pages.resources import builtin
+from linkgen.records import PageLink, PageProfile
 
 log = logging.getLogger(__name__)
 

@@ -18,10 +18,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from . import changes, rules
-from .errors import Conflict, InvalidInput, LimitReached, NotFound, NothingToUndo, StaleEdit
-from .migrations import migrate, pending_migrations
-from .models import (
+from linkgen import rules
+from linkgen.errors import Conflict, InvalidInput, LimitReached, NotFound, NothingToUndo, StaleEdit
+from linkgen.models import (
     HistoryEntry,
     Link,
     LinkChanges,
@@ -33,8 +32,10 @@ from .models import (
     Style,
     validate,
 )
-from .records import PageLink, PageProfile, iso, now
-from .themes import ThemeFile, contrast_failures
+from linkgen.pages.themes import ThemeFile, contrast_failures
+from linkgen.records import PageLink, PageProfile, iso, now
+from linkgen.store import changes
+from linkgen.store.migrations import migrate, pending_migrations
 
 if TYPE_CHECKING:
     import sqlite_utils

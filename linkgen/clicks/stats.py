@@ -16,8 +16,8 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
-from .clicks import ALL_LINKS, Dimension, Row
-from .store import Store
+from linkgen.clicks.db import ALL_LINKS, Dimension, Row
+from linkgen.store import Store
 
 UNIQUES_NOTE = (
     "Unique counts over several days are sums of daily uniques "

@@ -24,10 +24,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from . import __version__
-from . import site as sites
-from .errors import InvalidInput, LinkgenError
-from .models import (
+from linkgen import __version__
+from linkgen import site as sites
+from linkgen.errors import InvalidInput, LinkgenError
+from linkgen.models import (
     LinkChanges,
     NewLink,
     NewProfile,
@@ -40,7 +40,7 @@ from .models import (
 )
 
 if TYPE_CHECKING:  # the build (and Jinja2) are imported only by the commands that build
-    from .build import BuildReport
+    from linkgen.build import BuildReport
 
 log = logging.getLogger("linkgen")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -172,7 +172,7 @@ def _with_media(app: App, values: dict[str, Any], field: str) -> dict[str, Any]:
     given = values.get(field)
     if not given or given.startswith("/_m/"):
         return values
-    from . import images
+    from linkgen.pages import images
 
     data, source = images.read_source(given)
     purposes: dict[str, images.Purpose] = {"avatar": "avatar", "social_image": "card"}
@@ -187,7 +187,7 @@ def _background(app: App, given: str | None) -> dict[str, str | None]:
         return {}
     if not given:
         return {"background_image": None}
-    from . import images
+    from linkgen.pages import images
 
     data, source = images.read_source(given)
     media = images.ingest(data, "background", source=source)
@@ -303,7 +303,7 @@ def init(app: App, directory: Path | None, with_demo: bool) -> None:
 
         linkgen init mysite --demo
     """
-    from . import demo
+    from linkgen.cli import demo
 
     directory = directory or app.site_dir
     site = sites.init(directory)
@@ -500,7 +500,7 @@ def link_look_options(f: F) -> F:
 
 
 def _icon_note(url: str, icon: str | None) -> str:
-    from . import brands
+    from linkgen.pages import brands
 
     if icon:
         return "no icon" if icon == "none" else f"icon: {icon}"
@@ -751,7 +751,7 @@ def theme_show(app: App, name: str, as_json: bool) -> None:
 
         linkgen theme show midnight
     """
-    from .themes import lowest_contrast
+    from linkgen.pages.themes import lowest_contrast
 
     found = app.site.themes.get(name)
     if found is None:
@@ -805,8 +805,8 @@ def qr(app: App, username: str, fmt: str, out_file: Path | None) -> None:
 
         linkgen qr alice --format png --out alice.png
     """
-    from .fsutil import write_file
-    from .qr import profile_qr
+    from linkgen.fsutil import write_file
+    from linkgen.pages.qr import profile_qr
 
     profile = app.site.store.get(username.lower())
     url = f"{app.site.config.site.url}/{profile.username}"
@@ -816,7 +816,7 @@ def qr(app: App, username: str, fmt: str, out_file: Path | None) -> None:
 
 
 def _finish_import(app: App, imported: Any, base: Path | None, theme: str | None) -> None:
-    from .importers import save
+    from linkgen.importers import save
 
     if theme:
         imported.profile["theme"] = theme
@@ -843,7 +843,7 @@ def import_linktree(app: App, source: str, username: str | None, theme: str | No
 
         linkgen import-linktree https://linktr.ee/alice --theme ocean
     """
-    from .importers import parse_linktree, read_page
+    from linkgen.importers import parse_linktree, read_page
 
     html, base = read_page(source)
     imported = parse_linktree(html)
@@ -864,7 +864,7 @@ def import_littlelink(app: App, source: str, username: str, theme: str | None) -
 
         linkgen import-littlelink ~/littlelink/index.html --username alice
     """
-    from .importers import parse_littlelink, read_page
+    from linkgen.importers import parse_littlelink, read_page
 
     html, base = read_page(source)
     _finish_import(app, parse_littlelink(html, username), base, theme)
@@ -980,7 +980,7 @@ def media_prune(app: App, dry_run: bool) -> None:
 
         linkgen media prune
     """
-    from .media import prune
+    from linkgen.pages.media import prune
 
     result = prune(app.site, dry_run=dry_run)
     verb = "would remove" if dry_run else "removed"
@@ -1010,8 +1010,8 @@ def themes_cmd(app: App, gallery_file: Path | None, as_json: bool) -> None:
         rows = _theme_rows(app)
         _emit(as_json, rows, "\n".join(f"{row['name']:<16} {row['description']}" for row in rows))
         return
-    from .fsutil import write_file
-    from .gallery import render_gallery
+    from linkgen.fsutil import write_file
+    from linkgen.pages.gallery import render_gallery
 
     page = render_gallery(app.site.renderer(), app.site.themes)
     write_file(gallery_file.resolve(), page)
@@ -1148,7 +1148,7 @@ def build_cmd(app: App, full: bool, jobs: int | None, as_json: bool) -> None:
 
         linkgen build --jobs 4
     """
-    from .build import build
+    from linkgen.build import build
 
     with _progress_bar(not as_json, "rendering") as progress:
         report = build(app.site, full=full, jobs=jobs, progress=progress)
@@ -1195,13 +1195,13 @@ def publish_cmd(
 
         linkgen publish --dry-run
     """
-    from .publish.run import publish
+    from linkgen.publish.run import publish
 
     # A dry run builds too: that only touches build/, and the plan must
     # show what a real run would upload.
     built = None
     if not no_build:
-        from .build import build
+        from linkgen.build import build
 
         with _progress_bar(not as_json, "rendering") as progress:
             built = build(app.site, progress=progress)
@@ -1266,7 +1266,7 @@ def worker_cmd(app: App, once: bool) -> None:
     """
     import signal
 
-    from .worker import Cycle, run
+    from linkgen.publish.worker import Cycle, run
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -1311,7 +1311,7 @@ def serve(app: App, host: str, port: int) -> None:
 
         linkgen serve --port 8000
     """
-    from .serve import make_server
+    from linkgen.preview.serve import make_server
 
     server = _bind(lambda: make_server(app.site.build_dir, host, port), host, port)
     click.echo(f"serving {app.site.build_dir} at {server.url}/ (Ctrl+C stops)")
@@ -1333,8 +1333,8 @@ def watch_cmd(app: App, host: str, port: int) -> None:
 
         linkgen watch --port 8000
     """
-    from .serve import ReloadSignal, make_server
-    from .watch import watch
+    from linkgen.preview.serve import ReloadSignal, make_server
+    from linkgen.preview.watch import watch
 
     reload = ReloadSignal()
     server = _bind(lambda: make_server(app.site.build_dir, host, port, reload), host, port)
@@ -1379,7 +1379,7 @@ def redirector_cmd(app: App, host: str | None, port: int | None, workers: int | 
 
         linkgen redirector --port 8081
     """
-    from .redirector_server import serve
+    from linkgen.clicks.server import serve
 
     settings = app.site.config.redirector
     host, port = host or settings.host, port or settings.port
@@ -1474,11 +1474,11 @@ def stats_cmd(
 
         linkgen stats alice --days 7 --html alice-stats.html
     """
-    from . import stats
-    from .clicks import ClickStore, clicks_path
+    from linkgen.clicks import stats
+    from linkgen.clicks.db import ClickStore, clicks_path
 
     if from_s3:
-        from .shipping import s3_events
+        from linkgen.clicks.shipping import s3_events
 
         with s3_events(app.site.config.clicks) as shipped:
             numbers = stats.compute(app.site.store, shipped, username.lower(), days=days, bots=bots)
@@ -1489,8 +1489,8 @@ def stats_cmd(
         finally:
             clicks.close()
     if html_file is not None:
-        from .dashboard import render
-        from .fsutil import write_file
+        from linkgen.clicks.dashboard import render
+        from linkgen.fsutil import write_file
 
         write_file(html_file.resolve(), render(numbers).encode("utf-8"))
         click.echo(f"wrote {html_file}")
@@ -1525,8 +1525,8 @@ def clicks_ship(app: App, as_json: bool) -> None:
     """
     import time
 
-    from .clicks import ClickStore, clicks_path
-    from .shipping import ship
+    from linkgen.clicks.db import ClickStore, clicks_path
+    from linkgen.clicks.shipping import ship
 
     store = ClickStore(clicks_path(app.site.root))
     try:
