@@ -71,7 +71,7 @@ def live_chain(profiles: int, latency_ms: float, work: Path) -> Iterator[tuple[s
         build(site)
         first = publish(site)
         assert first.ok, first.failures
-        site.store.outbox_done(site.store.outbox_marks())
+        site.outbox.done(site.outbox.marks())
         print(
             f"published {len(first.uploaded):,} objects in {time.perf_counter() - started:.1f} s",
             file=sys.stderr,

@@ -74,7 +74,7 @@ def main() -> None:
     preview_times: list[float] = []
     live_times: list[float] = []
     with live_chain(args.profiles, args.latency_ms, args.work) as (site, edge):
-        store = site.store
+        store = site.content
         busy, other = [p.username for p in store.list_profiles()[:2]]
         for n in range(len(store.get(busy).links), 50):  # a profile with 50 links
             store.add_link(busy, validate(NewLink, {"title": f"Link {n}", "url": f"ex.com/{n}"}))

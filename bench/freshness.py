@@ -36,7 +36,7 @@ def main() -> None:
     rng = random.Random(5)
     latencies, others_hit = [], 0
     with live_chain(args.profiles, args.latency_ms, args.work) as (site, edge):
-        usernames = [p.username for p in site.store.list_profiles()]
+        usernames = [p.username for p in site.content.list_profiles()]
         for n in range(args.edits):
             username, other = rng.sample(usernames, 2)
             fetch(f"{edge}/{username}")
@@ -44,7 +44,7 @@ def main() -> None:
             fetch(f"{edge}/{other}")
             marker = f"freshness{n}x{rng.randrange(10**9)}"
             edited = time.perf_counter()
-            site.store.update_profile(username, ProfileFields(bio=marker))
+            site.content.update_profile(username, ProfileFields(bio=marker))
             while marker not in fetch(f"{edge}/{username}")[0]:
                 if time.perf_counter() - edited > 30:
                     raise RuntimeError(f"edit {n} not at the edge after 30 s")

@@ -98,7 +98,7 @@ NOT_FOUND = """<!doctype html><html lang="{{ site.LanguageCode }}"><head><meta c
 def export(linkgen_dir: Path, hugo_dir: Path) -> int:
     site = Site.open(linkgen_dir)
     renderer = site.renderer()
-    store = site.store
+    store = site.builds
     if hugo_dir.exists():
         shutil.rmtree(hugo_dir)
     content = hugo_dir / "content"

@@ -91,7 +91,7 @@ def main() -> None:
         time.sleep(1.5)
         for name in names:
             html = (site.build_dir / name).read_bytes()
-            links = len(site.store.get(name).links)
+            links = len(site.content.get(name).links)
             scores = lighthouse(
                 args.lighthouse, f"http://127.0.0.1:{port}/{name}", work / f"{name}.json"
             )

@@ -132,8 +132,8 @@ def main() -> None:
         bucket = f"first-{parallel}"
         s3.create_bucket(Bucket=bucket)
         configure(site_dir, bucket, proxy.url, parallel)
-        site.store.conn.execute("DELETE FROM publish_manifest")
-        site.store.conn.commit()
+        site.database.conn.execute("DELETE FROM publish_manifest")
+        site.database.conn.commit()
         proxy.take()
         wall = run(publish_cmd, env)
         results[f"first publish, {label}"] = (wall, objects / wall, proxy.take())
@@ -144,7 +144,7 @@ def main() -> None:
 
     edit_walls: dict[str, list[float]] = {"linkgen publish": [], "aws s3 sync": []}
     for n in range(args.edits):
-        site.store.update_profile(f"user{n * 97:06d}", ProfileFields(bio=f"edit {n}"))
+        site.content.update_profile(f"user{n * 97:06d}", ProfileFields(bio=f"edit {n}"))
         build(site)
         proxy.take()
         edit_walls["linkgen publish"].append(run(publish_cmd, env))

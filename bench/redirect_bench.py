@@ -108,11 +108,11 @@ def make_site(root: Path) -> tuple[sites.Site, str]:
     site = sites.init(root)
     for n in range(1000):
         username = f"user{n:04d}"
-        site.store.create_profile(validate(NewProfile, {"username": username}))
+        site.content.create_profile(validate(NewProfile, {"username": username}))
         for k in range(5):
             url = f"https://shop.example.com/{n}/{k}"
-            site.store.add_link(username, validate(NewLink, {"title": f"Link {k}", "url": url}))
-    link_id = site.store.get("user0500").links[0].id
+            site.content.add_link(username, validate(NewLink, {"title": f"Link {k}", "url": url}))
+    link_id = site.content.get("user0500").links[0].id
     return site, link_id
 
 

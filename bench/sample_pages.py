@@ -31,7 +31,7 @@ SAMPLES = ("mika", "fifty", "layla")
 
 
 def add_samples(site: sites.Site) -> list[str]:
-    store = site.store
+    store = site.content
     store.create_profile(
         validate(
             NewProfile,

@@ -49,7 +49,7 @@ BATCH = 5000
 
 def fill(site_root: Path, username: str, events: int, days: int) -> None:
     site = sites.Site.open(site_root)
-    profile = site.store.get(username)
+    profile = site.content.get(username)
     link_ids = [link.id for link in profile.links]
     site.close()
     store = ClickStore(clicks_path(site_root), retention_days=3650)
@@ -100,10 +100,10 @@ def main() -> None:
     username = "star"
     if not (root / "linkgen.toml").exists():
         site = sites.init(root)
-        site.store.create_profile(validate(NewProfile, {"username": username}))
+        site.content.create_profile(validate(NewProfile, {"username": username}))
         for k in range(10):
             link = {"title": f"Link {k}", "url": f"https://shop.example.com/{k}"}
-            site.store.add_link(username, validate(NewLink, link))
+            site.content.add_link(username, validate(NewLink, link))
         site.close()
         print(f"writing {args.events:,} events over {args.days} days …", flush=True)
         fill(root, username, args.events, args.days)
@@ -120,7 +120,7 @@ def main() -> None:
         def compute(days: int = days) -> stats.Stats:
             store = ClickStore(db)
             try:
-                return stats.compute(site.store, store, username, days=days, today=today)
+                return stats.compute(site.content, store, username, days=days, today=today)
             finally:
                 store.close()
 
@@ -140,7 +140,7 @@ def main() -> None:
             clicks.conn.execute(
                 "SELECT link_id, kind, count(*), count(DISTINCT visitor) FROM events "
                 "WHERE profile_id = ? AND at_ms >= ? AND bot = 0 GROUP BY link_id, kind",
-                (site.store.get(username).id, since),
+                (site.content.get(username).id, since),
             ).fetchall()
 
         raw_time = timed(raw, 3)

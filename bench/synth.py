@@ -173,10 +173,10 @@ def generate(site_dir: Path, profiles: int, seed: int = 1, batch: int = 2000) ->
     site = sites.init(site_dir)
     rng = random.Random(seed)
     started = time.perf_counter()
-    existing = site.store.count_profiles()
+    existing = site.content.count_profiles()
     for start in range(existing, profiles, batch):
         stop = min(profiles, start + batch)
-        site.store.bulk_create([make_profile(i, rng) for i in range(start, stop)])
+        site.exchange.bulk_create([make_profile(i, rng) for i in range(start, stop)])
         print(f"\r{stop}/{profiles} profiles", end="", file=sys.stderr, flush=True)
     print(f"\ngenerated in {time.perf_counter() - started:.1f}s", file=sys.stderr)
     site.close()

@@ -26,7 +26,8 @@ from linkgen.pages import sitemap
 from linkgen.pages.render import Renderer
 from linkgen.records import PageLink, iso, now
 from linkgen.site import Site
-from linkgen.store import BuiltPage, Stale, Store
+from linkgen.store.build_state import BuildState, BuiltPage, Stale
+from linkgen.store.database import Database
 
 log = logging.getLogger(__name__)
 
@@ -83,16 +84,16 @@ class _Job:
     out: Path
     at: str
     existing: set[str] | None = None  # names in build/, when known; None = check each
-    store: Store | None = None
+    builds: BuildState | None = None
 
     def render(self, batch: Sequence[Stale]) -> list[BuiltPage]:
-        if self.store is None:
-            self.store = Store(self.db_path, run_migrations=False)
+        if self.builds is None:
+            self.builds = BuildState(Database(self.db_path, run_migrations=False))
         wanted = {item.id: item for item in batch}
         renderer = self.renderer
         existing = self.existing
         built = []
-        for profile in self.store.page_profiles(list(wanted)):
+        for profile in self.builds.page_profiles(list(wanted)):
             links, upcoming = visible_links(profile.links, self.at)
             page = renderer.page(profile, links)
             renderer.ensure_qr(profile.username)
@@ -143,8 +144,9 @@ class _Plan:
 
 
 def _plan(
-    store: Store, renderer: Renderer, stamp: str, intact: bool, themes_in_use: list[str]
+    site: Site, renderer: Renderer, stamp: str, intact: bool, themes_in_use: list[str]
 ) -> _Plan:
+    store = site.builds
     queue = store.queued_for_build()
     current = renderer.current_fingerprints(themes_in_use)
     # The theme fingerprints pages were built with, kept so that a build
@@ -157,7 +159,7 @@ def _plan(
             ids |= set(store.pages_not_built_with(current))
         todo = store.pages_of(sorted(ids))
         orphans = store.orphaned_pages([pid for pid, _ in queue])
-        total = store.count_profiles()
+        total = site.content.count_profiles()
     else:
         # First build, --full, or build/ was replaced: check everything,
         # including pages deleted from build/ behind our back. The build
@@ -181,7 +183,7 @@ def build(
     progress: Progress | None = None,
 ) -> BuildReport:
     started = time.perf_counter()
-    store = site.store
+    store = site.builds
     renderer = site.renderer()
     out = site.build_dir
     out.mkdir(parents=True, exist_ok=True)
@@ -195,10 +197,10 @@ def build(
     job = _Job(renderer, site.db_path, out, stamp, None if intact else set(os.listdir(out)))
     # A full build forks its workers now, while this process is still small:
     # a forked page counts in every worker's memory until it is written to.
-    early = not intact and workers > 1 and store.count_profiles() >= PARALLEL_THRESHOLD
+    early = not intact and workers > 1 and site.content.count_profiles() >= PARALLEL_THRESHOLD
     pool = _Workers(job, workers) if early else None
     try:
-        plan = _plan(store, renderer, stamp, intact, themes_in_use)
+        plan = _plan(site, renderer, stamp, intact, themes_in_use)
         report = _execute(site, store, renderer, job, plan, pool, workers, progress)
     finally:
         if pool is not None:
@@ -222,7 +224,7 @@ def build(
 
 def _execute(
     site: Site,
-    store: Store,
+    store: BuildState,
     renderer: Renderer,
     job: _Job,
     plan: _Plan,
@@ -284,7 +286,7 @@ def _execute(
     return report
 
 
-def _copy_media(store: Store, media: Path, out: Path, intact: bool) -> list[str]:
+def _copy_media(store: BuildState, media: Path, out: Path, intact: bool) -> list[str]:
     """Avatars and thumbnails (site_data/media/) into build/_m/, new ones only.
 
     Names are content hashes, so a file present is the right file; the
@@ -377,7 +379,9 @@ def _write_site_files(renderer: Renderer, out: Path) -> list[str]:
     return [name for name, data in files.items() if write_if_changed(out / name, data)]
 
 
-def _write_sitemaps(store: Store, site_url: str, out: Path, changed: set[int] | None) -> list[str]:
+def _write_sitemaps(
+    store: BuildState, site_url: str, out: Path, changed: set[int] | None
+) -> list[str]:
     """Rewrite the sitemap: the parts in ``changed`` (None: all) and the index."""
     if changed is not None and not changed:
         return []

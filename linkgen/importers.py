@@ -231,11 +231,11 @@ def save(site: Site, imported: Imported, base: Path | None) -> tuple[Profile, li
             links.append(validate(NewLink, {k: v for k, v in link.items() if v is not None}))
         except InvalidInput as exc:
             notes.append(f"left out '{link['title']}': {exc}")
-    if len(links) > site.store.max_links:
-        notes.append(f"left out {len(links) - site.store.max_links} links over the limit")
-        links = links[: site.store.max_links]
-    site.store.bulk_create([(new_profile, links)])
-    return site.store.get(new_profile.username), notes
+    if len(links) > site.content.max_links:
+        notes.append(f"left out {len(links) - site.content.max_links} links over the limit")
+        links = links[: site.content.max_links]
+    site.exchange.bulk_create([(new_profile, links)])
+    return site.content.get(new_profile.username), notes
 
 
 def _image(

@@ -11,7 +11,14 @@ from linkgen import config
 from linkgen.errors import SiteNotFound
 from linkgen.pages import themes
 from linkgen.pages.resources import builtin
-from linkgen.store import Store
+from linkgen.store.build_state import BuildState
+from linkgen.store.content import Content
+from linkgen.store.database import Database
+from linkgen.store.exchange import Exchange
+from linkgen.store.manifest import Manifest
+from linkgen.store.outbox import Outbox
+from linkgen.store.profile_rows import ProfileRows
+from linkgen.store.routes import Routes
 
 if TYPE_CHECKING:
     from linkgen.editor.accounts import Accounts
@@ -29,7 +36,7 @@ class Site:
     root: Path
     config: config.Config
     themes: dict[str, themes.Theme]
-    _store: Store | None = field(default=None, repr=False)
+    _rows: ProfileRows | None = field(default=None, repr=False)
     _references: dict[str, list[str]] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -58,28 +65,61 @@ class Site:
         return self.root / self.config.build.output
 
     @property
-    def store(self) -> Store:
-        if self._store is None:
+    def database(self) -> Database:
+        """The content database, opened (and migrated) on first use."""
+        return self._profile_rows().database
+
+    def _profile_rows(self) -> ProfileRows:
+        if self._rows is None:
             self.db_path.parent.mkdir(parents=True, exist_ok=True)
-            self._store = Store(
-                self.db_path,
+            self._rows = ProfileRows(
+                Database(self.db_path),
                 max_links=self.config.build.max_links,
                 themes={slug: theme.tokens for slug, theme in self.themes.items()},
                 default_theme=self.config.site.default_theme,
             )
-        return self._store
+        return self._rows
+
+    @property
+    def content(self) -> Content:
+        """Profiles and links: edits, history, undo."""
+        return Content(self._profile_rows())
+
+    @property
+    def exchange(self) -> Exchange:
+        """Export, import and bulk loads."""
+        return Exchange(self._profile_rows())
+
+    @property
+    def outbox(self) -> Outbox:
+        return Outbox(self.database)
+
+    @property
+    def builds(self) -> BuildState:
+        """What the build knows: pages built, the build queue, build meta."""
+        return BuildState(self.database)
+
+    @property
+    def manifest(self) -> Manifest:
+        """What each publish target holds, and the purges still owed."""
+        return Manifest(self.database)
+
+    @property
+    def routes(self) -> Routes:
+        """Where links send visitors (the redirector's view)."""
+        return Routes(self.database)
 
     @property
     def accounts(self) -> Accounts:
         """The editor's accounts and sessions (tables of the content database)."""
         from linkgen.editor.accounts import Accounts
 
-        return Accounts(self.store.conn)
+        return Accounts(self.database.conn)
 
     def renderer(self) -> Renderer:
         cache = self.root / DATA_DIR / "cache"
         cache.mkdir(parents=True, exist_ok=True)
-        references = json.loads(self.store.build_meta(TEMPLATE_REFS_KEY) or "{}")
+        references = json.loads(self.builds.build_meta(TEMPLATE_REFS_KEY) or "{}")
         self._references = references
         from linkgen.pages.render import Renderer
 
@@ -94,13 +134,13 @@ class Site:
 
     def remember_template_references(self, renderer: Renderer) -> None:
         if renderer.references != self._references:
-            self.store.set_build_meta(TEMPLATE_REFS_KEY, json.dumps(renderer.references))
+            self.builds.set_build_meta(TEMPLATE_REFS_KEY, json.dumps(renderer.references))
             self._references = dict(renderer.references)
 
     def close(self) -> None:
-        if self._store is not None:
-            self._store.close()
-            self._store = None
+        if self._rows is not None:
+            self._rows.database.close()
+            self._rows = None
 
 
 def init(root: Path) -> Site:
@@ -115,5 +155,5 @@ def init(root: Path) -> Site:
     if not ignore.exists():
         ignore.write_text("/build/\n/site_data/*.db-*\n/site_data/cache/\n", encoding="utf-8")
     site = Site.open(root)
-    site.store  # creates the database and runs the migrations  # noqa: B018
+    site.database  # creates the database and runs the migrations  # noqa: B018
     return site

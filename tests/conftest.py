@@ -22,7 +22,7 @@ from bench import edge as edges
 from linkgen import site as sites
 from linkgen.cli import cli
 from linkgen.models import NewLink, NewProfile, validate
-from linkgen.store import Store
+from linkgen.store.content import Content
 
 XSS = [
     "<script>alert(1)</script>",
@@ -43,12 +43,12 @@ def site(tmp_path: Path) -> Iterator[sites.Site]:
 
 
 @pytest.fixture
-def store(site: sites.Site) -> Store:
-    return site.store
+def store(site: sites.Site) -> Content:
+    return site.content
 
 
 @pytest.fixture
-def add_profile(store: Store) -> Callable[..., Any]:
+def add_profile(store: Content) -> Callable[..., Any]:
     def add(username: str, *links: tuple[str, str], **fields: Any) -> Any:
         store.create_profile(validate(NewProfile, {"username": username, **fields}))
         for title, url in links:

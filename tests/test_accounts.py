@@ -105,7 +105,7 @@ def test_a_creator_may_edit_only_their_profiles(
     book, _ = alice
     bob = add_profile("bob")
     creator = book.user_by_email("alice@example.com")
-    assert book.may_edit(creator, site.store.get("alice").id)
+    assert book.may_edit(creator, site.content.get("alice").id)
     assert not book.may_edit(creator, bob.id)
     admin, _ = book.add_user("root@example.com", [], admin=True)
     assert book.may_edit(admin, bob.id)

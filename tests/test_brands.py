@@ -118,7 +118,7 @@ def test_a_page_draws_each_icon_once_and_uses_it_everywhere(
         ("Shop", "https://example.com/shop"),
     )
     for title, url in [("Instagram", "instagram.com/alice"), ("GitHub", "github.com/alice")]:
-        site.store.add_link(
+        site.content.add_link(
             "alice", validate(NewLink, {"title": title, "url": url, "social": True})
         )
     build(site)
@@ -138,10 +138,10 @@ def test_a_page_draws_each_icon_once_and_uses_it_everywhere(
 def test_the_creator_can_change_or_remove_the_icon(site: sites.Site, add_profile: Any) -> None:
     profile = add_profile("alice", ("Videos", "https://youtube.com/@alice"))
     link_id = profile.links[0].id
-    site.store.edit_link("alice", link_id, validate(LinkChanges, {"icon": "vimeo"}))
+    site.content.edit_link("alice", link_id, validate(LinkChanges, {"icon": "vimeo"}))
     build(site)
     assert 'id="i-vimeo"' in page(site, "alice") and "i-youtube" not in page(site, "alice")
-    site.store.edit_link("alice", link_id, validate(LinkChanges, {"icon": "none"}))
+    site.content.edit_link("alice", link_id, validate(LinkChanges, {"icon": "none"}))
     build(site)
     assert "<use" not in page(site, "alice")
     with pytest.raises(InvalidInput, match=r"no brand icon 'youtub'; did you mean youtube\?"):
@@ -152,7 +152,7 @@ def test_a_sensitive_link_warns_first_and_continues_with_one_tap(
     site: sites.Site, add_profile: Any
 ) -> None:
     add_profile("alice", ("Shop", "https://example.com/shop"))
-    _, late = site.store.add_link(
+    _, late = site.content.add_link(
         "alice",
         validate(
             NewLink, {"title": "Late show", "url": "https://example.com/late", "sensitive": "21+"}

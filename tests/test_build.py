@@ -50,7 +50,7 @@ def test_a_second_build_renders_nothing(crowd: sites.Site) -> None:
 
 def test_one_edit_rewrites_exactly_one_page(crowd: sites.Site) -> None:
     before = stamps(crowd)
-    crowd.store.update_profile("user3", ProfileFields(bio="new bio"))
+    crowd.content.update_profile("user3", ProfileFields(bio="new bio"))
     report = build(crowd)
     assert report.rendered == ["user3"]
     assert rewritten(before, stamps(crowd)) == {"user3"}
@@ -59,8 +59,8 @@ def test_one_edit_rewrites_exactly_one_page(crowd: sites.Site) -> None:
 
 def test_a_link_edit_rewrites_its_page(crowd: sites.Site) -> None:
     before = stamps(crowd)
-    link = crowd.store.get("user7").links[0]
-    crowd.store.edit_link("user7", link.id, LinkChanges(title="Renamed link"))
+    link = crowd.content.get("user7").links[0]
+    crowd.content.edit_link("user7", link.id, LinkChanges(title="Renamed link"))
     assert build(crowd).rendered == ["user7"]
     assert rewritten(before, stamps(crowd)) == {"user7"}
 
@@ -117,8 +117,8 @@ def test_a_config_change_rebuilds_everything(crowd: sites.Site) -> None:
 
 
 def test_delete_and_rename_remove_the_old_output(crowd: sites.Site, add_profile: Any) -> None:
-    crowd.store.delete_profile("user1")
-    crowd.store.rename_profile("user2", "renamed")
+    crowd.content.delete_profile("user1")
+    crowd.content.rename_profile("user2", "renamed")
     report = build(crowd)
     assert sorted(report.removed) == ["user1", "user2"]
     assert report.rendered == ["renamed"]
@@ -134,7 +134,7 @@ def test_delete_and_rename_remove_the_old_output(crowd: sites.Site, add_profile:
 
 
 def test_swapping_usernames_leaves_both_pages_right(crowd: sites.Site) -> None:
-    store = crowd.store
+    store = crowd.content
     store.rename_profile("user0", "tmp-name")
     store.rename_profile("user1", "user0")
     store.rename_profile("tmp-name", "user1")
@@ -149,8 +149,8 @@ def test_a_schedule_boundary_rebuilds_that_page(site: sites.Site, add_profile: A
     now = datetime(2030, 1, 1, 12, tzinfo=UTC)
     add_profile("alice", ("Always", "https://example.com/a"))
     add_profile("bob", ("Always", "https://example.com/b"))
-    link = site.store.get("alice").links[0]
-    site.store.add_link(
+    link = site.content.get("alice").links[0]
+    site.content.add_link(
         "alice",
         validate(
             NewLink,
@@ -214,13 +214,13 @@ def test_parallel_and_serial_builds_write_the_same_bytes(
 
 
 def test_an_edit_made_during_a_build_is_not_lost(crowd: sites.Site) -> None:
-    store = crowd.store
+    store, builds = crowd.content, crowd.builds
     store.update_profile("user0", ProfileFields(bio="first"))
-    queue = store.queued_for_build()
+    queue = builds.queued_for_build()
     # Another process edits user0 again while the build is rendering:
     store.update_profile("user0", ProfileFields(bio="second"))
-    store.record_builds([], [], queue)
-    assert [pid for pid, _ in store.queued_for_build()] == [store.get("user0").id]
+    builds.record_builds([], [], queue)
+    assert [pid for pid, _ in builds.queued_for_build()] == [store.get("user0").id]
     assert build(crowd).rendered == ["user0"]
     assert "second" in (crowd.build_dir / "user0").read_text()
 

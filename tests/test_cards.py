@@ -44,10 +44,10 @@ def test_a_card_is_drawn_again_only_when_what_it_shows_changes(
     add_profile("alice", display_name="Alice")
     build(site)
     first = og_image(site, "alice")
-    site.store.add_link("alice", validate(NewLink, {"title": "Shop", "url": "example.com"}))
+    site.content.add_link("alice", validate(NewLink, {"title": "Shop", "url": "example.com"}))
     build(site)
     assert og_image(site, "alice") == first  # a link is not on the card
-    site.store.update_profile("alice", validate(ProfileFields, {"display_name": "Alice L."}))
+    site.content.update_profile("alice", validate(ProfileFields, {"display_name": "Alice L."}))
     build(site)
     assert og_image(site, "alice") != first
     assert built(site, og_image(site, "alice")).is_file()
@@ -63,7 +63,7 @@ def test_the_creators_own_social_image_wins(
     build(site)
     image = Image.open(built(site, og_image(site, "alice")))
     assert (image.format, image.size) == ("JPEG", (1200, 630))
-    assert og_image(site, "alice").endswith(site.store.get("alice").social_image or "?")
+    assert og_image(site, "alice").endswith(site.content.get("alice").social_image or "?")
 
 
 def test_cards_can_be_turned_off(

@@ -56,10 +56,10 @@ def test_an_edit_goes_live_at_the_edge_while_other_pages_stay_cached(
     assert get(f"{edge}/bob")[1] == "MISS"
     assert get(f"{edge}/bob")[1] == "HIT"
 
-    live.store.update_profile("alice", ProfileFields(display_name="Alice v2"))
+    live.content.update_profile("alice", ProfileFields(display_name="Alice v2"))
     build(live)
     report = publish(live)
-    alice = live.store.get("alice")
+    alice = live.content.get("alice")
     assert report.ok and report.uploaded == ["links/alice"]
     assert report.purged == [f"p-{alice.id}"]
 
@@ -79,20 +79,20 @@ def test_a_failed_purge_is_kept_and_retried_by_the_next_run(
     assert "Alice v1" in get(f"{edge}/alice")[0]
 
     broken = configure(live, name, s3_endpoint, "http://127.0.0.1:9")  # nothing listens
-    broken.store.update_profile("alice", ProfileFields(display_name="Alice v2"))
+    broken.content.update_profile("alice", ProfileFields(display_name="Alice v2"))
     build(broken)
     failed = publish(broken)
-    key = f"p-{broken.store.get('alice').id}"
+    key = f"p-{broken.content.get('alice').id}"
     assert not failed.ok and failed.uploaded == ["links/alice"]
     assert failed.purge_pending == [key] and "retried on the next run" in failed.failures[0]
-    assert broken.store.pending_purges() == [key]
+    assert broken.manifest.pending_purges() == [key]
     body, cache = get(f"{edge}/alice")
     assert "Alice v1" in body and cache == "HIT"  # the edge still has the old page
 
     fixed = configure(broken, name, s3_endpoint, edge)
     retried = publish(fixed)
     assert retried.ok and retried.uploaded == [] and retried.purged == [key]
-    assert fixed.store.pending_purges() == []
+    assert fixed.manifest.pending_purges() == []
     assert "Alice v2" in get(f"{edge}/alice")[0]
 
 
@@ -122,11 +122,11 @@ def test_with_the_worker_running_an_edit_reaches_the_edge_by_itself(
     try:
         # The first cycle (both new profiles) ends with its purge: wait for it
         # before filling the edge's cache.
-        wait_for(lambda: live.store.outbox() == [])
+        wait_for(lambda: live.outbox.entries() == [])
         assert "Alice v1" in get(f"{edge}/alice")[0]
         get(f"{edge}/bob")
         assert get(f"{edge}/alice")[1] == "HIT" and get(f"{edge}/bob")[1] == "HIT"
-        live.store.update_profile("alice", ProfileFields(display_name="Alice v2"))
+        live.content.update_profile("alice", ProfileFields(display_name="Alice v2"))
         wait_for(lambda: "Alice v2" in get(f"{edge}/alice")[0])
         assert get(f"{edge}/bob")[1] == "HIT"
     finally:

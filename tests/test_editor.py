@@ -66,7 +66,7 @@ def editor(site: sites.Site, add_profile: Any) -> Iterator[tuple[Editor, sites.S
 
 def editing(browser: Browser, site: sites.Site, path: str = "/p/alice") -> tuple[str, str]:
     """The form token of the page at ``path`` and alice's version, as a form carries them."""
-    return browser.token(path), str(site.store.get("alice").version)
+    return browser.token(path), str(site.content.get("alice").version)
 
 
 def signed_in(editor: Editor, email: str = "alice@example.com") -> Browser:
@@ -79,7 +79,7 @@ def test_a_creator_sets_a_password_signs_in_and_edits(
     editor: tuple[Editor, sites.Site],
 ) -> None:
     running, site = editor
-    profile = site.store.get("alice")
+    profile = site.content.get("alice")
     _, token = site.accounts.add_user("carol@example.com", [profile.id])
     browser = running.browser()
     form = browser.get(f"/set-password?token={token}")
@@ -100,16 +100,16 @@ def test_a_creator_sets_a_password_signs_in_and_edits(
         csrf,
     )
     assert saved.status_code == 303
-    after = site.store.get("alice")
+    after = site.content.get("alice")
     assert (after.display_name, after.bio, after.theme) == ("Alice L.", "New bio", "ocean")
-    assert site.store.history("alice")[0].actor == "carol@example.com (editor)"
+    assert site.content.history("alice")[0].actor == "carol@example.com (editor)"
     added = browser.post(
         "/p/alice/links",
         {"title": "Tickets", "url": "tickets.example.com", "version": str(after.version)},
         csrf,
     )
     assert added.status_code == 303
-    assert [link.title for link in site.store.get("alice").links] == ["Shop", "Tickets"]
+    assert [link.title for link in site.content.get("alice").links] == ["Shop", "Tickets"]
     preview = browser.get("/p/alice/preview")
     assert preview.status_code == 200 and "Tickets" in preview.text and "Alice L." in preview.text
 
@@ -120,19 +120,19 @@ def test_a_missing_or_wrong_form_token_is_refused(editor: tuple[Editor, sites.Si
     no_token = stranger.post("/sign-in", {"email": "alice@example.com", "password": PASSWORD})
     assert no_token.status_code == 403
     browser = signed_in(running)
-    version = str(site.store.get("alice").version)
+    version = str(site.content.get("alice").version)
     edit = {"display_name": "Hacked", "bio": "", "theme": "default", "version": version}
     assert browser.post("/p/alice/profile", edit).status_code == 403
     assert browser.post("/p/alice/profile", edit, "wrong-token").status_code == 403
     assert browser.post("/sign-out", {}).status_code == 403
-    assert site.store.get("alice").display_name == "Alice"  # nothing changed
+    assert site.content.get("alice").display_name == "Alice"  # nothing changed
 
 
 def test_another_creators_profile_is_not_found(editor: tuple[Editor, sites.Site]) -> None:
     running, site = editor
     browser = signed_in(running)
     csrf = browser.token("/")
-    bob = site.store.get("bob")
+    bob = site.content.get("bob")
     for path in ("/p/bob", "/p/bob/preview", "/p/bob/stats", "/p/bob/qr.svg", "/p/nobody"):
         assert browser.get(path).status_code == 404, path
     edit = {"display_name": "Hacked", "bio": "", "theme": "default", "version": str(bob.version)}
@@ -140,7 +140,7 @@ def test_another_creators_profile_is_not_found(editor: tuple[Editor, sites.Site]
     link = bob.links[0].id
     assert browser.post(f"/p/bob/links/{link}/remove", {}, csrf).status_code == 404
     assert browser.post(f"/p/alice/links/{link}/remove", {}, csrf).status_code == 404
-    assert site.store.get("bob") == bob
+    assert site.content.get("bob") == bob
 
 
 @pytest.mark.parametrize("payload", XSS)
@@ -150,7 +150,7 @@ def test_hostile_text_stays_inert_in_the_editor_and_the_preview(
     running, site = editor
     browser = signed_in(running)
     csrf = browser.token("/p/alice")
-    version = site.store.get("alice").version
+    version = site.content.get("alice").version
     saved = browser.post(
         "/p/alice/profile",
         {"display_name": payload[:80], "bio": payload, "theme": "default", "version": str(version)},
@@ -216,7 +216,7 @@ def test_errors_show_next_to_the_field_and_keep_the_typing(
     assert bad.status_code == 400
     assert re.search(r'id="url" name="url" value="javascript:alert\(1\)"', bad.text)
     assert re.search(r'</label>\s*<input id="url"[^>]*>\s*<p class="error">[^<]*scheme', bad.text)
-    assert [link.title for link in site.store.get("alice").links] == ["Shop"]
+    assert [link.title for link in site.content.get("alice").links] == ["Shop"]
 
 
 def test_a_save_from_a_stale_tab_is_refused_and_keeps_the_text(
@@ -224,7 +224,7 @@ def test_a_save_from_a_stale_tab_is_refused_and_keeps_the_text(
 ) -> None:
     running, site = editor
     first, second = signed_in(running), signed_in(running)
-    version = str(site.store.get("alice").version)
+    version = str(site.content.get("alice").version)
     csrf1, csrf2 = first.token("/p/alice"), second.token("/p/alice")
     fields = {"bio": "", "theme": "default", "version": version}
     assert (
@@ -234,7 +234,7 @@ def test_a_save_from_a_stale_tab_is_refused_and_keeps_the_text(
     stale = second.post("/p/alice/profile", {**fields, "display_name": "Second tab"}, csrf2)
     assert stale.status_code == 409 and "changed elsewhere" in stale.text
     assert 'value="Second tab"' in stale.text  # nothing typed is lost
-    assert site.store.get("alice").display_name == "First"
+    assert site.content.get("alice").display_name == "First"
 
 
 def test_every_page_carries_the_security_headers(editor: tuple[Editor, sites.Site]) -> None:
@@ -289,10 +289,10 @@ def test_a_picture_upload_is_checked_and_a_bad_one_stores_nothing(
     assert fake.status_code == 400 and "not an image" in fake.text
     huge = upload(browser, site, "huge.png", b"\0" * (16 * 1024 * 1024))
     assert huge.status_code == 413 and "over 15 MB" in huge.text
-    assert site.store.get("alice").avatar is None and not site.media_dir.exists()
+    assert site.content.get("alice").avatar is None and not site.media_dir.exists()
     good = upload(browser, site, "me.png", png_bytes())
     assert good.status_code == 303
-    avatar = site.store.get("alice").avatar
+    avatar = site.content.get("alice").avatar
     assert avatar and (site.media_dir / avatar[4:]).is_file()
     assert browser.get(avatar).headers["content-type"] == "image/webp"
 
@@ -325,13 +325,13 @@ def test_the_history_shows_who_changed_what_and_undo_steps_back(
     page = browser.get("/p/alice").text
     assert "alice@example.com (editor)" in page
     assert browser.post("/p/alice/undo", {}, csrf).status_code == 303
-    assert site.store.get("alice").display_name == "Alice"
+    assert site.content.get("alice").display_name == "Alice"
 
 
 def test_a_link_is_edited_in_its_own_form(editor: tuple[Editor, sites.Site]) -> None:
     running, site = editor
     browser = signed_in(running)
-    link = site.store.get("alice").links[0]
+    link = site.content.get("alice").links[0]
     path = f"/p/alice/links/{link.id}"
     csrf, version = editing(browser, site, path)
     fields = {"title": "Shop", "url": "shop.example.com", "icon": "", "version": version}
@@ -344,11 +344,11 @@ def test_a_link_is_edited_in_its_own_form(editor: tuple[Editor, sites.Site]) -> 
     scheduled = {**fields, "starts_at": "2030-01-01T09:30", "ends_at": "2030-01-02T09:30"}
     saved = browser.post(path, {**scheduled, "sensitive": "18+", "social": "on"}, csrf)
     assert saved.status_code == 303
-    after = site.store.get("alice").links[0]
+    after = site.content.get("alice").links[0]
     assert (after.sensitive, after.social, after.url) == ("18+", True, "https://shop.example.com/")
     assert f"{after.starts_at:%Y-%m-%dT%H:%M%z}" == "2030-01-01T09:30+0000"
     assert 'value="2030-01-02T09:30"' in browser.get(path).text
-    assert browser.get(f"/p/bob/links/{site.store.get('bob').links[0].id}").status_code == 404
+    assert browser.get(f"/p/bob/links/{site.content.get('bob').links[0].id}").status_code == 404
 
 
 def test_own_colours_are_checked_for_contrast_and_errors_keep_the_form(
@@ -361,10 +361,10 @@ def test_own_colours_are_checked_for_contrast_and_errors_keep_the_form(
     form.update(background="#ffffff", text="#aaaaaa", button="", button_text="")
     refused = browser.post("/p/alice/profile", form, csrf)
     assert refused.status_code == 400 and "contrast 2.32:1" in refused.text
-    assert 'value="#aaaaaa"' in refused.text and site.store.get("alice").style.text is None
+    assert 'value="#aaaaaa"' in refused.text and site.content.get("alice").style.text is None
     saved = browser.post("/p/alice/profile", {**form, "text": "#222222", "font": "serif"}, csrf)
     assert saved.status_code == 303
-    style = site.store.get("alice").style
+    style = site.content.get("alice").style
     assert (style.text, style.font, style.button_shape) == ("#222222", "serif", None)
 
 
@@ -404,12 +404,12 @@ def test_a_background_picture_is_checked_for_readable_text_and_can_be_removed(
     # mint's muted teal is too close to what a dark picture makes of its veil
     refused = upload(browser, site, "night.png", png_bytes((800, 600)), to)
     assert refused.status_code == 400 and "background image (its darkest)" in refused.text
-    assert site.store.get("alice").style.background_image is None
+    assert site.content.get("alice").style.background_image is None
     csrf, version = editing(browser, site)
     ocean = {"csrf": csrf, "version": version, "display_name": "Alice", "theme": "ocean"}
     assert browser.post("/p/alice/profile", ocean).status_code == 303
     assert upload(browser, site, "beach.png", png_bytes((800, 600)), to).status_code == 303
-    image = site.store.get("alice").style.background_image
+    image = site.content.get("alice").style.background_image
     assert image and (site.media_dir / image[4:]).is_file()
     preview = browser.get("/p/alice/preview").text
     assert f'url("{image}")' in preview  # from the editor itself, before it is published
@@ -417,7 +417,7 @@ def test_a_background_picture_is_checked_for_readable_text_and_can_be_removed(
     csrf, version = editing(browser, site)
     removed = browser.post(to, {"csrf": csrf, "version": version, "remove": "1"})
     assert removed.status_code == 303
-    assert site.store.get("alice").style.background_image is None
+    assert site.content.get("alice").style.background_image is None
 
 
 def test_a_link_thumbnail_is_uploaded_checked_and_removed(
@@ -425,18 +425,18 @@ def test_a_link_thumbnail_is_uploaded_checked_and_removed(
 ) -> None:
     running, site = editor
     browser = signed_in(running)
-    link = site.store.get("alice").links[0]
+    link = site.content.get("alice").links[0]
     to = f"/p/alice/links/{link.id}/thumbnail"
     assert 'id="thumbnail"' in browser.get(f"/p/alice/links/{link.id}").text
     broken = upload(browser, site, "shop.png", png_bytes()[:150], to)
     assert broken.status_code == 400 and "damaged" in broken.text
-    assert site.store.get("alice").links[0].thumbnail is None
+    assert site.content.get("alice").links[0].thumbnail is None
     assert upload(browser, site, "shop.png", png_bytes(), to).status_code == 303
-    thumbnail = site.store.get("alice").links[0].thumbnail
+    thumbnail = site.content.get("alice").links[0].thumbnail
     assert thumbnail and thumbnail.endswith(".webp")
     assert f'src="{thumbnail}"' in browser.get("/p/alice/preview").text
     csrf, version = editing(browser, site, f"/p/alice/links/{link.id}")
     removed = browser.post(to, {"csrf": csrf, "version": version, "remove": "1"})
-    assert removed.status_code == 303 and site.store.get("alice").links[0].thumbnail is None
-    bobs = f"/p/bob/links/{site.store.get('bob').links[0].id}/thumbnail"
+    assert removed.status_code == 303 and site.content.get("alice").links[0].thumbnail is None
+    bobs = f"/p/bob/links/{site.content.get('bob').links[0].id}/thumbnail"
     assert upload(browser, site, "x.png", png_bytes(), bobs).status_code == 404

@@ -59,7 +59,7 @@ def live_site(
 ) -> Iterator[tuple[sites.Site, Editor, str]]:
     add_profile("alice", ("Shop", "https://shop.example.com"), display_name="Alice")
     live = configure(site, bucket[1], s3_endpoint, edge)
-    _, token = live.accounts.add_user("alice@example.com", [live.store.get("alice").id])
+    _, token = live.accounts.add_user("alice@example.com", [live.content.get("alice").id])
     live.accounts.set_password_with_link(token, PASSWORD)
     worker = subprocess.Popen(
         [sys.executable, "-m", "linkgen", "--site", str(live.root), "worker"],
@@ -131,5 +131,5 @@ def test_sign_in_edit_and_see_it_live_at_the_edge(
         public.screenshot(path=str(ARTIFACTS / "7-the-public-page-at-the-edge.png"))
         browser.close()
     assert edit_to_live < 30
-    history = [entry.actor for entry in live.store.history("alice")[:3]]
+    history = [entry.actor for entry in live.content.history("alice")[:3]]
     assert history == ["alice@example.com (editor)"] * 3

@@ -33,16 +33,16 @@ def test_export_import_round_trip(tmp_path: Path, name: str, bio: str, links: li
     source = sites.init(example / "source")
     target = sites.init(example / "target")
     try:
-        source.store.create_profile(
+        source.content.create_profile(
             validate(NewProfile, {"username": "alice", "display_name": name, "bio": bio})
         )
         for title, url, enabled in links:
-            source.store.add_link(
+            source.content.add_link(
                 "alice", validate(NewLink, {"title": title, "url": url, "enabled": enabled})
             )
-        exported = source.store.export_profile("alice").model_dump_json()
-        target.store.import_profile(validate_json(ProfileExport, exported))
-        assert target.store.export_profile("alice").model_dump_json() == exported
+        exported = source.exchange.export_profile("alice").model_dump_json()
+        target.exchange.import_profile(validate_json(ProfileExport, exported))
+        assert target.exchange.export_profile("alice").model_dump_json() == exported
     finally:
         source.close()
         target.close()
@@ -50,7 +50,7 @@ def test_export_import_round_trip(tmp_path: Path, name: str, bio: str, links: li
 
 def test_an_export_file_is_validated_like_any_input(site: sites.Site, add_profile) -> None:  # type: ignore[no-untyped-def]
     add_profile("alice", ("Shop", "https://example.com"))
-    good = site.store.export_profile("alice").model_dump_json()
+    good = site.exchange.export_profile("alice").model_dump_json()
     for bad, rule in [
         (good.replace("https://example.com/", "javascript:alert(1)"), "scheme 'javascript:'"),
         (good.replace('"alice"', '"ADMIN"'), "reserved"),

@@ -134,7 +134,7 @@ def test_an_avatar_from_a_file_reaches_the_page_and_the_build(
     photo = tmp_path / "me.jpg"
     photo.write_bytes(phone_photo())
     run("profile", "set", "alice", "--avatar", str(photo))
-    ref = site.store.get("alice").avatar
+    ref = site.content.get("alice").avatar
     assert ref is not None and ref.startswith("/_m/")
     build(site)
     avatar = parse(page(site, "alice")).find(".//img[@class='avatar']")
@@ -155,7 +155,7 @@ def test_a_bad_upload_is_a_clear_error_and_changes_nothing(
     broken.write_bytes(phone_photo()[:500])
     result = run("profile", "set", "alice", "--avatar", str(broken), code=1)
     assert "damaged" in result.stderr and "Traceback" not in result.stderr
-    assert site.store.get("alice") == before and not site.media_dir.exists()
+    assert site.content.get("alice") == before and not site.media_dir.exists()
     assert "no such file" in run("profile", "set", "alice", "--avatar", "nope.png", code=1).stderr
 
 

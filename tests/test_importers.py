@@ -167,7 +167,7 @@ def test_a_saved_linktree_page_becomes_a_linkgen_page(
     assert "left out 'Music': it has no URL" in result.stderr
     assert "left out 'Bad one'" in result.stderr and "javascript" in result.stderr
     assert "left out the thumbnail of 'Merch" in result.stderr and "404" in result.stderr
-    profile = site.store.get("nova-sounds")
+    profile = site.content.get("nova-sounds")
     assert (profile.display_name, profile.bio, profile.theme) == (
         "Nova Sounds", "Producer & DJ. New EP out Friday.", "midnight"
     )  # fmt: skip
@@ -184,7 +184,7 @@ def test_a_saved_linktree_page_becomes_a_linkgen_page(
 
 def test_a_linktree_url_is_fetched(run: Cli, site: sites.Site, origin: str) -> None:
     run("import-linktree", f"{origin}/nova", "--username", "nova")
-    assert len(site.store.get("nova").links) == 5
+    assert len(site.content.get("nova").links) == 5
     failed = run("import-linktree", f"{origin}/gone", code=1)
     assert "the server answered 404" in failed.stderr and "Traceback" not in failed.stderr
 
@@ -205,7 +205,7 @@ def test_a_littlelink_page_and_its_avatar_become_a_linkgen_page(
     result = run("import-littlelink", str(folder / "index.html"), "--username", "sam")
     assert "imported @sam: 3 links (0 in the social row), avatar stored" in result.stdout
     assert "left out 'Website': it links nowhere (#)" in result.stderr
-    profile = site.store.get("sam")
+    profile = site.content.get("sam")
     assert (profile.display_name, profile.bio) == (
         "Sam Rivera",
         "Illustrator. Comics every Tuesday.",

@@ -32,13 +32,13 @@ def test_only_images_nothing_refers_to_are_pruned(
 ) -> None:
     add_profile("alice", display_name="Alice")
     run("profile", "set", "alice", "--avatar", picture(tmp_path, "red"))
-    red = (site.store.get("alice").avatar or "")[4:]
+    red = (site.content.get("alice").avatar or "")[4:]
     build(site)
     first_card = {p.name for p in (site.build_dir / "_m").glob("*.jpg")}
     run("profile", "set", "alice", "--avatar", picture(tmp_path, "blue"), "--name", "Alice L.")
     build(site)
     assert publish(site).ok
-    avatar = site.store.get("alice").avatar or ""
+    avatar = site.content.get("alice").avatar or ""
     assert prune(site).removed == []  # everything is new: a build may still be using it
     age(site.media_dir, 7200)
     age(site.build_dir / "_m", 7200)

@@ -17,7 +17,7 @@ from linkgen.publish import objects
 from linkgen.publish.objects import BuiltObject
 from linkgen.publish.run import publish
 from linkgen.publish.targets import S3Target
-from linkgen.store import manifest_shard
+from linkgen.store.manifest import manifest_shard
 
 
 @pytest.fixture(autouse=True)
@@ -73,7 +73,7 @@ def test_first_publish_uploads_everything_with_headers_and_no_list(
     assert report.manifest_shards_written == len(shards)
     assert counting.calls["PutObject"] == 9 + len(shards) + 1  # + the copy's marker, once
     assert counting.calls["GetObject"] == 1  # looked for a manifest copy by name: none yet
-    profile = s3_site.store.get("user1")
+    profile = s3_site.content.get("user1")
     head = s3.head_object(Bucket=name, Key="links/user1")
     assert head["ContentType"] == "text/html; charset=utf-8"
     assert head["CacheControl"] == objects.PAGE_CACHE
@@ -103,7 +103,7 @@ def test_a_second_publish_sends_nothing(s3_site: sites.Site) -> None:
 def test_one_edit_uploads_one_page_and_purges_one_key(s3_site: sites.Site) -> None:
     counting = Counting(s3_site)
     counting.publish(s3_site)
-    s3_site.store.update_profile("user3", ProfileFields(bio="fresh"))
+    s3_site.content.update_profile("user3", ProfileFields(bio="fresh"))
     build(s3_site)
     report = counting.publish(s3_site)
     # The sitemap's lastmod is a date: a same-day edit leaves it as it is.
@@ -111,19 +111,19 @@ def test_one_edit_uploads_one_page_and_purges_one_key(s3_site: sites.Site) -> No
     assert report.manifest_shards_written == 1
     assert counting.calls["PutObject"] == 2  # the page and its manifest shard
     assert counting.calls.get("ListObjectsV2", 0) == 0
-    assert report.purge_keys == [f"p-{s3_site.store.get('user3').id}"]
+    assert report.purge_keys == [f"p-{s3_site.content.get('user3').id}"]
 
 
 def test_a_deleted_profile_is_deleted_and_purged(s3_site: sites.Site, bucket: Any) -> None:
     s3, name = bucket
     counting = Counting(s3_site)
     counting.publish(s3_site)
-    gone = s3_site.store.get("user2")
-    s3_site.store.delete_profile("user2")
+    gone = s3_site.content.get("user2")
+    s3_site.content.delete_profile("user2")
     build(s3_site)
     report = counting.publish(s3_site)
     assert report.deleted == ["links/user2"]
-    kept = s3_site.store.manifest(report.target)
+    kept = s3_site.manifest.held(report.target)
     emptied = all(manifest_shard(k) != manifest_shard("links/user2") for k in kept)
     # The page, and its manifest shard if the page was the shard's last key.
     assert counting.calls["DeleteObjects"] == 1 + emptied
@@ -139,8 +139,8 @@ def test_a_fresh_runner_reads_the_manifest_copy_and_uploads_nothing(
     counting = Counting(s3_site)
     first = counting.publish(s3_site)
     # A new CI machine: the same build, but no local record of the bucket.
-    s3_site.store.conn.execute("DELETE FROM publish_manifest")
-    s3_site.store.conn.commit()
+    s3_site.database.conn.execute("DELETE FROM publish_manifest")
+    s3_site.database.conn.commit()
     again = counting.publish(s3_site)
     assert again.ok and again.uploaded == [] and again.deleted == []
     assert again.manifest_restored == len(first.uploaded) == 9
@@ -152,7 +152,7 @@ def test_a_fresh_runner_reads_the_manifest_copy_and_uploads_nothing(
     )
     assert shard["CacheControl"] == "private, no-store"
     # And it stays incremental: one edit, one page.
-    s3_site.store.update_profile("user0", ProfileFields(bio="after the move"))
+    s3_site.content.update_profile("user0", ProfileFields(bio="after the move"))
     build(s3_site)
     assert counting.publish(s3_site).uploaded == ["links/user0"]
 
@@ -175,7 +175,7 @@ def test_the_delete_guard_holds_mass_deletes_until_confirmed(s3_site: sites.Site
     counting = Counting(s3_site)
     counting.publish(s3_site)
     for n in range(3):
-        s3_site.store.delete_profile(f"user{n}")
+        s3_site.content.delete_profile(f"user{n}")
     build(s3_site)
     held = counting.publish(s3_site, max_deletes=2)
     assert not held.ok and held.deleted == [] and held.deletes_held == 3
@@ -192,7 +192,7 @@ def test_nothing_outside_the_prefix_is_touched(s3_site: sites.Site, bucket: Any)
     counting = Counting(s3_site)
     counting.publish(s3_site)
     for n in range(5):
-        s3_site.store.delete_profile(f"user{n}")
+        s3_site.content.delete_profile(f"user{n}")
     build(s3_site)
     counting.publish(s3_site)
     keys = {o["Key"] for o in s3.list_objects_v2(Bucket=name)["Contents"]}
@@ -208,7 +208,7 @@ def test_a_dry_run_changes_nothing(s3_site: sites.Site, bucket: Any) -> None:
     assert len(report.uploaded) == 9 and report.dry_run
     assert counting.calls.get("PutObject", 0) == 0
     assert "Contents" not in s3.list_objects_v2(Bucket=name)
-    assert s3_site.store.manifest(report.target) == {}
+    assert s3_site.manifest.held(report.target) == {}
 
 
 def test_a_missing_bucket_is_one_clear_error(s3_site: sites.Site, s3_endpoint: str) -> None:
@@ -248,7 +248,7 @@ def test_the_file_target_mirrors_the_bucket_layout(site: sites.Site, add_profile
     published = site.root / "published"
     assert (published / "alice").read_bytes() == (site.build_dir / "alice").read_bytes()
     assert not (published / ".linkgen-build").exists()
-    site.store.delete_profile("alice")
+    site.content.delete_profile("alice")
     build(site)
     assert publish(site).deleted == ["alice"] and not (published / "alice").exists()
 

@@ -47,16 +47,16 @@ def test_kill_9_at_random_points_then_rerun_converges_to_a_clean_publish(
     live = sites.Site.open(site.root)
     rng = random.Random(7)
     for n in range(30):
-        live.store.create_profile(validate(NewProfile, {"username": f"user{n}"}))
-        live.store.add_link(f"user{n}", validate(NewLink, {"title": "x", "url": f"e.com/{n}"}))
+        live.content.create_profile(validate(NewProfile, {"username": f"user{n}"}))
+        live.content.add_link(f"user{n}", validate(NewLink, {"title": "x", "url": f"e.com/{n}"}))
     command = [sys.executable, "-m", "linkgen", "--site", str(live.root), "publish", "--no-build"]
     next_user = 30
     for kill in range(KILLS):
-        for username in rng.sample([p.username for p in live.store.list_profiles()], 5):
-            live.store.update_profile(username, ProfileFields(bio=f"kill {kill}"))
-        live.store.create_profile(validate(NewProfile, {"username": f"user{next_user}"}))
+        for username in rng.sample([p.username for p in live.content.list_profiles()], 5):
+            live.content.update_profile(username, ProfileFields(bio=f"kill {kill}"))
+        live.content.create_profile(validate(NewProfile, {"username": f"user{next_user}"}))
         next_user += 1
-        live.store.delete_profile(rng.choice(live.store.list_profiles()).username)
+        live.content.delete_profile(rng.choice(live.content.list_profiles()).username)
         build(live)
 
         victim = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -124,7 +124,7 @@ def test_s3_throttling_and_connection_resets_are_retried(
         )
         live = sites.Site.open(site.root)
         for n in range(12):
-            live.store.create_profile(validate(NewProfile, {"username": f"user{n}"}))
+            live.content.create_profile(validate(NewProfile, {"username": f"user{n}"}))
         build(live)
         report = publish(live)
         assert report.ok, report.failures

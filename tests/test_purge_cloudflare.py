@@ -101,14 +101,14 @@ def test_publish_purges_the_changed_urls_and_retries_failures(
     assert f"{SITE_URL}/sitemap.xml" in first and not any("/_m/" in url for url in first)
 
     monkeypatch.setenv("CLOUDFLARE_API_TOKEN", "revoked")
-    live.store.update_profile("alice", ProfileFields(bio="new"))
+    live.content.update_profile("alice", ProfileFields(bio="new"))
     build(live)
     failed = publish(live)
     assert not failed.ok and "Authentication error" in failed.failures[0]
-    assert live.store.pending_purges("path") == ["/alice"]
+    assert live.manifest.pending_purges("path") == ["/alice"]
 
     monkeypatch.setenv("CLOUDFLARE_API_TOKEN", TOKEN)
-    live.store.rename_profile("bob", "robert")
+    live.content.rename_profile("bob", "robert")
     build(live)
     done = publish(live)
     assert done.ok
@@ -118,7 +118,7 @@ def test_publish_purges_the_changed_urls_and_retries_failures(
         f"{SITE_URL}/robert",
         f"{SITE_URL}/sitemap.xml",
     ]
-    assert live.store.pending_purges() == []
+    assert live.manifest.pending_purges() == []
 
 
 def test_cloudflare_needs_its_zone_and_token(

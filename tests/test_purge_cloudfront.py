@@ -155,7 +155,7 @@ def test_publish_invalidates_exactly_the_changed_paths(
     assert cloudfront.invalidated() == [
         ["/404.html", "/alice", "/bob", "/robots.txt", "/sitemap.xml"]
     ]
-    live.store.update_profile("alice", ProfileFields(bio="v2"))
+    live.content.update_profile("alice", ProfileFields(bio="v2"))
     build(live)
     report = publish(live)
     assert report.ok and report.purged == ["/alice"]
@@ -205,7 +205,7 @@ def test_a_purge_that_cannot_wait_is_kept_and_retried_next_run(
     failed = publish(live)
     assert not failed.ok and "TooManyInvalidationsInProgress" in failed.failures[0]
     assert "retried on the next run" in failed.failures[0]
-    assert live.store.pending_purges("path") == [
+    assert live.manifest.pending_purges("path") == [
         "/404.html",
         "/alice",
         "/robots.txt",
@@ -216,7 +216,7 @@ def test_a_purge_that_cannot_wait_is_kept_and_retried_next_run(
     retried = publish(live)
     assert retried.ok and retried.uploaded == []
     assert cloudfront.invalidated()[-1] == ["/404.html", "/alice", "/robots.txt", "/sitemap.xml"]
-    assert live.store.pending_purges() == []
+    assert live.manifest.pending_purges() == []
 
 
 def test_a_malformed_path_is_refused_clearly(cloudfront: CloudFront) -> None:

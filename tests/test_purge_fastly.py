@@ -69,16 +69,16 @@ def test_publish_purges_changed_profiles_at_fastly_and_retries_failures(
     build(live)
     failed = publish(live)
     assert not failed.ok and "HTTP 401" in failed.failures[0]
-    assert len(live.store.pending_purges()) == 3  # both profiles and the site files
+    assert len(live.manifest.pending_purges()) == 3  # both profiles and the site files
 
     monkeypatch.setenv("FASTLY_API_TOKEN", TOKEN)
-    live.store.update_profile("alice", ProfileFields(bio="new"))
+    live.content.update_profile("alice", ProfileFields(bio="new"))
     build(live)
     done = publish(live)
-    alice, bob = live.store.get("alice"), live.store.get("bob")
+    alice, bob = live.content.get("alice"), live.content.get("bob")
     assert done.ok and done.uploaded == ["alice"]
     assert sorted(fastly.purged[-1]) == sorted([f"p-{alice.id}", f"p-{bob.id}", "site"])
-    assert live.store.pending_purges() == []
+    assert live.manifest.pending_purges() == []
 
 
 def test_fastly_needs_its_service_and_token(site: sites.Site, add_profile: Any) -> None:

@@ -64,7 +64,7 @@ def redirector(linked: sites.Site) -> Iterator[Running]:
 
 
 def link_ids(site: sites.Site, username: str) -> list[str]:
-    return [link.id for link in site.store.get(username).links]
+    return [link.id for link in site.content.get(username).links]
 
 
 def clicks(site: sites.Site) -> ClickStore:
@@ -131,9 +131,9 @@ def test_disabled_and_expired_links_send_the_visitor_to_the_profile(
     linked: sites.Site, redirector: Running
 ) -> None:
     shop, blog = link_ids(linked, "alice")
-    linked.store.edit_link("alice", shop, LinkChanges(enabled=False))
+    linked.content.edit_link("alice", shop, LinkChanges(enabled=False))
     past = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
-    linked.store.edit_link("alice", blog, LinkChanges(ends_at=past))
+    linked.content.edit_link("alice", blog, LinkChanges(ends_at=past))
     deadline = time.monotonic() + 1.0
     while time.monotonic() < deadline:
         answers = [redirector.get(f"/r/{i}").headers.get("Location") for i in (shop, blog)]
@@ -146,14 +146,14 @@ def test_disabled_and_expired_links_send_the_visitor_to_the_profile(
 def test_edits_reach_the_redirector_within_a_second(
     linked: sites.Site, redirector: Running
 ) -> None:
-    _, added = linked.store.add_link(
+    _, added = linked.content.add_link(
         "bob", validate(NewLink, {"title": "New", "url": "https://new.example"})
     )
     started = time.monotonic()
     while redirector.get(f"/r/{added.id}").status_code != 302:
         assert time.monotonic() - started < 1.0, "a new link was not live within 1 s"
         time.sleep(0.01)
-    linked.store.delete_profile("bob")
+    linked.content.delete_profile("bob")
     started = time.monotonic()
     while redirector.get(f"/r/{added.id}").status_code != 404:
         assert time.monotonic() - started < 1.0, (
@@ -163,7 +163,7 @@ def test_edits_reach_the_redirector_within_a_second(
 
 
 def test_the_view_beacon_is_an_uncached_image(linked: sites.Site, redirector: Running) -> None:
-    alice = linked.store.get("alice").id
+    alice = linked.content.get("alice").id
     answer = redirector.get(f"/v/{alice}", Referer="https://www.instagram.com/")
     assert answer.status_code == 200 and answer.headers["Content-Type"] == "image/gif"
     assert answer.headers["Cache-Control"] == "private, no-store" and answer.content.startswith(
@@ -188,7 +188,7 @@ def test_link_preview_bots_are_flagged_and_left_out_of_stats(
     linked: sites.Site, redirector: Running, run: Any
 ) -> None:
     shop, _ = link_ids(linked, "alice")
-    alice = linked.store.get("alice").id
+    alice = linked.content.get("alice").id
     redirector.get(f"/v/{alice}", **{"User-Agent": IPHONE})
     redirector.get(f"/r/{shop}", **{"User-Agent": IPHONE})
     redirector.get(f"/r/{shop}", **{"User-Agent": "facebookexternalhit/1.1"})

@@ -95,7 +95,7 @@ def test_hostile_text_is_inert_in_every_field(
 ) -> None:
     title = payload[:100]
     compact = payload.replace(" ", "")[:50]  # URLs cannot hold spaces
-    site.store.create_profile(
+    site.content.create_profile(
         validate(
             NewProfile,
             {
@@ -108,7 +108,7 @@ def test_hostile_text_is_inert_in_every_field(
             },
         )
     )
-    site.store.add_link(
+    site.content.add_link(
         "mallory",
         validate(
             NewLink,
@@ -119,7 +119,7 @@ def test_hostile_text_is_inert_in_every_field(
             },
         ),
     )
-    site.store.add_link("mallory", validate(NewLink, {"title": "github", "url": "github.com/x"}))
+    site.content.add_link("mallory", validate(NewLink, {"title": "github", "url": "github.com/x"}))
     build(site)
     html = page(site, "mallory")
     tree = parse(html)  # strict: raises on any parse error
@@ -193,12 +193,12 @@ def test_past_50000_urls_the_sitemap_becomes_an_index(
     ]
     assert sorted(urls) == sorted(f"http://127.0.0.1:8000/user{n}" for n in range(7))
     # An edit rewrites only its own part (and the index).
-    site.store.update_profile("user4", ProfileFields(bio="x"))
+    site.content.update_profile("user4", ProfileFields(bio="x"))
     report = build(site)
     assert set(report.site_files) <= {"sitemap.xml", "sitemap-2.xml"}
     # Shrinking below the limit goes back to one file and removes the parts.
     for n in range(4):
-        site.store.delete_profile(f"user{n}")
+        site.content.delete_profile(f"user{n}")
     report = build(site)
     assert "<urlset" in (site.build_dir / "sitemap.xml").read_text()
     assert not list(site.build_dir.glob("sitemap-*.xml"))

@@ -90,7 +90,7 @@ def test_watch_rebuilds_after_an_edit_and_tells_the_preview(
     thread.start()
     try:
         wait_for(lambda: (site.build_dir / "alice").exists())
-        site.store.update_profile("alice", ProfileFields(display_name="After"))
+        site.content.update_profile("alice", ProfileFields(display_name="After"))
         wait_for(lambda: "After" in (site.build_dir / "alice").read_text())
         (site.root / "templates" / "profile.html").write_text("{{ name }} custom")
         wait_for(lambda: (site.build_dir / "alice").read_text() == "After custom")
@@ -160,7 +160,7 @@ def test_the_watch_command_rebuilds_and_serves(site: sites.Site, add_profile: An
     proc, url = start(["watch"], site.root)
     try:
         wait_for(lambda: "Before" in fetch(url + "/alice"))
-        site.store.update_profile("alice", ProfileFields(display_name="After"))
+        site.content.update_profile("alice", ProfileFields(display_name="After"))
         wait_for(lambda: "After" in fetch(url + "/alice"))
     finally:
         proc.send_signal(signal.SIGINT)

@@ -20,7 +20,7 @@ def test_closed_hours_ship_once_and_s3_stats_agree_with_the_rollups(
         'region = "us-east-1"\ninstance = "edge-1"\n'
     )
     add_profile("alice", ("Shop", "https://shop.example"), ("Blog", "https://blog.example"))
-    profile = site.store.get("alice")
+    profile = site.content.get("alice")
     shop, blog = (link.id for link in profile.links)
     now = int(time.time() * 1000)
     store = ClickStore(clicks_path(site.root))

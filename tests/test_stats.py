@@ -18,7 +18,7 @@ DAY_MS = 86_400_000
 
 def record(site: sites.Site, username: str) -> None:
     """Two days of traffic: yesterday 4 views by 2 visitors, today 6 by 3 and 3 clicks."""
-    profile = site.store.get(username)
+    profile = site.content.get(username)
     first, second = (link.id for link in profile.links[:2])
     now = int(time.time() * 1000)
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from linkgen import site as sites
 from linkgen.errors import (
     Conflict,
     InvalidInput,
@@ -17,21 +18,21 @@ from linkgen.errors import (
     StaleEdit,
 )
 from linkgen.models import LinkChanges, NewLink, NewProfile, ProfileFields, validate
-from linkgen.store import Store
+from linkgen.store.content import Content
 
 
 def link(title: str = "Shop", url: str = "https://example.com/shop") -> NewLink:
     return validate(NewLink, {"title": title, "url": url})
 
 
-def counts(store: Store) -> tuple[int, int, int, int]:
+def counts(store: Content) -> tuple[int, int, int, int]:
     return tuple(  # type: ignore[return-value]
-        store.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        store.database.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
         for table in ("profiles", "links", "history", "outbox")
     )
 
 
-def test_a_new_profile_has_defaults_and_a_stable_random_id(store: Store) -> None:
+def test_a_new_profile_has_defaults_and_a_stable_random_id(store: Content) -> None:
     created = store.create_profile(validate(NewProfile, {"username": "Alice"}))
     assert created.username == "alice"
     assert created.theme == "default"
@@ -41,19 +42,19 @@ def test_a_new_profile_has_defaults_and_a_stable_random_id(store: Store) -> None
     assert store.get("alice2").id == created.id
 
 
-def test_usernames_are_unique_case_insensitively(store: Store) -> None:
+def test_usernames_are_unique_case_insensitively(store: Content) -> None:
     store.create_profile(validate(NewProfile, {"username": "alice"}))
     with pytest.raises(Conflict, match="'alice' is taken"):
         store.create_profile(validate(NewProfile, {"username": "ALICE"}))
 
 
-def test_unknown_theme_is_refused_with_the_known_ones(store: Store) -> None:
+def test_unknown_theme_is_refused_with_the_known_ones(store: Content) -> None:
     known = r"theme: no theme 'nope' \(known: aurora, auto, .*default, .*midnight"
     with pytest.raises(InvalidInput, match=known):
         store.create_profile(validate(NewProfile, {"username": "alice", "theme": "nope"}))
 
 
-def test_links_are_added_moved_edited_and_removed(store: Store, add_profile: Any) -> None:
+def test_links_are_added_moved_edited_and_removed(store: Content, add_profile: Any) -> None:
     add_profile("alice", ("One", "https://one.example"), ("Two", "https://two.example"))
     _, third = store.add_link("alice", link("Three"), position=1)
     assert [lk.title for lk in store.get("alice").links] == ["Three", "One", "Two"]
@@ -65,7 +66,7 @@ def test_links_are_added_moved_edited_and_removed(store: Store, add_profile: Any
     assert [(lk.title, lk.position) for lk in store.get("alice").links] == [("Two", 1), ("3", 2)]
 
 
-def test_the_link_cap_refuses_the_51st_link_and_writes_nothing(store: Store) -> None:
+def test_the_link_cap_refuses_the_51st_link_and_writes_nothing(store: Content) -> None:
     store.create_profile(validate(NewProfile, {"username": "alice"}))
     for n in range(50):
         store.add_link("alice", link(f"L{n}"))
@@ -75,7 +76,7 @@ def test_the_link_cap_refuses_the_51st_link_and_writes_nothing(store: Store) -> 
     assert counts(store) == before
 
 
-def test_schedule_must_end_after_it_starts(store: Store, add_profile: Any) -> None:
+def test_schedule_must_end_after_it_starts(store: Content, add_profile: Any) -> None:
     profile = add_profile("alice", ("Sale", "https://example.com"))
     with pytest.raises(InvalidInput, match=r"^ends_at must be later than starts_at$"):
         validate(
@@ -93,7 +94,7 @@ def test_schedule_must_end_after_it_starts(store: Store, add_profile: Any) -> No
         )
 
 
-def test_a_stale_edit_is_refused_and_loses_nothing(store: Store, add_profile: Any) -> None:
+def test_a_stale_edit_is_refused_and_loses_nothing(store: Content, add_profile: Any) -> None:
     add_profile("alice", bio="first")
     tab_one = store.get("alice").version
     tab_two = store.get("alice").version
@@ -103,7 +104,7 @@ def test_a_stale_edit_is_refused_and_loses_nothing(store: Store, add_profile: An
     assert store.get("alice").bio == "saved by tab one"
 
 
-def test_an_edit_that_changes_nothing_is_not_recorded(store: Store, add_profile: Any) -> None:
+def test_an_edit_that_changes_nothing_is_not_recorded(store: Content, add_profile: Any) -> None:
     add_profile("alice", bio="same")
     before = counts(store)
     unchanged = store.update_profile("alice", ProfileFields(bio="same"))
@@ -111,7 +112,7 @@ def test_an_edit_that_changes_nothing_is_not_recorded(store: Store, add_profile:
     assert counts(store) == before
 
 
-def test_history_says_what_changed_and_undo_walks_back(store: Store, add_profile: Any) -> None:
+def test_history_says_what_changed_and_undo_walks_back(store: Content, add_profile: Any) -> None:
     add_profile("alice", bio="v1")
     store.update_profile("alice", ProfileFields(bio="v2", theme="midnight"))
     _, added = store.add_link("alice", link("Shop"))
@@ -132,7 +133,7 @@ def test_history_says_what_changed_and_undo_walks_back(store: Store, add_profile
         store.get("alice")
 
 
-def test_undo_brings_back_a_deleted_profile_with_its_ids(store: Store, add_profile: Any) -> None:
+def test_undo_brings_back_a_deleted_profile_with_its_ids(store: Content, add_profile: Any) -> None:
     original = add_profile("alice", ("Shop", "https://example.com"), bio="hello")
     store.delete_profile("alice")
     with pytest.raises(NotFound):
@@ -144,7 +145,7 @@ def test_undo_brings_back_a_deleted_profile_with_its_ids(store: Store, add_profi
     assert back.bio == "hello"
 
 
-def test_undo_refuses_when_the_username_was_taken_since(store: Store, add_profile: Any) -> None:
+def test_undo_refuses_when_the_username_was_taken_since(store: Content, add_profile: Any) -> None:
     add_profile("alice")
     store.delete_profile("alice")
     add_profile("alice")
@@ -156,10 +157,10 @@ def test_undo_refuses_when_the_username_was_taken_since(store: Store, add_profil
         store.history("nobody")
 
 
-def test_ids_are_never_reused(store: Store, add_profile: Any) -> None:
+def test_ids_are_never_reused(store: Content, add_profile: Any) -> None:
     profile = add_profile("alice", ("Shop", "https://example.com"))
     store.delete_profile("alice")
-    issued = {row[0] for row in store.conn.execute("SELECT id FROM issued_ids")}
+    issued = {row[0] for row in store.database.conn.execute("SELECT id FROM issued_ids")}
     assert profile.id in issued and profile.links[0].id in issued
     for n in range(20):
         fresh = add_profile(f"user{n}", ("x", "https://example.com"))
@@ -167,26 +168,26 @@ def test_ids_are_never_reused(store: Store, add_profile: Any) -> None:
 
 
 def test_every_edit_queues_its_profile_for_publish_in_the_same_transaction(
-    store: Store, add_profile: Any
+    site: sites.Site, store: Content, add_profile: Any
 ) -> None:
     add_profile("alice")
     store.update_profile("alice", ProfileFields(bio="x"))
-    (row,) = store.outbox()
+    (row,) = site.outbox.entries()
     assert (row["username"], row["version"], row["deleted"]) == ("alice", 2, 0)
     store.delete_profile("alice")
-    (row,) = store.outbox()
+    (row,) = site.outbox.entries()
     assert row["deleted"] == 1
 
 
 def test_a_failed_write_rolls_back_the_edit_history_and_outbox(
-    store: Store, add_profile: Any
+    store: Content, add_profile: Any
 ) -> None:
     add_profile("alice")
     before = counts(store)
-    store.conn.execute(
+    store.database.conn.execute(
         "CREATE TRIGGER fail BEFORE INSERT ON outbox BEGIN SELECT RAISE(ABORT, 'disk full'); END"
     )
-    store.conn.execute(
+    store.database.conn.execute(
         "CREATE TRIGGER fail2 BEFORE UPDATE ON outbox BEGIN SELECT RAISE(ABORT, 'disk full'); END"
     )
     with pytest.raises(sqlite3.IntegrityError, match="disk full"):
@@ -195,7 +196,7 @@ def test_a_failed_write_rolls_back_the_edit_history_and_outbox(
     assert store.get("alice").links == ()
 
 
-def test_unknown_profile_and_link_are_clear_errors(store: Store, add_profile: Any) -> None:
+def test_unknown_profile_and_link_are_clear_errors(store: Content, add_profile: Any) -> None:
     add_profile("alice")
     with pytest.raises(NotFound, match="no profile 'bob'"):
         store.get("bob")
@@ -208,19 +209,19 @@ def test_unknown_profile_and_link_are_clear_errors(store: Store, add_profile: An
         store.move_link("alice", only.id, 2)
 
 
-def test_a_second_process_sees_committed_edits(store: Store, add_profile: Any) -> None:
+def test_a_second_process_sees_committed_edits(store: Content, add_profile: Any) -> None:
     add_profile("alice")
-    other = Store(store.path)
+    other = Content.open(store.database.path)
     other.update_profile("alice", ProfileFields(bio="from the other process"))
     assert store.get("alice").bio == "from the other process"
     other.close()
 
 
 def test_concurrent_editors_get_a_stale_error_not_a_lost_update(
-    store: Store, add_profile: Any
+    store: Content, add_profile: Any
 ) -> None:
     add_profile("alice")
-    other = Store(store.path)
+    other = Content.open(store.database.path)
     seen: Callable[[], int] = lambda: store.get("alice").version  # noqa: E731
     version = seen()
     other.update_profile("alice", ProfileFields(bio="A"), expected_version=version)

@@ -42,7 +42,7 @@ def test_a_follow_the_system_theme_switches_in_dark_mode_until_colours_are_set(
     add_profile("alice", theme="auto")
     build(site)
     assert "color-scheme:light dark" in page(site, "alice")
-    site.store.update_profile(
+    site.content.update_profile(
         "alice", validate(ProfileFields, {"style": {"button": "#1d3fbb", "button_text": "#ffffff"}})
     )
     build(site)
@@ -56,11 +56,11 @@ def test_an_override_below_aa_is_refused_with_the_ratio_and_nothing_changes(
     before = add_profile("alice", theme="paper")
     grey = validate(ProfileFields, {"style": {"background": "#ffffff", "text": "#aaaaaa"}})
     with pytest.raises(InvalidInput) as refused:
-        site.store.update_profile("alice", grey)
+        site.content.update_profile("alice", grey)
     message = str(refused.value)
     assert "text #aaaaaa on background #ffffff: contrast 2.32:1" in message
     assert "needs at least 4.5:1" in message
-    assert site.store.get("alice") == before  # nothing lost, nothing half-applied
+    assert site.content.get("alice") == before  # nothing lost, nothing half-applied
 
 
 def test_switching_theme_under_existing_overrides_is_checked_too(
@@ -68,8 +68,8 @@ def test_switching_theme_under_existing_overrides_is_checked_too(
 ) -> None:
     add_profile("alice", theme="paper", style={"button": "#1a1a1a", "button_text": "#ffffff"})
     with pytest.raises(InvalidInput, match=r"button #1a1a1a on background #000000"):
-        site.store.update_profile("alice", validate(ProfileFields, {"theme": "noir"}))
-    assert site.store.get("alice").theme == "paper"
+        site.content.update_profile("alice", validate(ProfileFields, {"theme": "noir"}))
+    assert site.content.get("alice").theme == "paper"
 
 
 def test_a_theme_file_with_unreadable_text_is_refused(tmp_path: Path) -> None:
@@ -122,8 +122,8 @@ def test_a_profile_can_change_the_button_style_and_stays_readable(
     add_profile("alice", theme="default")
     outline = validate(ProfileFields, {"style": {"button_style": "outline"}})
     with pytest.raises(InvalidInput, match=r"button #ffffff on background #f3f4f7"):
-        site.store.update_profile("alice", outline)  # white outlines on light grey
-    site.store.update_profile(
+        site.content.update_profile("alice", outline)  # white outlines on light grey
+    site.content.update_profile(
         "alice",
         validate(
             ProfileFields,
@@ -143,7 +143,7 @@ def test_a_background_image_lies_under_a_veil_and_is_checked_too(
     Image.new("RGB", (2400, 1600), "#3a7bd5").save(picture)
     add_profile("alice", theme="ocean")
     run("profile", "set", "alice", "--background-image", str(picture))
-    image = site.store.get("alice").style.background_image
+    image = site.content.get("alice").style.background_image
     assert image and image.startswith("/_m/") and image.endswith(".webp")
     assert Image.open(site.media_dir / image[4:]).size == (1600, 1067)  # contained, not cut
     build(site)
@@ -152,9 +152,9 @@ def test_a_background_image_lies_under_a_veil_and_is_checked_too(
     add_profile("bob", theme="mint")  # its muted teal is too close to a darkened mint
     refused = run("profile", "set", "bob", "--background-image", str(picture), code=1)
     assert "on background image (its darkest)" in refused.stderr
-    assert site.store.get("bob").style.background_image is None
+    assert site.content.get("bob").style.background_image is None
     run("profile", "set", "alice", "--background-image", "")
-    assert site.store.get("alice").style.background_image is None
+    assert site.content.get("alice").style.background_image is None
 
 
 LAKE = (
@@ -188,7 +188,7 @@ def test_a_theme_background_image_is_re_encoded_once_and_served_from_media(
 
     themed = site_theme(site, LAKE, png(3000, 2000))
     for name in ("alice", "bob"):
-        themed.store.create_profile(validate(NewProfile, {"username": name, "theme": "lake"}))
+        themed.content.create_profile(validate(NewProfile, {"username": name, "theme": "lake"}))
     build(themed)
     html = page(themed, "alice")
     found = re.search(r'url\("/_m/([0-9a-f]{24}\.webp)"\)', html)
@@ -198,12 +198,12 @@ def test_a_theme_background_image_is_re_encoded_once_and_served_from_media(
     assert (image.format, image.size) == ("WEBP", (1600, 1067))  # contained, re-encoded
     assert found.group(1) in page(themed, "bob")  # one file for every page of the theme
     made = built.stat().st_mtime_ns
-    themed.store.update_profile("alice", validate(ProfileFields, {"bio": "new"}))
+    themed.content.update_profile("alice", validate(ProfileFields, {"bio": "new"}))
     build(themed)
     assert built.stat().st_mtime_ns == made  # not made again
     # A creator's own background colour replaces the theme's image, as it does a gradient.
     own = validate(ProfileFields, {"style": {"background": "#ffffff", "text": "#111111"}})
-    themed.store.update_profile("bob", own)
+    themed.content.update_profile("bob", own)
     build(themed)
     assert "--bg-image:none" in page(themed, "bob")
     themed.close()
@@ -243,7 +243,7 @@ def test_a_theme_image_must_be_a_picture_in_the_themes_folder(
 
 def test_a_damaged_theme_image_stops_the_build_with_the_theme_named(site: sites.Site) -> None:
     themed = site_theme(site, LAKE, png(400, 300)[:200])
-    themed.store.create_profile(validate(NewProfile, {"username": "alice", "theme": "lake"}))
+    themed.content.create_profile(validate(NewProfile, {"username": "alice", "theme": "lake"}))
     with pytest.raises(ThemeError, match=r"theme 'lake': background image of lake: .*damaged"):
         build(themed)
     themed.close()

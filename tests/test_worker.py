@@ -28,11 +28,11 @@ def test_once_publishes_what_waits_and_empties_the_outbox(
     site: sites.Site, add_profile: Any
 ) -> None:
     add_profile("alice", display_name="Alice v1")
-    assert site.store.outbox()
+    assert site.outbox.entries()
     cycles: list[Any] = []
     assert run(site.root, stop=threading.Event(), once=True, on_cycle=cycles.append)
     assert "Alice v1" in published(site, "alice")
-    assert site.store.outbox() == []
+    assert site.outbox.entries() == []
     assert len(cycles) == 1 and cycles[0].report.ok
     # Nothing waiting: nothing done.
     assert run(site.root, stop=threading.Event(), once=True, on_cycle=cycles.append)
@@ -48,11 +48,11 @@ def test_a_running_worker_publishes_each_edit(site: sites.Site, add_profile: Any
     try:
         wait_for(lambda: "Alice v1" in published(site, "alice"))
         for n in range(2, 6):
-            site.store.update_profile("alice", ProfileFields(display_name=f"Alice v{n}"))
+            site.content.update_profile("alice", ProfileFields(display_name=f"Alice v{n}"))
             wait_for(lambda n=n: f"Alice v{n}" in published(site, "alice"))
-        site.store.delete_profile("bob")
+        site.content.delete_profile("bob")
         wait_for(lambda: not (site.root / "published" / "bob").exists())
-        wait_for(lambda: site.store.outbox() == [])
+        wait_for(lambda: site.outbox.entries() == [])
     finally:
         stop.set()
         thread.join(timeout=10)
@@ -77,7 +77,7 @@ def test_a_killed_worker_can_be_restarted(site: sites.Site, add_profile: Any) ->
     finally:
         second.send_signal(signal.SIGTERM)
         assert second.wait(timeout=15) == 0
-    assert site.store.outbox() == []
+    assert site.outbox.entries() == []
 
 
 def test_worker_once_exits_non_zero_when_publishing_fails(
@@ -95,4 +95,4 @@ def test_worker_once_exits_non_zero_when_publishing_fails(
     )
     assert result.returncode == 1 and "cannot write to" in result.stderr
     assert "Traceback" not in result.stderr
-    assert site.store.outbox()  # nothing lost: still waiting
+    assert site.outbox.entries()  # nothing lost: still waiting

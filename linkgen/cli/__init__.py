@@ -56,7 +56,7 @@ class App:
     def site(self) -> sites.Site:
         if self._site is None:
             self._site = sites.Site.open(self.site_dir)
-            self._site.store.actor = _who()
+            self._site.content.actor = _who()
         return self._site
 
     def close(self) -> None:
@@ -307,7 +307,7 @@ def init(app: App, directory: Path | None, with_demo: bool) -> None:
 
     directory = directory or app.site_dir
     site = sites.init(directory)
-    added = demo.seed(site.store) if with_demo else []
+    added = demo.seed(site) if with_demo else []
     click.echo(f"site ready in {site.root}")
     if added:
         click.echo(f"added sample creators: {', '.join('@' + name for name in added)}")
@@ -347,7 +347,7 @@ def profile_add(
     if changes:
         values["style"] = Style().merged(changes)
     values = _with_media(app, _with_media(app, values, "avatar"), "social_image")
-    created = app.site.store.create_profile(validate(NewProfile, values))
+    created = app.site.content.create_profile(validate(NewProfile, values))
     _emit(as_json, _dump(created), f"created @{created.username} (id {created.id})")
 
 
@@ -362,7 +362,7 @@ def profile_show(app: App, username: str, as_json: bool) -> None:
 
         linkgen profile show alice --json
     """
-    found = app.site.store.get(username)
+    found = app.site.content.get(username)
     _emit(as_json, _dump(found), _profile_text(found))
 
 
@@ -387,7 +387,7 @@ def profile_set(
 
         linkgen profile set alice --bio "New bio" --style button=#1d3fbb --style button_text=#fff
     """
-    store = app.site.store
+    store = app.site.content
     background = fields.pop("background_image")
     values = _with_media(app, _with_media(app, _field_values(**fields), "avatar"), "social_image")
     changes = {**_parse_styles(styles), **_background(app, background)}
@@ -415,7 +415,7 @@ def profile_rename(
 
         linkgen profile rename alice alice-l
     """
-    renamed = app.site.store.rename_profile(
+    renamed = app.site.content.rename_profile(
         username, new_username, expected_version=expected_version
     )
     click.echo(f"renamed @{username} to @{renamed.username}; the next build moves the page")
@@ -433,7 +433,7 @@ def profile_rm(app: App, username: str, yes: bool, expected_version: int | None)
 
         linkgen profile rm alice --yes
     """
-    store = app.site.store
+    store = app.site.content
     target = store.get(username)
     if not yes:
         if not sys.stdin.isatty():
@@ -453,7 +453,7 @@ def profile_list(app: App, as_json: bool) -> None:
 
         linkgen profile list --json
     """
-    rows = app.site.store.list_profiles()
+    rows = app.site.content.list_profiles()
     human = "\n".join(
         f"@{r.username:<24} {r.links:>2} links  v{r.version:<4} {r.theme:<12} {r.display_name}"
         for r in rows
@@ -552,7 +552,7 @@ def link_add(
     values = _with_media(app, values, "thumbnail")
     values.update(starts_at=starts or None, ends_at=ends or None)
     new = validate(NewLink, values, strict=False)
-    updated, created = app.site.store.add_link(
+    updated, created = app.site.content.add_link(
         username, new, position=position, expected_version=expected_version
     )
     if as_json:
@@ -607,7 +607,7 @@ def link_edit(
         values["social"] = social
     if not values:
         raise click.UsageError("nothing to change: give at least one option (see --help)")
-    _, changed = app.site.store.edit_link(
+    _, changed = app.site.content.edit_link(
         username,
         link_id,
         validate(LinkChanges, values, strict=False),
@@ -633,7 +633,7 @@ def link_mv(app: App, username: str, link_id: str, to: int, expected_version: in
 
         linkgen link mv alice Xy12ab34Cd56 --to 1
     """
-    app.site.store.move_link(username, link_id, to, expected_version=expected_version)
+    app.site.content.move_link(username, link_id, to, expected_version=expected_version)
     click.echo(f"moved link {link_id} to position {to}")
 
 
@@ -649,7 +649,7 @@ def link_rm(app: App, username: str, link_id: str, expected_version: int | None)
 
         linkgen link rm alice Xy12ab34Cd56
     """
-    app.site.store.remove_link(username, link_id, expected_version=expected_version)
+    app.site.content.remove_link(username, link_id, expected_version=expected_version)
     click.echo(f"removed link {link_id}")
 
 
@@ -661,7 +661,7 @@ def _toggle(enabled: bool) -> Callable[..., None]:
     @version_option
     @pass_app
     def command(app: App, username: str, link_id: str, expected_version: int | None) -> None:
-        app.site.store.edit_link(
+        app.site.content.edit_link(
             username,
             link_id,
             LinkChanges(enabled=enabled),
@@ -692,7 +692,7 @@ def link_list(app: App, username: str, as_json: bool) -> None:
 
         linkgen link list alice
     """
-    found = app.site.store.get(username)
+    found = app.site.content.get(username)
     _emit(as_json, [lk.model_dump(mode="json") for lk in found.links], _links_text(found))
 
 
@@ -780,7 +780,7 @@ def theme_set(app: App, username: str, name: str, expected_version: int | None) 
         linkgen theme set alice ocean
     """
     fields = validate(ProfileFields, {"theme": name})
-    updated = app.site.store.update_profile(
+    updated = app.site.content.update_profile(
         username.lower(), fields, expected_version=expected_version
     )
     click.echo(f"@{updated.username} now uses {updated.theme} (version {updated.version})")
@@ -808,7 +808,7 @@ def qr(app: App, username: str, fmt: str, out_file: Path | None) -> None:
     from linkgen.fsutil import write_file
     from linkgen.pages.qr import profile_qr
 
-    profile = app.site.store.get(username.lower())
+    profile = app.site.content.get(username.lower())
     url = f"{app.site.config.site.url}/{profile.username}"
     target = (out_file or Path(f"{profile.username}-qr.{fmt}")).resolve()
     write_file(target, profile_qr(url, "png" if fmt == "png" else "svg"))
@@ -898,7 +898,7 @@ def user_add(app: App, email: str, usernames: tuple[str, ...], admin: bool) -> N
     """
     if not usernames and not admin:
         raise click.UsageError("give --profile USERNAME (one or more) or --admin")
-    ids = [app.site.store.get(name.lower()).id for name in usernames]
+    ids = [app.site.content.get(name.lower()).id for name in usernames]
     created, token = app.site.accounts.add_user(email, ids, admin=admin)
     what = "every profile" if admin else ", ".join(f"@{n.lower()}" for n in usernames)
     click.echo(f"created {created.email}, who may edit {what}")
@@ -1033,7 +1033,7 @@ def history(app: App, username: str, limit: int, as_json: bool) -> None:
 
         linkgen history alice --limit 5
     """
-    entries = app.site.store.history(username, limit=limit)
+    entries = app.site.content.history(username, limit=limit)
     human = "\n".join(
         f"#{e.seq:<5} {e.at:%Y-%m-%d %H:%M:%S}Z  {e.actor:<14} {e.action:<15} {e.summary}"
         + ("  [undone]" if e.undone else "")
@@ -1052,7 +1052,7 @@ def undo(app: App, username: str) -> None:
 
         linkgen undo alice
     """
-    click.echo(app.site.store.undo(username))
+    click.echo(app.site.content.undo(username))
 
 
 # -- export / import ----------------------------------------------------------
@@ -1068,7 +1068,7 @@ def export_cmd(app: App, username: str) -> None:
 
         linkgen export alice > alice.json
     """
-    exported = app.site.store.export_profile(username)
+    exported = app.site.exchange.export_profile(username)
     click.echo(exported.model_dump_json(indent=2))
 
 
@@ -1083,7 +1083,7 @@ def import_cmd(app: App, file: Any) -> None:
         linkgen import alice.json
     """
     incoming = validate_json(ProfileExport, file.read())
-    imported = app.site.store.import_profile(incoming)
+    imported = app.site.exchange.import_profile(incoming)
     click.echo(f"imported @{imported.username} ({len(imported.links)} links)")
 
 
@@ -1481,11 +1481,15 @@ def stats_cmd(
         from linkgen.clicks.shipping import s3_events
 
         with s3_events(app.site.config.clicks) as shipped:
-            numbers = stats.compute(app.site.store, shipped, username.lower(), days=days, bots=bots)
+            numbers = stats.compute(
+                app.site.content, shipped, username.lower(), days=days, bots=bots
+            )
     else:
         clicks = ClickStore(clicks_path(app.site.root))
         try:
-            numbers = stats.compute(app.site.store, clicks, username.lower(), days=days, bots=bots)
+            numbers = stats.compute(
+                app.site.content, clicks, username.lower(), days=days, bots=bots
+            )
         finally:
             clicks.close()
     if html_file is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from linkgen.models import NewLink, NewProfile, validate
-from linkgen.store import Store
+from linkgen.site import Site
 
 SAMPLES: list[dict[str, Any]] = [
     {
@@ -62,15 +62,15 @@ SAMPLES: list[dict[str, Any]] = [
 ]
 
 
-def seed(store: Store) -> list[str]:
+def seed(site: Site) -> list[str]:
     """Add the sample creators that are not there yet; return their usernames."""
     batch = []
     for sample in SAMPLES:
-        if store.exists(sample["username"]):
+        if site.content.exists(sample["username"]):
             continue
         fields = {k: v for k, v in sample.items() if k != "links"}
         profile = validate(NewProfile, fields)
         links = [validate(NewLink, {"title": t, "url": u}) for t, u in sample["links"]]
         batch.append((profile, links))
-    store.bulk_create(batch)
+    site.exchange.bulk_create(batch)
     return [profile.username for profile, _ in batch]

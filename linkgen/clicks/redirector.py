@@ -30,7 +30,8 @@ from typing import Any, NamedTuple
 
 from linkgen.clicks.metrics import Metrics
 from linkgen.clicks.recorder import Recorder
-from linkgen.store import LinkRoute, Store
+from linkgen.store.database import Database
+from linkgen.store.routes import LinkRoute, Routes
 
 log = logging.getLogger(__name__)
 
@@ -137,9 +138,10 @@ class LinkIndex:
 
     def _watch(self) -> None:
         try:  # the connection lives and dies on this thread
-            store = Store(self.db_path)
-            store.conn.execute("PRAGMA query_only = ON")
-            seen = store.conn.execute("PRAGMA data_version").fetchone()[0]
+            database = Database(self.db_path)
+            database.conn.execute("PRAGMA query_only = ON")
+            seen = database.conn.execute("PRAGMA data_version").fetchone()[0]
+            store = Routes(database)
             self._reload(store)
         except Exception as exc:
             self._failure = exc
@@ -149,16 +151,16 @@ class LinkIndex:
         try:
             while not self._stop.wait(self.refresh_seconds):
                 try:
-                    version = store.conn.execute("PRAGMA data_version").fetchone()[0]
+                    version = database.conn.execute("PRAGMA data_version").fetchone()[0]
                     if version != seen:
                         seen = version
                         self._reload(store)
                 except Exception:  # keep serving the last good index
                     log.exception("could not refresh the links; serving the last known ones")
         finally:
-            store.close()
+            database.close()
 
-    def _reload(self, store: Store) -> None:
+    def _reload(self, store: Routes) -> None:
         hashes = store.profile_hashes()
         changed = [pid for pid, digest in hashes.items() if self.hashes.get(pid) != digest]
         gone = [pid for pid in self.hashes if pid not in hashes]

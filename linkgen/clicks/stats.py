@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
 from linkgen.clicks.db import ALL_LINKS, Dimension, Row
-from linkgen.store import Store
+from linkgen.store.content import Content
 
 UNIQUES_NOTE = (
     "Unique counts over several days are sums of daily uniques "
@@ -79,7 +79,7 @@ class Stats:
 
 
 def compute(
-    store: Store,
+    store: Content,
     clicks: ClickSource,
     username: str,
     *,

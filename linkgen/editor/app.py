@@ -148,7 +148,7 @@ class Editor:
 
     def editable(self, session: Session, username: str) -> Profile:
         """The profile if this account may edit it; otherwise NotFound, as if absent."""
-        profile = self.site.store.get(username.lower())
+        profile = self.site.content.get(username.lower())
         if not self.site.accounts.may_edit(session.user, profile.id):
             raise NotFound(f"no profile '{username}'")
         return profile
@@ -192,7 +192,7 @@ def create_app(site_root: Path) -> Any:
         return endpoint
 
     async def home(request: Request, token: str, session: Session) -> Response:
-        store = editor.site.store
+        store = editor.site.content
         profiles = [
             summary
             for summary in store.list_profiles()
@@ -290,7 +290,7 @@ def create_app(site_root: Path) -> Any:
             typed=typed,
             new_link=new_link or {"title": "", "url": ""},
             problem=problem,
-            history=editor.site.store.history(profile.username, limit=10),
+            history=editor.site.content.history(profile.username, limit=10),
         )
 
     async def save_profile(request: Request, token: str, session: Session) -> Response:
@@ -304,11 +304,11 @@ def create_app(site_root: Path) -> Any:
                 {"display_name": values["display_name"] or None, "bio": values["bio"] or None,
                  "theme": values["theme"], "style": profile.style.merged(colours)},
             )  # fmt: skip
-            editor.site.store.update_profile(
+            editor.site.content.update_profile(
                 profile.username, fields, expected_version=_version(form), actor=_actor(session)
             )
         except StaleEdit:
-            fresh = editor.site.store.get(profile.username)
+            fresh = editor.site.content.get(profile.username)
             problem = (
                 "This profile was changed elsewhere since you opened it; nothing was saved. "
                 "Your text is still in the form: check the page and save again."
@@ -324,14 +324,14 @@ def create_app(site_root: Path) -> Any:
         form = await editor.form(request, session.csrf)
         typed = {"title": form.get("title", ""), "url": form.get("url", "")}
         try:
-            editor.site.store.add_link(
+            editor.site.content.add_link(
                 profile.username,
                 validate(NewLink, typed),
                 expected_version=_version(form),
                 actor=_actor(session),
             )
         except StaleEdit:
-            fresh = editor.site.store.get(profile.username)
+            fresh = editor.site.content.get(profile.username)
             problem = "This profile was changed elsewhere; the link was not added. Add it again."
             return _profile(request, session, fresh, 409, new_link=typed, problem=problem)
         except (InvalidInput, Conflict) as exc:
@@ -346,7 +346,7 @@ def create_app(site_root: Path) -> Any:
         link = next((item for item in profile.links if item.id == link_id), None)
         if link is None:
             raise NotFound(link_id)
-        store, version, actor = editor.site.store, _version(form), _actor(session)
+        store, version, actor = editor.site.content, _version(form), _actor(session)
         try:
             if action == "remove":
                 store.remove_link(profile.username, link_id, expected_version=version, actor=actor)
@@ -412,7 +412,7 @@ def create_app(site_root: Path) -> Any:
             "ends_at": _utc(typed["ends_at"]),
         }
         try:
-            editor.site.store.edit_link(
+            editor.site.content.edit_link(
                 profile.username,
                 link.id,
                 validate(LinkChanges, changes, strict=False),
@@ -493,14 +493,14 @@ def create_app(site_root: Path) -> Any:
         else:
             fields = {"style": profile.style.merged({"background_image": ref})}
         try:
-            editor.site.store.update_profile(
+            editor.site.content.update_profile(
                 profile.username,
                 validate(ProfileFields, fields),
                 expected_version=_version(form),
                 actor=_actor(session),
             )
         except StaleEdit:
-            fresh = editor.site.store.get(profile.username)
+            fresh = editor.site.content.get(profile.username)
             problem = "This profile was changed elsewhere; the picture was not saved. Try again."
             return _profile(request, session, fresh, 409, problem=problem)
         except InvalidInput as exc:  # a background the text would be unreadable on
@@ -516,7 +516,7 @@ def create_app(site_root: Path) -> Any:
             return _link_form(request, session, profile, link, received[0], str(received[1]))
         ref, form = received[0], dict(received[1])
         try:
-            editor.site.store.edit_link(
+            editor.site.content.edit_link(
                 profile.username,
                 link.id,
                 LinkChanges(thumbnail=ref),
@@ -524,7 +524,7 @@ def create_app(site_root: Path) -> Any:
                 actor=_actor(session),
             )
         except StaleEdit:
-            fresh = editor.site.store.get(profile.username)
+            fresh = editor.site.content.get(profile.username)
             problem = "This profile was changed elsewhere; the thumbnail was not saved."
             return _back(fresh.username, problem)
         return _back(profile.username, "Thumbnail saved." if ref else "Thumbnail removed.")
@@ -564,7 +564,7 @@ def create_app(site_root: Path) -> Any:
         profile = editor.editable(session, request.path_params["username"])
         await editor.form(request, session.csrf)
         try:
-            done = editor.site.store.undo(profile.username, actor=_actor(session))
+            done = editor.site.content.undo(profile.username, actor=_actor(session))
         except LinkgenError as exc:
             return _profile(request, session, profile, 400, problem=str(exc))
         return _back(profile.username, done[:120])
@@ -575,7 +575,7 @@ def create_app(site_root: Path) -> Any:
 
         profile = editor.editable(session, request.path_params["username"])
         site = editor.site
-        (page,) = site.store.page_profiles([profile.id])
+        (page,) = site.builds.page_profiles([profile.id])
         shown, _ = visible_links(page.links, iso(now()))
         html = editor.renderer.page(page, shown)
         return Response(html, media_type="text/html; charset=utf-8", headers={
@@ -585,7 +585,7 @@ def create_app(site_root: Path) -> Any:
         """'Live' once the worker has published and purged the last edit; until then
         the little page reloads itself every second (a meta refresh: no script)."""
         profile = editor.editable(session, request.path_params["username"])
-        waiting = editor.site.store.waiting_to_publish(profile.id)
+        waiting = editor.site.outbox.waiting(profile.id)
         return editor.templates.TemplateResponse(
             request,
             "status.html",
@@ -625,7 +625,7 @@ def create_app(site_root: Path) -> Any:
         profile = editor.editable(session, request.path_params["username"])
         clicks = ClickStore(clicks_path(editor.site.root))
         try:
-            numbers = figures.compute(editor.site.store, clicks, profile.username, days=30)
+            numbers = figures.compute(editor.site.content, clicks, profile.username, days=30)
         finally:
             clicks.close()
         return HTMLResponse(render(numbers), headers={"Content-Security-Policy": PREVIEW_POLICY})

@@ -36,7 +36,7 @@ class Pruned(NamedTuple):
 def in_use(site: Site) -> set[str]:
     """File names under /_m/ that the database or a built page refers to."""
     names: set[str] = set()
-    conn = site.store.conn
+    conn = site.database.conn
     for (text,) in conn.execute(
         "SELECT coalesce(avatar, '') || ' ' || coalesce(social_image, '') || ' ' || style "
         "FROM profiles UNION ALL SELECT coalesce(thumbnail, '') FROM links"
@@ -51,7 +51,7 @@ def in_use(site: Site) -> set[str]:
     names.add(site_card()[0].removeprefix("_m/"))  # the site's own card
     if site.config.build.qr_codes:
         base = site.config.site.url
-        names.update(qr_name(f"{base}/{name}") for name in site.store.usernames())
+        names.update(qr_name(f"{base}/{name}") for name in site.builds.usernames())
     return names
 
 

@@ -15,7 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from linkgen.publish.targets import Target
-from linkgen.store import MANIFEST_SHARDS, Published, Store
+from linkgen.store.build_state import BuildState
+from linkgen.store.manifest import MANIFEST_SHARDS, Manifest, Published
 
 MIRROR_DIR = "_linkgen/manifest/"
 FORMAT = "linkgen.manifest/1"
@@ -31,7 +32,7 @@ def marker_key(target: Target) -> str:
     return f"{target.prefix}{MIRROR_DIR}format.json"
 
 
-def restore(store: Store, target: Target, parallel: int = 16) -> int:
+def restore(store: Manifest, target: Target, parallel: int = 16) -> int:
     """Load the target's copy into an empty local manifest; return the entries read."""
     if store.has_manifest(target.name) or target.get(marker_key(target)) is None:
         return 0
@@ -52,17 +53,19 @@ def _parse(data: bytes) -> list[Published]:
     ]
 
 
-def write_pending(store: Store, target: Target, parallel: int = 16) -> tuple[int, list[str]]:
+def write_pending(
+    store: Manifest, builds: BuildState, target: Target, parallel: int = 16
+) -> tuple[int, list[str]]:
     """Write the shards that are behind, in parallel; return (shards written, failures)."""
     pending = store.mirror_pending(target.name)
     meta = f"mirror_marker {target.name}"
-    if pending and store.build_meta(meta) is None:
+    if pending and builds.build_meta(meta) is None:
         marker = json.dumps({"format": FORMAT, "shards": MANIFEST_SHARDS}).encode()
         try:
             target.put_private(marker_key(target), marker)
         except Exception as exc:
             return 0, [f"manifest marker: {type(exc).__name__}: {exc}"]
-        store.set_build_meta(meta, "1")
+        builds.set_build_meta(meta, "1")
     documents = {}
     for shard in pending:  # read here: the store's connection stays on this thread
         objects = {

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from linkgen.publish.objects import BuiltObject, Phase, body_hash, public_path, scan
-from linkgen.store import Published, Store
+from linkgen.store.manifest import Published
+
+if TYPE_CHECKING:
+    from linkgen.site import Site
 
 
 @dataclass(frozen=True)
@@ -58,10 +61,12 @@ class Plan:
         return [upload for upload in self.uploads if upload.obj.phase is phase]
 
 
-def make_plan(store: Store, build_dir: Path, target: str, prefix: str) -> Plan:
-    held = store.manifest_rows(target)  # key -> row; what is left at the end is deleted
+def make_plan(site: Site, target: str, prefix: str) -> Plan:
+    """What to upload to and delete from ``target``: the site's build/ against the
+    manifest of what the target holds."""
+    held = site.manifest.held_rows(target)  # key -> row; what is left at the end is deleted
     plan = Plan(target, prefix)
-    for obj in scan(build_dir, store.page_owners()):
+    for obj in scan(site.build_dir, site.builds.page_owners()):
         key = prefix + obj.name
         known = held.pop(key, None)  # (key, body hash, header hash, size, mtime_ns, keys)
         if known is not None and known[2] == obj.header_hash:

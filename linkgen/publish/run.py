@@ -25,7 +25,7 @@ from linkgen.publish.plan import Plan, Upload, make_plan
 from linkgen.publish.purge import Purger, open_purger, purge_unit
 from linkgen.publish.targets import DELETE_BATCH, Target, open_target
 from linkgen.site import Site
-from linkgen.store import Published
+from linkgen.store.manifest import Published
 
 log = logging.getLogger(__name__)
 
@@ -78,13 +78,13 @@ def publish(
         target.connect()
         with ThreadPoolExecutor(max_workers=1) as checking:
             check = checking.submit(target.check)  # a round trip, while the plan is made
-            if not verify and site.store.has_manifest(target.name):
-                plan = make_plan(site.store, site.build_dir, target.name, target.prefix)
+            if not verify and site.manifest.has_manifest(target.name):
+                plan = make_plan(site, target.name, target.prefix)
             check.result()
-        restored = mirror.restore(site.store, target, settings.parallel)
+        restored = mirror.restore(site.manifest, target, settings.parallel)
     drift, unknown = _verify(site, target) if verify else ([], [])
     if plan is None or restored or drift:
-        plan = make_plan(site.store, site.build_dir, target.name, target.prefix)
+        plan = make_plan(site, target.name, target.prefix)
     report = PublishReport(target.name, dry_run, unchanged=plan.unchanged)
     report.manifest_restored = restored
     report.drift, report.unknown = drift, unknown
@@ -96,13 +96,15 @@ def publish(
         report.bytes = sum(upload.obj.size for upload in plan.uploads)
     else:
         if plan.refreshed:  # same bytes, newer stat: nothing for the mirror
-            site.store.record_published(target.name, plan.refreshed, mirror=False)
+            site.manifest.record_published(target.name, plan.refreshed, mirror=False)
         _upload(site, target, plan, report, settings.parallel, progress)
         if not report.failures:
             _delete(site, target, plan, report, limit)
 
         def write_mirror() -> None:
-            written, failures = mirror.write_pending(site.store, target, settings.parallel)
+            written, failures = mirror.write_pending(
+                site.manifest, site.builds, target, settings.parallel
+            )
             report.manifest_shards_written = written
             report.failures.extend(failures)
 
@@ -149,7 +151,7 @@ def _upload(
                     report.failures.append(f"upload {upload.key}: {_reason(exc)}")
                 if progress:
                     progress(len(report.uploaded) + len(done), total)
-            site.store.record_published(target.name, done)
+            site.manifest.record_published(target.name, done)
             report.uploaded += [entry.key for entry in done]
             report.bytes += sum(entry.size for entry in done)
             if report.failures:
@@ -179,7 +181,7 @@ def _delete(site: Site, target: Target, plan: Plan, report: PublishReport, limit
             return
         gone = [key for key in batch if key not in failed]
         report.failures += [f"delete {key}: refused by the target" for key in sorted(failed)]
-        site.store.forget_published(target.name, gone)
+        site.manifest.forget_published(target.name, gone)
         report.deleted += gone
 
 
@@ -194,13 +196,13 @@ def _purge(
     or ``site``); URL-purging CDNs get the public paths of the changed objects.
     """
     landed = set(report.uploaded) | set(report.deleted)
-    pending = site.store.pending_purges(purger.unit)
+    pending = site.manifest.pending_purges(purger.unit)
     subjects = plan.purge_subjects(purger.unit, site.config.site.url, landed)
     subjects = sorted(set(subjects) | set(pending))
     report.purge_keys = subjects
     if purger.name == "none" or not subjects:  # no CDN: nothing is cached anywhere
         meanwhile()
-        site.store.purges_done(purger.unit, pending)
+        site.manifest.purges_done(purger.unit, pending)
         return
     with ThreadPoolExecutor(max_workers=1) as purging:
         sending = purging.submit(purger.purge, subjects)
@@ -208,11 +210,11 @@ def _purge(
         try:
             sending.result()
         except PublishError as exc:
-            site.store.purges_failed(purger.unit, subjects, str(exc))
+            site.manifest.purges_failed(purger.unit, subjects, str(exc))
             report.purge_pending = subjects
             report.failures.append(f"{exc} ({len(subjects)} kept, retried on the next run)")
             return
-    site.store.purges_done(purger.unit, subjects)
+    site.manifest.purges_done(purger.unit, subjects)
     report.purged = subjects
 
 
@@ -224,7 +226,7 @@ def _verify(site: Site, target: Target) -> tuple[list[str], list[str]]:
     it again. Objects we never wrote are reported, never deleted.
     """
     held = target.inventory()
-    manifest = site.store.manifest(target.name)
+    manifest = site.manifest.held(target.name)
     drift = []
     for key, entry in manifest.items():
         remote = held.get(key)
@@ -238,7 +240,7 @@ def _verify(site: Site, target: Target) -> tuple[list[str], list[str]]:
             continue  # no longer built: the plan deletes it
         if body_hash(data) == entry.body_hash and hashlib.md5(data).hexdigest() != remote[1]:
             drift.append(key)
-    site.store.forget_published(target.name, drift)
+    site.manifest.forget_published(target.name, drift)
     ours = f"{target.prefix}{mirror.MIRROR_DIR}"
     unknown = sorted(k for k in held if k not in manifest and not k.startswith(ours))
     return sorted(drift), unknown

@@ -126,16 +126,16 @@ def _cycle(
     site = Site.open(root)
     try:
         unit = purge_unit(site.config.cdn)
-        if not site.store.outbox_marks() and not site.store.pending_purges(unit):
+        if not site.outbox.marks() and not site.manifest.pending_purges(unit):
             return None
         stop.wait(settle)  # let a burst of edits land in one publish
-        marks = site.store.outbox_marks()
+        marks = site.outbox.marks()
         started = time.perf_counter()
         build(site)
         target, purger = links.get(site)
         report = publish(site, target=target, purger=purger)
         if report.ok:
-            site.store.outbox_done(marks)
+            site.outbox.done(marks)
         if on_cycle:
             on_cycle(Cycle(len(marks), report, time.perf_counter() - started))
         return report.ok

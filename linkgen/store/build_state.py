@@ -1,0 +1,239 @@
+"""What the build knows: pages built and from what, the build queue, build meta.
+
+A no-op build of 100,000 profiles is a few small indexed queries here (see
+docs/architecture.md, "Deciding what to build").
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import NamedTuple
+
+from linkgen.records import PageLink, PageProfile
+from linkgen.store.database import Database, chunked
+
+
+class Stale(NamedTuple):
+    """A profile whose page must be rendered, and what it will be built from."""
+
+    id: str
+    username: str
+    content_hash: str
+    theme: str
+    previous_username: str | None
+    rowid: int
+
+
+class BuiltPage(NamedTuple):
+    profile_id: str
+    username: str
+    content_hash: str
+    theme_fingerprint: str
+    next_change: str | None
+    built_at: str
+    sitemap_part: int
+
+
+class BuildState:
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    _STALE = (
+        "SELECT p.id, p.username, p.content_hash, p.theme, b.username, p.rowid "
+        "FROM profiles p LEFT JOIN build_state b ON b.profile_id = p.id "
+    )
+
+    def all_pages(self) -> list[Stale]:
+        """Every profile, without its previous username (see ``outdated_usernames``)."""
+        rows = self.database.conn.execute(
+            "SELECT id, username, content_hash, theme, NULL, rowid FROM profiles"
+        )
+        return [Stale(*row) for row in rows]
+
+    def outdated_usernames(self) -> list[str]:
+        """Usernames that have a built page but no profile any more."""
+        rows = self.database.conn.execute(
+            "SELECT username FROM build_state EXCEPT SELECT username FROM profiles"
+        )
+        return [row[0] for row in rows]
+
+    def pages_of(self, ids: Sequence[str]) -> list[Stale]:
+        result: list[Stale] = []
+        for chunk in chunked(ids):
+            marks = ",".join("?" * len(chunk))
+            query = self._STALE + f"WHERE p.id IN ({marks})"
+            result += [Stale(*row) for row in self.database.conn.execute(query, chunk)]
+        return result
+
+    def queued_for_build(self) -> list[tuple[str, int]]:
+        """(profile id, token) of every profile edited since it was last built."""
+        return [(row[0], row[1]) for row in self.database.conn.execute("SELECT * FROM build_queue")]
+
+    def reset_build_state(self) -> None:
+        """Forget every built page (before a build that records them all again)."""
+        with self.database.writing():
+            self.database.conn.execute("DELETE FROM build_state")
+
+    def pages_due(self, at: str) -> list[str]:
+        """Built pages with a link schedule boundary at or before ``at`` (indexed)."""
+        rows = self.database.conn.execute(
+            "SELECT profile_id FROM build_state WHERE next_change IS NOT NULL AND next_change <= ?",
+            (at,),
+        )
+        return [row[0] for row in rows]
+
+    def pages_not_built_with(self, fingerprints: Sequence[str]) -> list[str]:
+        """Built pages whose theme fingerprint is not one of ``fingerprints``.
+
+        A scan of the narrow build-state rows: an index on the fingerprint
+        would cost more on every build's writes than this costs on the rare
+        build after a theme or template change.
+        """
+        marks = ",".join("?" * len(fingerprints))
+        rows = self.database.conn.execute(
+            f"SELECT profile_id FROM build_state WHERE theme_fingerprint NOT IN ({marks})",
+            list(fingerprints),
+        )
+        return [row[0] for row in rows]
+
+    def fingerprints_built(self) -> set[str]:
+        rows = self.database.conn.execute("SELECT DISTINCT theme_fingerprint FROM build_state")
+        return {row[0] for row in rows}
+
+    def themes_in_use(self) -> list[str]:
+        return [row[0] for row in self.database.conn.execute("SELECT DISTINCT theme FROM profiles")]
+
+    def usernames(self) -> list[str]:
+        return [row[0] for row in self.database.conn.execute("SELECT username FROM profiles")]
+
+    def orphaned_pages(self, ids: Sequence[str]) -> list[tuple[str, str, int]]:
+        """(profile id, username, sitemap part) of pages among ``ids`` whose profile is gone."""
+        found: list[tuple[str, str, int]] = []
+        for chunk in chunked(ids):
+            marks = ",".join("?" * len(chunk))
+            rows = self.database.conn.execute(
+                f"SELECT b.profile_id, b.username, b.sitemap_part FROM build_state b "
+                f"LEFT JOIN profiles p ON p.id = b.profile_id "
+                f"WHERE p.id IS NULL AND b.profile_id IN ({marks})",
+                chunk,
+            )
+            found += [(row[0], row[1], row[2]) for row in rows]
+        return found
+
+    def page_profiles(self, ids: Sequence[str]) -> list[PageProfile]:
+        """The render inputs of ``ids``: profile fields and enabled links, in order."""
+        result: list[PageProfile] = []
+        conn = self.database.conn
+        for chunk in chunked(ids):
+            marks = ",".join("?" * len(chunk))
+            links: dict[str, list[PageLink]] = {}
+            make_link = PageLink._make
+            for row in conn.execute(
+                f"SELECT profile_id, id, title, url, thumbnail, starts_at, ends_at, icon, social, "
+                f"sensitive FROM links "
+                f"WHERE enabled = 1 AND profile_id IN ({marks}) ORDER BY profile_id, position",
+                chunk,
+            ):
+                links.setdefault(row[0], []).append(make_link(row[1:]))
+            for row in conn.execute(
+                f"SELECT id, username, display_name, bio, avatar, theme, style, seo_title, "
+                f"seo_description, updated_at, sensitive, social_image FROM profiles "
+                f"WHERE id IN ({marks})",
+                chunk,
+            ):
+                result.append(
+                    PageProfile(
+                        id=row[0],
+                        username=row[1],
+                        display_name=row[2],
+                        bio=row[3],
+                        avatar=row[4],
+                        theme=row[5],
+                        style=json.loads(row[6]) if row[6] != "{}" else {},
+                        seo_title=row[7],
+                        seo_description=row[8],
+                        updated_at=row[9],
+                        links=tuple(links.get(row[0], ())),
+                        sensitive=row[10],
+                        social_image=row[11],
+                    )
+                )
+        return result
+
+    def record_builds(
+        self,
+        pages: Sequence[BuiltPage],
+        removed: Sequence[str] = (),
+        queue: Sequence[tuple[str, int]] = (),
+        pending: tuple[str, str] | None = None,
+    ) -> None:
+        """Record built pages, and take the queue entries a build covered off the queue.
+
+        An entry re-queued by an edit made during the build has a new token
+        and stays for the next build. ``pending`` is a build-meta (key, value)
+        written in the same transaction (work still owed, like sitemap parts).
+        """
+        with self.database.writing():
+            if pending is not None:
+                self.database.conn.execute(
+                    "INSERT OR REPLACE INTO build_meta (key, value) VALUES (?, ?)", pending
+                )
+            self.database.conn.executemany(
+                "DELETE FROM build_state WHERE profile_id = ?", [(pid,) for pid in removed]
+            )
+            self.database.conn.executemany(
+                "INSERT OR REPLACE INTO build_state (profile_id, username, content_hash, "
+                "theme_fingerprint, next_change, built_at, sitemap_part) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                pages,
+            )
+            self.database.conn.executemany(
+                "DELETE FROM build_queue WHERE profile_id = ? AND token = ?", queue
+            )
+
+    def sitemap_entries(self, part: int | None = None) -> list[tuple[str, str]]:
+        """(username, last built) of the pages in one sitemap part, or all."""
+        where, params = ("WHERE sitemap_part = ?", (part,)) if part is not None else ("", ())
+        rows = self.database.conn.execute(
+            f"SELECT username, built_at FROM build_state {where} ORDER BY sitemap_part, username",
+            params,
+        )
+        return [(row[0], row[1]) for row in rows]
+
+    def count_built(self) -> int:
+        return int(self.database.conn.execute("SELECT count(*) FROM build_state").fetchone()[0])
+
+    def sitemap_part_numbers(self) -> list[int]:
+        """The non-empty sitemap parts (a skip-scan over a small index)."""
+        parts: list[int] = []
+        row = self.database.conn.execute("SELECT min(sitemap_part) FROM build_state").fetchone()
+        while row is not None and row[0] is not None:
+            parts.append(row[0])
+            row = self.database.conn.execute(
+                "SELECT min(sitemap_part) FROM build_state WHERE sitemap_part > ?", (row[0],)
+            ).fetchone()
+        return parts
+
+    def page_owners(self) -> dict[str, str]:
+        """username -> profile id of every built page."""
+        rows = self.database.conn.execute("SELECT username, profile_id FROM build_state")
+        return {row[0]: row[1] for row in rows}
+
+    def build_meta(self, key: str) -> str | None:
+        row = self.database.conn.execute(
+            "SELECT value FROM build_meta WHERE key = ?", (key,)
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_build_meta(self, key: str, value: str) -> None:
+        with self.database.writing():
+            self.database.conn.execute(
+                "INSERT OR REPLACE INTO build_meta (key, value) VALUES (?, ?)", (key, value)
+            )
+
+    def next_scheduled_change(self) -> str | None:
+        row = self.database.conn.execute(
+            "SELECT min(next_change) FROM build_state WHERE next_change IS NOT NULL"
+        ).fetchone()
+        return None if row is None or row[0] is None else str(row[0])

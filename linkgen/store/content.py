@@ -1,0 +1,384 @@
+"""Profiles and their links: the one edit path, history and undo.
+
+Every edit runs in one ``BEGIN IMMEDIATE`` transaction that also writes the
+history row (with the state before, for undo) and the outbox row (for the
+publisher), so an edit is never half-applied and never forgotten.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from linkgen import rules
+from linkgen.errors import InvalidInput, LimitReached, NotFound, NothingToUndo
+from linkgen.models import (
+    HistoryEntry,
+    Link,
+    LinkChanges,
+    NewLink,
+    NewProfile,
+    Profile,
+    ProfileFields,
+    Style,
+    validate,
+)
+from linkgen.pages.themes import ThemeFile
+from linkgen.records import iso, now
+from linkgen.store.database import Database
+from linkgen.store.profile_rows import ProfileRows, check_version, content_hash, known_name
+
+
+class ProfileSummary(NamedTuple):
+    id: str
+    username: str
+    display_name: str
+    theme: str
+    links: int
+    version: int
+    updated_at: str
+
+
+class _Unchanged(Exception):
+    """Raised inside an edit transaction that changed nothing, to roll it back."""
+
+
+class Content:
+    def __init__(self, rows: ProfileRows) -> None:
+        self.rows = rows
+        self.database = rows.database
+
+    @classmethod
+    def open(
+        cls,
+        path: Path,
+        *,
+        max_links: int = rules.MAX_LINKS,
+        themes: Mapping[str, ThemeFile] | None = None,
+        default_theme: str = "default",
+    ) -> Content:
+        """The content of the database at ``path``, over a connection of its own."""
+        rows = ProfileRows(
+            Database(path), max_links=max_links, themes=themes, default_theme=default_theme
+        )
+        return cls(rows)
+
+    @property
+    def actor(self) -> str:
+        """Who edits, for the history, unless a call names someone."""
+        return self.rows.actor
+
+    @actor.setter
+    def actor(self, name: str) -> None:
+        self.rows.actor = name
+
+    @property
+    def max_links(self) -> int:
+        return self.rows.max_links
+
+    def close(self) -> None:
+        self.database.close()
+
+    def get(self, username: str) -> Profile:
+        return self.rows.load(self.rows.row(username))
+
+    def exists(self, username: str) -> bool:
+        try:
+            self.rows.row(username)
+        except NotFound:
+            return False
+        return True
+
+    def list_profiles(self) -> list[ProfileSummary]:
+        rows = self.database.conn.execute(
+            "SELECT p.id, p.username, p.display_name, p.theme, "
+            "(SELECT count(*) FROM links l WHERE l.profile_id = p.id), p.version, p.updated_at "
+            "FROM profiles p ORDER BY p.username"
+        ).fetchall()
+        return [ProfileSummary(*row) for row in rows]
+
+    def count_profiles(self) -> int:
+        return int(self.database.conn.execute("SELECT count(*) FROM profiles").fetchone()[0])
+
+    def _edit(
+        self,
+        username: str,
+        apply: Callable[[Profile], None],
+        *,
+        action: str,
+        actor: str | None,
+        expected_version: int | None,
+    ) -> Profile:
+        try:
+            with self.database.writing():
+                row = self.rows.row(username)
+                before = self.rows.load(row)
+                check_version(before, expected_version)
+                apply(before)
+                after = self.rows.load(
+                    self.database.query("SELECT * FROM profiles WHERE id = ?", (before.id,))[0]
+                )
+                self.rows.check_look(after)
+                digest = content_hash(after)
+                if digest == row["content_hash"]:
+                    raise _Unchanged
+                return self.rows.commit_edit(before, after, digest, action=action, actor=actor)
+        except _Unchanged:
+            return before
+
+    def create_profile(self, new: NewProfile, *, actor: str | None = None) -> Profile:
+        self.rows.check_theme(new.theme or self.rows.default_theme)
+        moment = now()
+        with self.database.writing():
+            self.rows.check_username_free(new.username)
+            profile = self.rows.new_profile(new, moment)
+            self.rows.write(profile)
+            self.rows.record(
+                profile.id, profile.username, "profile.add", actor, None, profile, 1, iso(moment)
+            )
+        return profile
+
+    def update_profile(
+        self,
+        username: str,
+        fields: ProfileFields,
+        *,
+        actor: str | None = None,
+        expected_version: int | None = None,
+    ) -> Profile:
+        self.rows.check_theme(fields.theme)
+        given = fields.model_fields_set
+
+        def apply(before: Profile) -> None:
+            values: dict[str, Any] = {}
+            for name in given:
+                value = getattr(fields, name)
+                if name == "style":
+                    value = (value or Style()).model_dump_json(exclude_none=True)
+                elif name in ("display_name", "bio") and value is None:
+                    value = ""
+                elif name == "theme" and value is None:
+                    value = self.rows.default_theme
+                values[name] = value
+            if values:
+                assignments = ", ".join(f"{name} = ?" for name in values)
+                self.database.conn.execute(
+                    f"UPDATE profiles SET {assignments} WHERE id = ?", [*values.values(), before.id]
+                )
+
+        return self._edit(
+            username, apply, action="profile.set", actor=actor, expected_version=expected_version
+        )
+
+    def rename_profile(
+        self,
+        username: str,
+        new_username: str,
+        *,
+        actor: str | None = None,
+        expected_version: int | None = None,
+    ) -> Profile:
+        target = validate(NewProfile, {"username": new_username}).username
+
+        def apply(before: Profile) -> None:
+            self.rows.check_username_free(target, before.id)
+            self.database.conn.execute(
+                "UPDATE profiles SET username = ? WHERE id = ?", (target, before.id)
+            )
+
+        return self._edit(
+            username, apply, action="profile.rename", actor=actor, expected_version=expected_version
+        )
+
+    def delete_profile(
+        self, username: str, *, actor: str | None = None, expected_version: int | None = None
+    ) -> Profile:
+        with self.database.writing():
+            before = self.rows.get(username)
+            check_version(before, expected_version)
+            self.database.conn.execute("DELETE FROM links WHERE profile_id = ?", (before.id,))
+            self.database.conn.execute("DELETE FROM profiles WHERE id = ?", (before.id,))
+            self.rows.record(
+                before.id, before.username, "profile.rm", actor, before, None, None, iso(now())
+            )
+        return before
+
+    def _link(self, profile: Profile, link_id: str) -> Link:
+        for link in profile.links:
+            if link.id == link_id:
+                return link
+        raise NotFound(f"link '{link_id}' is not a link of @{profile.username}")
+
+    def add_link(
+        self,
+        username: str,
+        new: NewLink,
+        *,
+        position: int | None = None,
+        actor: str | None = None,
+        expected_version: int | None = None,
+    ) -> tuple[Profile, Link]:
+        created: list[str] = []
+
+        def apply(before: Profile) -> None:
+            count = len(before.links)
+            if count >= self.rows.max_links:
+                raise LimitReached(
+                    f"links: @{before.username} already has {count} links, the limit is "
+                    f"{self.rows.max_links}; remove one first"
+                )
+            at = count + 1 if position is None else position
+            if not 1 <= at <= count + 1:
+                raise InvalidInput(f"position: must be between 1 and {count + 1}")
+            link_id = self.database.issue_id("link")
+            created.append(link_id)
+            moment = now()
+            link = Link(id=link_id, position=at, created_at=moment, updated_at=moment, **dict(new))
+            links = list(before.links)
+            links.insert(at - 1, link)
+            self.rows.write_links(before.id, links)
+
+        after = self._edit(
+            username, apply, action="link.add", actor=actor, expected_version=expected_version
+        )
+        return after, self._link(after, created[0])
+
+    def edit_link(
+        self,
+        username: str,
+        link_id: str,
+        edit: LinkChanges,
+        *,
+        actor: str | None = None,
+        expected_version: int | None = None,
+        action: str = "link.edit",
+    ) -> tuple[Profile, Link]:
+        def apply(before: Profile) -> None:
+            current = self._link(before, link_id)
+            merged = current.model_dump(include=set(NewLink.model_fields))
+            merged.update({name: getattr(edit, name) for name in edit.model_fields_set})
+            checked = validate(NewLink, merged, strict=False)
+            self.database.conn.execute(
+                "UPDATE links SET title = ?, url = ?, enabled = ?, thumbnail = ?, icon = ?, "
+                "social = ?, sensitive = ?, starts_at = ?, ends_at = ?, updated_at = ? "
+                "WHERE id = ?",
+                (
+                    checked.title,
+                    checked.url,
+                    int(checked.enabled),
+                    checked.thumbnail,
+                    checked.icon,
+                    int(checked.social),
+                    checked.sensitive,
+                    iso(checked.starts_at) if checked.starts_at else None,
+                    iso(checked.ends_at) if checked.ends_at else None,
+                    iso(now()),
+                    link_id,
+                ),
+            )
+
+        after = self._edit(
+            username, apply, action=action, actor=actor, expected_version=expected_version
+        )
+        return after, self._link(after, link_id)
+
+    def move_link(
+        self,
+        username: str,
+        link_id: str,
+        to: int,
+        *,
+        actor: str | None = None,
+        expected_version: int | None = None,
+    ) -> Profile:
+        def apply(before: Profile) -> None:
+            link = self._link(before, link_id)
+            if not 1 <= to <= len(before.links):
+                raise InvalidInput(f"to: must be between 1 and {len(before.links)}")
+            order = [item for item in before.links if item.id != link.id]
+            order.insert(to - 1, link)
+            self.rows.write_links(before.id, order)
+
+        return self._edit(
+            username, apply, action="link.mv", actor=actor, expected_version=expected_version
+        )
+
+    def remove_link(
+        self,
+        username: str,
+        link_id: str,
+        *,
+        actor: str | None = None,
+        expected_version: int | None = None,
+    ) -> Profile:
+        def apply(before: Profile) -> None:
+            self._link(before, link_id)
+            self.rows.write_links(before.id, [item for item in before.links if item.id != link_id])
+
+        return self._edit(
+            username, apply, action="link.rm", actor=actor, expected_version=expected_version
+        )
+
+    def history(self, username: str, *, limit: int = 50) -> list[HistoryEntry]:
+        try:
+            where, key = "profile_id = ?", self.rows.row(username)["id"]
+        except NotFound:
+            where, key = "username = ?", known_name(username)
+        rows = self.database.query(
+            f"SELECT seq, at, actor, action, summary, version_after, undone FROM history "
+            f"WHERE {where} ORDER BY seq DESC LIMIT ?",
+            (key, limit),
+        )
+        if not rows:
+            raise NotFound(f"no profile '{username}' and no history for it")
+        return [HistoryEntry.model_validate(dict(row), strict=False) for row in rows]
+
+    def undo(self, username: str, *, actor: str | None = None) -> str:
+        """Undo the latest change not yet undone; return what was undone."""
+        with self.database.writing():
+            try:
+                row = self.rows.row(username)
+            except NotFound:
+                row = None
+            if row is not None:
+                entries = self.database.query(
+                    "SELECT * FROM history WHERE profile_id = ? AND undone = 0 "
+                    "AND action != 'undo' ORDER BY seq DESC LIMIT 1",
+                    (row["id"],),
+                )
+            else:
+                entries = self.database.query(
+                    "SELECT * FROM history WHERE username = ? AND undone = 0 "
+                    "AND action = 'profile.rm' ORDER BY seq DESC LIMIT 1",
+                    (known_name(username),),
+                )
+            if not entries:
+                raise NothingToUndo(f"nothing to undo for @{username}")
+            entry = dict(entries[0])
+            current = self.rows.load(row) if row is not None else None
+            stamp = iso(now())
+            if entry["before"] is None:  # undoing the creation
+                assert current is not None
+                self.database.conn.execute("DELETE FROM links WHERE profile_id = ?", (current.id,))
+                self.database.conn.execute("DELETE FROM profiles WHERE id = ?", (current.id,))
+                self.rows.record(
+                    current.id, current.username, "undo", actor, current, None, None, stamp
+                )
+            else:
+                snapshot = Profile.model_validate_json(entry["before"])
+                self.rows.check_username_free(snapshot.username, snapshot.id)
+                latest = self.database.conn.execute(
+                    "SELECT max(coalesce(version_after, 0)) FROM history WHERE profile_id = ?",
+                    (snapshot.id,),
+                ).fetchone()[0]
+                version = max(latest or 0, snapshot.version) + 1
+                restored = snapshot.model_copy(update={"version": version, "updated_at": now()})
+                self.rows.write(restored)
+                self.rows.record(
+                    restored.id, restored.username, "undo", actor, current, restored, version, stamp
+                )
+            self.database.conn.execute(
+                "UPDATE history SET undone = 1 WHERE seq = ?", (entry["seq"],)
+            )
+        return f"undid #{entry['seq']} {entry['action']}: {entry['summary']}"

@@ -1,0 +1,84 @@
+"""The content database (``site_data/linkgen.db``): one connection, its pragmas,
+the migrations, the write transaction and id issuing.
+
+Every part of the store (content, exchange, outbox, build state, manifest,
+routes) works over one ``Database``, so a write that touches several parts'
+tables is still one transaction.
+"""
+
+from __future__ import annotations
+
+import functools
+import secrets
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from linkgen.store.migrations import migrate, pending_migrations
+
+if TYPE_CHECKING:
+    import sqlite_utils
+
+_NOT_ALNUM = str.maketrans("", "", "-_")  # ids never start with '-' (CLI options)
+_ID_LENGTH = 12  # 71 bits; uniqueness is still checked against every id ever issued
+CHUNK = 500  # ids per IN (...) query
+
+
+def chunked(ids: Sequence[str]) -> Iterator[list[str]]:
+    """``ids`` in lists of at most CHUNK, for ``IN (...)`` queries."""
+    for start in range(0, len(ids), CHUNK):
+        yield list(ids[start : start + CHUNK])
+
+
+class Database:
+    def __init__(self, path: Path, *, run_migrations: bool = True) -> None:
+        self.path = path
+        self.conn = conn = sqlite3.connect(str(path), timeout=10)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        if run_migrations and pending_migrations(conn):
+            migrate(self.db)
+
+    @functools.cached_property
+    def db(self) -> sqlite_utils.Database:
+        """sqlite-utils over the same connection (imported only when needed)."""
+        import sqlite_utils
+
+        return sqlite_utils.Database(self.conn)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """One ``BEGIN IMMEDIATE`` transaction: two writers queue instead of failing
+        on lock upgrade; an exception rolls everything back."""
+        conn = self.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        cursor = self.conn.execute(sql, params)
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def issue_id(self, kind: str) -> str:
+        """A new random id, never handed out before (every issued id is kept)."""
+        while True:
+            candidate = secrets.token_urlsafe(_ID_LENGTH).translate(_NOT_ALNUM)[:_ID_LENGTH]
+            if len(candidate) < _ID_LENGTH:
+                continue
+            cursor = self.conn.execute(
+                "INSERT OR IGNORE INTO issued_ids (id, kind) VALUES (?, ?)", (candidate, kind)
+            )
+            if cursor.rowcount == 1:
+                return candidate

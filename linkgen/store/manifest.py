@@ -1,0 +1,126 @@
+"""The publish manifest (what each target holds, per key), its mirror shards
+in the bucket, and the queue of purges that failed and are owed."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from typing import NamedTuple
+
+from linkgen.records import iso, now
+from linkgen.store.database import Database
+
+MANIFEST_SHARDS = 256
+
+
+def manifest_shard(key: str) -> int:
+    """Which of the bucket's manifest shards holds ``key`` (stable across runs)."""
+    return hashlib.blake2b(key.encode(), digest_size=2).digest()[0] % MANIFEST_SHARDS
+
+
+class Published(NamedTuple):
+    """What the manifest says a target holds under one key."""
+
+    key: str
+    body_hash: str
+    header_hash: str
+    size: int
+    mtime_ns: int
+    surrogate_keys: str
+
+
+class Manifest:
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    def held(self, target: str) -> dict[str, Published]:
+        return {key: Published(*row) for key, row in self.held_rows(target).items()}
+
+    def held_rows(self, target: str) -> dict[str, tuple[str, str, str, int, int, str]]:
+        """The manifest as plain rows (the planner reads every one of them)."""
+        rows = self.database.conn.execute(
+            "SELECT key, body_hash, header_hash, size, mtime_ns, surrogate_keys "
+            "FROM publish_manifest WHERE target = ?",
+            (target,),
+        )
+        return {row[0]: row for row in rows}
+
+    def record_published(
+        self, target: str, objects: Sequence[Published], *, mirror: bool = True
+    ) -> None:
+        """Record objects as held by ``target``; their mirror shards become pending."""
+        rows = [(target, *obj, manifest_shard(obj.key)) for obj in objects]
+        with self.database.writing():
+            self.database.conn.executemany(
+                "INSERT OR REPLACE INTO publish_manifest (target, key, body_hash, header_hash, "
+                "size, mtime_ns, surrogate_keys, shard) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+            if mirror:
+                self._mirror_pending(target, {row[-1] for row in rows})
+
+    def forget_published(self, target: str, keys: Sequence[str]) -> None:
+        with self.database.writing():
+            self.database.conn.executemany(
+                "DELETE FROM publish_manifest WHERE target = ? AND key = ?",
+                [(target, key) for key in keys],
+            )
+            self._mirror_pending(target, {manifest_shard(key) for key in keys})
+
+    def _mirror_pending(self, target: str, shards: set[int]) -> None:
+        self.database.conn.executemany(
+            "INSERT OR IGNORE INTO publish_mirror_pending (target, shard) VALUES (?, ?)",
+            [(target, shard) for shard in shards],
+        )
+
+    def mirror_pending(self, target: str) -> list[int]:
+        rows = self.database.conn.execute(
+            "SELECT shard FROM publish_mirror_pending WHERE target = ? ORDER BY shard", (target,)
+        )
+        return [row[0] for row in rows]
+
+    def mirror_written(self, target: str, shards: Sequence[int]) -> None:
+        with self.database.writing():
+            self.database.conn.executemany(
+                "DELETE FROM publish_mirror_pending WHERE target = ? AND shard = ?",
+                [(target, shard) for shard in shards],
+            )
+
+    def manifest_shard(self, target: str, shard: int) -> list[Published]:
+        rows = self.database.conn.execute(
+            "SELECT key, body_hash, header_hash, size, mtime_ns, surrogate_keys "
+            "FROM publish_manifest WHERE target = ? AND shard = ? ORDER BY key",
+            (target, shard),
+        )
+        return [Published(*row) for row in rows]
+
+    def has_manifest(self, target: str) -> bool:
+        row = self.database.conn.execute(
+            "SELECT 1 FROM publish_manifest WHERE target = ? LIMIT 1", (target,)
+        ).fetchone()
+        return row is not None
+
+    def pending_purges(self, unit: str | None = None) -> list[str]:
+        """Purges that failed before, in ``unit`` ('key' or 'path'; None: both)."""
+        rows = self.database.conn.execute(
+            "SELECT subject FROM purge_queue WHERE ? IS NULL OR unit = ? ORDER BY subject",
+            (unit, unit),
+        )
+        return [row[0] for row in rows]
+
+    def purges_failed(self, unit: str, subjects: Sequence[str], error: str) -> None:
+        stamp = iso(now())
+        with self.database.writing():
+            self.database.conn.executemany(
+                "INSERT INTO purge_queue (unit, subject, first_failed_at, attempts, last_error) "
+                "VALUES (?, ?, ?, 1, ?) ON CONFLICT(unit, subject) DO UPDATE SET "
+                "attempts = attempts + 1, last_error = excluded.last_error",
+                [(unit, subject, stamp, error) for subject in subjects],
+            )
+
+    def purges_done(self, unit: str, subjects: Sequence[str]) -> None:
+        with self.database.writing():
+            self.database.conn.executemany(
+                "DELETE FROM purge_queue WHERE unit = ? AND subject = ?",
+                [(unit, subject) for subject in subjects],
+            )

@@ -1,0 +1,265 @@
+"""A profile's rows: reading them, writing them, and recording each change.
+
+What every write of a profile goes through, whichever part of the store makes
+it (an edit, an undo, an import, a bulk load): the theme and contrast checks,
+the unique username, and the history, outbox and build-queue rows written in
+the same transaction as the change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from linkgen import rules
+from linkgen.errors import Conflict, InvalidInput, NotFound, StaleEdit
+from linkgen.models import Link, NewLink, NewProfile, Profile, Style
+from linkgen.pages.themes import ThemeFile, contrast_failures
+from linkgen.records import iso, now
+from linkgen.store import changes
+from linkgen.store.database import Database
+
+_ADDED_LATER = ("icon", "social", "sensitive")  # link fields of schema version 5
+
+
+def content_hash(profile: Profile) -> str:
+    """Hash of everything about a profile that can change its page."""
+    data = profile.model_dump(mode="json", exclude={"created_at", "updated_at", "version"})
+    for link in data["links"]:
+        del link["created_at"], link["updated_at"]
+        for name in _ADDED_LATER:  # unset: hashed as before they existed, so an upgrade
+            if not link[name]:  # does not rebuild and republish every page
+                del link[name]
+    for name in ("sensitive", "social_image"):  # as for links: unset, hashed as before
+        if not data[name]:
+            del data[name]
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:32]
+
+
+def check_version(profile: Profile, expected: int | None) -> None:
+    """Optimistic concurrency: refuse an edit based on a version that is not current."""
+    if expected is not None and expected != profile.version:
+        raise StaleEdit(
+            f"@{profile.username} changed since version {expected} "
+            f"(now version {profile.version}); reload it and try again"
+        )
+
+
+def known_name(username: str) -> str:
+    """``username`` as stored, or NotFound if it cannot be one."""
+    try:
+        return rules.username(username)
+    except ValueError:
+        raise NotFound(f"no profile '{username}'") from None
+
+
+class ProfileRows:
+    def __init__(
+        self,
+        database: Database,
+        *,
+        max_links: int = rules.MAX_LINKS,
+        themes: Mapping[str, ThemeFile] | None = None,
+        default_theme: str = "default",
+        actor: str = "linkgen",
+    ) -> None:
+        self.database = database
+        self.actor = actor  # who edits, for the history, unless a call names someone
+        self.max_links = max_links
+        self.themes = themes
+        self.default_theme = default_theme
+
+    def new_profile(
+        self, new: NewProfile, stamp: datetime, links: Sequence[NewLink] = ()
+    ) -> Profile:
+        """A new profile (version 1) with fresh ids, not yet written."""
+        return Profile(
+            id=self.database.issue_id("profile"),
+            username=new.username,
+            display_name=new.display_name or "",
+            bio=new.bio or "",
+            avatar=new.avatar,
+            theme=new.theme or self.default_theme,
+            style=new.style or Style(),
+            sensitive=new.sensitive,
+            social_image=new.social_image,
+            seo_title=new.seo_title,
+            seo_description=new.seo_description,
+            created_at=stamp,
+            updated_at=stamp,
+            version=1,
+            links=tuple(
+                Link(
+                    id=self.database.issue_id("link"),
+                    position=i,
+                    created_at=stamp,
+                    updated_at=stamp,
+                    **link.model_dump(),
+                )
+                for i, link in enumerate(links, start=1)
+            ),
+        )
+
+    def row(self, username: str) -> dict[str, Any]:
+        try:
+            name = rules.username(username)
+        except ValueError:
+            name = username
+        rows = self.database.query("SELECT * FROM profiles WHERE username = ?", (name,))
+        if not rows:
+            raise NotFound(f"no profile '{username}'")
+        return dict(rows[0])
+
+    def load(self, row: dict[str, Any]) -> Profile:
+        links = self.database.query(
+            "SELECT * FROM links WHERE profile_id = ? ORDER BY position", (row["id"],)
+        )
+        data = {k: v for k, v in row.items() if k != "content_hash"}
+        data["style"] = json.loads(row["style"])
+        data["links"] = [
+            {k: v for k, v in dict(link).items() if k != "profile_id"} for link in links
+        ]
+        for link in data["links"]:
+            link["enabled"] = bool(link["enabled"])
+            link["social"] = bool(link["social"])
+        return Profile.model_validate(data, strict=False)
+
+    def get(self, username: str) -> Profile:
+        return self.load(self.row(username))
+
+    def commit_edit(
+        self, before: Profile | None, after: Profile, digest: str, *, action: str, actor: str | None
+    ) -> Profile:
+        version = (before.version if before else after.version - 1) + 1
+        stamp = iso(now())
+        self.database.conn.execute(
+            "UPDATE profiles SET version = ?, updated_at = ?, content_hash = ? WHERE id = ?",
+            (version, stamp, digest, after.id),
+        )
+        self.record(after.id, after.username, action, actor, before, after, version, stamp)
+        return self.load(self.database.query("SELECT * FROM profiles WHERE id = ?", (after.id,))[0])
+
+    def record(
+        self,
+        profile_id: str,
+        username: str,
+        action: str,
+        actor: str | None,
+        before: Profile | None,
+        after: Profile | None,
+        version: int | None,
+        stamp: str,
+    ) -> None:
+        cursor = self.database.conn.execute(
+            "INSERT INTO history (profile_id, username, at, actor, action, summary, before, "
+            "version_after) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                profile_id,
+                username,
+                stamp,
+                actor or self.actor,
+                action,
+                changes.summarize(before, after),
+                before.model_dump_json() if before else None,
+                version,
+            ),
+        )
+        self.database.conn.execute(
+            "INSERT INTO outbox (profile_id, username, version, deleted, queued_at) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT(profile_id) DO UPDATE SET "
+            "username = excluded.username, version = excluded.version, "
+            "deleted = excluded.deleted, queued_at = excluded.queued_at",
+            (profile_id, username, version or 0, int(after is None), stamp),
+        )
+        self.database.conn.execute(
+            "INSERT OR REPLACE INTO build_queue (profile_id, token) VALUES (?, ?)",
+            (profile_id, cursor.lastrowid),
+        )
+
+    def check_theme(self, theme: str | None) -> None:
+        if theme is not None and self.themes is not None and theme not in self.themes:
+            known = ", ".join(sorted(self.themes))
+            raise InvalidInput(f"theme: no theme '{theme}' (known: {known})")
+
+    def check_look(self, profile: Profile) -> None:
+        """The profile's colours on its theme keep every text readable (WCAG AA)."""
+        tokens = self.themes.get(profile.theme) if self.themes is not None else None
+        if tokens is None:
+            return
+        failures = contrast_failures(tokens, profile.style.model_dump(exclude_none=True))
+        if failures:
+            raise InvalidInput(f"style: {'; '.join(failures)}")
+
+    def check_username_free(self, username: str, profile_id: str | None = None) -> None:
+        rows = self.database.query("SELECT id FROM profiles WHERE username = ?", (username,))
+        if rows and rows[0]["id"] != profile_id:
+            raise Conflict(f"username: '{username}' is taken")
+
+    def write(self, profile: Profile) -> None:
+        """Replace a profile row and all its links with ``profile``."""
+        self.check_look(profile)
+        conn = self.database.conn
+        conn.execute(
+            "INSERT INTO profiles (id, username, display_name, bio, avatar, theme, style, "
+            "sensitive, social_image, seo_title, seo_description, created_at, updated_at, "
+            "version, content_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT(id) DO UPDATE SET "
+            "username = excluded.username, display_name = excluded.display_name, "
+            "bio = excluded.bio, avatar = excluded.avatar, theme = excluded.theme, "
+            "style = excluded.style, sensitive = excluded.sensitive, "
+            "social_image = excluded.social_image, "
+            "seo_title = excluded.seo_title, "
+            "seo_description = excluded.seo_description, updated_at = excluded.updated_at, "
+            "version = excluded.version, content_hash = excluded.content_hash",
+            (
+                profile.id,
+                profile.username,
+                profile.display_name,
+                profile.bio,
+                profile.avatar,
+                profile.theme,
+                profile.style.model_dump_json(exclude_none=True),
+                profile.sensitive,
+                profile.social_image,
+                profile.seo_title,
+                profile.seo_description,
+                iso(profile.created_at),
+                iso(profile.updated_at),
+                profile.version,
+                content_hash(profile),
+            ),
+        )
+        self.write_links(profile.id, profile.links)
+
+    def write_links(self, profile_id: str, links: Sequence[Link]) -> None:
+        """Replace a profile's links with ``links``, numbered in this order."""
+        conn = self.database.conn
+        conn.execute("DELETE FROM links WHERE profile_id = ?", (profile_id,))
+        conn.executemany(
+            "INSERT INTO links (id, profile_id, position, title, url, enabled, thumbnail, "
+            "icon, social, sensitive, starts_at, ends_at, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    link.id,
+                    profile_id,
+                    position,
+                    link.title,
+                    link.url,
+                    int(link.enabled),
+                    link.thumbnail,
+                    link.icon,
+                    int(link.social),
+                    link.sensitive,
+                    iso(link.starts_at) if link.starts_at else None,
+                    iso(link.ends_at) if link.ends_at else None,
+                    iso(link.created_at),
+                    iso(link.updated_at),
+                )
+                for position, link in enumerate(links, start=1)
+            ],
+        )

@@ -1,0 +1,40 @@
+"""The redirector's read-only view: where each link sends a visitor, and when."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple
+
+from linkgen.store.database import Database, chunked
+
+
+class LinkRoute(NamedTuple):
+    link_id: str
+    profile_id: str
+    username: str
+    url: str
+    enabled: bool
+    starts_at: str | None  # ISO 8601 UTC, "Z"
+    ends_at: str | None
+
+
+class Routes:
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    def profile_hashes(self) -> dict[str, str]:
+        """profile id -> content hash (changes with any edit of the profile or its links)."""
+        return dict(self.database.conn.execute("SELECT id, content_hash FROM profiles").fetchall())
+
+    def link_routes(self, profile_ids: Sequence[str]) -> list[LinkRoute]:
+        """Where each link of these profiles sends a visitor, and when it may."""
+        routes: list[LinkRoute] = []
+        for chunk in chunked(profile_ids):
+            rows = self.database.conn.execute(
+                "SELECT l.id, l.profile_id, p.username, l.url, l.enabled, l.starts_at, l.ends_at "
+                "FROM links l JOIN profiles p ON p.id = l.profile_id "
+                f"WHERE l.profile_id IN ({', '.join('?' * len(chunk))})",
+                chunk,
+            )
+            routes += [LinkRoute(r[0], r[1], r[2], r[3], bool(r[4]), r[5], r[6]) for r in rows]
+        return routes
