@@ -256,7 +256,7 @@ def test_the_file_target_mirrors_the_bucket_layout(site: sites.Site, add_profile
 def test_a_long_publish_reports_progress_in_a_log(
     site: sites.Site, add_profile: Any, run: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from linkgen import cli
+    from linkgen.cli import output as cli
 
     for n in range(12):
         add_profile(f"user{n}")

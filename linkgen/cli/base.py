@@ -1,0 +1,151 @@
+"""The root command, the error translation at the edge, and the options shared by commands."""
+
+from __future__ import annotations
+
+import getpass
+import logging
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from linkgen import __version__
+from linkgen import site as sites
+from linkgen.errors import LinkgenError
+
+log = logging.getLogger("linkgen")
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+INTERNAL_ERROR = 3
+
+
+class App:
+    def __init__(self, site_dir: Path) -> None:
+        self.site_dir = site_dir
+        self._site: sites.Site | None = None
+
+    @property
+    def site(self) -> sites.Site:
+        if self._site is None:
+            self._site = sites.Site.open(self.site_dir)
+            self._site.content.actor = _who()
+        return self._site
+
+    def close(self) -> None:
+        if self._site is not None:
+            self._site.close()
+            self._site = None
+
+
+def _who() -> str:
+    """Who is editing, for the history: $LINKGEN_ACTOR, else the login name."""
+    name = os.environ.get("LINKGEN_ACTOR")
+    if not name:
+        try:
+            name = getpass.getuser()
+        except (KeyError, OSError):
+            name = "unknown"
+    return f"{name} (cli)"
+
+
+class UserError(click.ClickException):
+    exit_code = 1
+
+
+class InternalError(click.ClickException):
+    exit_code = INTERNAL_ERROR
+
+
+class LinkgenGroup(click.Group):
+    """Translates library errors into one-line messages at the edge."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except LinkgenError as exc:
+            raise UserError(str(exc)) from None
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except KeyboardInterrupt:
+            raise click.Abort() from None
+        except Exception as exc:
+            log.debug("unexpected error", exc_info=True)
+            raise InternalError(
+                f"unexpected error: {type(exc).__name__}: {exc} (re-run with -v for details)"
+            ) from None
+
+
+pass_app = click.make_pass_decorator(App)
+SENSITIVITY = click.Choice(["18+", "21+", "25+", "sensitive", ""])
+
+
+def json_option(f: F) -> F:
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")(f)
+
+
+def version_option(f: F) -> F:
+    return click.option(
+        "--if-version",
+        "expected_version",
+        type=int,
+        help="Refuse the edit unless the profile is still at this version.",
+    )(f)
+
+
+@click.group(cls=LinkgenGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--site",
+    "site_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=".",
+    envvar="LINKGEN_SITE",
+    show_default=True,
+    help="The site directory (holds linkgen.toml).",
+)
+@click.option("-v", "--verbose", count=True, help="More detail (-vv for debug).")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors.")
+@click.version_option(__version__, prog_name="linkgen")
+@click.pass_context
+def cli(ctx: click.Context, site_dir: Path, verbose: int, quiet: bool) -> None:
+    """Link-in-bio pages from a SQLite database, built incrementally.
+
+    Example:
+
+        linkgen init mysite && cd mysite && linkgen profile add alice --name Alice
+    """
+    level = (
+        logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
+    )
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    ctx.obj = App(site_dir)
+    ctx.call_on_close(ctx.obj.close)
+
+
+def serve_options(f: F) -> F:
+    f = click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)(f)
+    return click.option("--host", default="127.0.0.1", show_default=True, help="Bind address.")(f)
+
+
+T = TypeVar("T")
+
+
+def probe(host: str, port: int) -> None:
+    """Fail with a clear message if the address cannot be listened on."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind((host, port))
+
+
+def bind(make: Callable[[], T], host: str, port: int) -> T:
+    try:
+        return make()
+    except OSError as exc:
+        raise LinkgenError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None

@@ -1,0 +1,106 @@
+"""How results are shown: JSON or text, profiles and links as text, progress."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from linkgen.models import (
+    Profile,
+)
+
+if TYPE_CHECKING:
+    from linkgen.build import BuildReport
+
+
+def emit(as_json: bool, data: Any, human: str) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False) if as_json else human)
+
+
+def profile_text(profile: Profile) -> str:
+    lines = [
+        f"@{profile.username}  {profile.display_name}".rstrip(),
+        f"  id {profile.id} · version {profile.version} · theme {profile.theme} · "
+        f"updated {profile.updated_at:%Y-%m-%d %H:%M}Z",
+    ]
+    if profile.bio:
+        lines += ["  " + line for line in profile.bio.splitlines()]
+    style = profile.style.model_dump(exclude_none=True)
+    if style:
+        lines.append("  style " + " ".join(f"{k}={v}" for k, v in style.items()))
+    lines.append(links_text(profile))
+    return "\n".join(lines)
+
+
+def links_text(profile: Profile) -> str:
+    if not profile.links:
+        return "  (no links)"
+    rows = []
+    for link in profile.links:
+        flags = "" if link.enabled else " [disabled]"
+        flags += " [social row]" if link.social else ""
+        flags += f" [{link.sensitive}]" if link.sensitive else ""
+        flags += f" [icon: {link.icon}]" if link.icon else ""
+        if link.starts_at or link.ends_at:
+            start = f"{link.starts_at:%Y-%m-%d %H:%M}Z" if link.starts_at else "…"
+            end = f"{link.ends_at:%Y-%m-%d %H:%M}Z" if link.ends_at else "…"
+            flags += f" [{start} → {end}]"
+        rows.append(f"  {link.position:>2}. {link.id}  {link.title}  → {link.url}{flags}")
+    return "\n".join(rows)
+
+
+def profile_json(profile: Profile) -> dict[str, Any]:
+    data = profile.model_dump(mode="json")
+    data["style"] = profile.style.model_dump(exclude_none=True)
+    return data
+
+
+LOG_PROGRESS_OVER = 1000  # jobs this long report progress in logs too
+
+
+@contextmanager
+def progress_bar(enabled: bool, label: str) -> Iterator[Callable[[int, int], None] | None]:
+    """A bar on a terminal; in a log (CI), a line every tenth of a long job."""
+    if not enabled:
+        yield None
+        return
+    state: dict[str, Any] = {"shown": 0}
+
+    def update(done: int, total: int) -> None:
+        if not sys.stderr.isatty():
+            tenth = done * 10 // total if total >= LOG_PROGRESS_OVER else 0
+            if tenth > state["shown"]:
+                state["shown"] = tenth
+                click.echo(f"{label}: {done:,} of {total:,}", err=True)
+            return
+        bar = state.get("bar")
+        if bar is None:
+            bar = click.progressbar(length=total, label=label, file=sys.stderr)
+            bar.__enter__()
+            state["bar"] = bar
+        bar.update(done - bar.pos)
+
+    try:
+        yield update
+    finally:
+        if "bar" in state:
+            state["bar"].__exit__(None, None, None)
+
+
+def build_report_text(report: BuildReport) -> str:
+    line = (
+        f"rendered {len(report.rendered)}, removed {len(report.removed)}, unchanged "
+        f"{report.unchanged} of {report.total} profiles in {report.seconds:.2f}s"
+    )
+    if report.jobs > 1:
+        line += f" ({report.jobs} processes)"
+    if report.site_files:
+        line += f"; updated {', '.join(report.site_files)}"
+    if report.next_change:
+        line += f"\nnext scheduled change: {report.next_change} (build again then)"
+    return line

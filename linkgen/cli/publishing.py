@@ -1,0 +1,171 @@
+"""``linkgen build``, ``publish`` and ``worker``: from the database to the edge."""
+
+from __future__ import annotations
+
+import threading
+
+import click
+
+from linkgen.cli.base import App, cli, json_option, pass_app
+from linkgen.cli.output import build_report_text, emit, progress_bar
+from linkgen.errors import LinkgenError
+
+
+@cli.command("build")
+@click.option("--full", is_flag=True, help="Render every profile, changed or not.")
+@click.option("--jobs", type=click.IntRange(1, 256), help="Processes (default: one per core).")
+@json_option
+@pass_app
+def build_cmd(app: App, full: bool, jobs: int | None, as_json: bool) -> None:
+    """Render the profiles that changed since the last build into build/.
+
+    Example:
+
+        linkgen build --jobs 4
+    """
+    from linkgen.build import build
+
+    with progress_bar(not as_json, "rendering") as progress:
+        report = build(app.site, full=full, jobs=jobs, progress=progress)
+    data = {
+        "total": report.total,
+        "rendered": report.rendered,
+        "removed": report.removed,
+        "site_files": report.site_files,
+        "next_change": report.next_change,
+        "seconds": round(report.seconds, 3),
+        "jobs": report.jobs,
+    }
+    emit(as_json, data, build_report_text(report))
+
+
+@cli.command("publish")
+@click.option("--dry-run", is_flag=True, help="Print the plan; change nothing.")
+@click.option("--no-build", is_flag=True, help="Publish build/ as it is, without building first.")
+@click.option(
+    "--verify",
+    is_flag=True,
+    help="List the target once and repair objects changed or deleted behind our back.",
+)
+@click.option(
+    "--max-deletes",
+    type=click.IntRange(0),
+    help="Allow this many deletes in this run (default: [publish] max_deletes).",
+)
+@json_option
+@pass_app
+def publish_cmd(
+    app: App,
+    dry_run: bool,
+    no_build: bool,
+    verify: bool,
+    max_deletes: int | None,
+    as_json: bool,
+) -> None:
+    """Build what changed, upload only changed objects, delete removed ones.
+
+    Exit 0 only if everything succeeded; otherwise one line per failure.
+
+    Example:
+
+        linkgen publish --dry-run
+    """
+    from linkgen.publish.run import publish
+
+    # A dry run builds too: that only touches build/, and the plan must
+    # show what a real run would upload.
+    built = None
+    if not no_build:
+        from linkgen.build import build
+
+        with progress_bar(not as_json, "rendering") as progress:
+            built = build(app.site, progress=progress)
+    with progress_bar(not as_json and not dry_run, "uploading") as progress:
+        report = publish(
+            app.site, dry_run=dry_run, max_deletes=max_deletes, verify=verify, progress=progress
+        )
+    data = {
+        "target": report.target,
+        "dry_run": report.dry_run,
+        "built": built.rendered if built else None,
+        "uploads": report.uploaded,
+        "deletes": report.deleted,
+        "purge_keys": report.purge_keys,
+        "purged": report.purged,
+        "purge_pending": report.purge_pending,
+        "unchanged": report.unchanged,
+        "bytes": report.bytes,
+        "failures": report.failures,
+        "drift": report.drift,
+        "unknown": report.unknown,
+        "seconds": round(report.seconds, 3),
+    }
+    verb = "would upload" if dry_run else "uploaded"
+    lines = [
+        f"{report.target}: {verb} {len(report.uploaded)} ({report.bytes:,} bytes), "
+        f"{'would delete' if dry_run else 'deleted'} {len(report.deleted)}, "
+        f"unchanged {report.unchanged} in {report.seconds:.2f}s"
+    ]
+    if report.drift:
+        lines.append(f"repaired {len(report.drift)} objects changed behind our back")
+    if report.unknown:
+        lines.append(f"{len(report.unknown)} objects under the prefix were not written by linkgen")
+    if dry_run:
+        lines += [f"  PUT {key}" for key in report.uploaded]
+        lines += [f"  DELETE {key}" for key in report.deleted]
+    if report.purge_keys:
+        shown = " ".join(report.purge_keys[:20])
+        more = f" (+{len(report.purge_keys) - 20} more)" if len(report.purge_keys) > 20 else ""
+        state = "purged" if report.purged else "to purge" if dry_run else "purge keys"
+        lines.append(f"{state}: {shown}{more}")
+    emit(as_json, data, "\n".join(lines))
+    if report.failures:
+        for failure in report.failures[:50]:
+            click.echo(f"Error: {failure}", err=True)
+        if len(report.failures) > 50:
+            click.echo(f"Error: ... and {len(report.failures) - 50} more", err=True)
+        raise click.exceptions.Exit(1)
+
+
+@cli.command("worker")
+@click.option("--once", is_flag=True, help="Publish what is waiting, then exit.")
+@pass_app
+def worker_cmd(app: App, once: bool) -> None:
+    """Publish edits as they are saved: build, upload, purge (one worker per site).
+
+    Stops cleanly on Ctrl+C or SIGTERM after the publish in progress.
+
+    Example:
+
+        linkgen worker
+    """
+    import signal
+
+    from linkgen.publish.worker import Cycle, run
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    root = app.site.root
+
+    def cycle(done: Cycle) -> None:
+        report = done.report
+        state = "ok" if report.ok else f"{len(report.failures)} failures"
+        click.echo(
+            f"published {done.edits} edited profiles: {len(report.uploaded)} uploads, "
+            f"{len(report.deleted)} deletes, {len(report.purged)} keys purged "
+            f"in {done.seconds:.2f}s ({state})"
+        )
+        for failure in report.failures[:10]:
+            click.echo(f"Error: {failure}", err=True)
+
+    def failed(exc: LinkgenError) -> None:
+        click.echo(f"Error: {exc}", err=True)
+
+    if not once:
+        click.echo(f"worker for {root} started (Ctrl+C stops)")
+    try:
+        ok = run(root, stop=stop, once=once, on_cycle=cycle, on_error=failed)
+    except KeyboardInterrupt:
+        return
+    if not ok:
+        raise click.exceptions.Exit(1)
