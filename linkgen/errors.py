@@ -1,7 +1,8 @@
 """The one exception tree. Library code raises these; the edges translate them.
 
 The CLI turns a ``LinkgenError`` into a one-line message and exit code 1;
-the web editor will turn it into a 4xx page. Nothing else should reach a user.
+the web editor answers it with a 4xx page (``editor/errors.py``). Nothing else
+should reach a user.
 """
 
 from __future__ import annotations

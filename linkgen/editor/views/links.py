@@ -1,0 +1,154 @@
+"""Adding a link, moving, hiding and removing one, and a link's own form."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from linkgen.editor.accounts import Session
+from linkgen.editor.editor import STALE, Editor, actor, back, form_version, redraw_with, signed_in
+from linkgen.editor.views.profile import redraw_profile
+from linkgen.errors import NotFound
+from linkgen.models import Link, LinkChanges, NewLink, Profile, validate
+
+LINK_FIELDS = ("title", "url", "icon", "sensitive", "social", "starts_at", "ends_at")
+
+
+def link_of(profile: Profile, link_id: str) -> Link:
+    link = next((item for item in profile.links if item.id == link_id), None)
+    if link is None:
+        raise NotFound(link_id)
+    return link
+
+
+def link_typed(link: Any) -> dict[str, str]:
+    """A link's fields as its edit form shows them."""
+    return {
+        "title": link.title,
+        "url": link.url,
+        "icon": link.icon or "",
+        "sensitive": link.sensitive or "",
+        "social": "on" if link.social else "",
+        "starts_at": f"{link.starts_at:%Y-%m-%dT%H:%M}" if link.starts_at else "",
+        "ends_at": f"{link.ends_at:%Y-%m-%dT%H:%M}" if link.ends_at else "",
+    }
+
+
+def link_form(
+    request: Request,
+    editor: Editor,
+    session: Session,
+    profile: Profile,
+    link: Link,
+    status: int = 200,
+    typed: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    problem: str | None = None,
+) -> Response:
+    """A link's own page: its fields, its thumbnail."""
+    return editor.render(
+        request, "link.html", status, session=session, profile=profile, link=link,
+        typed=typed if typed is not None else link_typed(link), errors=errors or {},
+        problem=problem,
+    )  # fmt: skip
+
+
+async def add_link(request: Request, editor: Editor, session: Session) -> Response:
+    profile = editor.editable(session, request.path_params["username"])
+    form = await editor.form(request, session.csrf)
+    typed = {"title": form.get("title", ""), "url": form.get("url", "")}
+    stale = "This profile was changed elsewhere; the link was not added. Add it again."
+    redraw_profile(request, editor, session, profile, stale, new_link=typed)
+    editor.site.content.add_link(
+        profile.username,
+        validate(NewLink, typed),
+        expected_version=form_version(form),
+        actor=actor(session),
+    )
+    return back(profile.username, "Link added.")
+
+
+async def link_action(request: Request, editor: Editor, session: Session) -> Response:
+    """Up, down, hide/show (``toggle``) or remove, from the buttons of the list."""
+    profile = editor.editable(session, request.path_params["username"])
+    form = await editor.form(request, session.csrf)
+    link_id, action = request.path_params["link_id"], request.path_params["action"]
+    link = link_of(profile, link_id)
+    store, version, who = editor.site.content, form_version(form), actor(session)
+    redraw_profile(request, editor, session, profile, STALE)
+    if action == "remove":
+        store.remove_link(profile.username, link_id, expected_version=version, actor=who)
+    elif action in ("up", "down"):
+        to = link.position + (-1 if action == "up" else 1)
+        if 1 <= to <= len(profile.links):
+            store.move_link(profile.username, link_id, to, expected_version=version, actor=who)
+    else:
+        store.edit_link(
+            profile.username,
+            link_id,
+            LinkChanges(enabled=not link.enabled),
+            expected_version=version,
+            actor=who,
+        )
+    return back(profile.username, "Saved.")
+
+
+async def link_page(request: Request, editor: Editor, session: Session) -> Response:
+    profile = editor.editable(session, request.path_params["username"])
+    link = link_of(profile, request.path_params["link_id"])
+    return link_form(request, editor, session, profile, link)
+
+
+async def save_link(request: Request, editor: Editor, session: Session) -> Response:
+    profile = editor.editable(session, request.path_params["username"])
+    link = link_of(profile, request.path_params["link_id"])
+    form = await editor.form(request, session.csrf)
+    typed = {key: form.get(key, "") for key in LINK_FIELDS}
+    changes = {
+        "title": typed["title"],
+        "url": typed["url"],
+        "icon": typed["icon"] or None,
+        "sensitive": typed["sensitive"] or None,
+        "social": typed["social"] == "on",
+        "starts_at": _utc(typed["starts_at"]),
+        "ends_at": _utc(typed["ends_at"]),
+    }
+    redraw_with(
+        request,
+        lambda status, errors, problem: link_form(
+            request, editor, session, profile, link, status, typed, errors, problem
+        ),
+        "This profile was changed elsewhere; the link was not saved. Save it again.",
+    )
+    editor.site.content.edit_link(
+        profile.username,
+        link.id,
+        validate(LinkChanges, changes, strict=False),
+        expected_version=form_version(form),
+        actor=actor(session),
+    )
+    return back(profile.username, "Link saved.")
+
+
+def _utc(value: str) -> str | None:
+    """A datetime-local field (2026-12-01T09:00), read as UTC."""
+    value = value.strip()
+    if not value:
+        return None
+    if len(value) == 16:  # no seconds
+        value += ":00"
+    return value if value.endswith("Z") or "+" in value[10:] else value + "Z"
+
+
+ROUTES = [
+    Route("/p/{username}/links", signed_in(add_link), methods=["POST"]),
+    Route("/p/{username}/links/{link_id}", signed_in(link_page), methods=["GET"]),
+    Route("/p/{username}/links/{link_id}", signed_in(save_link), methods=["POST"]),
+]
+# After the thumbnail route (pictures.py): "{action}" would match "thumbnail" too.
+ACTION_ROUTES = [
+    Route("/p/{username}/links/{link_id}/{action:str}", signed_in(link_action), methods=["POST"]),
+]

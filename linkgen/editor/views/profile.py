@@ -1,0 +1,119 @@
+"""The list of profiles an account may edit, a profile's page, saving it, undo."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from linkgen.editor.accounts import Session
+from linkgen.editor.editor import Editor, actor, back, form_version, redraw_with, signed_in
+from linkgen.models import Profile, ProfileFields, validate
+
+PROBLEM = "problem"  # messages shown at the top of the page, not by a field
+# What a creator may set over their theme in the profile form.
+OVERRIDES = ("background", "text", "button", "button_text", "font", "button_shape")
+
+
+async def home(request: Request, editor: Editor, session: Session) -> Response:
+    profiles = [
+        summary
+        for summary in editor.site.content.list_profiles()
+        if editor.site.accounts.may_edit(session.user, summary.id)
+    ]
+    return editor.render(request, "home.html", session=session, profiles=profiles)
+
+
+def profile_form(
+    request: Request,
+    editor: Editor,
+    session: Session,
+    profile: Profile,
+    status: int = 200,
+    errors: dict[str, str] | None = None,
+    typed: dict[str, str] | None = None,
+    new_link: dict[str, str] | None = None,
+    problem: str | None = None,
+) -> Response:
+    """The profile page: its form, the add-a-link form, pictures, history."""
+    return editor.render(
+        request,
+        "profile.html",
+        status,
+        session=session,
+        profile=profile,
+        themes=editor.theme_names,
+        errors=errors or {},
+        typed=typed,
+        new_link=new_link or {"title": "", "url": ""},
+        problem=problem,
+        history=editor.site.content.history(profile.username, limit=10),
+    )
+
+
+def redraw_profile(
+    request: Request,
+    editor: Editor,
+    session: Session,
+    profile: Profile,
+    stale: str,
+    field: str | None = None,
+    **kept: dict[str, str],
+) -> None:
+    """A refused edit shows the profile page again as it is stored now, with what
+    was typed (``kept``). ``field`` names the field a one-field form's messages go
+    to; PROBLEM puts them at the top of the page."""
+
+    def draw(status: int, errors: dict[str, str], problem: str | None) -> Response:
+        if field == PROBLEM:
+            problem, errors = problem or "; ".join(errors.values()), {}
+        elif field is not None and errors:
+            errors = {field: next(iter(errors.values()))}
+        fresh = editor.site.content.get(profile.username)
+        return profile_form(
+            request, editor, session, fresh, status, errors, problem=problem, **kept
+        )
+
+    redraw_with(request, draw, stale)
+
+
+async def profile_page(request: Request, editor: Editor, session: Session) -> Response:
+    profile = editor.editable(session, request.path_params["username"])
+    return profile_form(request, editor, session, profile)
+
+
+async def save_profile(request: Request, editor: Editor, session: Session) -> Response:
+    profile = editor.editable(session, request.path_params["username"])
+    form = await editor.form(request, session.csrf)
+    values = {key: form.get(key, "") for key in ("display_name", "bio", "theme", *OVERRIDES)}
+    colours = {key: values[key].strip() or None for key in OVERRIDES}
+    stale = (
+        "This profile was changed elsewhere since you opened it; nothing was saved. "
+        "Your text is still in the form: check the page and save again."
+    )
+    redraw_profile(request, editor, session, profile, stale, typed=values)
+    fields = validate(
+        ProfileFields,
+        {"display_name": values["display_name"] or None, "bio": values["bio"] or None,
+         "theme": values["theme"], "style": profile.style.merged(colours)},
+    )  # fmt: skip
+    editor.site.content.update_profile(
+        profile.username, fields, expected_version=form_version(form), actor=actor(session)
+    )
+    return back(profile.username, "Saved.")
+
+
+async def undo(request: Request, editor: Editor, session: Session) -> Response:
+    profile = editor.editable(session, request.path_params["username"])
+    await editor.form(request, session.csrf)
+    redraw_profile(request, editor, session, profile, "Nothing was undone.", PROBLEM)
+    done = editor.site.content.undo(profile.username, actor=actor(session))
+    return back(profile.username, done[:120])
+
+
+ROUTES = [
+    Route("/", signed_in(home)),
+    Route("/p/{username}", signed_in(profile_page), methods=["GET"]),
+    Route("/p/{username}/profile", signed_in(save_profile), methods=["POST"]),
+    Route("/p/{username}/undo", signed_in(undo), methods=["POST"]),
+]
