@@ -374,26 +374,6 @@ class Renderer:
             (socials if link.social else buttons).append(view)
             if link.sensitive:
                 warned.append(view)
-        person: dict[str, Any] = {
-            "@type": "Person",
-            "name": name,
-            "alternateName": f"@{username}",
-            "identifier": profile.id,
-            "url": canonical,
-        }
-        if profile.bio:
-            person["description"] = profile.bio
-        if profile.avatar:
-            person["image"] = image
-        if same_as:
-            person["sameAs"] = same_as
-        jsonld = {
-            "@context": "https://schema.org",
-            "@type": "ProfilePage",
-            "url": canonical,
-            "dateModified": profile.updated_at,
-            "mainEntity": person,
-        }
         # Values used several times in the page are escaped once here.
         template = self.page_template(self.theme_for(profile.theme))
         try:
@@ -412,7 +392,7 @@ class Renderer:
                 warned=warned,
                 warnings=WARNINGS,
                 gate=profile.sensitive,
-                jsonld=jsonld,
+                jsonld=_jsonld(profile, name, canonical, image, same_as),
                 css=self.css(
                     profile.theme,
                     profile.style,
@@ -480,3 +460,29 @@ class Renderer:
 
     def robots(self) -> bytes:
         return self._site_template("robots.txt", sitemap=f"{self.site_url}/sitemap.xml")
+
+
+def _jsonld(
+    profile: PageProfile, name: str, canonical: str, image: str, same_as: list[str]
+) -> dict[str, Any]:
+    """The page's schema.org ProfilePage (its person, and their other profiles)."""
+    person: dict[str, Any] = {
+        "@type": "Person",
+        "name": name,
+        "alternateName": f"@{profile.username}",
+        "identifier": profile.id,
+        "url": canonical,
+    }
+    if profile.bio:
+        person["description"] = profile.bio
+    if profile.avatar:
+        person["image"] = image
+    if same_as:
+        person["sameAs"] = same_as
+    return {
+        "@context": "https://schema.org",
+        "@type": "ProfilePage",
+        "url": canonical,
+        "dateModified": profile.updated_at,
+        "mainEntity": person,
+    }

@@ -76,11 +76,8 @@ CONTENT = Schema("the database")
 migration = CONTENT.migration
 
 
-@migration(1, "profiles, links, ids, history, outbox, build state")
-def _initial(db: sqlite_utils.Database) -> None:
-    run_script(
-        db,
-        """
+# Schema version 1, as it was created (a migration never changes once released).
+INITIAL_SCHEMA = """
         CREATE TABLE profiles (
             id TEXT PRIMARY KEY,
             username TEXT NOT NULL UNIQUE,
@@ -162,8 +159,12 @@ def _initial(db: sqlite_utils.Database) -> None:
             key TEXT PRIMARY KEY,
             value TEXT NOT NULL
         );
-        """,
-    )
+        """
+
+
+@migration(1, "profiles, links, ids, history, outbox, build state")
+def _initial(db: sqlite_utils.Database) -> None:
+    run_script(db, INITIAL_SCHEMA)
 
 
 @migration(2, "publish manifest")
