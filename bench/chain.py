@@ -24,11 +24,11 @@ import boto3
 from moto.server import ThreadedMotoServer
 
 from bench import synth
-from bench.edge import start_varnish
-from bench.relay import RelayProxy
 from linkgen import site as sites
 from linkgen.build import build
 from linkgen.publish.run import publish
+from tests.support.edge import start_varnish
+from tests.support.relay import RelayProxy
 
 BUCKET = "fresh"
 

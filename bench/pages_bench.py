@@ -1,6 +1,6 @@
 """The public page: weight and Lighthouse scores of three sample profiles.
 
-Builds the sample profiles of bench/sample_pages.py (10 links + 5 social
+Builds the sample profiles of tests/support/sample_pages.py (10 links + 5 social
 icons; 50 links; long right-to-left and CJK text), serves them locally with
 `linkgen serve` (pages answered as the bucket answers them), then for each:
 
@@ -29,9 +29,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.sample_pages import add_samples
 from linkgen import site as sites
 from linkgen.build import build
+from tests.support.sample_pages import add_samples
 
 CATEGORIES = ("performance", "accessibility", "best-practices", "seo")
 CHROME_FLAGS = "--headless=new --no-sandbox --disable-gpu --disable-dev-shm-usage"

@@ -37,10 +37,10 @@ import boto3
 from moto.server import ThreadedMotoServer
 
 from bench import synth
-from bench.relay import RelayProxy, answer
 from linkgen import site as sites
 from linkgen.build import build
 from linkgen.models import ProfileFields
+from tests.support.relay import RelayProxy, answer
 
 
 class CountingProxy(RelayProxy):

@@ -1,38 +1,22 @@
 from __future__ import annotations
 
 import itertools
-import json
 import os
 import shutil
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
-import requests
-from click.testing import CliRunner, Result
 from moto.server import ThreadedMotoServer
 
-from bench import edge as edges
 from linkgen import site as sites
-from linkgen.cli import cli
 from linkgen.models import NewLink, NewProfile, validate
 from linkgen.store.content import Content
-
-XSS = [
-    "<script>alert(1)</script>",
-    '"><img src=x onerror=alert(1)>',
-    "'><svg onload=alert(1)>",
-    "</style><script>alert(1)</script>",
-    "</script><script>alert(1)</script>",
-    "{{ 7*7 }}{% raw %}",
-    "&lt;b&gt; &amp; \u202egnp.exe",
-]
+from tests.support import edge as edges
+from tests.support.cli import Cli
 
 
 @pytest.fixture
@@ -56,24 +40,6 @@ def add_profile(store: Content) -> Callable[..., Any]:
         return store.get(username)
 
     return add
-
-
-class Cli:
-    """Runs ``linkgen --site SITE ...`` in-process against the real database."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.runner = CliRunner()
-
-    def __call__(self, *args: str, code: int = 0, stdin: str | None = None) -> Result:
-        result = self.runner.invoke(
-            cli, ["--site", str(self.root), *args], input=stdin, catch_exceptions=False
-        )
-        assert result.exit_code == code, (result.exit_code, result.output, result.stderr)
-        return result
-
-    def json(self, *args: str) -> Any:
-        return json.loads(self(*args, "--json").stdout)
 
 
 @pytest.fixture
@@ -104,7 +70,7 @@ def bucket(s3_endpoint: str) -> Any:
 
 
 def start_varnish(origin: str, bucket_path: str, work: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """Debian's varnishd with linkgen's VCL in front of ``origin`` (see bench/edge.py)."""
+    """Debian's varnishd with linkgen's VCL in front of ``origin`` (see tests/support/edge.py)."""
     if shutil.which("varnishd") is None:
         pytest.fail("varnishd is missing: scripts/test installs varnish and varnish-modules")
     return edges.start_varnish(origin, bucket_path, work)
@@ -118,32 +84,3 @@ def edge(s3_endpoint: str, bucket: Any, tmp_path: Path) -> Iterator[str]:
     yield url
     proc.terminate()
     proc.wait(timeout=10)
-
-
-def free_port(*taken: int) -> int:
-    """A port nothing listens on, other than ``taken`` (closed probes may hand one out twice)."""
-    while True:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = int(probe.getsockname()[1])
-        if port not in taken:
-            return port
-
-
-def start_linkgen(site: sites.Site, *args: str) -> tuple[subprocess.Popen[bytes], int]:
-    """`linkgen --site SITE ARGS... --port N` as a real process, once /healthz answers."""
-    port = free_port(site.config.redirector.metrics_port)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "linkgen", "--site", str(site.root), *args, "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return proc, port
-        except requests.ConnectionError:
-            time.sleep(0.05)
-    proc.kill()
-    raise RuntimeError(f"linkgen {' '.join(args)} did not start: {proc.communicate()}")

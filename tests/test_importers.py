@@ -16,9 +16,8 @@ from PIL import Image
 
 from linkgen import site as sites
 from linkgen.build import build
-
-from .conftest import Cli
-from .test_render import page, parse
+from tests.support.cli import Cli
+from tests.support.html import page, parse
 
 
 def png(colour: str = "teal") -> bytes:

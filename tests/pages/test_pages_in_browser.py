@@ -1,0 +1,135 @@
+"""The public pages in a real browser: Debian's Chromium driven by Playwright.
+
+axe-core (as packaged by axe-playwright-python) checks the three sample
+pages for accessibility violations, in light and dark mode; the content
+warnings are tapped through without JavaScript. Screenshots of each page are
+kept in test-artifacts/pages/.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright import sync_api as playwright
+
+from linkgen import site as sites
+from linkgen.build import build
+from linkgen.pages.qr import qr_name
+from linkgen.preview.serve import PreviewServer, make_server
+from tests.support.sample_pages import add_samples
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "pages"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
+
+
+@pytest.fixture(scope="module")
+def samples(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sites.Site]:
+    site = sites.init(tmp_path_factory.mktemp("pages") / "site")
+    add_samples(site)
+    build(site)
+    yield site
+    site.close()
+
+
+@pytest.fixture(scope="module")
+def served(samples: sites.Site) -> Iterator[str]:
+    server: PreviewServer = make_server(samples.build_dir, port=0, reload=None)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    host, port = server.server_address[:2]
+    yield f"http://{host}:{port}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    executable = shutil.which("chromium")
+    assert executable, "Debian's chromium is needed (scripts/test installs it)"
+    with playwright.sync_playwright() as driver:
+        launched = driver.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+def open_page(browser: Any, url: str, scheme: str = "light") -> Any:
+    context = browser.new_context(
+        viewport={"width": 412, "height": 823}, color_scheme=scheme, java_script_enabled=True
+    )
+    # Nothing leaves the machine: every other origin answers a blank page.
+    context.route(
+        lambda requested: not requested.startswith(url.split("/", 3)[0] + "//" + url.split("/")[2]),
+        lambda route: route.fulfill(status=200, content_type="text/html", body="<p>away</p>"),
+    )
+    page = context.new_page()
+    page.goto(url)
+    return page
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("username", ["mika", "fifty", "layla"])
+def test_sample_pages_have_no_accessibility_violations(
+    browser: Any, served: str, username: str, scheme: str
+) -> None:
+    page = open_page(browser, f"{served}/{username}", scheme)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{username}-{scheme}.png"), full_page=True)
+    results = Axe().run(page)
+    violations = [(v["id"], v["help"]) for v in results.response["violations"]]
+    assert violations == [], violations
+    assert results.response["passes"], "axe ran no checks at all"
+    page.context.close()
+
+
+def test_a_content_warning_is_tapped_through_without_javascript(browser: Any, served: str) -> None:
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 412, "height": 823})
+    context.route(
+        "https://podcast.example.com/**",
+        lambda route: route.fulfill(
+            status=200, content_type="text/html", body="<h1>Episode 7</h1>"
+        ),
+    )
+    page = context.new_page()
+    page.goto(f"{served}/fifty")
+    warning = page.get_by_role("dialog")
+    assert not warning.is_visible()
+    page.get_by_role("link", name="Episode 7: notes, links and show transcript").click()
+    assert warning.is_visible() and "aged 21 or over" in warning.inner_text()
+    page.screenshot(path=str(ARTIFACTS / "fifty-warning.png"))
+    warning.get_by_role("link", name="Continue").click()
+    page.wait_for_url("https://podcast.example.com/episodes/7")
+    assert page.inner_text("h1") == "Episode 7"
+    context.close()
+
+
+def test_every_tap_target_is_at_least_48_pixels(browser: Any, served: str) -> None:
+    page = open_page(browser, f"{served}/mika")
+    sizes = page.eval_on_selector_all(
+        "a",
+        "links => links.map(a => [a.textContent.trim() || a.ariaLabel, "
+        "a.getBoundingClientRect().width, a.getBoundingClientRect().height])",
+    )
+    small = [(name, w, h) for name, w, h in sizes if w < 48 or h < 48]
+    assert small == [] and len(sizes) == 16  # 10 buttons, 5 icons, the footer
+    page.context.close()
+
+
+def test_the_built_qr_code_reads_back_as_the_page_address(
+    browser: Any, served: str, samples: sites.Site
+) -> None:
+    address = f"{samples.config.site.url}/mika"
+    page = open_page(browser, f"{served}/_m/{qr_name(address)}")
+    page.set_viewport_size({"width": 400, "height": 400})
+    shot = ARTIFACTS / "mika-qr.png"
+    page.screenshot(path=str(shot))  # the SVG as a browser draws it, for a camera to read
+    page.context.close()
+    decoded = subprocess.run(
+        ["zbarimg", "--quiet", "--raw", str(shot)], capture_output=True, text=True, check=True
+    )
+    assert decoded.stdout.strip() == address

@@ -1,0 +1,195 @@
+"""Built pages: valid HTML5, every tag a profile page needs, hostile text inert."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from linkgen import site as sites
+from linkgen.build import build
+from linkgen.models import NewLink, NewProfile, ProfileFields, validate
+from tests.support.hostile import XSS
+from tests.support.html import page, parse
+
+
+def test_a_profile_page_carries_every_tag(site: sites.Site, add_profile: Any) -> None:
+    add_profile(
+        "alice",
+        ("Shop", "https://example.com/shop"),
+        ("GitHub", "https://github.com/alice"),
+        ("Mail", "mailto:alice@example.com"),
+        display_name="Alice",
+        bio="Maker of things",
+    )
+    build(site)
+    html = page(site, "alice")
+    tree = parse(html)
+    head = tree.find("head")
+    meta = {(m.get("property") or m.get("name")): m.get("content") for m in head.iter("meta")}
+    url = "http://127.0.0.1:8000/alice"
+    assert tree.get("lang") == "en"
+    assert head.find("title").text == "Alice (@alice)"
+    assert meta["description"] == "Maker of things"
+    assert head.find("link[@rel='canonical']").get("href") == url
+    assert meta["og:title"] == "Alice (@alice)"
+    assert meta["og:description"] == "Maker of things"
+    assert meta["og:url"] == url
+    assert meta["og:type"] == "profile"
+    assert meta["og:image"].startswith("http://127.0.0.1:8000/_m/")
+    assert (site.build_dir / meta["og:image"].removeprefix("http://127.0.0.1:8000/")).is_file()
+    for tag in ("twitter:card", "twitter:title", "twitter:description", "twitter:image"):
+        assert meta[tag]
+    scripts = list(tree.iter("script"))
+    assert [s.get("type") for s in scripts] == ["application/ld+json"]
+    data = json.loads(scripts[0].text)
+    assert data["@type"] == "ProfilePage" and data["mainEntity"]["name"] == "Alice"
+    assert data["mainEntity"]["sameAs"] == ["https://github.com/alice"]
+    anchors = {a.findtext("span"): a for a in tree.iter("a") if a.find("span") is not None}
+    assert anchors["GitHub"].get("rel") == "me"
+    assert anchors["Shop"].get("rel") is None
+    assert anchors["Mail"].get("href") == "mailto:alice@example.com"
+    assert "<style>" in html and '<link rel="stylesheet"' not in html
+
+
+def test_links_go_through_the_redirector_when_configured(
+    site: sites.Site, add_profile: Any
+) -> None:
+    (site.root / "linkgen.toml").write_text(
+        '[site]\nurl = "https://links.example"\n[redirector]\nbase_url = "https://go.example/"\n'
+    )
+    site = sites.Site.open(site.root)
+    profile = add_profile("alice", ("Shop", "https://example.com/shop"))
+    build(site)
+    html = page(site, "alice")
+    assert f'href="https://go.example/r/{profile.links[0].id}"' in html
+    assert "https://example.com/shop" not in html.split("</head>")[1]
+    assert '<link rel="canonical" href="https://links.example/alice">' in html
+    # the view beacon: an image, no JavaScript
+    assert f'<img class="beacon" src="https://go.example/v/{profile.id}" alt=""' in html
+    site.close()
+
+
+def test_no_beacon_without_a_redirector(site: sites.Site, add_profile: Any) -> None:
+    add_profile("alice", ("Shop", "https://example.com/shop"))
+    build(site)
+    html = page(site, "alice")
+    assert "/v/" not in html and "beacon" not in html.split("<body")[1]
+
+
+@pytest.mark.parametrize("payload", XSS)
+def test_hostile_text_is_inert_in_every_field(
+    site: sites.Site, payload: str, tmp_path: Path
+) -> None:
+    title = payload[:100]
+    compact = payload.replace(" ", "")[:50]  # URLs cannot hold spaces
+    site.content.create_profile(
+        validate(
+            NewProfile,
+            {
+                "username": "mallory",
+                "display_name": payload[:80],
+                "bio": payload,
+                "seo_title": payload[:70],
+                "seo_description": payload,
+                "avatar": "https://example.com/a.png?" + compact,
+            },
+        )
+    )
+    site.content.add_link(
+        "mallory",
+        validate(
+            NewLink,
+            {
+                "title": title,
+                "url": "https://example.com/?q=" + compact,
+                "thumbnail": "https://example.com/t.png#" + compact,
+            },
+        ),
+    )
+    site.content.add_link("mallory", validate(NewLink, {"title": "github", "url": "github.com/x"}))
+    build(site)
+    html = page(site, "mallory")
+    tree = parse(html)  # strict: raises on any parse error
+    assert [s.get("type") for s in tree.iter("script")] == ["application/ld+json"]
+    for element in tree.iter():
+        for name in element.attrib:
+            assert not name.lower().startswith("on"), f"event handler attribute {name}"
+    assert len(list(tree.iter("style"))) == 1
+    images = list(tree.iter("img"))
+    assert len(images) == 2  # the avatar and the thumbnail, nothing injected
+    assert all(img.get("src").startswith("https://example.com/") for img in images)
+    assert "<script>alert" not in html and "<svg onload" not in html and "<img src=x" not in html
+    drawn = [svg.get("class") for svg in tree.iter("{http://www.w3.org/2000/svg}svg")]
+    assert drawn == ["sprite", "icon"]  # github's icon, nothing injected
+    data = json.loads(next(tree.iter("script")).text)
+    assert data["mainEntity"]["name"] == payload[:80].strip()
+    assert tree.find(".//h1").text == payload[:80].strip()
+    not_found = (site.build_dir / "404.html").read_text()
+    parse(not_found)
+
+
+def test_non_latin_and_long_text_render_and_parse(site: sites.Site, add_profile: Any) -> None:
+    add_profile(
+        "kenji",
+        ("写真集「夜の街」", "https://example.jp/zine"),
+        ("النشرة الأسبوعية", "https://example.org/letter"),
+        display_name="山田 健二",
+        bio="東京のフォトグラファー " * 10,
+        theme="midnight",
+    )
+    build(site)
+    tree = parse(page(site, "kenji"))
+    assert tree.find(".//h1").text == "山田 健二"
+    assert tree.find(".//h1").get("dir") == "auto"
+    assert "linear-gradient(160deg" in page(site, "kenji")
+
+
+def test_site_files_sitemap_robots_and_404(site: sites.Site, add_profile: Any) -> None:
+    add_profile("alice")
+    add_profile("bob")
+    build(site)
+    sitemap = (site.build_dir / "sitemap.xml").read_text()
+    assert re.findall(r"<loc>([^<]+)</loc>", sitemap) == [
+        "http://127.0.0.1:8000/alice",
+        "http://127.0.0.1:8000/bob",
+    ]
+    robots = (site.build_dir / "robots.txt").read_text()
+    assert "Sitemap: http://127.0.0.1:8000/sitemap.xml" in robots
+    assert "Disallow: /r/" in robots
+    parse((site.build_dir / "404.html").read_text())
+
+
+def test_past_50000_urls_the_sitemap_becomes_an_index(
+    site: sites.Site, add_profile: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from linkgen.pages import sitemap
+
+    monkeypatch.setattr(sitemap, "MAX_URLS", 4)
+    monkeypatch.setattr(sitemap, "PART_SIZE", 3)
+    for n in range(7):
+        add_profile(f"user{n}")
+    build(site)
+    index = (site.build_dir / "sitemap.xml").read_text()
+    assert "<sitemapindex" in index
+    parts = re.findall(r"<loc>http://127.0.0.1:8000/(sitemap-\d+\.xml)</loc>", index)
+    assert parts == ["sitemap-1.xml", "sitemap-2.xml", "sitemap-3.xml"]
+    urls = [
+        loc
+        for part in parts
+        for loc in re.findall(r"<loc>([^<]+)</loc>", (site.build_dir / part).read_text())
+    ]
+    assert sorted(urls) == sorted(f"http://127.0.0.1:8000/user{n}" for n in range(7))
+    # An edit rewrites only its own part (and the index).
+    site.content.update_profile("user4", ProfileFields(bio="x"))
+    report = build(site)
+    assert set(report.site_files) <= {"sitemap.xml", "sitemap-2.xml"}
+    # Shrinking below the limit goes back to one file and removes the parts.
+    for n in range(4):
+        site.content.delete_profile(f"user{n}")
+    report = build(site)
+    assert "<urlset" in (site.build_dir / "sitemap.xml").read_text()
+    assert not list(site.build_dir.glob("sitemap-*.xml"))
