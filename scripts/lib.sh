@@ -33,6 +33,30 @@ ensure_debian_packages() {
     local sudo=""
     [ "$(id -u)" -ne 0 ] && sudo="sudo"
     echo "== installing Debian packages: ${missing[*]}"
-    $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+    apt_waiting $sudo apt-get update -qq
+    apt_waiting $sudo env DEBIAN_FRONTEND=noninteractive \
+        apt-get -o DPkg::Lock::Timeout=300 install -y -qq "${missing[@]}"
+}
+
+# Run an apt-get command; while another process holds apt's or dpkg's lock
+# (an unattended upgrade, a second install), wait for it, up to 10 minutes.
+apt_waiting() {
+    local waited=0 output
+    while true; do
+        if output=$("$@" 2>&1); then
+            return 0
+        fi
+        if ! grep -qiE "could not get lock|unable to lock|is another process using it" <<<"$output"; then
+            echo "$output" >&2
+            return 1
+        fi
+        if [ "$waited" -ge 600 ]; then
+            echo "$output" >&2
+            echo "another process held the package lock for 10 minutes; giving up" >&2
+            return 1
+        fi
+        [ "$waited" -eq 0 ] && echo "== another process holds the package lock; waiting for it" >&2
+        sleep 5
+        waited=$((waited + 5))
+    done
 }

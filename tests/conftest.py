@@ -1,3 +1,14 @@
+"""Fixtures every test can ask for, and the rules the whole suite keeps.
+
+- A test that runs past its time limit fails, even if it went on to finish
+  (pytest-timeout's signal can be caught by code under test, Hypothesis among
+  it); the limit is pytest-timeout's (``timeout`` in pyproject.toml or a
+  ``@pytest.mark.timeout``).
+- Hypothesis has no per-example deadline and no "too slow" health check: on a
+  loaded machine an example may take longer, and the test's time limit bounds
+  the whole run instead.
+"""
+
 from __future__ import annotations
 
 import itertools
@@ -10,6 +21,7 @@ from typing import Any
 
 import boto3
 import pytest
+from hypothesis import HealthCheck, settings
 from moto.server import ThreadedMotoServer
 
 from linkgen import site as sites
@@ -17,6 +29,12 @@ from linkgen.models import NewLink, NewProfile, validate
 from linkgen.store.content import Content
 from tests.support import edge as edges
 from tests.support.cli import Cli
+
+settings.register_profile(
+    "linkgen", deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True
+)
+settings.load_profile("linkgen")
+pytest_plugins = ["pytester", "tests.support.time_limits"]
 
 
 @pytest.fixture
