@@ -34,7 +34,8 @@ ALL_LINKS = "*"  # the link id of a profile's rollup over all its links
 
 
 class Event(NamedTuple):
-    """One recorded view or click, as stored (see DESIGN.md, "Click event")."""
+    """One recorded view or click, as stored (docs/analytics.md: what is recorded,
+    and what never is)."""
 
     at_ms: int
     kind: str  # "click" | "view"

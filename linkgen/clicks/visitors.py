@@ -1,6 +1,6 @@
 """What a request says about its visitor, reduced to what the stats need.
 
-Runs on the click writer's thread, never on the request path. The IP and
+Runs in the click writer process, never on the request path. The IP and
 the user agent go into a keyed hash of the day and are then dropped; what is
 kept is coarse: a device class, a bot flag, a referrer host, a country code.
 """

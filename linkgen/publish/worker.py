@@ -1,4 +1,4 @@
-"""``linkgen worker``: publish edits as they happen (the outbox of DESIGN.md).
+"""``linkgen worker``: publish edits as they happen, from the outbox.
 
 One worker per site (an exclusive lock the kernel drops if the process dies,
 so it is safe to kill and restart). It waits for outbox rows, lets a burst of
