@@ -1,0 +1,1 @@
+"""Clicks and views: the redirector, recording off the request path, the figures."""

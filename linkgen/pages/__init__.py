@@ -1,0 +1,1 @@
+"""The public pages: rendering, themes, icons, images, cards, QR codes, sitemaps."""

@@ -1,0 +1,1 @@
+"""The local preview: serving build/, and rebuilding it on every change."""
