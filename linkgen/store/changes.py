@@ -17,6 +17,8 @@ _PROFILE_FIELDS = (
     "avatar",
     "theme",
     "style",
+    "sensitive",
+    "social_image",
     "seo_title",
     "seo_description",
 )

@@ -1,0 +1,100 @@
+"""Site settings: the file, the environment over it, and clear errors."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from linkgen import config
+from linkgen.errors import ConfigError
+
+
+def settings_file(tmp_path: Path, text: str) -> Path:
+    (tmp_path / config.CONFIG_FILE).write_text(text, encoding="utf-8")
+    return tmp_path
+
+
+def test_a_site_without_a_settings_file_gets_safe_defaults(tmp_path: Path) -> None:
+    loaded = config.load(tmp_path, environ={})
+    assert loaded.site.url == "http://127.0.0.1:8000"
+    assert loaded.publish.target == "file://published" and loaded.cdn.provider == "none"
+    assert loaded.redirector.base_url is None and loaded.redirector.host == "127.0.0.1"
+    assert loaded.redirector.metrics_host == "127.0.0.1"  # metrics never public by default
+    assert loaded.build.max_links == 50
+
+
+def test_the_default_file_written_by_init_is_the_defaults(tmp_path: Path) -> None:
+    tomllib.loads(config.DEFAULT_TOML)  # it parses
+    from_file = config.load(settings_file(tmp_path, config.DEFAULT_TOML), environ={})
+    assert from_file == config.Config()
+
+
+def test_the_file_is_read_and_urls_are_normalised(tmp_path: Path) -> None:
+    site = settings_file(
+        tmp_path,
+        '[site]\nurl = "https://Links.Example.com/"\n'
+        '[redirector]\nbase_url = "https://go.example.com/"\n'
+        '[cdn]\nprovider = "varnish"\nvarnish_urls = ["http://127.0.0.1:6081/"]\n',
+    )
+    loaded = config.load(site, environ={})
+    assert loaded.site.url == "https://links.example.com"
+    assert loaded.redirector.base_url == "https://go.example.com"
+    assert loaded.cdn.varnish_urls == ["http://127.0.0.1:6081"]
+
+
+def test_environment_variables_override_the_file(tmp_path: Path) -> None:
+    site = settings_file(tmp_path, '[site]\nurl = "https://links.example.com"\ntitle = "A"\n')
+    loaded = config.load(
+        site,
+        environ={
+            "LINKGEN_SITE__TITLE": "From the environment",
+            "LINKGEN_BUILD__JOBS": "3",
+            "LINKGEN_BUILD__SOCIAL_CARDS": "false",
+            "LINKGEN_ACTOR": "not a setting",  # no section: ignored
+            "OTHER_SITE__TITLE": "ignored",
+        },
+    )
+    assert loaded.site.title == "From the environment"
+    assert loaded.site.url == "https://links.example.com"  # the rest of the file stays
+    assert loaded.build.jobs == 3 and loaded.build.social_cards is False
+
+
+@pytest.mark.parametrize(
+    ("text", "environ", "message"),
+    [
+        ("[site]\nurl = 'javascript:alert(1)'\n", {}, "site.url"),
+        ("[site]\nurl = 'ftp://example.com'\n", {}, "site.url"),
+        ("[site]\ncolour = 'red'\n", {}, "site.colour"),
+        ("[sites]\nurl = 'https://a.example'\n", {}, "sites"),
+        ("[build]\nmax_links = 51\n", {}, "build.max_links"),
+        ("[publish]\ntarget = 's3://Bad_Bucket'\n", {}, "publish.target"),
+        ("[cdn]\nprovider = 'akamai'\n", {}, "cdn.provider"),
+        ("[redirector]\nport = 70000\n", {}, "redirector.port"),
+        ("[redirector]\ncountry_header = 'X: evil'\n", {}, "redirector.country_header"),
+        ("", {"LINKGEN_BUILD__JOBS": "many"}, "build.jobs"),
+        ("site = 'x'\n", {"LINKGEN_SITE__URL": "https://a.example"}, "[site] must be a table"),
+        ("[site\n", {}, "linkgen.toml"),
+    ],
+)
+def test_a_bad_setting_is_a_clear_error_naming_it(
+    tmp_path: Path, text: str, environ: dict[str, str], message: str
+) -> None:
+    site = settings_file(tmp_path, text)
+    with pytest.raises(ConfigError) as refused:
+        config.load(site, environ=environ)
+    assert str(refused.value).startswith(str(site / "linkgen.toml"))
+    assert message in str(refused.value)
+
+
+def test_a_settings_file_that_is_not_text_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / config.CONFIG_FILE).write_bytes(b"\xff\xfe[site]")
+    with pytest.raises(ConfigError, match=r"linkgen\.toml"):
+        config.load(tmp_path, environ={})
+
+
+def test_settings_cannot_be_changed_after_loading(tmp_path: Path) -> None:
+    loaded = config.load(tmp_path, environ={})
+    with pytest.raises(ValueError, match="frozen"):
+        loaded.site.url = "https://elsewhere.example"  # type: ignore[misc]
