@@ -23,16 +23,25 @@ def time_limit(item: pytest.Item) -> float:
     return float(item.config.getini("timeout") or 0)
 
 
+STARTED = pytest.StashKey[float]()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, object, object]:
+    """Start the clock where pytest-timeout starts its own: before the setup."""
+    item.stash[STARTED] = time.monotonic()
+    return (yield)
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
-    """Fail a test that ran past its time limit, whatever became of the timeout."""
-    limit = time_limit(item)
-    started = time.monotonic()
+    """Fail a test that ran out of its time, whatever became of the timeout."""
     outcome = yield
-    took = time.monotonic() - started
-    if limit and took > limit:
+    limit = time_limit(item)
+    took = time.monotonic() - item.stash.get(STARTED, time.monotonic())
+    if limit and took >= limit:
         pytest.fail(
-            f"ran {took:.0f} s, past its {limit:.0f} s limit: a test out of time fails "
+            f"ran {took:.1f} s, past its {limit:.0f} s limit: a test out of time fails "
             f"even when it goes on to finish",
             pytrace=False,
         )
