@@ -264,7 +264,9 @@ async def call(app: Redirector, method: str, path: str, headers: list[tuple[byte
 
 
 @settings(
-    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=200,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(
     method=st.sampled_from(["GET", "HEAD", "POST", "PUT", "OPTIONS", "TRACE", "BREW"]),

@@ -25,7 +25,9 @@ links = st.lists(st.tuples(printable.filter(str.strip), urls, st.booleans()), ma
 
 
 @settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(name=printable, bio=printable, links=links)
 def test_export_import_round_trip(tmp_path: Path, name: str, bio: str, links: list) -> None:
