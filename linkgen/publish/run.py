@@ -81,7 +81,7 @@ def publish(
             if not verify and site.manifest.has_manifest(target.name):
                 plan = make_plan(site, target.name, target.prefix)
             check.result()
-        restored = mirror.restore(site.manifest, target, settings.parallel)
+        restored = mirror.restore(site, target, settings.parallel)
     drift, unknown = _verify(site, target) if verify else ([], [])
     if plan is None or restored or drift:
         plan = make_plan(site, target.name, target.prefix)
@@ -162,7 +162,8 @@ def _upload(
 
 
 def _delete(site: Site, target: Target, plan: Plan, report: PublishReport, limit: int) -> None:
-    keys = [entry.key for entry in plan.deletes if entry.key.startswith(target.prefix)]
+    entries = [entry for entry in plan.deletes if entry.key.startswith(target.prefix)]
+    keys = [entry.key for entry in _ours(site, target, entries, report)]
     if len(keys) > limit:
         report.deletes_held = len(keys)
         report.failures.append(
@@ -183,6 +184,23 @@ def _delete(site: Site, target: Target, plan: Plan, report: PublishReport, limit
         report.failures += [f"delete {key}: refused by the target" for key in sorted(failed)]
         site.manifest.forget_published(target.name, gone)
         report.deleted += gone
+
+
+def _ours(
+    site: Site, target: Target, entries: list[Published], report: PublishReport
+) -> list[Published]:
+    """The entries to delete that we know we wrote: recorded here, or, if only the
+    bucket's copy of the manifest vouches for one, carrying linkgen's metadata.
+    Anything else is forgotten and reported, never deleted."""
+    vouched = [entry for entry in entries if entry.mtime_ns == mirror.UNKNOWN_MTIME]
+    if not vouched:
+        return entries
+    strangers = {entry.key for entry in vouched if not target.written_by_us(entry.key)}
+    if strangers:
+        log.warning("not deleting %d objects linkgen did not write", len(strangers))
+        site.manifest.forget_published(target.name, sorted(strangers))
+        report.unknown += sorted(strangers)
+    return [entry for entry in entries if entry.key not in strangers]
 
 
 def _purge(

@@ -46,6 +46,11 @@ class Target(Protocol):
         """Delete up to DELETE_BATCH keys; return the keys that failed."""
         ...
 
+    def written_by_us(self, key: str) -> bool:
+        """Whether the object at ``key`` carries what linkgen writes on every object
+        (asked before deleting an entry that only the bucket's copy vouches for)."""
+        ...
+
 
 class FileTarget:
     def __init__(self, root: Path) -> None:
@@ -62,15 +67,22 @@ class FileTarget:
         except OSError as exc:
             raise PublishError(f"cannot write to {self.root}: {exc.strerror}") from None
 
+    def path(self, key: str) -> Path:
+        """Where ``key`` lives: always inside the folder (no ``..``, no link out of it)."""
+        path = (self.root / key).resolve()
+        if path == self.root or not path.is_relative_to(self.root):
+            raise PublishError(f"refusing to touch {key!r}: it is outside {self.root}")
+        return path
+
     def put(self, key: str, data: bytes, obj: BuiltObject) -> None:
-        write_file(self.root / key, data)
+        write_file(self.path(key), data)
 
     def put_private(self, key: str, data: bytes) -> None:
-        write_file(self.root / key, data)
+        write_file(self.path(key), data)
 
     def get(self, key: str) -> bytes | None:
         try:
-            return (self.root / key).read_bytes()
+            return self.path(key).read_bytes()
         except FileNotFoundError:
             return None
 
@@ -84,9 +96,13 @@ class FileTarget:
         return found
 
     def delete(self, keys: list[str]) -> list[str]:
-        for key in keys:
-            remove(self.root / key)
+        paths = [self.path(key) for key in keys]  # all checked before any is removed
+        for path in paths:
+            remove(path)
         return []
+
+    def written_by_us(self, key: str) -> bool:
+        return self.path(key).is_file()  # a folder keeps no metadata: inside it is enough
 
 
 class S3Target:
@@ -190,11 +206,27 @@ class S3Target:
             raise PublishError(
                 f"refusing to delete outside the prefix {self.prefix!r}: {outside[0]}"
             )
+        if any(not plain_key(key) for key in keys):
+            raise PublishError(f"refusing to delete a key that is not a plain path: {keys}")
         response = self.client.delete_objects(
             Bucket=self.bucket,
             Delete={"Objects": [{"Key": key} for key in keys], "Quiet": True},
         )
         return [error["Key"] for error in response.get("Errors", [])]
+
+    def written_by_us(self, key: str) -> bool:
+        from botocore.exceptions import ClientError
+
+        try:
+            head = self.client.head_object(Bucket=self.bucket, Key=key)
+        except ClientError:
+            return False
+        return "surrogate-key" in head.get("Metadata", {})
+
+
+def plain_key(key: str) -> bool:
+    """A key with no empty, ``.`` or ``..`` segment."""
+    return all(part not in ("", ".", "..") for part in key.split("/"))
 
 
 def open_target(settings: PublishSettings, site_root: Path) -> Target:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,8 @@ from linkgen.store.manifest import Published, manifest_shard
 
 
 def entry(key: str, size: int = 10) -> Published:
-    return Published(key, f"body-{key}", f"head-{key}", size, 123, f"p-{key} all")
+    body = hashlib.sha256(key.encode()).hexdigest()
+    return Published(key, body, body[:32], size, 123, "site all")
 
 
 class CountingTarget(FileTarget):
@@ -52,14 +54,14 @@ def test_a_fresh_runner_reads_the_copy_back_exactly(site: sites.Site, tmp_path: 
     site.manifest.record_published(target.name, entries)
     mirror.write_pending(site.manifest, site.builds, target)
     fresh = sites.init(tmp_path / "fresh-runner")  # no local manifest
-    assert mirror.restore(fresh.manifest, target) == 25
+    assert mirror.restore(fresh, target) == 25
     held = fresh.manifest.held(target.name)
     assert {k: v._replace(mtime_ns=0) for k, v in held.items()} == {
         e.key: e._replace(mtime_ns=0) for e in entries
     }
     assert {v.mtime_ns for v in held.values()} == {mirror.UNKNOWN_MTIME}  # hashed once later
     assert fresh.manifest.mirror_pending(target.name) == []  # nothing to write back
-    assert mirror.restore(fresh.manifest, target) == 0  # a local manifest wins
+    assert mirror.restore(fresh, target) == 0  # a local manifest wins
     fresh.close()
 
 
@@ -87,12 +89,12 @@ def test_a_failed_write_is_reported_and_redone_next_run(site: sites.Site, tmp_pa
 
 def test_no_copy_or_another_format_restores_nothing(site: sites.Site, tmp_path: Path) -> None:
     target = CountingTarget(tmp_path / "bucket")
-    assert mirror.restore(site.manifest, target) == 0  # no marker: no copy
+    assert mirror.restore(site, target) == 0  # no marker: no copy
     target.put_private(mirror.marker_key(target), b'{"format": "linkgen.manifest/1"}')
     target.put_private(
         mirror.shard_key(target, 0), json.dumps({"format": "other/9", "objects": {}}).encode()
     )
-    assert mirror.restore(site.manifest, target) == 0
+    assert mirror.restore(site, target) == 0
     assert not site.manifest.has_manifest(target.name)
 
 
@@ -118,6 +120,6 @@ def test_the_copy_in_s3_is_private_and_read_by_name(
         grants = s3.get_object_acl(Bucket=name, Key=key)["Grants"]
         assert all("AllUsers" not in str(grant["Grantee"]) for grant in grants)
     fresh = sites.init(site.root.parent / "fresh")
-    assert mirror.restore(fresh.manifest, target) == 1
+    assert mirror.restore(fresh, target) == 1
     fresh.close()
     live.close()
