@@ -111,6 +111,21 @@ class CdnSettings(_Section):
     purge_wait: float = Field(60.0, ge=0, le=3600, description="longest wait on rate limits")
 
 
+def _network(value: str) -> str:
+    import ipaddress
+
+    try:
+        return str(ipaddress.ip_network(value, strict=False))
+    except ValueError:
+        raise ValueError(f"{value!r} is not a network (e.g. 192.168.1.0/24)") from None
+
+
+class FetchSettings(_Section):
+    # URLs linkgen downloads (avatars, thumbnails, imported pages) may reach only
+    # public addresses; list networks of your own here to allow them too.
+    allow_networks: list[Annotated[str, AfterValidator(_network)]] = []
+
+
 class EditorSettings(_Section):
     # The address creators open the editor at: sign-in links printed by
     # `linkgen user add` point here.
@@ -125,6 +140,7 @@ class Config(_Section):
     build: BuildSettings = BuildSettings()
     publish: PublishSettings = PublishSettings()
     cdn: CdnSettings = CdnSettings()
+    fetch: FetchSettings = FetchSettings()
 
 
 def _env_overrides(environ: dict[str, str]) -> dict[str, dict[str, str]]:

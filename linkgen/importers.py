@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -42,12 +43,14 @@ class ImportFailed(LinkgenError):
     """The page is not one this importer understands."""
 
 
-def read_page(source: str) -> tuple[str, Path | None]:
-    """A saved page from a file or an http(s) URL, and the folder its relative paths use."""
+def read_page(source: str, allow: Sequence[str] = ()) -> tuple[str, Path | None]:
+    """A saved page from a file or an http(s) URL, and the folder its relative paths use
+    (``allow``: private networks a fetch may reach, see ``linkgen.fetch``)."""
     if source.startswith(("https://", "http://")):
         from linkgen.fetch import get
 
-        return get(source, max_bytes=MAX_PAGE_BYTES).decode("utf-8", "replace"), None
+        page = get(source, max_bytes=MAX_PAGE_BYTES, allow=allow)
+        return page.decode("utf-8", "replace"), None
     path = Path(source).expanduser()
     try:
         return path.read_text(encoding="utf-8", errors="replace"), path.resolve().parent
@@ -215,25 +218,36 @@ def parse_littlelink(html: str, username: str) -> Imported:
 
 
 def save(site: Site, imported: Imported, base: Path | None) -> tuple[Profile, list[str]]:
-    """Create the profile with every link that passes validation, in one transaction."""
+    """Create the profile with every link that passes validation, in one transaction.
+
+    Pictures are fetched only for what is kept: the avatar, and the thumbnails of
+    the links that passed validation and fit under the link limit.
+    """
     notes = list(imported.notes)
     values = dict(imported.profile)
     if imported.avatar:
         values["avatar"] = _image(site, imported.avatar, "avatar", base, notes, "the avatar")
     new_profile = validate(NewProfile, {k: v for k, v in values.items() if v not in (None, "")})
-    links = []
-    for index, link in enumerate(imported.links):
-        if index in imported.thumbnails:
-            label = f"the thumbnail of '{link['title']}'"
-            source = imported.thumbnails[index]
-            link = {**link, "thumbnail": _image(site, source, "thumbnail", base, notes, label)}
+    kept: list[tuple[int, NewLink]] = []
+    for index, found in enumerate(imported.links):
         try:
-            links.append(validate(NewLink, {k: v for k, v in link.items() if v is not None}))
+            kept.append(
+                (index, validate(NewLink, {k: v for k, v in found.items() if v is not None}))
+            )
         except InvalidInput as exc:
-            notes.append(f"left out '{link['title']}': {exc}")
-    if len(links) > site.content.max_links:
-        notes.append(f"left out {len(links) - site.content.max_links} links over the limit")
-        links = links[: site.content.max_links]
+            notes.append(f"left out '{found['title']}': {exc}")
+    limit = site.content.max_links
+    if len(kept) > limit:
+        notes.append(f"left out {len(kept) - limit} links over the limit")
+        kept = kept[:limit]
+    links: list[NewLink] = []
+    for index, link in kept:
+        source = imported.thumbnails.get(index)
+        if source:
+            label = f"the thumbnail of '{link.title}'"
+            thumbnail = _image(site, source, "thumbnail", base, notes, label)
+            link = link.model_copy(update={"thumbnail": thumbnail})
+        links.append(link)
     site.exchange.bulk_create([(new_profile, links)])
     return site.content.get(new_profile.username), notes
 
@@ -247,13 +261,23 @@ def _image(
     label: str,
 ) -> str | None:
     if not source.startswith(("https://", "http://")):
-        if base is None or source.startswith(("/", "data:")):
-            notes.append(f"left out {label}: '{source[:80]}' cannot be found from here")
+        local = _inside(base, source)
+        if local is None:
+            notes.append(f"left out {label}: '{source[:80]}' is not in the page's own folder")
             return None
-        source = str(base / source)
+        source = str(local)
     try:
-        data, name = images.read_source(source)
+        data, name = images.read_source(source, site.config.fetch.allow_networks)
         return images.save(images.ingest(data, purpose, source=name), site.media_dir)
     except LinkgenError as exc:
         notes.append(f"left out {label}: {exc}")
         return None
+
+
+def _inside(base: Path | None, relative: str) -> Path | None:
+    """``relative`` within the imported page's folder, or None if it points outside it
+    (an absolute path, ``..``, a link out): a page may bring its own images only."""
+    if base is None or relative.startswith(("/", "data:", "~")) or "\\" in relative:
+        return None
+    path = (base / relative).resolve()
+    return path if path.is_relative_to(base.resolve()) and path != base.resolve() else None

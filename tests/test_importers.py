@@ -133,8 +133,14 @@ class _Files(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
+LOCAL_FETCHES = '\n[fetch]\nallow_networks = ["127.0.0.0/8"]\n'  # the test servers' network
+
+
 @pytest.fixture
-def origin() -> Iterator[str]:
+def origin(site: sites.Site) -> Iterator[str]:
+    """Pages and images on a loopback server, which the site is set to fetch from."""
+    with (site.root / "linkgen.toml").open("a", encoding="utf-8") as settings:
+        settings.write(LOCAL_FETCHES)
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Files)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_address[1]}"

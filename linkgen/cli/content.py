@@ -75,7 +75,7 @@ def import_linktree(app: App, source: str, username: str | None, theme: str | No
     """
     from linkgen.importers import parse_linktree, read_page
 
-    html, base = read_page(source)
+    html, base = read_page(source, app.site.config.fetch.allow_networks)
     imported = parse_linktree(html)
     if username:
         imported.profile["username"] = username
@@ -96,7 +96,7 @@ def import_littlelink(app: App, source: str, username: str, theme: str | None) -
     """
     from linkgen.importers import parse_littlelink, read_page
 
-    html, base = read_page(source)
+    html, base = read_page(source, app.site.config.fetch.allow_networks)
     _finish_import(app, parse_littlelink(html, username), base, theme)
 
 

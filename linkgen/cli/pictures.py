@@ -15,7 +15,7 @@ PURPOSES: dict[str, images.Purpose] = {"avatar": "avatar", "social_image": "card
 
 def stored_picture(app: App, given: str, purpose: images.Purpose, label: str) -> str:
     """Read ``given``, check and re-encode it for ``purpose``; return its /_m/ reference."""
-    data, source = images.read_source(given)
+    data, source = images.read_source(given, app.site.config.fetch.allow_networks)
     media = images.ingest(data, purpose, source=source)
     click.echo(f"{label}: {source} → {media.ref} ({media.width}x{media.height})", err=True)
     return images.save(media, app.site.media_dir)

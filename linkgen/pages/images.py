@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import io
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -127,10 +128,11 @@ def _decode(data: bytes, source: str) -> PILImage.Image:
         Image.MAX_IMAGE_PIXELS = previous
 
 
-def read_source(value: str) -> tuple[bytes, str]:
-    """The bytes of a local file or an http(s) URL, and a name for messages."""
+def read_source(value: str, allow: Sequence[str] = ()) -> tuple[bytes, str]:
+    """The bytes of a local file or an http(s) URL, and a name for messages
+    (``allow``: private networks a fetch may reach, see ``fetch``)."""
     if value.startswith(("https://", "http://")):
-        return fetch(value), value
+        return fetch(value, allow), value
     path = Path(value).expanduser()
     try:
         size = path.stat().st_size
@@ -145,12 +147,13 @@ def read_source(value: str) -> tuple[bytes, str]:
         raise InvalidInput(f"{value}: {exc.strerror or exc}") from None
 
 
-def fetch(url: str) -> bytes:
-    """Download an image (see ``fetch.get``: timeouts, size cap, retries)."""
+def fetch(url: str, allow: Sequence[str] = ()) -> bytes:
+    """Download an image (see ``linkgen.fetch``: public addresses only, a deadline,
+    a size cap, retries)."""
     from linkgen.fetch import TooLarge, get
 
     try:
-        return get(url, max_bytes=MAX_BYTES)
+        return get(url, max_bytes=MAX_BYTES, allow=allow)
     except TooLarge as exc:
         raise ImageRefused(str(exc)) from None
 
