@@ -26,11 +26,13 @@ from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
 from linkgen.editor import errors
 from linkgen.editor.editor import HERE, Editor
+from linkgen.editor.limits import BodyLimit, BodyTooLarge, body_too_large
 from linkgen.editor.security import SecurityHeaders
 from linkgen.editor.views import account, links, pictures, profile, status
 
@@ -48,7 +50,11 @@ def create_app(site_root: Path) -> Any:
         # The site's own images (avatars, backgrounds), for the preview.
         Mount("/_m", StaticFiles(directory=str(editor.media_dir), check_dir=False), name="media"),
     ]
-    app = Starlette(routes=routes, exception_handlers=errors.HANDLERS)
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(BodyLimit)],  # inside the handlers' reach: a 413, not a 500
+        exception_handlers={**errors.HANDLERS, BodyTooLarge: body_too_large},
+    )
     app.state.editor = editor
     return SecurityHeaders(app)
 

@@ -3,42 +3,20 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from typing import Any
 
 import pytest
 import requests
 
 from linkgen import site as sites
-from tests.support.editor import PASSWORD, Browser, Editor
+from tests.support.editor import PASSWORD, Browser, Editor, signed_in
 from tests.support.hostile import XSS
 from tests.support.html import parse
 from tests.support.qr import decode
 
 
-@pytest.fixture
-def editor(site: sites.Site, add_profile: Any) -> Iterator[tuple[Editor, sites.Site]]:
-    alice = add_profile("alice", ("Shop", "https://shop.example.com"), display_name="Alice")
-    bob = add_profile("bob", ("Blog", "https://blog.example.com"), display_name="Bob")
-    book = site.accounts
-    for email, profile in (("alice@example.com", alice), ("bob@example.com", bob)):
-        _, token = book.add_user(email, [profile.id])
-        book.set_password_with_link(token, PASSWORD)
-    running = Editor(site)
-    yield running, site
-    running.proc.terminate()
-    running.proc.wait(timeout=30)
-
-
 def editing(browser: Browser, site: sites.Site, path: str = "/p/alice") -> tuple[str, str]:
     """The form token of the page at ``path`` and alice's version, as a form carries them."""
     return browser.token(path), str(site.content.get("alice").version)
-
-
-def signed_in(editor: Editor, email: str = "alice@example.com") -> Browser:
-    browser = editor.browser()
-    assert browser.sign_in(email, PASSWORD).status_code == 303
-    return browser
 
 
 def test_a_creator_sets_a_password_signs_in_and_edits(

@@ -43,3 +43,9 @@ class Browser:
 
     def sign_in(self, email: str, password: str) -> requests.Response:
         return self.post("/sign-in", {"email": email, "password": password}, self.token("/sign-in"))
+
+
+def signed_in(editor: Editor, email: str = "alice@example.com") -> Browser:
+    browser = editor.browser()
+    assert browser.sign_in(email, PASSWORD).status_code == 303
+    return browser

@@ -1,0 +1,76 @@
+"""The editor against a hostile client, as a real process on loopback."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+from linkgen import site as sites
+from tests.support.editor import Editor
+
+
+def port_of(editor: Editor) -> int:
+    return int(editor.url.rsplit(":", 1)[1])
+
+
+def send_chunked(port: int, path: str, total: int, chunk: int = 64 * 1024) -> tuple[bytes, int]:
+    """POST a chunked multipart body of up to ``total`` bytes; return the answer and
+    how many body bytes went out before the server answered or hung up."""
+    sent = 0
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+        conn.sendall(
+            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n"
+            "Content-Type: multipart/form-data; boundary=x\r\n\r\n".encode()
+        )
+        part = b'--x\r\nContent-Disposition: form-data; name="f"; filename="a"\r\n\r\n'
+        block = part + b"A" * (chunk - len(part))
+        conn.settimeout(0.05)
+        answer = b""
+        try:
+            while sent < total:
+                conn.sendall(f"{len(block):x}\r\n".encode() + block + b"\r\n")
+                sent += len(block)
+                block = b"A" * chunk
+                try:
+                    answer = conn.recv(4096)
+                    if answer:
+                        break
+                except TimeoutError:
+                    continue
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        conn.settimeout(10)
+        while not answer:
+            try:
+                data = conn.recv(4096)
+            except (ConnectionResetError, TimeoutError):
+                break
+            if not data:
+                break
+            answer += data
+    return answer, sent
+
+
+def test_a_huge_body_before_sign_in_is_refused_early_and_stores_nothing(
+    editor: tuple[Editor, sites.Site],
+) -> None:
+    running, _ = editor
+    started = time.monotonic()
+    answer, sent = send_chunked(port_of(running), "/sign-in", total=200 * 2**20)
+    assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+    assert b"over 64 KB" in answer
+    assert sent < 4 * 2**20  # cut off long before the 200 MB it offered
+    assert time.monotonic() - started < 10
+
+
+def test_a_declared_body_over_the_cap_is_refused_unread(
+    editor: tuple[Editor, sites.Site],
+) -> None:
+    running, _ = editor
+    with socket.create_connection(("127.0.0.1", port_of(running)), timeout=10) as conn:
+        conn.sendall(
+            b"POST /set-password HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 999999999\r\n"
+            b"Content-Type: application/x-www-form-urlencoded\r\n\r\n"
+        )
+        answer = conn.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 413")
