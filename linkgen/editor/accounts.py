@@ -65,6 +65,20 @@ class Session(NamedTuple):
     expires_at: str
 
 
+def throttle_key(address: str) -> str:
+    """The address failed sign-ins count against: an IPv6 address by its /64 (one
+    host holds a whole /64 and could take a new address per attempt)."""
+    import ipaddress
+
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address[:64]
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is None:
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip.ipv4_mapped if isinstance(ip, ipaddress.IPv6Address) else ip)
+
+
 def _hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -227,17 +241,17 @@ class Accounts:
 
     def sign_in(self, email: str, password: str, address: str) -> tuple[str, Session]:
         """A new session (cookie token, session) or an error; failures slow down."""
-        keys = (f"email:{email.strip().lower()[:254]}", f"addr:{address[:64]}")
-        wait = max(self._wait(key) for key in keys)
-        if wait > 0:
-            raise TooManyAttempts(wait)
-        try:
-            user = self._verify(email, password)
-        except SignInRefused:
-            with self._writing():
-                for key in keys:
-                    self._fail(key)
-            raise
+        keys = (f"email:{email.strip().lower()[:254]}", f"addr:{throttle_key(address)}")
+        # The attempt is counted before the slow hash, in one transaction with the
+        # check: attempts sent in parallel queue here, and the sixth is refused
+        # however they arrive. A success forgives them.
+        with self._writing():
+            wait = max(self._wait(key) for key in keys)
+            if wait > 0:
+                raise TooManyAttempts(wait)
+            for key in keys:
+                self._fail(key)
+        user = self._verify(email, password)
         with self._writing():
             self.conn.execute(
                 "DELETE FROM sign_in_failures WHERE key IN (?, ?)", keys

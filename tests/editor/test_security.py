@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import socket
+import threading
 import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 
 from linkgen import site as sites
+from linkgen.editor.accounts import throttle_key
 from tests.support.editor import Editor
 
 
@@ -74,3 +78,31 @@ def test_a_declared_body_over_the_cap_is_refused_unread(
         )
         answer = conn.recv(4096)
     assert answer.startswith(b"HTTP/1.1 413")
+
+
+def test_parallel_wrong_passwords_cannot_outrun_the_throttle(
+    editor: tuple[Editor, sites.Site],
+) -> None:
+    running, _ = editor
+    browsers = [running.browser() for _ in range(16)]
+    tokens = [browser.token("/sign-in") for browser in browsers]
+    go = threading.Barrier(len(browsers))
+
+    def attempt(n: int) -> int:
+        go.wait()
+        form = {"email": "alice@example.com", "password": f"wrong {n}"}
+        return browsers[n].post("/sign-in", form, tokens[n]).status_code
+
+    with ThreadPoolExecutor(max_workers=len(browsers)) as pool:
+        statuses = Counter(pool.map(attempt, range(len(browsers))))
+    assert statuses[401] <= 5 and statuses[429] >= 11, statuses
+    assert set(statuses) <= {401, 429}
+
+
+def test_failed_sign_ins_from_one_ipv6_network_count_together() -> None:
+    assert throttle_key("2001:db8:1:2:aaaa::1") == throttle_key("2001:db8:1:2:ffff::9")
+    assert throttle_key("2001:db8:1:2::1") == "2001:db8:1:2::/64"
+    assert throttle_key("2001:db8:1:3::1") != throttle_key("2001:db8:1:2::1")
+    assert throttle_key("203.0.113.7") == "203.0.113.7"
+    assert throttle_key("::ffff:203.0.113.7") == "203.0.113.7"
+    assert throttle_key("not an address") == "not an address"
