@@ -180,14 +180,18 @@ def export_cmd(app: App, username: str) -> None:
 
 @cli.command("import")
 @click.argument("file", type=click.File("rb"))
+@click.option(
+    "--replace", is_flag=True, help="Overwrite the profile with the file's id if it differs."
+)
 @pass_app
-def import_cmd(app: App, file: Any) -> None:
-    """Create or replace a profile from a 'linkgen export' file ('-' reads stdin).
+def import_cmd(app: App, file: Any, replace: bool) -> None:
+    """Create a profile from a 'linkgen export' file ('-' reads stdin), checked
+    like any other input; with --replace, overwrite the profile it was exported from.
 
     Example:
 
         linkgen import alice.json
     """
     incoming = validate_json(ProfileExport, file.read())
-    imported = app.site.exchange.import_profile(incoming)
+    imported = app.site.exchange.import_profile(incoming, replace=replace)
     click.echo(f"imported @{imported.username} ({len(imported.links)} links)")

@@ -1,17 +1,60 @@
 """A profile out as JSON and back in (an exact round trip), and bulk loading.
 
-An imported file is hostile until checked: its ids must be new or already
-name the same objects, its links are within the limit and its theme exists.
+An imported file is hostile until checked: every field goes through the same
+rules (and normalisation) as the CLI's and the editor's input, its ids must be
+ids of the shape linkgen issues and new or already name the same objects, its
+links are within the limit and its theme exists. A file never replaces a
+profile that differs from it unless the caller says so (``replace``).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from linkgen.errors import Conflict, InvalidInput, LimitReached
-from linkgen.models import NewLink, NewProfile, Profile, ProfileExport
+from linkgen.models import NewLink, NewProfile, Profile, ProfileExport, validate
 from linkgen.records import iso, now
 from linkgen.store.profile_rows import ProfileRows, content_hash
+
+ID = re.compile(r"[A-Za-z0-9]{12}")  # what Database.issue_id hands out
+
+
+def checked(profile: Profile) -> Profile:
+    """``profile`` with every field through the input rules, as a new one would be."""
+    ids = [(profile.id, "profile")] + [(link.id, "link") for link in profile.links]
+    for object_id, kind in ids:
+        if not ID.fullmatch(object_id):
+            raise InvalidInput(f"id: '{object_id[:40]}' is not a {kind} id (12 letters, digits)")
+    fields = validate(
+        NewProfile,
+        {
+            "username": profile.username,
+            "display_name": profile.display_name or None,
+            "bio": profile.bio or None,
+            "avatar": profile.avatar,
+            "theme": profile.theme,
+            "style": profile.style,
+            "sensitive": profile.sensitive,
+            "social_image": profile.social_image,
+            "seo_title": profile.seo_title,
+            "seo_description": profile.seo_description,
+        },
+        strict=False,
+    )
+    links = []
+    for position, link in enumerate(profile.links, start=1):
+        values = link.model_dump(include=set(NewLink.model_fields))
+        new = validate(NewLink, values, strict=False)
+        links.append(link.model_copy(update={**new.model_dump(), "position": position}))
+    return profile.model_copy(
+        update={
+            **{name: getattr(fields, name) for name in NewProfile.model_fields},
+            "display_name": fields.display_name or "",
+            "bio": fields.bio or "",
+            "links": tuple(links),
+        }
+    )
 
 
 class Exchange:
@@ -22,8 +65,12 @@ class Exchange:
     def export_profile(self, username: str) -> ProfileExport:
         return ProfileExport(profile=self.rows.get(username))
 
-    def import_profile(self, export: ProfileExport, *, actor: str | None = None) -> Profile:
-        incoming = export.profile
+    def import_profile(
+        self, export: ProfileExport, *, actor: str | None = None, replace: bool = False
+    ) -> Profile:
+        """Create the profile of ``export``, or, with ``replace``, overwrite the one
+        with its id; an identical profile is left as it is."""
+        incoming = checked(export.profile)
         self.rows.check_theme(incoming.theme)
         limit = self.rows.max_links
         if len(incoming.links) > limit:
@@ -54,6 +101,11 @@ class Exchange:
             digest = content_hash(replaced)
             if digest == existing[0]["content_hash"]:
                 return before
+            if not replace:
+                raise Conflict(
+                    f"id: the file is profile {incoming.id}, which is @{before.username} here "
+                    f"and differs from it; nothing was changed (replace it with --replace)"
+                )
             self.rows.write(replaced)
             return self.rows.commit_edit(before, replaced, digest, action="import", actor=actor)
 
@@ -61,8 +113,6 @@ class Exchange:
         """Imported ids must be new, or already belong to the same objects."""
         wanted = [(profile.id, "profile")] + [(link.id, "link") for link in profile.links]
         for object_id, kind in wanted:
-            if not object_id or len(object_id) > 64 or not object_id.isascii():
-                raise InvalidInput(f"id: '{object_id}' is not a valid {kind} id")
             known = self.database.query("SELECT kind FROM issued_ids WHERE id = ?", (object_id,))
             if known and known[0]["kind"] != kind:
                 raise Conflict(f"id: '{object_id}' already names a {known[0]['kind']}")
