@@ -81,53 +81,87 @@ class _NextData(HTMLParser):
 
 
 def parse_linktree(html: str) -> Imported:
+    """A Linktree page's profile. The page is hostile: any value of an unexpected
+    shape counts as absent, and a page that is not a profile is one clear error."""
     finder = _NextData()
     finder.feed(html)
     if not finder.text:
         raise ImportFailed("no Linktree profile data in this page (no __NEXT_DATA__ script)")
     try:
-        props = json.loads("".join(finder.text))["props"]["pageProps"]
-        account = props.get("account") or {}
-    except (ValueError, KeyError, TypeError, AttributeError):
+        props = _dict(_dict(json.loads("".join(finder.text)).get("props")).get("pageProps"))
+    except (ValueError, RecursionError, AttributeError):
         raise ImportFailed("the page's __NEXT_DATA__ is not a Linktree profile") from None
-    username = str(account.get("username") or props.get("username") or "")
+    if not props:
+        raise ImportFailed("the page's __NEXT_DATA__ is not a Linktree profile")
+    account = _dict(props.get("account"))
+    username = _str(account.get("username")) or _str(props.get("username"))
     imported = Imported(
         profile={
             "username": _username(username),
             "display_name": _text(account.get("pageTitle") or props.get("pageTitle"))[:80],
             "bio": _text(account.get("description") or props.get("description")),
         },
-        avatar=account.get("profilePictureUrl") or props.get("profilePictureUrl") or None,
+        avatar=_str(account.get("profilePictureUrl") or props.get("profilePictureUrl")) or None,
     )
     if imported.profile["username"] != username.lower():
         imported.notes.append(
-            f"the Linktree username '{username}' is @{imported.profile['username']} here "
+            f"the Linktree username '{username[:80]}' is @{imported.profile['username']} here "
             "(linkgen usernames take a-z, 0-9, '-' and '_'; --username picks another)"
         )
     warning = _gate(account.get("contentWarning"), props.get("hasSensitiveContent"))
     if warning:
         imported.profile["sensitive"] = warning
-    entries = props.get("links") or account.get("links") or []
-    for entry in sorted(entries, key=lambda item: item.get("position", 0)):
-        title, url = _text(entry.get("title")), entry.get("url") or ""
-        if not url:
-            imported.notes.append(f"left out '{title or entry.get('type')}': it has no URL")
-            continue
-        link: dict[str, Any] = {"title": title or url, "url": url}
-        gate = (entry.get("rules") or {}).get("gate") or {}
-        warning = _gate(gate.get("age"), gate.get("sensitiveContent"))
-        if warning:
-            link["sensitive"] = warning
-        thumbnail = (entry.get("modifiers") or {}).get("thumbnailUrl")
-        if thumbnail:
-            imported.thumbnails[len(imported.links)] = thumbnail
-        imported.links.append(link)
-    socials = props.get("socialLinks") or account.get("socialLinks") or []
-    for entry in sorted(socials, key=lambda item: item.get("position", 0)):
-        if entry.get("url"):
-            name = str(entry.get("type") or "social").replace("_", " ").title()
-            imported.links.append({"title": name, "url": entry["url"], "social": True})
+    for entry in _entries(props.get("links") or account.get("links")):
+        _add_link(imported, entry)
+    for entry in _entries(props.get("socialLinks") or account.get("socialLinks")):
+        url = _str(entry.get("url"))
+        if url:
+            name = _str(entry.get("type") or "social").replace("_", " ").title()
+            imported.links.append({"title": name[:100], "url": url, "social": True})
     return imported
+
+
+def _add_link(imported: Imported, entry: dict[str, Any]) -> None:
+    title, url = _text(entry.get("title")), _str(entry.get("url"))
+    if not url:
+        kind = _str(entry.get("type"))[:40]
+        imported.notes.append(f"left out '{title[:80] or kind}': it has no URL")
+        return
+    link: dict[str, Any] = {"title": title or url, "url": url}
+    gate = _dict(_dict(entry.get("rules")).get("gate"))
+    warning = _gate(gate.get("age"), gate.get("sensitiveContent"))
+    if warning:
+        link["sensitive"] = warning
+    thumbnail = _str(_dict(entry.get("modifiers")).get("thumbnailUrl"))
+    if thumbnail:
+        imported.thumbnails[len(imported.links)] = thumbnail
+    imported.links.append(link)
+
+
+def _entries(value: Any) -> list[dict[str, Any]]:
+    """The objects of a list, in their ``position`` order (a position that is not a
+    number sorts last)."""
+    entries = [entry for entry in _list(value) if isinstance(entry, dict)]
+
+    def position(entry: dict[str, Any]) -> float:
+        found = entry.get("position")
+        if isinstance(found, int | float) and not isinstance(found, bool):
+            return float(found)
+        return float("inf")
+
+    return sorted(entries, key=position)
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _str(value: Any) -> str:
+    return value if isinstance(value, str) else ""
 
 
 def _username(raw: str) -> str:

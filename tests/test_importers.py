@@ -16,6 +16,7 @@ from PIL import Image
 
 from linkgen import site as sites
 from linkgen.build import build
+from linkgen.cli import cli as cli_main
 from tests.support.cli import Cli
 from tests.support.html import page, parse
 
@@ -226,3 +227,33 @@ def test_a_littlelink_page_and_its_avatar_become_a_linkgen_page(
     ]  # fmt: skip
     again = run("import-littlelink", str(folder / "index.html"), "--username", "sam", code=1)
     assert "'sam' is taken" in again.stderr
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        "[" * 100_000 + "]" * 100_000,  # deeper than any parser's stack
+        json.dumps({"props": {"pageProps": {"links": ["a", "b", 3, None]}}}),
+        json.dumps({"props": {"pageProps": {"username": "x", "links": [
+            {"position": "2", "url": "https://a.example", "title": "A"},
+            {"position": 1, "url": "https://b.example", "title": "B"},
+            {"position": None, "url": ["not", "a", "url"], "title": {"t": 1}},
+        ]}}}),
+        json.dumps({"props": {"pageProps": {"account": "not an object", "username": 7}}}),
+        json.dumps({"props": "nope"}),
+        json.dumps([1, 2, 3]),
+    ],
+)  # fmt: skip
+def test_hostile_linktree_data_is_a_clear_error_or_a_clean_import(
+    run: Cli, site: sites.Site, tmp_path: Path, data: str
+) -> None:
+    page = tmp_path / "hostile.html"
+    page.write_text(f'<script id="__NEXT_DATA__" type="application/json">{data}</script>')
+    result = run.runner.invoke(
+        cli_main, ["--site", str(site.root), "import-linktree", str(page), "--username", "h"]
+    )
+    assert result.exit_code in (0, 1), result.output
+    assert "unexpected error" not in result.output and "Traceback" not in result.output
+    if result.exit_code == 0:
+        links = site.content.get("h").links
+        assert [link.title for link in links] == ["B", "A"][: len(links)]

@@ -23,7 +23,7 @@ from starlette.templating import Jinja2Templates
 
 from linkgen import site as sites
 from linkgen.editor.accounts import Session
-from linkgen.errors import NotFound
+from linkgen.errors import InvalidInput, NotFound
 from linkgen.models import Profile
 from linkgen.pages.render import Renderer
 
@@ -181,8 +181,13 @@ def _key(path: Path) -> bytes:
 
 
 def form_version(form: dict[str, str]) -> int | None:
+    """The profile version the form was made from (None: the form carries none)."""
     raw = form.get("version", "")
-    return int(raw) if raw.isdigit() else None
+    if not raw:
+        return None
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 12):
+        raise InvalidInput("the form's version is not a number; reload the page")
+    return int(raw)
 
 
 def actor(session: Session) -> str:

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from linkgen import site as sites
 from linkgen.editor.accounts import throttle_key
-from tests.support.editor import Editor
+from tests.support.editor import Editor, signed_in
 
 
 def port_of(editor: Editor) -> int:
@@ -106,3 +106,16 @@ def test_failed_sign_ins_from_one_ipv6_network_count_together() -> None:
     assert throttle_key("203.0.113.7") == "203.0.113.7"
     assert throttle_key("::ffff:203.0.113.7") == "203.0.113.7"
     assert throttle_key("not an address") == "not an address"
+
+
+def test_a_version_that_is_not_a_number_is_a_clear_400(
+    editor: tuple[Editor, sites.Site],
+) -> None:
+    running, site = editor
+    browser = signed_in(running)
+    csrf = browser.token("/p/alice")
+    for version in ("²", "٣", "1e9", "9" * 40):
+        form = {"display_name": "X", "bio": "", "theme": "default", "version": version}
+        answer = browser.post("/p/alice/profile", form, csrf)
+        assert answer.status_code == 400 and "not a number" in answer.text, version
+    assert site.content.get("alice").display_name == "Alice"
