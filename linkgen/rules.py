@@ -22,6 +22,13 @@ RESERVED_USERNAMES = frozenset(
         "r",
         "v",
         "_m",
+        "404",
+        # Names Windows cannot hold as files: a build copied there would break.
+        "aux",
+        "con",
+        "nul",
+        "prn",
+        *(f"{device}{n}" for device in ("com", "lpt") for n in range(10)),
         "admin",
         "administrator",
         "api",
@@ -152,9 +159,18 @@ def colour(raw: str) -> str:
     return value.lower()
 
 
+# Invisible characters that make text read other than it is (bidirectional
+# overrides, embeddings and isolates reorder what follows; zero-width spaces hide
+# inside words): removed from every text. Joiners and direction marks stay, as
+# emoji sequences and right-to-left scripts need them.
+_SPOOFING = dict.fromkeys(
+    [*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200B, 0x2060, 0xFEFF, 0x180E]
+)
+
+
 def text(raw: str, *, max_len: int, multiline: bool = False) -> str:
-    """NFC-normalised text with no control characters, trimmed."""
-    value = unicodedata.normalize("NFC", raw).strip()
+    """NFC-normalised text with no control or spoofing characters, trimmed."""
+    value = unicodedata.normalize("NFC", raw).translate(_SPOOFING).strip()
     if multiline:
         value = value.replace("\r\n", "\n").replace("\r", "\n")
     for ch in value:

@@ -135,3 +135,26 @@ def test_accepted_usernames_are_ascii_and_stable(raw: str) -> None:
     assert name.isascii() and name == name.lower()
     assert name not in rules.RESERVED_USERNAMES
     assert rules.username(name) == name
+
+
+@pytest.mark.parametrize("reserved", ["404", "aux", "con", "nul", "prn", "com1", "lpt9"])
+def test_names_a_file_system_or_the_site_owns_are_reserved(reserved: str) -> None:
+    with pytest.raises(ValueError, match="reserved"):
+        rules.username(reserved)
+
+
+@pytest.mark.parametrize(
+    ("typed", "kept"),
+    [
+        ("invoice\u202egnp.exe", "invoicegnp.exe"),  # right-to-left override
+        ("\u2067evil\u2069 name", "evil name"),  # isolates
+        ("pay\u200bpal", "paypal"),  # zero-width space
+        ("\ufeffBOM", "BOM"),
+        ("\u2060joined", "joined"),
+        ("family 👨\u200d👩\u200d👧", "family 👨\u200d👩\u200d👧"),  # joiners stay: emoji
+        ("می\u200cخواهم", "می\u200cخواهم"),  # a non-joiner stays: Persian needs it
+        ("שלום\u200f!", "שלום\u200f!"),  # a direction mark stays
+    ],
+)
+def test_spoofing_characters_are_removed_from_text(typed: str, kept: str) -> None:
+    assert rules.text(typed, max_len=100) == kept

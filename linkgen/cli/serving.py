@@ -106,8 +106,9 @@ def redirector_cmd(app: App, host: str | None, port: int | None, workers: int | 
 def editor_cmd(app: App, host: str, port: int) -> None:
     """Serve the creators' web editor (sign in, edit, preview).
 
-    Accounts come from `linkgen user add`. Behind https, set [editor] base_url
-    to the https address: the session cookie is then Secure.
+    Accounts come from `linkgen user add`. Its cookies are Secure (https only)
+    unless it listens on loopback; behind https, set [editor] base_url to the
+    https address.
 
     Example:
 
@@ -123,6 +124,7 @@ def editor_cmd(app: App, host: str, port: int) -> None:
     click.echo(f"editor for {root} on http://{host}:{port}/ (Ctrl+C stops)")
     app.close()
     os.environ["LINKGEN_SITE"] = str(root)
+    os.environ["LINKGEN_EDITOR_HOST"] = host  # cookies are Secure off loopback
     Granian(
         "linkgen.editor.app:app_from_env",
         factory=True,

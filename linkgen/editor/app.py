@@ -37,8 +37,8 @@ from linkgen.editor.security import SecurityHeaders
 from linkgen.editor.views import account, links, pictures, profile, status
 
 
-def create_app(site_root: Path) -> Any:
-    editor = Editor(site_root)
+def create_app(site_root: Path, listen_host: str = "127.0.0.1") -> Any:
+    editor = Editor(site_root, listen_host)
     routes: list[BaseRoute] = [
         *account.ROUTES,
         *profile.ROUTES,
@@ -60,7 +60,9 @@ def create_app(site_root: Path) -> Any:
 
 
 def app_from_env() -> Any:
-    return create_app(Path(os.environ["LINKGEN_SITE"]))
+    return create_app(
+        Path(os.environ["LINKGEN_SITE"]), os.environ.get("LINKGEN_EDITOR_HOST", "127.0.0.1")
+    )
 
 
 __all__ = ["create_app"]

@@ -8,6 +8,7 @@ class to its status once.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 import threading
@@ -15,8 +16,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
-from itsdangerous import BadSignature, Signer
+from itsdangerous import BadSignature, Signer, TimestampSigner
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.templating import Jinja2Templates
@@ -31,6 +33,7 @@ HERE = Path(__file__).parent
 COOKIE = "lg_session"
 PRE_COOKIE = "lg_pre"  # before sign-in: the CSRF token of the sign-in forms
 KEY_FILE = "editor.key"
+NOTICE_SECONDS = 600  # a notice link is good for this long
 STALE = "This profile was changed elsewhere; nothing was changed. Try again."
 
 
@@ -49,14 +52,16 @@ class Redraw:
 
 
 class Editor:
-    def __init__(self, site_root: Path) -> None:
+    def __init__(self, site_root: Path, listen_host: str = "127.0.0.1") -> None:
         self.site_root = site_root
         # One Site (one SQLite connection) per thread: the event loop's, and the
         # worker threads that run password hashing off it.
         self._local = threading.local()
         opened = sites.Site.open(site_root)
-        self.secure = opened.config.editor.base_url.startswith("https://")
-        self.signer = Signer(_key(opened.root / sites.DATA_DIR / KEY_FILE), salt="session")
+        self.secure = cookies_secure(opened.config.editor.base_url, listen_host)
+        key = _key(opened.root / sites.DATA_DIR / KEY_FILE)
+        self.signer = Signer(key, salt="session")
+        self.notices = TimestampSigner(key, salt="notice")
         self.theme_names = sorted(opened.themes)
         self.media_dir = opened.media_dir
         opened.close()
@@ -124,9 +129,29 @@ class Editor:
         self, request: Request, name: str, status: int = 200, **context: Any
     ) -> HTMLResponse:
         context.setdefault("session", None)
-        context.setdefault("notice", request.query_params.get("notice"))
+        context.setdefault("notice", self.notice_of(request))
         context.setdefault("problem", None)
         return self.templates.TemplateResponse(request, name, context, status_code=status)
+
+    # -- notices: what the server said happened, never text from the address --------
+
+    def redirect(self, path: str, notice: str) -> Response:
+        """A 303 to ``path`` that shows ``notice`` there (signed: a link cannot forge one)."""
+        signed = self.notices.sign(notice[:200]).decode()
+        return RedirectResponse(f"{path}?{urlencode({'notice': signed})}", status_code=303)
+
+    def back(self, username: str, notice: str) -> Response:
+        """To the profile page, with a notice saying what happened."""
+        return self.redirect(f"/p/{username}", notice)
+
+    def notice_of(self, request: Request) -> str | None:
+        given = request.query_params.get("notice")
+        if not given:
+            return None
+        try:
+            return self.notices.unsign(given, max_age=NOTICE_SECONDS).decode()
+        except BadSignature:
+            return None  # not ours: shown as nothing
 
     def editable(self, session: Session, username: str) -> Profile:
         """The profile if this account may edit it; otherwise NotFound, as if absent."""
@@ -134,6 +159,19 @@ class Editor:
         if not self.site.accounts.may_edit(session.user, profile.id):
             raise NotFound(f"no profile '{username}'")
         return profile
+
+
+def cookies_secure(base_url: str, listen_host: str) -> bool:
+    """Cookies are Secure (sent over https only) unless the editor is a local one:
+    plain http on a loopback address, for a creator on their own machine."""
+    if base_url.startswith("https://"):
+        return True
+    if listen_host == "localhost":
+        return False
+    try:
+        return not ipaddress.ip_address(listen_host.strip("[]")).is_loopback
+    except ValueError:  # a host name: not known to be local
+        return True
 
 
 def editor_of(request: Request) -> Editor:
@@ -192,8 +230,3 @@ def form_version(form: dict[str, str]) -> int | None:
 
 def actor(session: Session) -> str:
     return f"{session.user.email} (editor)"
-
-
-def back(username: str, notice: str) -> Response:
-    """To the profile page, with a notice saying what happened."""
-    return RedirectResponse(f"/p/{username}?notice={notice.replace(' ', '+')}", status_code=303)

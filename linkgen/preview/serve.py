@@ -15,7 +15,7 @@ import threading
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,8 @@ class PreviewHandler(BaseHTTPRequestHandler):
             return self._send(HTTPStatus.OK, "text/html; charset=utf-8", self._index(), head)
         if len(path) > 1 and path.endswith("/"):
             self.send_response(HTTPStatus.MOVED_PERMANENTLY)
-            self.send_header("Location", path.rstrip("/"))
+            # One leading slash: "//evil.example" would send the browser to another site.
+            self.send_header("Location", "/" + quote(path.strip("/"), safe="/@:+,;=-_.~"))
             self.send_header("Content-Length", "0")
             self.end_headers()
             return None

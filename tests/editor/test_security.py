@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from linkgen import site as sites
 from linkgen.editor.accounts import throttle_key
+from linkgen.editor.editor import cookies_secure
 from tests.support.editor import Editor, signed_in
 
 
@@ -119,3 +120,34 @@ def test_a_version_that_is_not_a_number_is_a_clear_400(
         answer = browser.post("/p/alice/profile", form, csrf)
         assert answer.status_code == 400 and "not a number" in answer.text, version
     assert site.content.get("alice").display_name == "Alice"
+
+
+def test_a_notice_comes_from_the_server_never_from_the_address(
+    editor: tuple[Editor, sites.Site],
+) -> None:
+    running, _ = editor
+    browser = signed_in(running)
+    forged = browser.get("/p/alice?notice=Your+account+is+suspended.+Call+0900-SCAM")
+    assert forged.status_code == 200 and "suspended" not in forged.text
+    csrf = browser.token("/p/alice")
+    version = str(editor[1].content.get("alice").version)
+    saved = browser.post(
+        "/p/alice/profile",
+        {"display_name": "A", "bio": "", "theme": "default", "version": version},
+        csrf,
+    )
+    assert saved.status_code == 303
+    assert 'role="status">Saved.</p>' in browser.get(saved.headers["Location"]).text
+    signed = saved.headers["Location"].split("notice=", 1)[1]  # Saved..<time>.<signature>
+    tampered = browser.get(f"/p/alice?notice=Suspended{signed.removeprefix('Saved.')}")
+    assert "Suspended" not in tampered.text and 'role="status"' not in tampered.text
+
+
+def test_session_cookies_are_secure_unless_the_editor_is_local() -> None:
+    assert not cookies_secure("http://127.0.0.1:8090", "127.0.0.1")
+    assert not cookies_secure("http://localhost:8090", "localhost")
+    assert not cookies_secure("http://[::1]:8090", "::1")
+    assert cookies_secure("http://links.example.com", "0.0.0.0")  # listening on every address
+    assert cookies_secure("http://192.168.1.5:8090", "192.168.1.5")
+    assert cookies_secure("http://editor.example", "editor.example")
+    assert cookies_secure("https://editor.example.com", "127.0.0.1")  # behind a TLS proxy

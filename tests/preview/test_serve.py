@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -67,6 +68,22 @@ def test_site_files_index_and_errors(preview: PreviewServer) -> None:
         status, _, body = get(preview, path)
         assert status == 404, path
         assert b"Page not found" in body
+
+
+@pytest.mark.parametrize(
+    "path", ["/%2Fevil.example/", "//evil.example/", "/%2F%2Fevil.example/", "/\\evil.example/"]
+)
+def test_a_trailing_slash_redirect_never_leaves_the_site(preview: PreviewServer, path: str) -> None:
+    status, headers, _ = get(preview, path)
+    assert status == 301
+    location = headers["Location"]
+    assert location.startswith("/") and not location.startswith(("//", "/\\")), location
+    assert urllib.parse.urlsplit(location).netloc == ""
+
+
+def test_a_redirect_cannot_carry_a_header_of_its_own(preview: PreviewServer) -> None:
+    status, headers, _ = get(preview, "/alice%0d%0aSet-Cookie:%20x=1/")
+    assert status == 301 and "Set-Cookie" not in headers and "\r" not in headers["Location"]
 
 
 def test_watch_rebuilds_after_an_edit_and_tells_the_preview(

@@ -55,7 +55,7 @@ async def sign_in(request: Request) -> Response:
 async def sign_out(request: Request, editor: Editor, session: Session) -> Response:
     await editor.form(request, session.csrf)
     editor.site.accounts.sign_out(request.state.token)
-    response = RedirectResponse("/sign-in?notice=Signed+out.", status_code=303)
+    response = editor.redirect("/sign-in", "Signed out.")
     response.delete_cookie(COOKIE)
     return response
 
@@ -82,7 +82,7 @@ async def set_password(request: Request) -> Response:
         ),
     )
     await run_in_threadpool(lambda: editor.site.accounts.set_password_with_link(link, password))
-    return RedirectResponse("/sign-in?notice=Password+set.+Sign+in.", status_code=303)
+    return editor.redirect("/sign-in", "Password set. Sign in.")
 
 
 async def password_page(request: Request, editor: Editor, session: Session) -> Response:
@@ -109,7 +109,7 @@ async def change_password(request: Request, editor: Editor, session: Session) ->
     except SignInRefused:  # here a field of the form, not a refused sign-in
         return draw(400, {"current": "that is not your current password"})
     # Every session was revoked with the old password, this one too: sign in again.
-    response = RedirectResponse("/sign-in?notice=Password+changed.+Sign+in+again.", status_code=303)
+    response = editor.redirect("/sign-in", "Password changed. Sign in again.")
     response.delete_cookie(COOKIE)
     return response
 

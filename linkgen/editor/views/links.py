@@ -9,7 +9,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from linkgen.editor.accounts import Session
-from linkgen.editor.editor import STALE, Editor, actor, back, form_version, redraw_with, signed_in
+from linkgen.editor.editor import STALE, Editor, actor, form_version, redraw_with, signed_in
 from linkgen.editor.views.profile import redraw_profile
 from linkgen.errors import NotFound
 from linkgen.models import Link, LinkChanges, NewLink, Profile, validate
@@ -68,7 +68,7 @@ async def add_link(request: Request, editor: Editor, session: Session) -> Respon
         expected_version=form_version(form),
         actor=actor(session),
     )
-    return back(profile.username, "Link added.")
+    return editor.back(profile.username, "Link added.")
 
 
 async def link_action(request: Request, editor: Editor, session: Session) -> Response:
@@ -93,7 +93,7 @@ async def link_action(request: Request, editor: Editor, session: Session) -> Res
             expected_version=version,
             actor=who,
         )
-    return back(profile.username, "Saved.")
+    return editor.back(profile.username, "Saved.")
 
 
 async def link_page(request: Request, editor: Editor, session: Session) -> Response:
@@ -130,7 +130,7 @@ async def save_link(request: Request, editor: Editor, session: Session) -> Respo
         expected_version=form_version(form),
         actor=actor(session),
     )
-    return back(profile.username, "Link saved.")
+    return editor.back(profile.username, "Link saved.")
 
 
 def _utc(value: str) -> str | None:

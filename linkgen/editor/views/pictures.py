@@ -18,7 +18,6 @@ from linkgen.editor.accounts import Session
 from linkgen.editor.editor import (
     Editor,
     actor,
-    back,
     check_token,
     form_version,
     redraw_with,
@@ -102,7 +101,7 @@ async def set_picture(request: Request, editor: Editor, session: Session) -> Res
         expected_version=form_version(form),
         actor=actor(session),
     )
-    return back(profile.username, "Picture saved." if ref else "Picture removed.")
+    return editor.back(profile.username, "Picture saved." if ref else "Picture removed.")
 
 
 async def set_thumbnail(request: Request, editor: Editor, session: Session) -> Response:
@@ -116,7 +115,7 @@ async def set_thumbnail(request: Request, editor: Editor, session: Session) -> R
     ref, form = received[0], dict(received[1])
     redraw_with(
         request,
-        lambda status, errors, problem: back(
+        lambda status, errors, problem: editor.back(
             profile.username, problem or "; ".join(errors.values())
         ),
         "This profile was changed elsewhere; the thumbnail was not saved.",
@@ -128,7 +127,7 @@ async def set_thumbnail(request: Request, editor: Editor, session: Session) -> R
         expected_version=form_version(form),
         actor=actor(session),
     )
-    return back(profile.username, "Thumbnail saved." if ref else "Thumbnail removed.")
+    return editor.back(profile.username, "Thumbnail saved." if ref else "Thumbnail removed.")
 
 
 ROUTES = [

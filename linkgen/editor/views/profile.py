@@ -7,7 +7,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from linkgen.editor.accounts import Session
-from linkgen.editor.editor import Editor, actor, back, form_version, redraw_with, signed_in
+from linkgen.editor.editor import Editor, actor, form_version, redraw_with, signed_in
 from linkgen.models import Profile, ProfileFields, validate
 
 PROBLEM = "problem"  # messages shown at the top of the page, not by a field
@@ -100,7 +100,7 @@ async def save_profile(request: Request, editor: Editor, session: Session) -> Re
     editor.site.content.update_profile(
         profile.username, fields, expected_version=form_version(form), actor=actor(session)
     )
-    return back(profile.username, "Saved.")
+    return editor.back(profile.username, "Saved.")
 
 
 async def undo(request: Request, editor: Editor, session: Session) -> Response:
@@ -108,7 +108,7 @@ async def undo(request: Request, editor: Editor, session: Session) -> Response:
     await editor.form(request, session.csrf)
     redraw_profile(request, editor, session, profile, "Nothing was undone.", PROBLEM)
     done = editor.site.content.undo(profile.username, actor=actor(session))
-    return back(profile.username, done[:120])
+    return editor.back(profile.username, done[:120])
 
 
 ROUTES = [
