@@ -41,6 +41,10 @@ sub vcl_recv {
     unset req.http.Cookie;
     unset req.http.Authorization;
     set req.url = regsub(req.url, "\?.*$", "");
+    # linkgen's own bookkeeping (the manifest's copy) is never a visitor's.
+    if (req.url ~ "(?i)^/+_linkgen(/|$)" || req.url ~ "(?i)^/+%5flinkgen") {
+        return (synth(404, "Not Found"));
+    }
     if (req.url ~ "^/$") {
         set req.url = "/index.html";
     }

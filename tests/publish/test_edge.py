@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import urllib.error
 import urllib.request
 from typing import Any
 
@@ -123,3 +124,23 @@ def test_with_the_worker_running_an_edit_reaches_the_edge_by_itself(
     finally:
         stop.set()
         worker.join(timeout=10)
+
+
+def test_linkgens_own_files_are_never_served_to_a_visitor(
+    site: sites.Site, add_profile: Any, bucket: Any, s3_endpoint: str, edge: str
+) -> None:
+    live = alice_and_bob(site, add_profile, bucket, s3_endpoint, edge)
+    build(live)
+    assert publish(live).ok
+    for path in (
+        "/_linkgen/manifest/format.json",
+        "//_linkgen/manifest/format.json",
+        "/_LINKGEN/manifest/format.json",
+        "/%5flinkgen/manifest/format.json",
+        "/_linkgen",
+    ):
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(f"{edge}{path}", timeout=10)
+        assert refused.value.code == 404, path
+        assert b"linkgen.manifest" not in refused.value.read()
+    assert "Alice v1" in get(f"{edge}/alice")[0]
