@@ -1,4 +1,5 @@
-"""``linkgen build``, ``publish`` and ``worker``: from the database to the edge."""
+"""``linkgen build``, ``publish``, ``worker`` and ``edge``: from the database to the
+edge, and the edge's configuration."""
 
 from __future__ import annotations
 
@@ -169,3 +170,40 @@ def worker_cmd(app: App, once: bool) -> None:
         return
     if not ok:
         raise click.exceptions.Exit(1)
+
+
+@cli.group("edge")
+def edge_group() -> None:
+    """The CDN edge's configuration for this site.
+
+    Example:
+
+        linkgen edge vcl > /etc/varnish/default.vcl
+    """
+
+
+@edge_group.command("vcl")
+@click.option(
+    "--origin", metavar="HOST:PORT", help="The S3 endpoint (default: [publish] endpoint_url)."
+)
+@click.option(
+    "--bucket-path",
+    metavar="/BUCKET/PREFIX",
+    help="Where the site's objects are on it, path-style (default: from [publish] target).",
+)
+@pass_app
+def edge_vcl(app: App, origin: str | None, bucket_path: str | None) -> None:
+    """Print the Varnish VCL (varnish-modules' xkey) for this site's bucket: pages
+    cached until purged, the site's 404 page for missing keys, one address per
+    page, compression, linkgen's own files refused.
+
+    Example:
+
+        linkgen edge vcl --origin 127.0.0.1:9000 --bucket-path /my-bucket/links
+    """
+    from linkgen.publish import edge
+
+    if origin is None or bucket_path is None:
+        default_origin, default_path = edge.from_settings(app.site.config.publish)
+        origin, bucket_path = origin or default_origin, bucket_path or default_path
+    click.echo(edge.vcl(origin, bucket_path), nl=False)

@@ -1,11 +1,16 @@
 # linkgen edge for Varnish + varnish-modules (xkey), in front of an S3 origin.
+# Print it filled in for your site with `linkgen edge vcl`.
 #
 #   /<username>          -> <origin>/<bucket path>/<username>   (cached until purged)
+#   /<User>, /<user>/    -> 301 to /<user>
+#   a missing or forbidden key, /_linkgen/... -> the site's 404.html, status 404
 #   PURGE with "xkey: p-<profile id> ..." from an allowed address -> xkey.purge()
 #
 # Objects are tagged from the x-amz-meta-surrogate-key metadata linkgen stores
-# on every object, so purging a profile's key drops exactly its pages.
-# Fill in the three @...@ values (linkgen's tests do the same).
+# on every object, so purging a profile's key drops exactly its pages. The edge
+# keeps an object for its s-maxage (a year, until purged); downstream caches and
+# browsers are told only the max-age (a minute for a page). Text is compressed
+# for clients that accept gzip.
 vcl 4.1;
 
 import std;
@@ -40,15 +45,24 @@ sub vcl_recv {
     }
     unset req.http.Cookie;
     unset req.http.Authorization;
-    set req.url = regsub(req.url, "\?.*$", "");
-    # linkgen's own bookkeeping (the manifest's copy) is never a visitor's.
-    if (req.url ~ "(?i)^/+_linkgen(/|$)" || req.url ~ "(?i)^/+%5flinkgen") {
-        return (synth(404, "Not Found"));
+    if (req.restarts == 0) {
+        unset req.http.x-lg-missing;  # set only here, never by a visitor
+        set req.url = regsub(req.url, "\?.*$", "");
+        # linkgen's own bookkeeping (the manifest's copy) is never a visitor's.
+        if (req.url ~ "(?i)^/+(_|%5f)linkgen(/|$)") {
+            set req.http.x-lg-missing = "1";
+            set req.url = "/404.html";
+        }
+        # One address per page: /Ada and /ada/ are /ada (usernames are lower case).
+        if (req.url ~ "^/[^/]+/+$" || (req.url ~ "[A-Z]" && req.url !~ "^/_m/")) {
+            set req.http.x-lg-location = std.tolower(regsub(req.url, "/+$", ""));
+            return (synth(301, "Moved Permanently"));
+        }
+        if (req.url ~ "^/$") {
+            set req.url = "/index.html";
+        }
+        set req.url = "@BUCKET_PATH@" + req.url;
     }
-    if (req.url ~ "^/$") {
-        set req.url = "/index.html";
-    }
-    set req.url = "@BUCKET_PATH@" + req.url;
     return (hash);
 }
 
@@ -56,9 +70,19 @@ sub vcl_backend_response {
     if (beresp.http.x-amz-meta-surrogate-key) {
         set beresp.http.xkey = beresp.http.x-amz-meta-surrogate-key;
     }
+    if (beresp.http.Content-Type ~ "^(text/|application/(xml|json|javascript)|image/svg\+xml)") {
+        set beresp.do_gzip = true;
+    }
+    if (beresp.status == 403 || beresp.status == 404) {
+        # Missing (or, on a private bucket, forbidden): kept briefly, so a scan of
+        # one path does not reach the origin each time, and tagged "site": the
+        # publish that creates a page changes the sitemap, whose purge drops it.
+        set beresp.ttl = 30s;
+        set beresp.grace = 0s;
+        set beresp.http.xkey = "site all";
+        return (deliver);
+    }
     if (beresp.status >= 400) {
-        # A missing page may be created at any moment, and nothing would
-        # purge a cached 404: never keep one, not even as hit-for-miss.
         set beresp.ttl = 0s;
         set beresp.grace = 0s;
         return (deliver);
@@ -66,14 +90,69 @@ sub vcl_backend_response {
 }
 
 sub vcl_deliver {
+    if ((resp.status == 403 || resp.status == 404) && !req.http.x-lg-missing) {
+        # Nothing of the origin's answer (S3's XML names the bucket) goes out:
+        # the site's own 404 page does, itself cached like any site file.
+        set req.http.x-lg-missing = "1";
+        set req.url = "@BUCKET_PATH@/404.html";
+        return (restart);
+    }
+    if (req.http.x-lg-missing) {
+        if (resp.status != 200) {
+            return (synth(404, "Not Found"));  # no 404.html published yet
+        }
+        set resp.status = 404;
+        set resp.reason = "Not Found";
+        set resp.http.Cache-Control = "public, max-age=30";
+    }
     if (obj.hits > 0) {
         set resp.http.X-Cache = "HIT";
     } else {
         set resp.http.X-Cache = "MISS";
     }
+    # The edge's own lifetime stays here: downstream gets the max-age alone.
+    if (resp.http.Cache-Control ~ "s-maxage") {
+        set resp.http.Cache-Control = regsuball(resp.http.Cache-Control, ",\s*s-maxage=\d+", "");
+    }
+    unset resp.http.Surrogate-Control;
     unset resp.http.xkey;
     unset resp.http.x-amz-meta-surrogate-key;
     unset resp.http.x-amz-meta-surrogate-control;
     unset resp.http.x-amz-request-id;
     unset resp.http.x-amz-id-2;
+    unset resp.http.x-amz-version-id;
+    unset resp.http.x-amz-server-side-encryption;
+    unset resp.http.x-amz-storage-class;
+    unset resp.http.x-amz-expiration;
+    unset resp.http.x-amz-checksum-crc32;
+    unset resp.http.x-amz-checksum-crc32c;
+    unset resp.http.x-amz-checksum-sha256;
+    unset resp.http.x-amz-sdk-checksum-algorithm;
+    unset resp.http.x-amz-tagging-count;
+    unset resp.http.x-amz-website-redirect-location;
+    unset resp.http.x-amz-delete-marker;
+    unset resp.http.x-amz-restore;
+    unset resp.http.x-amz-replication-status;
+    unset resp.http.x-amz-mp-parts-count;
+    unset resp.http.x-amz-object-lock-mode;
+    unset resp.http.x-amz-object-lock-retain-until-date;
+    unset resp.http.x-amz-object-lock-legal-hold;
+    unset resp.http.x-amz-content-sha256;
+    unset resp.http.x-amzn-requestid;
+    unset resp.http.Server;  # the origin's software is nobody's business
+}
+
+sub vcl_synth {
+    if (resp.status == 301 && req.http.x-lg-location) {
+        set resp.http.Location = req.http.x-lg-location;
+        set resp.http.Cache-Control = "public, max-age=3600";
+        set resp.body = "";
+        return (deliver);
+    }
+    if (resp.status == 404) {
+        set resp.http.Content-Type = "text/html; charset=utf-8";
+        set resp.http.Cache-Control = "public, max-age=30";
+        set resp.body = {"<!doctype html><html lang="en"><meta charset="utf-8"><title>Page not found</title><h1>Page not found</h1></html>"};
+        return (deliver);
+    }
 }

@@ -194,3 +194,19 @@ def test_past_50000_urls_the_sitemap_becomes_an_index(
     report = build(site)
     assert "<urlset" in (site.build_dir / "sitemap.xml").read_text()
     assert not list(site.build_dir.glob("sitemap-*.xml"))
+
+
+def test_every_robots_parser_reads_the_same_rules(site: sites.Site, add_profile: Any) -> None:
+    """Parsers that take the first matching line (Python's, older crawlers) and the
+    longest-match ones (Google's) agree: pages yes, clicks and views no."""
+    import urllib.robotparser
+
+    add_profile("alice")
+    build(site)
+    rules = urllib.robotparser.RobotFileParser()
+    rules.parse((site.build_dir / "robots.txt").read_text().splitlines())
+    base = "http://127.0.0.1:8000"
+    assert rules.can_fetch("AnyBot", f"{base}/alice")
+    assert not rules.can_fetch("AnyBot", f"{base}/r/abcdefghijkl")
+    assert not rules.can_fetch("AnyBot", f"{base}/v/abcdefghijkl")
+    assert rules.site_maps() == [f"{base}/sitemap.xml"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import urllib.error
 import urllib.request
 from typing import Any
@@ -10,7 +11,7 @@ import pytest
 
 from linkgen import site as sites
 from linkgen.build import build
-from linkgen.models import ProfileFields
+from linkgen.models import NewProfile, ProfileFields, validate
 from linkgen.publish.run import publish
 from tests.support.edge import configure
 
@@ -144,3 +145,105 @@ def test_linkgens_own_files_are_never_served_to_a_visitor(
         assert refused.value.code == 404, path
         assert b"linkgen.manifest" not in refused.value.read()
     assert "Alice v1" in get(f"{edge}/alice")[0]
+
+
+def answer(url: str, **headers: str) -> tuple[int, Any, bytes]:
+    """Status, headers and raw body of a GET through the edge (redirects not followed)."""
+
+    class NoRedirects(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+            return None
+
+    opener = urllib.request.build_opener(NoRedirects)
+    try:
+        with opener.open(urllib.request.Request(url, headers=headers), timeout=10) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as refused:
+        return refused.code, refused.headers, refused.read()
+
+
+def published(site: sites.Site, add_profile: Any, bucket: Any, s3_endpoint: str, edge: str) -> Any:
+    live = alice_and_bob(site, add_profile, bucket, s3_endpoint, edge)
+    build(live)
+    assert publish(live).ok
+    return live
+
+
+def test_a_missing_or_forbidden_key_is_the_sites_own_404_page(
+    site: sites.Site, add_profile: Any, bucket: Any, s3_endpoint: str, edge: str
+) -> None:
+    published(site, add_profile, bucket, s3_endpoint, edge)
+    s3, name = bucket
+    s3.put_object(Bucket=name, Key="links/private-thing", Body=b"x")  # no public-read: 403
+    for path in ("/nope", "/private-thing", "/_linkgen/manifest/format.json"):
+        status, headers, body = answer(f"{edge}{path}")
+        assert status == 404, path
+        assert headers["Content-Type"] == "text/html; charset=utf-8", path
+        assert b"Page not found" in body and b"<Error>" not in body and name.encode() not in body
+        leaked = [h for h in headers if h.lower().startswith("x-amz") or h.lower() == "server"]
+        assert not leaked, (path, leaked)
+
+
+def test_one_address_per_page(
+    site: sites.Site, add_profile: Any, bucket: Any, s3_endpoint: str, edge: str
+) -> None:
+    published(site, add_profile, bucket, s3_endpoint, edge)
+    for path in ("/Alice", "/alice/", "/ALICE/", "/alice//"):
+        status, headers, _ = answer(f"{edge}{path}")
+        assert (status, headers.get("Location")) == (301, "/alice"), path
+    assert answer(f"{edge}/alice")[0] == 200
+
+
+def test_text_is_compressed_for_clients_that_accept_it(
+    site: sites.Site, add_profile: Any, bucket: Any, s3_endpoint: str, edge: str
+) -> None:
+    published(site, add_profile, bucket, s3_endpoint, edge)
+    plain = answer(f"{edge}/alice")
+    zipped = answer(f"{edge}/alice", **{"Accept-Encoding": "gzip"})
+    assert zipped[1]["Content-Encoding"] == "gzip" and "Content-Encoding" not in plain[1]
+    assert gzip.decompress(zipped[2]) == plain[2] and len(zipped[2]) < len(plain[2]) / 2
+    assert (
+        answer(f"{edge}/sitemap.xml", **{"Accept-Encoding": "gzip"})[1].get("Content-Encoding")
+        == "gzip"
+    )
+
+
+def test_downstream_caches_get_a_short_lifetime_the_edge_keeps_its_own(
+    site: sites.Site, add_profile: Any, bucket: Any, s3_endpoint: str, edge: str
+) -> None:
+    published(site, add_profile, bucket, s3_endpoint, edge)
+    for path in ("/alice", "/sitemap.xml", "/nope"):
+        cache = answer(f"{edge}{path}")[1]["Cache-Control"]
+        assert "s-maxage" not in cache, (path, cache)
+        ages = [int(part.split("=")[1]) for part in cache.split(", ") if part.startswith("max-age")]
+        assert ages and ages[0] <= 300, (path, cache)
+    assert answer(f"{edge}/alice")[1]["X-Cache"] == "HIT"  # the edge still keeps it
+
+
+def test_a_cached_404_goes_when_that_username_is_created(
+    site: sites.Site, add_profile: Any, bucket: Any, s3_endpoint: str, edge: str
+) -> None:
+    live = published(site, add_profile, bucket, s3_endpoint, edge)
+    assert answer(f"{edge}/carol")[0] == 404
+    assert answer(f"{edge}/carol")[1]["X-Cache"] == "HIT"  # a scan does not reach the origin
+    live.content.create_profile(validate(NewProfile, {"username": "carol", "display_name": "C"}))
+    build(live)
+    assert publish(live).ok
+    status, _, body = answer(f"{edge}/carol")
+    assert status == 200 and b"<h1" in body
+
+
+def test_the_edge_command_prints_the_vcl_for_this_sites_bucket(
+    site: sites.Site, bucket: Any, s3_endpoint: str, run: Any
+) -> None:
+    (site.root / "linkgen.toml").write_text(
+        f'[publish]\ntarget = "s3://{bucket[1]}/links"\nendpoint_url = "{s3_endpoint}"\n'
+    )
+    vcl = run("edge", "vcl").stdout
+    host, port = s3_endpoint.removeprefix("http://").split(":")
+    assert f'.host = "{host}";' in vcl and f'.port = "{port}";' in vcl
+    assert f'"/{bucket[1]}/links" + req.url' in vcl and "@" not in vcl.replace("@ORIGIN", "")
+    given = run("edge", "vcl", "--origin", "10.0.0.5:9000", "--bucket-path", "/b/p").stdout
+    assert '.host = "10.0.0.5";' in given and '"/b/p" + req.url' in given
+    (site.root / "linkgen.toml").write_text("")
+    assert "give --origin and --bucket-path" in run("edge", "vcl", code=1).stderr

@@ -8,24 +8,15 @@ from __future__ import annotations
 import subprocess
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
-import linkgen.publish
 from linkgen import site as sites
-
-VCL = Path(linkgen.publish.__file__).resolve().parent / "varnish.vcl"
+from linkgen.publish import edge
 
 
 def start_varnish(origin: str, bucket_path: str, work: Path) -> tuple[subprocess.Popen[bytes], str]:
     """Debian's varnishd with linkgen's VCL, in front of ``origin``, on a free port."""
-    parts = urlsplit(origin)
     vcl = work / "linkgen.vcl"
-    vcl.write_text(
-        VCL.read_text()
-        .replace("@ORIGIN_HOST@", parts.hostname or "127.0.0.1")
-        .replace("@ORIGIN_PORT@", str(parts.port))
-        .replace("@BUCKET_PATH@", bucket_path)
-    )
+    vcl.write_text(edge.vcl(origin, bucket_path))  # what `linkgen edge vcl` prints
     name = work / "varnish"
     # -j none: no privilege drop, so varnishd can read the test's private files.
     proc = subprocess.Popen(
