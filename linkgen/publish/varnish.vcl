@@ -14,6 +14,7 @@
 vcl 4.1;
 
 import std;
+import var;
 import xkey;
 
 backend origin {
@@ -38,6 +39,9 @@ sub vcl_recv {
         } else {
             return (synth(400, "PURGE needs an xkey header"));
         }
+        # Remembered, so that a fetch already under way, which may carry the
+        # page this purge dropped, is not kept (see vcl_backend_response).
+        var.global_set("purged_at", "" + std.real(time=now));
         return (synth(200, "Purged " + req.http.n-gone + " objects"));
     }
     if (req.method != "GET" && req.method != "HEAD") {
@@ -66,7 +70,19 @@ sub vcl_recv {
     return (hash);
 }
 
+sub vcl_backend_fetch {
+    var.set_real("fetch_started", std.real(time=now));
+}
+
 sub vcl_backend_response {
+    if (var.get_real("fetch_started") < std.real(var.global_get("purged_at"), 0.0)) {
+        # Under way when a purge came: it may be the old page. Delivered to
+        # whoever waits for it, never kept (the race of a purge and a miss).
+        set beresp.uncacheable = true;
+        set beresp.ttl = 0s;
+        set beresp.grace = 0s;
+        return (deliver);
+    }
     if (beresp.http.x-amz-meta-surrogate-key) {
         set beresp.http.xkey = beresp.http.x-amz-meta-surrogate-key;
     }
