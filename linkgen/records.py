@@ -38,6 +38,7 @@ class PageProfile(NamedTuple):
     links: tuple[PageLink, ...]
     sensitive: str | None = None
     social_image: str | None = None
+    created_at: str | None = None
 
 
 def now() -> datetime:

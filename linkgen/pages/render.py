@@ -27,7 +27,7 @@ from linkgen import __version__
 from linkgen.config import Config
 from linkgen.errors import ThemeError
 from linkgen.fsutil import write_file
-from linkgen.pages import brands, cards, icons, images, qr, themes
+from linkgen.pages import brands, cards, icons, images, qr, sharing, themes
 from linkgen.pages.resources import builtin
 from linkgen.records import PageLink, PageProfile
 
@@ -347,12 +347,13 @@ class Renderer:
         socials: list[LinkView] = []
         used: dict[str, icons.Icon] = {}  # each icon drawn once, as a <symbol>
         warned: list[LinkView] = []
-        same_as: list[str] = []
+        same_as: list[str] = []  # social-network links among the buttons
+        own_profiles: list[str] = []  # the social row: the creator's own profiles
         for link in links:
             brand = brands.detect(link.url)
             me = brands.is_social(brand)
-            if me:
-                same_as.append(link.url)
+            if me and not link.sensitive:
+                (own_profiles if link.social else same_as).append(link.url)
             chosen = link.icon or brand
             icon = None
             if chosen != icons.NO_ICON and (chosen or link.social):
@@ -384,7 +385,9 @@ class Renderer:
                 title=escape(title),
                 description=escape(description),
                 canonical=escape(canonical),
-                image=escape(image),
+                image=escape(image.url),
+                image_meta=image,
+                image_alt=f"{name} (@{username}) on {self.config.site.title}",
                 avatar=self.absolute(profile.avatar) if profile.avatar else None,
                 links=buttons,
                 socials=socials,
@@ -392,7 +395,13 @@ class Renderer:
                 warned=warned,
                 warnings=WARNINGS,
                 gate=profile.sensitive,
-                jsonld=_jsonld(profile, name, canonical, image, same_as),
+                jsonld=sharing.jsonld(
+                    profile,
+                    name,
+                    canonical,
+                    (own_profiles or same_as)[: sharing.SAME_AS],
+                    self.absolute,
+                ),
                 css=self.css(
                     profile.theme,
                     profile.style,
@@ -412,14 +421,22 @@ class Renderer:
             ).format(icon.slug, icon.path)
         return symbol
 
-    def _share_image(self, profile: PageProfile, name: str) -> str:
-        """og:image: the creator's own, else the profile's card, else the site's."""
+    def _share_image(self, profile: PageProfile, name: str) -> sharing.ShareImage:
+        """og:image: the creator's own, else the profile's card, else the site's; with
+        its size and type where linkgen made it (stored images have fixed sizes)."""
         if profile.social_image:
-            return self.absolute(profile.social_image)
+            return sharing.stored(
+                self.absolute(profile.social_image), profile.social_image, sharing.CARD_SIZE
+            )
         if not self.config.build.social_cards or self.media_dir is None or self.standalone:
             if profile.avatar:
-                return self.absolute(profile.avatar)
-            return f"{self.site_url}/{self.social_card_key}"
+                return sharing.stored(
+                    self.absolute(profile.avatar), profile.avatar, sharing.AVATAR_SIZE
+                )
+            width, height = sharing.png_size(self.social_card)
+            return sharing.ShareImage(
+                f"{self.site_url}/{self.social_card_key}", width, height, "image/png"
+            )
         variables = themes.css_variables(
             self.themes[self.theme_for(profile.theme)].tokens, profile.style
         )
@@ -443,7 +460,7 @@ class Renderer:
                 variables["--btn"],
             ),
         )
-        return f"{self.site_url}/_m/{card}"
+        return sharing.ShareImage(f"{self.site_url}/_m/{card}", *sharing.CARD_SIZE, "image/jpeg")
 
     # -- site files ---------------------------------------------------------
 
@@ -460,29 +477,3 @@ class Renderer:
 
     def robots(self) -> bytes:
         return self._site_template("robots.txt", sitemap=f"{self.site_url}/sitemap.xml")
-
-
-def _jsonld(
-    profile: PageProfile, name: str, canonical: str, image: str, same_as: list[str]
-) -> dict[str, Any]:
-    """The page's schema.org ProfilePage (its person, and their other profiles)."""
-    person: dict[str, Any] = {
-        "@type": "Person",
-        "name": name,
-        "alternateName": f"@{profile.username}",
-        "identifier": profile.id,
-        "url": canonical,
-    }
-    if profile.bio:
-        person["description"] = profile.bio
-    if profile.avatar:
-        person["image"] = image
-    if same_as:
-        person["sameAs"] = same_as
-    return {
-        "@context": "https://schema.org",
-        "@type": "ProfilePage",
-        "url": canonical,
-        "dateModified": profile.updated_at,
-        "mainEntity": person,
-    }

@@ -138,7 +138,7 @@ class BuildState:
                 links.setdefault(row[0], []).append(make_link(row[1:]))
             for row in conn.execute(
                 f"SELECT id, username, display_name, bio, avatar, theme, style, seo_title, "
-                f"seo_description, updated_at, sensitive, social_image FROM profiles "
+                f"seo_description, updated_at, sensitive, social_image, created_at FROM profiles "
                 f"WHERE id IN ({marks})",
                 chunk,
             ):
@@ -157,6 +157,7 @@ class BuildState:
                         links=tuple(links.get(row[0], ())),
                         sensitive=row[10],
                         social_image=row[11],
+                        created_at=row[12],
                     )
                 )
         return result

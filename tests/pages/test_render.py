@@ -210,3 +210,60 @@ def test_every_robots_parser_reads_the_same_rules(site: sites.Site, add_profile:
     assert not rules.can_fetch("AnyBot", f"{base}/r/abcdefghijkl")
     assert not rules.can_fetch("AnyBot", f"{base}/v/abcdefghijkl")
     assert rules.site_maps() == [f"{base}/sitemap.xml"]
+
+
+def test_link_previews_read_by_an_independent_parser_are_complete(
+    site: sites.Site, add_profile: Any
+) -> None:
+    """extruct reads what Facebook, Slack or a search engine would: the image with
+    its size, type and alt; the person with their picture and own profiles."""
+    import extruct
+
+    add_profile(
+        "alice",
+        ("Shop", "https://shop.example.com"),
+        ("GitHub", "https://github.com/alice"),
+        display_name="Alice",
+        bio="Maker",
+    )
+    for title, url, warning in (
+        ("Mastodon", "https://mastodon.social/@alice", None),
+        ("Instagram", "https://www.instagram.com/alice", None),
+        ("OnlyFans", "https://onlyfans.com/alice", "18+"),
+    ):
+        site.content.add_link(
+            "alice",
+            validate(NewLink, {"title": title, "url": url, "social": True, "sensitive": warning}),
+        )
+    build(site)
+    found = extruct.extract(
+        page(site, "alice"),
+        base_url="http://127.0.0.1:8000/alice",
+        syntaxes=["opengraph", "json-ld"],
+    )
+    (graph,) = found["opengraph"]
+    og = dict(graph["properties"])
+    assert og["og:image"].startswith("http://127.0.0.1:8000/_m/")
+    assert (og["og:image:width"], og["og:image:height"]) == ("1200", "630")
+    assert og["og:image:type"] == "image/jpeg" and og["og:image:alt"] == "Alice (@alice) on linkgen"
+    (data,) = found["json-ld"]
+    assert data["@type"] == "ProfilePage" and data["dateCreated"] and data["dateModified"]
+    # the social row, never a link behind a warning (the GitHub button is not in it)
+    assert data["mainEntity"]["sameAs"] == [
+        "https://mastodon.social/@alice",
+        "https://www.instagram.com/alice",
+    ]
+
+
+def test_without_cards_the_preview_is_the_avatar_or_the_sites_card_with_its_size(
+    site: sites.Site, add_profile: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import extruct
+
+    monkeypatch.setenv("LINKGEN_BUILD__SOCIAL_CARDS", "false")
+    add_profile("bob", display_name="Bob")
+    build(sites.Site.open(site.root))
+    (graph,) = extruct.extract(page(site, "bob"), syntaxes=["opengraph"])["opengraph"]
+    og = dict(graph["properties"])
+    assert og["og:image"].endswith(".png") and og["og:image:type"] == "image/png"
+    assert int(og["og:image:width"]) > 0 and int(og["og:image:height"]) > 0
