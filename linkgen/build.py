@@ -282,6 +282,7 @@ def _execute(
     if not plan.intact or store.build_meta(SITE_META_KEY) != site_fp:
         report.site_files += _write_site_files(renderer, out)
         store.set_build_meta(SITE_META_KEY, site_fp)
+    report.site_files += _write_home(renderer, store, out, report.rendered)
     report.site_files += _copy_media(store, site.media_dir, out / "_m", plan.intact)
     return report
 
@@ -368,6 +369,26 @@ def _render(
     finally:
         if own:
             workers_pool.close()
+
+
+HOME_LIMIT = 1000  # usernames the directory at / lists; it says how many more
+
+
+def _write_home(
+    renderer: Renderer, store: BuildState, out: Path, rendered: Sequence[str]
+) -> list[str]:
+    """index.html, the page at /. A directory lists usernames only, so that an edit
+    of a profile never changes it (nor purges the site's files); it changes when a
+    profile comes, goes or is renamed, which changes the sitemap too."""
+    home = renderer.config.site.home
+    page = out / home[1:] if home.startswith("@") else None
+    if page is not None and page.is_file():
+        if home[1:] not in rendered and (out / "index.html").is_file():
+            return []
+        data = page.read_bytes()  # that profile's page, as built
+    else:
+        data = renderer.home(*store.directory(HOME_LIMIT))
+    return ["index.html"] if write_if_changed(out / "index.html", data) else []
 
 
 def _write_site_files(renderer: Renderer, out: Path) -> list[str]:

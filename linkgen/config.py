@@ -25,6 +25,18 @@ def _base_url(value: str) -> str:
 
 
 BaseUrl = Annotated[str, AfterValidator(_base_url)]
+
+
+def _home(value: str) -> str:
+    if value == "directory":
+        return value
+    if value.startswith("@"):
+        return "@" + rules.username(value[1:])
+    if value.startswith(("https://", "http://")):
+        return _base_url(value)
+    raise ValueError("must be 'directory', '@<username>' or an http(s) URL")
+
+
 HEADER = r"^[A-Za-z0-9-]{1,64}$"
 
 
@@ -37,6 +49,9 @@ class SiteSettings(_Section):
     title: str = Field("linkgen", max_length=80)
     language: str = Field("en", pattern=r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
     default_theme: str = "default"
+    # What / shows: "directory" (the profiles, by username), "@<username>" (that
+    # profile's page), or an http(s) URL to send visitors to.
+    home: Annotated[str, AfterValidator(_home)] = "directory"
 
 
 class RedirectorSettings(_Section):

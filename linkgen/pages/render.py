@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 
 PAGE_TEMPLATE = "profile.html"
 CSS_TEMPLATE = "style.css"
-SITE_TEMPLATES = ("404.html", "robots.txt")
+SITE_TEMPLATES = ("404.html", "robots.txt", "index.html")
 SOCIAL_CARD = "assets/social-card.png"
 
 
@@ -474,6 +474,19 @@ class Renderer:
 
     def not_found(self) -> bytes:
         return self._site_template("404.html", css=self.css(self.default_theme, {}))
+
+    def home(self, usernames: Sequence[str], more: int) -> bytes:
+        """The page at /: a directory of ``usernames`` (and how many ``more``), or a
+        page sending visitors to the URL ``[site] home`` names."""
+        home = self.config.site.home
+        redirect = home if home.startswith(("https://", "http://")) else None
+        return self._site_template(
+            "index.html",
+            css=self.css(self.default_theme, {}),
+            profiles=usernames,
+            more=more,
+            redirect=redirect,
+        )
 
     def robots(self) -> bytes:
         return self._site_template("robots.txt", sitemap=f"{self.site_url}/sitemap.xml")

@@ -202,6 +202,14 @@ class BuildState:
         )
         return [(row[0], row[1]) for row in rows]
 
+    def directory(self, limit: int) -> tuple[list[str], int]:
+        """The first ``limit`` usernames in order, and how many more there are."""
+        conn = self.database.conn
+        rows = conn.execute("SELECT username FROM profiles ORDER BY username LIMIT ?", (limit,))
+        usernames = [row[0] for row in rows]
+        total = int(conn.execute("SELECT count(*) FROM profiles").fetchone()[0])
+        return usernames, max(0, total - len(usernames))
+
     def count_built(self) -> int:
         return int(self.database.conn.execute("SELECT count(*) FROM build_state").fetchone()[0])
 

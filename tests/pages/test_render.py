@@ -11,6 +11,7 @@ import pytest
 
 from linkgen import site as sites
 from linkgen.build import build
+from linkgen.errors import ConfigError
 from linkgen.models import NewLink, NewProfile, ProfileFields, validate
 from tests.support.hostile import XSS
 from tests.support.html import page, parse
@@ -267,3 +268,40 @@ def test_without_cards_the_preview_is_the_avatar_or_the_sites_card_with_its_size
     og = dict(graph["properties"])
     assert og["og:image"].endswith(".png") and og["og:image:type"] == "image/png"
     assert int(og["og:image:width"]) > 0 and int(og["og:image:height"]) > 0
+
+
+def test_the_site_home_page_lists_the_profiles_by_username(
+    site: sites.Site, add_profile: Any
+) -> None:
+    add_profile("bob", display_name="Bob")
+    add_profile("alice", display_name="Alice")
+    build(site)
+    home = parse((site.build_dir / "index.html").read_text())
+    links = [a.get("href") for a in home.iter("a")]
+    assert links == ["http://127.0.0.1:8000/alice", "http://127.0.0.1:8000/bob"]
+    # An edit of a profile leaves it alone; a new profile is listed.
+    site.content.update_profile("alice", ProfileFields(display_name="Alice L."))
+    assert "index.html" not in build(site).site_files
+    add_profile("carol")
+    assert "index.html" in build(site).site_files
+    assert "/carol" in (site.build_dir / "index.html").read_text()
+
+
+def test_the_home_page_can_be_a_profile_or_a_redirect(site: sites.Site, add_profile: Any) -> None:
+    add_profile("alice", display_name="Alice")
+    (site.root / "linkgen.toml").write_text('[site]\nhome = "@alice"\n')
+    chosen = sites.Site.open(site.root)
+    build(chosen)
+    assert (chosen.build_dir / "index.html").read_bytes() == (
+        chosen.build_dir / "alice"
+    ).read_bytes()
+    (site.root / "linkgen.toml").write_text('[site]\nhome = "https://shop.example.com/"\n')
+    away = sites.Site.open(site.root)
+    build(away)
+    page = (away.build_dir / "index.html").read_text()
+    parse(page)
+    assert 'http-equiv="refresh" content="0; url=https://shop.example.com"' in page
+    for wrong in ("javascript:alert(1)", "@Not A Name", "somewhere"):
+        (site.root / "linkgen.toml").write_text(f"[site]\nhome = '{wrong}'\n")
+        with pytest.raises(ConfigError, match=r"site\.home"):
+            sites.Site.open(site.root)

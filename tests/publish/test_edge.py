@@ -247,3 +247,12 @@ def test_the_edge_command_prints_the_vcl_for_this_sites_bucket(
     assert '.host = "10.0.0.5";' in given and '"/b/p" + req.url' in given
     (site.root / "linkgen.toml").write_text("")
     assert "give --origin and --bucket-path" in run("edge", "vcl", code=1).stderr
+
+
+def test_the_site_root_is_the_home_page(
+    site: sites.Site, add_profile: Any, bucket: Any, s3_endpoint: str, edge: str
+) -> None:
+    published(site, add_profile, bucket, s3_endpoint, edge)
+    status, headers, body = answer(f"{edge}/")
+    assert status == 200 and headers["Content-Type"] == "text/html; charset=utf-8"
+    assert b"/alice" in body and b"/bob" in body

@@ -112,8 +112,10 @@ def test_publish_purges_the_changed_urls_and_retries_failures(
     done = publish(live)
     assert done.ok
     assert sorted(cloudflare.purged[-1]["files"]) == [
+        f"{SITE_URL}/",  # the home page lists usernames: a rename changes it
         f"{SITE_URL}/alice",  # the purge that failed, retried
         f"{SITE_URL}/bob",  # the old address of a renamed profile
+        f"{SITE_URL}/index.html",
         f"{SITE_URL}/robert",
         f"{SITE_URL}/sitemap.xml",
     ]

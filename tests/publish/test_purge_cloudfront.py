@@ -153,7 +153,7 @@ def test_publish_invalidates_exactly_the_changed_paths(
     build(live)
     assert publish(live).ok
     assert cloudfront.invalidated() == [
-        ["/404.html", "/alice", "/bob", "/robots.txt", "/sitemap.xml"]
+        ["/", "/404.html", "/alice", "/bob", "/index.html", "/robots.txt", "/sitemap.xml"]
     ]
     live.content.update_profile("alice", ProfileFields(bio="v2"))
     build(live)
@@ -206,8 +206,10 @@ def test_a_purge_that_cannot_wait_is_kept_and_retried_next_run(
     assert not failed.ok and "TooManyInvalidationsInProgress" in failed.failures[0]
     assert "retried on the next run" in failed.failures[0]
     assert live.manifest.pending_purges("path") == [
+        "/",
         "/404.html",
         "/alice",
+        "/index.html",
         "/robots.txt",
         "/sitemap.xml",
     ]
@@ -215,7 +217,9 @@ def test_a_purge_that_cannot_wait_is_kept_and_retried_next_run(
     cloudfront.limits.in_progress.clear()  # the earlier invalidation completed
     retried = publish(live)
     assert retried.ok and retried.uploaded == []
-    assert cloudfront.invalidated()[-1] == ["/404.html", "/alice", "/robots.txt", "/sitemap.xml"]
+    assert cloudfront.invalidated()[-1] == [
+        "/", "/404.html", "/alice", "/index.html", "/robots.txt", "/sitemap.xml"
+    ]  # fmt: skip
     assert live.manifest.pending_purges() == []
 
 

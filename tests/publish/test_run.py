@@ -68,10 +68,10 @@ def test_first_publish_uploads_everything_with_headers_and_no_list(
     report = counting.publish(s3_site)
     assert report.ok, report.failures
     assert counting.calls["ListObjectsV2"] == 0 and counting.calls["ListObjects"] == 0
-    assert len(report.uploaded) == 9  # 5 pages + 4 site files
+    assert len(report.uploaded) == 10  # 5 pages + 5 site files (with the home page)
     shards = {manifest_shard(key) for key in report.uploaded}
     assert report.manifest_shards_written == len(shards)
-    assert counting.calls["PutObject"] == 9 + len(shards) + 1  # + the copy's marker, once
+    assert counting.calls["PutObject"] == 10 + len(shards) + 1  # + the copy's marker, once
     assert counting.calls["GetObject"] == 1  # looked for a manifest copy by name: none yet
     profile = s3_site.content.get("user1")
     head = s3.head_object(Bucket=name, Key="links/user1")
@@ -96,7 +96,7 @@ def test_a_second_publish_sends_nothing(s3_site: sites.Site) -> None:
     counting = Counting(s3_site)
     counting.publish(s3_site)
     report = counting.publish(s3_site)
-    assert report.ok and report.uploaded == [] and report.unchanged == 9
+    assert report.ok and report.uploaded == [] and report.unchanged == 10
     assert set(counting.calls) == {"HeadBucket"}
 
 
@@ -143,7 +143,7 @@ def test_a_fresh_runner_reads_the_manifest_copy_and_uploads_nothing(
     s3_site.database.conn.commit()
     again = counting.publish(s3_site)
     assert again.ok and again.uploaded == [] and again.deleted == []
-    assert again.manifest_restored == len(first.uploaded) == 9
+    assert again.manifest_restored == len(first.uploaded) == 10
     assert counting.calls["GetObject"] == 1 + 256  # the marker, then every shard by name
     assert counting.calls.get("PutObject", 0) == 0
     assert counting.calls.get("ListObjectsV2", 0) == 0
@@ -205,7 +205,7 @@ def test_a_dry_run_changes_nothing(s3_site: sites.Site, bucket: Any) -> None:
     s3, name = bucket
     counting = Counting(s3_site)
     report = counting.publish(s3_site, dry_run=True)
-    assert len(report.uploaded) == 9 and report.dry_run
+    assert len(report.uploaded) == 10 and report.dry_run
     assert counting.calls.get("PutObject", 0) == 0
     assert "Contents" not in s3.list_objects_v2(Bucket=name)
     assert s3_site.manifest.held(report.target) == {}
@@ -237,7 +237,7 @@ def test_a_failed_media_upload_stops_before_any_page(s3_site: sites.Site, bucket
     assert "Contents" not in s3.list_objects_v2(Bucket=name)
     counting.target.put = real_put  # type: ignore[method-assign]
     again = counting.publish(s3_site)
-    assert again.ok and len(again.uploaded) == 9
+    assert again.ok and len(again.uploaded) == 10
 
 
 def test_the_file_target_mirrors_the_bucket_layout(site: sites.Site, add_profile: Any) -> None:
@@ -264,9 +264,9 @@ def test_a_long_publish_reports_progress_in_a_log(
     result = run("publish")
     uploading = [line for line in result.stderr.splitlines() if line.startswith("uploading:")]
     rendering = [line for line in result.stderr.splitlines() if line.startswith("rendering:")]
-    assert uploading[-1] == "uploading: 16 of 16"  # 12 pages, sitemap, robots, 404, card
+    assert uploading[-1] == "uploading: 17 of 17"  # 12 pages, sitemap, robots, 404, card, /
     assert len(uploading) >= 5 and rendering[-1] == "rendering: 12 of 12"
-    assert "uploaded 16" in result.stdout
+    assert "uploaded 17" in result.stdout
 
 
 def test_publish_py_is_the_ci_entry_point(site: sites.Site, add_profile: Any) -> None:
