@@ -196,6 +196,7 @@ url = "http://127.0.0.1:8000"
 title = "linkgen"
 language = "en"
 default_theme = "default"
+home = "directory"   # what / shows: "directory", "@<username>", or an https:// URL
 
 [redirector]
 # Set to send clicks through the redirector (<base_url>/r/<link_id>) and to
