@@ -21,8 +21,17 @@ Hook = Callable[[BaseHTTPRequestHandler, int], bool]
 
 
 class RelayProxy:
-    def __init__(self, upstream: str, hook: Hook, *, latency: float = 0.0) -> None:
-        """``latency``: seconds added to every relayed request, like a real network's RTT."""
+    def __init__(
+        self,
+        upstream: str,
+        hook: Hook,
+        *,
+        latency: float = 0.0,
+        answered: Callable[[BaseHTTPRequestHandler], None] | None = None,
+    ) -> None:
+        """``latency``: seconds added to every relayed request, like a real network's RTT;
+        ``answered(handler)``: called once upstream's answer is read, before it is sent
+        on (a slow origin waits there)."""
         parts = urlsplit(upstream)
 
         class Handler(BaseHTTPRequestHandler):
@@ -51,6 +60,8 @@ class RelayProxy:
                 conn.request(self.command, self.path, body=body, headers=headers)
                 response = conn.getresponse()
                 data = response.read()
+                if answered is not None:
+                    answered(self)
                 self.send_response(response.status)
                 for key, value in response.getheaders():
                     if key.lower() not in ("transfer-encoding", "connection", "content-length"):
