@@ -47,7 +47,8 @@ class _Section(BaseModel):
 class SiteSettings(_Section):
     url: BaseUrl = "http://127.0.0.1:8000"
     title: str = Field("linkgen", max_length=80)
-    language: str = Field("en", pattern=r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
+    # The pages' language unless a profile says its own (a BCP 47 tag: en, ja, pt-BR).
+    language: Annotated[str, AfterValidator(rules.language)] = "en"
     default_theme: str = "default"
     # What / shows: "directory" (the profiles, by username), "@<username>" (that
     # profile's page), or an http(s) URL to send visitors to.

@@ -32,6 +32,7 @@ SEO_DESCRIPTION_MAX = 200
 
 Username = Annotated[str, AfterValidator(rules.username)]
 ThemeName = Annotated[str, AfterValidator(rules.theme_name)]
+Language = Annotated[str, AfterValidator(rules.language)]
 Url = Annotated[str, AfterValidator(rules.url)]
 ImageRef = Annotated[str, AfterValidator(rules.media_or_url)]
 MediaRef = Annotated[str, AfterValidator(rules.media_path)]
@@ -98,6 +99,7 @@ class ProfileFields(Strict):
     style: Style | None = None
     sensitive: Sensitivity | None = None
     social_image: ImageRef | None = None  # og:image; unset: a card drawn by linkgen
+    language: Language | None = None  # the page's language; unset: the site's
     seo_title: SeoTitle | None = None
     seo_description: SeoDescription | None = None
 
@@ -171,6 +173,7 @@ class Profile(Strict):
     style: Style = Style()
     sensitive: Sensitivity | None = None
     social_image: str | None = None
+    language: str | None = None
     seo_title: str | None = None
     seo_description: str | None = None
     created_at: Moment
@@ -211,6 +214,7 @@ class ProfileExport(Strict):
                 "display_name": self.profile.display_name,
                 "bio": self.profile.bio,
                 "avatar": self.profile.avatar,
+                "language": self.profile.language,
                 "seo_title": self.profile.seo_title,
                 "seo_description": self.profile.seo_description,
             }

@@ -39,6 +39,7 @@ class PageProfile(NamedTuple):
     sensitive: str | None = None
     social_image: str | None = None
     created_at: str | None = None
+    language: str | None = None  # a BCP 47 tag; None: the site's
 
 
 def now() -> datetime:

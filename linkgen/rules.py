@@ -152,6 +152,13 @@ def icon_choice(raw: str) -> str:
     return value
 
 
+def language(raw: str) -> str:
+    """A BCP 47 language tag Babel knows, in its usual spelling ("pt-br" → "pt-BR")."""
+    from linkgen.pages.language import normalize
+
+    return normalize(raw)
+
+
 def colour(raw: str) -> str:
     value = raw.strip()
     if not _HEX_COLOUR_RE.match(value):

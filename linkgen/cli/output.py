@@ -26,7 +26,8 @@ def profile_text(profile: Profile) -> str:
     lines = [
         f"@{profile.username}  {profile.display_name}".rstrip(),
         f"  id {profile.id} · version {profile.version} · theme {profile.theme} · "
-        f"updated {profile.updated_at:%Y-%m-%d %H:%M}Z",
+        + (f"language {profile.language} · " if profile.language else "")
+        + f"updated {profile.updated_at:%Y-%m-%d %H:%M}Z",
     ]
     if profile.bio:
         lines += ["  " + line for line in profile.bio.splitlines()]

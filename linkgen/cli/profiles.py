@@ -59,6 +59,12 @@ def profile_field_options(f: F) -> F:
             help="The image link previews show (cut to 1200x630); default: a card linkgen "
             "draws from the name, avatar and colours ('' goes back to it).",
         ),
+        click.option(
+            "--language",
+            metavar="TAG",
+            help="The page's language, a tag such as ja, ar or pt-BR: its lang and "
+            "direction, and the words linkgen writes on it ('' goes back to the site's).",
+        ),
         click.option("--seo-title", help="Page title for search engines."),
         click.option("--seo-description", help="Meta description for search engines."),
         click.option(
@@ -91,7 +97,7 @@ def _field_values(**options: Any) -> dict[str, Any]:
     for name, value in options.items():
         if value is None:
             continue
-        if value == "" and name in ("avatar", "seo_title", "seo_description"):
+        if value == "" and name in ("avatar", "language", "seo_title", "seo_description"):
             value = None
         values[name] = value
     return values

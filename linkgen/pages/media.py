@@ -20,7 +20,7 @@ from typing import NamedTuple
 
 from linkgen.fsutil import remove
 from linkgen.pages.qr import qr_name
-from linkgen.pages.render import site_card
+from linkgen.pages.sharing import site_card
 from linkgen.site import Site
 
 MEDIA_REF = re.compile(r"/_m/([0-9a-f]{8,64}\.(?:webp|png|jpe?g|gif|svg))")

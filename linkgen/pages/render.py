@@ -20,14 +20,13 @@ from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 import jinja2
-from jinja2 import meta
 from markupsafe import Markup, escape
 
 from linkgen import __version__
 from linkgen.config import Config
 from linkgen.errors import ThemeError
 from linkgen.fsutil import write_file
-from linkgen.pages import brands, cards, icons, images, qr, sharing, themes
+from linkgen.pages import brands, cards, icons, images, language, qr, sharing, templating, themes
 from linkgen.pages.resources import builtin
 from linkgen.records import PageLink, PageProfile
 
@@ -36,7 +35,6 @@ log = logging.getLogger(__name__)
 PAGE_TEMPLATE = "profile.html"
 CSS_TEMPLATE = "style.css"
 SITE_TEMPLATES = ("404.html", "robots.txt", "index.html")
-SOCIAL_CARD = "assets/social-card.png"
 
 
 class LinkView(NamedTuple):
@@ -55,13 +53,15 @@ class LinkView(NamedTuple):
     warning: str | None  # "18+", "21+", "25+", "sensitive": a warning before it opens
 
 
+class _LinkViews(NamedTuple):
+    buttons: list[LinkView]
+    socials: list[LinkView]
+    used: dict[str, icons.Icon]  # each icon drawn once, as a <symbol>
+    warned: list[LinkView]
+    same_as: list[str]
+
+
 EAGER_THUMBNAILS = 4  # the buttons above the fold on a phone; the rest load lazily
-WARNINGS = {
-    "18+": "This link is marked as for adults only (18+).",
-    "21+": "This link is marked as for people aged 21 or over.",
-    "25+": "This link is marked as for people aged 25 or over.",
-    "sensitive": "This link may show sensitive content.",
-}
 
 
 def _theme_image(slug: str, source: bytes) -> bytes:
@@ -72,39 +72,10 @@ def _theme_image(slug: str, source: bytes) -> bytes:
         raise ThemeError(f"theme '{slug}': {exc}") from None
 
 
-@functools.lru_cache(maxsize=1)
-def site_card() -> tuple[str, bytes]:
-    """The site's own link-preview image: its key under build/ and its bytes."""
-    card = (builtin("templates") / SOCIAL_CARD).read_bytes()
-    return f"_m/{hashlib.sha256(card).hexdigest()[:20]}.png", card
-
-
 @functools.lru_cache(maxsize=16)
 def _parts(socials: bool, icons: bool, warnings: bool, gate: bool) -> frozenset[str]:
     flags = {"socials": socials, "icons": icons, "warnings": warnings, "gate": gate}
     return frozenset(name for name, wanted in flags.items() if wanted)
-
-
-def _digest(*parts: bytes | str) -> str:
-    h = hashlib.blake2b(digest_size=16)
-    for part in parts:
-        h.update(part.encode() if isinstance(part, str) else part)
-        h.update(b"\0")
-    return h.hexdigest()
-
-
-def _template_error(exc: jinja2.TemplateError, name: str | None = None) -> ThemeError:
-    if isinstance(exc, jinja2.TemplateSyntaxError):
-        where = exc.filename or exc.name or name or "template"
-        return ThemeError(f"{where}:{exc.lineno}: {exc.message}")
-    return ThemeError(f"{name or 'template'}: {exc}")
-
-
-def _parse(env: jinja2.Environment, source: str, name: str) -> jinja2.nodes.Template:
-    try:
-        return env.parse(source, name)
-    except jinja2.TemplateSyntaxError as exc:
-        raise _template_error(exc, name) from None
 
 
 class Renderer:
@@ -148,15 +119,16 @@ class Renderer:
         # Where pages find /_m/ files: the site, or (the editor's preview) the server
         # showing them, which has new images before they are published.
         self.media_base = self.site_url
-        self.social_card_key, card = site_card()
+        self.social_card_key, card = sharing.site_card()
         self.social_card = card
-        self.site_fingerprint = _digest(
+        self.site_fingerprint = templating.digest(
             __version__,
             config.site.model_dump_json(),
             config.redirector.base_url or "",
             card,
             f"cards={config.build.social_cards}:{cards.VERSION}",
             f"qr={config.build.qr_codes}:{qr.VERSION}",
+            f"words={language.fingerprint()}",
         )
         self.theme_fingerprints = {slug: self._theme_fingerprint(slug) for slug in self.themes}
 
@@ -172,63 +144,27 @@ class Renderer:
             theme = self.themes[slug]
             search = [*theme.template_dirs[:1], self._site_templates]
             search += [*theme.template_dirs[1:], builtin("templates")]
-            env = jinja2.Environment(
-                loader=jinja2.FileSystemLoader([p for p in search if p.is_dir()]),
-                autoescape=jinja2.select_autoescape(["html", "xml"]),
-                trim_blocks=True,
-                lstrip_blocks=True,
-                auto_reload=False,
-                undefined=jinja2.StrictUndefined,
-                bytecode_cache=self._bytecode,
-            )
-            # JSON-LD keys are in a deliberate order; sorting them costs time.
-            env.policies["json.dumps_kwargs"] = {"sort_keys": False}
+            env = templating.environment(search, self._bytecode)
             self._envs[slug] = env
         return env
 
-    def _template_closure(self, env: jinja2.Environment, roots: Iterable[str]) -> list[str]:
-        seen: set[str] = set()
-        pending = list(roots)
-        while pending:
-            name = pending.pop()
-            if name in seen:
-                continue
-            seen.add(name)
-            source = self._source(env, name)
-            key = _digest(source)
-            refs = self.references.get(key)
-            if refs is None:
-                found = list(meta.find_referenced_templates(_parse(env, source, name)))
-                # A computed name could be any template.
-                refs = env.list_templates() if None in found else [r for r in found if r]
-                self.references[key] = refs
-            pending.extend(refs)
-        return sorted(seen)
-
-    def _source(self, env: jinja2.Environment, name: str) -> str:
-        assert env.loader is not None
-        try:
-            return env.loader.get_source(env, name)[0]
-        except jinja2.TemplateNotFound:
-            raise ThemeError(f"template '{name}' not found") from None
-
     def _theme_fingerprint(self, slug: str) -> str:
         env = self.env(slug)
-        names = self._template_closure(env, [PAGE_TEMPLATE, CSS_TEMPLATE])
-        return _digest(
+        names = templating.closure(env, self.references, [PAGE_TEMPLATE, CSS_TEMPLATE])
+        return templating.digest(
             self.site_fingerprint,
             self.themes[slug].source,
             self.themes[slug].image or b"",
-            *(f"{name}\0{self._source(env, name)}" for name in names),
+            *(f"{name}\0{templating.source(env, name)}" for name in names),
         )
 
     def site_files_fingerprint(self) -> str:
         env = self.env(self.default_theme)
-        names = self._template_closure(env, [*SITE_TEMPLATES, CSS_TEMPLATE])
-        return _digest(
+        names = templating.closure(env, self.references, [*SITE_TEMPLATES, CSS_TEMPLATE])
+        return templating.digest(
             self.site_fingerprint,
             self.themes[self.default_theme].source,
-            *(f"{name}\0{self._source(env, name)}" for name in names),
+            *(f"{name}\0{templating.source(env, name)}" for name in names),
         )
 
     def theme_fingerprint(self, slug: str) -> str:
@@ -237,7 +173,7 @@ class Renderer:
         known = self.theme_fingerprints.get(slug)
         if known is not None:
             return known
-        return _digest("fallback", slug, self.theme_fingerprints[self.default_theme])
+        return templating.digest("fallback", slug, self.theme_fingerprints[self.default_theme])
 
     def current_fingerprints(self, themes_in_use: Iterable[str]) -> list[str]:
         return sorted({self.theme_fingerprint(slug) for slug in [*self.themes, *themes_in_use]})
@@ -331,18 +267,66 @@ class Renderer:
         except jinja2.TemplateNotFound:
             raise ThemeError(f"template '{name}' not found") from None
         except jinja2.TemplateError as exc:
-            raise _template_error(exc, name) from None
+            raise templating.error(exc, name) from None
 
     def page(self, profile: PageProfile, links: Sequence[PageLink]) -> bytes:
         username = profile.username
         name = profile.display_name or username
         canonical = self.profile_url(username)
+        speech = self.speech(profile.language)
         title = profile.seo_title or f"{name} (@{username})"
-        description = profile.seo_description or profile.bio or f"Links of {name} (@{username})"
+        said = {"name": name, "username": username, "site": self.config.site.title}
+        about = speech.gettext("Links of %(name)s (@%(username)s)") % said
+        description = profile.seo_description or profile.bio or about
         description = " ".join(description.split())
         if len(description) > 200:
             description = description[:199] + "…"
         image = self._share_image(profile, name)
+        buttons, socials, used, warned, same_as = self._link_views(links)
+        # Values used several times in the page are escaped once here.
+        template = self.page_template(self.theme_for(profile.theme))
+        try:
+            html = template.render(
+                site=self.config.site,
+                profile=profile,
+                name=name,
+                title=escape(title),
+                description=escape(description),
+                canonical=escape(canonical),
+                image=escape(image.url),
+                image_meta=image,
+                image_alt=speech.gettext("%(name)s (@%(username)s) on %(site)s") % said,
+                avatar=self.absolute(profile.avatar) if profile.avatar else None,
+                links=buttons,
+                socials=socials,
+                symbols=Markup("".join(self._symbol(icon) for icon in used.values())),
+                warned=warned,
+                warnings=speech.warnings,
+                tags=speech.tags,
+                speech=speech,
+                gate=profile.sensitive,
+                jsonld=sharing.jsonld(
+                    profile,
+                    name,
+                    canonical,
+                    same_as,
+                    self.absolute,
+                    speech.tag,
+                ),
+                css=self.css(
+                    profile.theme,
+                    profile.style,
+                    _parts(bool(socials), bool(used), bool(warned), bool(profile.sensitive)),
+                ),
+                beacon=f"{self.redirect_base}/v/{profile.id}" if self.redirect_base else None,
+            )
+        except jinja2.TemplateError as exc:
+            raise templating.error(exc, f"{PAGE_TEMPLATE} (@{username})") from None
+        return html.encode("utf-8")
+
+    def _link_views(self, links: Sequence[PageLink]) -> _LinkViews:
+        """The page's buttons and social icons, the icons they use, the links behind a
+        warning, and the creator's own profiles (the social row, else social buttons)."""
         buttons: list[LinkView] = []
         socials: list[LinkView] = []
         used: dict[str, icons.Icon] = {}  # each icon drawn once, as a <symbol>
@@ -375,43 +359,13 @@ class Renderer:
             (socials if link.social else buttons).append(view)
             if link.sensitive:
                 warned.append(view)
-        # Values used several times in the page are escaped once here.
-        template = self.page_template(self.theme_for(profile.theme))
-        try:
-            html = template.render(
-                site=self.config.site,
-                profile=profile,
-                name=name,
-                title=escape(title),
-                description=escape(description),
-                canonical=escape(canonical),
-                image=escape(image.url),
-                image_meta=image,
-                image_alt=f"{name} (@{username}) on {self.config.site.title}",
-                avatar=self.absolute(profile.avatar) if profile.avatar else None,
-                links=buttons,
-                socials=socials,
-                symbols=Markup("".join(self._symbol(icon) for icon in used.values())),
-                warned=warned,
-                warnings=WARNINGS,
-                gate=profile.sensitive,
-                jsonld=sharing.jsonld(
-                    profile,
-                    name,
-                    canonical,
-                    (own_profiles or same_as)[: sharing.SAME_AS],
-                    self.absolute,
-                ),
-                css=self.css(
-                    profile.theme,
-                    profile.style,
-                    _parts(bool(socials), bool(used), bool(warned), bool(profile.sensitive)),
-                ),
-                beacon=f"{self.redirect_base}/v/{profile.id}" if self.redirect_base else None,
-            )
-        except jinja2.TemplateError as exc:
-            raise _template_error(exc, f"{PAGE_TEMPLATE} (@{username})") from None
-        return html.encode("utf-8")
+        return _LinkViews(
+            buttons, socials, used, warned, (own_profiles or same_as)[: sharing.SAME_AS]
+        )
+
+    def speech(self, tag: str | None) -> language.Speech:
+        """How a page in ``tag`` speaks; None: in the site's language."""
+        return language.speech(tag or self.config.site.language)
 
     def _symbol(self, icon: icons.Icon) -> Markup:
         symbol = self._symbols.get(icon.slug)
@@ -467,9 +421,11 @@ class Renderer:
     def _site_template(self, name: str, **context: Any) -> bytes:
         env = self.env(self.default_theme)
         try:
-            text = self._template(env, name).render(site=self.config.site, **context)
+            text = self._template(env, name).render(
+                site=self.config.site, speech=self.speech(None), **context
+            )
         except jinja2.TemplateError as exc:
-            raise _template_error(exc, name) from None
+            raise templating.error(exc, name) from None
         return text.encode("utf-8")
 
     def not_found(self) -> bytes:
@@ -479,13 +435,13 @@ class Renderer:
         """The page at /: a directory of ``usernames`` (and how many ``more``), or a
         page sending visitors to the URL ``[site] home`` names."""
         home = self.config.site.home
-        redirect = home if home.startswith(("https://", "http://")) else None
         return self._site_template(
             "index.html",
             css=self.css(self.default_theme, {}),
             profiles=usernames,
             more=more,
-            redirect=redirect,
+            shown_more=language.count(self.speech(None), more),
+            redirect=home if home.startswith(("https://", "http://")) else None,
         )
 
     def robots(self) -> bytes:

@@ -6,10 +6,22 @@ so the page states width, height and type without opening a file.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
+from linkgen.pages.resources import builtin
 from linkgen.records import PageProfile
+
+SOCIAL_CARD = "assets/social-card.png"  # under templates/
+
+
+@functools.lru_cache(maxsize=1)
+def site_card() -> tuple[str, bytes]:
+    """The site's own link-preview image: its key under build/ and its bytes."""
+    card = (builtin("templates") / SOCIAL_CARD).read_bytes()
+    return f"_m/{hashlib.sha256(card).hexdigest()[:20]}.png", card
 
 
 def jsonld(
@@ -18,6 +30,7 @@ def jsonld(
     canonical: str,
     same_as: list[str],
     absolute: Callable[[str], str],
+    language: str,
 ) -> dict[str, Any]:
     """The page's schema.org ProfilePage: its person, their picture, and their own
     profiles elsewhere (the social row)."""
@@ -38,6 +51,7 @@ def jsonld(
         "@context": "https://schema.org",
         "@type": "ProfilePage",
         "url": canonical,
+        "inLanguage": language,
         "dateModified": profile.updated_at,
         "mainEntity": person,
     }

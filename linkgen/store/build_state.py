@@ -138,7 +138,8 @@ class BuildState:
                 links.setdefault(row[0], []).append(make_link(row[1:]))
             for row in conn.execute(
                 f"SELECT id, username, display_name, bio, avatar, theme, style, seo_title, "
-                f"seo_description, updated_at, sensitive, social_image, created_at FROM profiles "
+                f"seo_description, updated_at, sensitive, social_image, created_at, language "
+                f"FROM profiles "
                 f"WHERE id IN ({marks})",
                 chunk,
             ):
@@ -158,6 +159,7 @@ class BuildState:
                         sensitive=row[10],
                         social_image=row[11],
                         created_at=row[12],
+                        language=row[13],
                     )
                 )
         return result

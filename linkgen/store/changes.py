@@ -19,6 +19,7 @@ _PROFILE_FIELDS = (
     "style",
     "sensitive",
     "social_image",
+    "language",
     "seo_title",
     "seo_description",
 )

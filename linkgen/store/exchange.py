@@ -37,6 +37,7 @@ def checked(profile: Profile) -> Profile:
             "style": profile.style,
             "sensitive": profile.sensitive,
             "social_image": profile.social_image,
+            "language": profile.language,
             "seo_title": profile.seo_title,
             "seo_description": profile.seo_description,
         },

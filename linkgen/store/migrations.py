@@ -299,6 +299,12 @@ def _accounts(db: sqlite_utils.Database) -> None:
     )
 
 
+@migration(7, "a profile's language")
+def _language(db: sqlite_utils.Database) -> None:
+    # A BCP 47 tag ('ja', 'pt-BR'); NULL: the site's language.
+    db.execute("ALTER TABLE profiles ADD COLUMN language TEXT")
+
+
 def run_script(db: sqlite_utils.Database, script: str) -> None:
     """Run a script statement by statement, inside the caller's transaction.
 

@@ -33,7 +33,7 @@ def content_hash(profile: Profile) -> str:
         for name in _ADDED_LATER:  # unset: hashed as before they existed, so an upgrade
             if not link[name]:  # does not rebuild and republish every page
                 del link[name]
-    for name in ("sensitive", "social_image"):  # as for links: unset, hashed as before
+    for name in ("sensitive", "social_image", "language"):  # unset: hashed as before
         if not data[name]:
             del data[name]
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -87,6 +87,7 @@ class ProfileRows:
             style=new.style or Style(),
             sensitive=new.sensitive,
             social_image=new.social_image,
+            language=new.language,
             seo_title=new.seo_title,
             seo_description=new.seo_description,
             created_at=stamp,
@@ -205,13 +206,14 @@ class ProfileRows:
         conn = self.database.conn
         conn.execute(
             "INSERT INTO profiles (id, username, display_name, bio, avatar, theme, style, "
-            "sensitive, social_image, seo_title, seo_description, created_at, updated_at, "
-            "version, content_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "sensitive, social_image, language, seo_title, seo_description, created_at, "
+            "updated_at, version, content_hash) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT(id) DO UPDATE SET "
             "username = excluded.username, display_name = excluded.display_name, "
             "bio = excluded.bio, avatar = excluded.avatar, theme = excluded.theme, "
             "style = excluded.style, sensitive = excluded.sensitive, "
-            "social_image = excluded.social_image, "
+            "social_image = excluded.social_image, language = excluded.language, "
             "seo_title = excluded.seo_title, "
             "seo_description = excluded.seo_description, updated_at = excluded.updated_at, "
             "version = excluded.version, content_hash = excluded.content_hash",
@@ -225,6 +227,7 @@ class ProfileRows:
                 profile.style.model_dump_json(exclude_none=True),
                 profile.sensitive,
                 profile.social_image,
+                profile.language,
                 profile.seo_title,
                 profile.seo_description,
                 iso(profile.created_at),

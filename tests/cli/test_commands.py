@@ -127,6 +127,7 @@ def test_export_then_import_is_an_exact_round_trip(run: Cli, tmp_path: Path) -> 
         (["profile", "set", "alice", "--bio", "x" * 301], "bio: must be at most 300"),
         (["profile", "set", "alice", "--style", "background=red"], "#rgb or #rrggbb"),
         (["profile", "set", "alice", "--style", "nonsense"], "is not KEY=VALUE"),
+        (["profile", "set", "alice", "--language", "xx"], "language: 'xx' is not a language"),
         (["profile", "set", "alice", "--style", "size=3"], "size: is not a known field"),
         (["profile", "set", "alice", "--if-version", "7", "--bio", "x"], "changed since version 7"),
         (["undo", "nobody"], "nothing to undo"),

@@ -312,6 +312,32 @@ def test_own_colours_are_checked_for_contrast_and_errors_keep_the_form(
     assert (style.text, style.font, style.button_shape) == ("#222222", "serif", None)
 
 
+def test_the_page_language_is_chosen_in_the_profile_form(
+    editor: tuple[Editor, sites.Site],
+) -> None:
+    running, site = editor
+    browser = signed_in(running)
+    csrf, version = editing(browser, site)
+    form = browser.get("/p/alice").text
+    assert (
+        '<option value="ja">日本語</option>' in form
+        and '<option value="ar">العربية</option>' in form
+    )
+    fields = {"display_name": "Alice", "bio": "", "theme": "default", "version": version}
+    refused = browser.post("/p/alice/profile", {**fields, "language": "elvish"}, csrf)
+    assert refused.status_code == 400 and "is not a language linkgen knows" in refused.text
+    assert 'value="elvish"' in refused.text and site.content.get("alice").language is None
+    assert (
+        browser.post("/p/alice/profile", {**fields, "language": "pt-br"}, csrf).status_code == 303
+    )
+    assert site.content.get("alice").language == "pt-BR"
+    preview = browser.get("/p/alice/preview").text
+    assert '<html lang="pt-BR">' in preview
+    version = str(site.content.get("alice").version)
+    cleared = browser.post("/p/alice/profile", {**fields, "version": version, "language": ""}, csrf)
+    assert cleared.status_code == 303 and site.content.get("alice").language is None
+
+
 def test_the_qr_code_offered_is_the_one_the_build_wrote(
     editor: tuple[Editor, sites.Site],
 ) -> None:

@@ -2,7 +2,7 @@
 
 - ``mika``: 10 links and 5 social icons, the follow-the-system ``auto`` theme;
 - ``fifty``: 50 links, the ``waves`` theme (a background image), one link behind a 21+ warning;
-- ``layla``: long right-to-left (Arabic) and CJK text, the ``auto-serif`` theme.
+- ``layla``: long right-to-left (Arabic) and CJK text, the ``auto-serif`` theme, in Arabic.
 """
 
 from __future__ import annotations
@@ -72,6 +72,7 @@ def add_samples(site: sites.Site) -> list[str]:
                 "display_name": "ليلى حداد — رسامة ومصممة كتب الأطفال",
                 "bio": ARABIC_BIO,
                 "theme": "auto-serif",
+                "language": "ar",
             },
         )
     )

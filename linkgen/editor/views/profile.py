@@ -9,6 +9,7 @@ from starlette.routing import Route
 from linkgen.editor.accounts import Session
 from linkgen.editor.editor import Editor, actor, form_version, redraw_with, signed_in
 from linkgen.models import Profile, ProfileFields, validate
+from linkgen.pages.language import names as language_names
 
 PROBLEM = "problem"  # messages shown at the top of the page, not by a field
 # What a creator may set over their theme in the profile form.
@@ -43,6 +44,8 @@ def profile_form(
         session=session,
         profile=profile,
         themes=editor.theme_names,
+        languages=language_names(),
+        site_language=editor.site.config.site.language,
         errors=errors or {},
         typed=typed,
         new_link=new_link or {"title": "", "url": ""},
@@ -85,7 +88,8 @@ async def profile_page(request: Request, editor: Editor, session: Session) -> Re
 async def save_profile(request: Request, editor: Editor, session: Session) -> Response:
     profile = editor.editable(session, request.path_params["username"])
     form = await editor.form(request, session.csrf)
-    values = {key: form.get(key, "") for key in ("display_name", "bio", "theme", *OVERRIDES)}
+    names = ("display_name", "bio", "theme", "language", *OVERRIDES)
+    values = {key: form.get(key, "") for key in names}
     colours = {key: values[key].strip() or None for key in OVERRIDES}
     stale = (
         "This profile was changed elsewhere since you opened it; nothing was saved. "
@@ -95,7 +99,8 @@ async def save_profile(request: Request, editor: Editor, session: Session) -> Re
     fields = validate(
         ProfileFields,
         {"display_name": values["display_name"] or None, "bio": values["bio"] or None,
-         "theme": values["theme"], "style": profile.style.merged(colours)},
+         "theme": values["theme"], "language": values["language"].strip() or None,
+         "style": profile.style.merged(colours)},
     )  # fmt: skip
     editor.site.content.update_profile(
         profile.username, fields, expected_version=form_version(form), actor=actor(session)

@@ -1,0 +1,92 @@
+"""Jinja2 for pages: the environment, which templates a template pulls in, and
+template faults as ThemeErrors naming the file and line."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from pathlib import Path
+
+import jinja2
+from jinja2 import meta
+
+from linkgen.errors import ThemeError
+from linkgen.pages import language
+
+
+def environment(
+    search: Iterable[Path], bytecode: jinja2.BytecodeCache | None
+) -> jinja2.Environment:
+    """Templates found along ``search`` (first wins), escaped, strict about unknown
+    names, speaking the page's language (``{{ _("…") }}``)."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(p) for p in search if p.is_dir()]),
+        autoescape=jinja2.select_autoescape(["html", "xml"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=False,
+        undefined=jinja2.StrictUndefined,
+        bytecode_cache=bytecode,
+        extensions=["jinja2.ext.i18n"],
+    )
+    language.install(env)
+    # JSON-LD keys are in a deliberate order; sorting them costs time.
+    env.policies["json.dumps_kwargs"] = {"sort_keys": False}
+    return env
+
+
+def digest(*parts: bytes | str) -> str:
+    h = hashlib.blake2b(digest_size=16)
+    for part in parts:
+        h.update(part.encode() if isinstance(part, str) else part)
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def error(exc: jinja2.TemplateError, name: str | None = None) -> ThemeError:
+    if isinstance(exc, jinja2.TemplateSyntaxError):
+        where = exc.filename or exc.name or name or "template"
+        return ThemeError(f"{where}:{exc.lineno}: {exc.message}")
+    return ThemeError(f"{name or 'template'}: {exc}")
+
+
+def parse(env: jinja2.Environment, source: str, name: str) -> jinja2.nodes.Template:
+    try:
+        return env.parse(source, name)
+    except jinja2.TemplateSyntaxError as exc:
+        raise error(exc, name) from None
+
+
+def source(env: jinja2.Environment, name: str) -> str:
+    assert env.loader is not None
+    try:
+        return env.loader.get_source(env, name)[0]
+    except jinja2.TemplateNotFound:
+        raise ThemeError(f"template '{name}' not found") from None
+
+
+def closure(
+    env: jinja2.Environment, references: dict[str, list[str]], roots: Iterable[str]
+) -> list[str]:
+    """Every template ``roots`` pull in (extends, include, import), themselves too.
+
+    ``references`` maps a source's digest to the names it refers to, so only a
+    template that changed is parsed again; it is filled in as templates are read.
+    """
+    seen: set[str] = set()
+    pending = list(roots)
+    while pending:
+        name = pending.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        text = source(env, name)
+        key = digest(text)
+        refs = references.get(key)
+        if refs is None:
+            found = list(meta.find_referenced_templates(parse(env, text, name)))
+            # A computed name could be any template.
+            refs = env.list_templates() if None in found else [r for r in found if r]
+            references[key] = refs
+        pending.extend(refs)
+    return sorted(seen)
