@@ -235,7 +235,7 @@ max_deletes = 256  # more deletes than this in one run need --max-deletes
 
 [cdn]
 # After a publish, drop the changed profiles' pages from the CDN by surrogate
-# key. "varnish": a self-hosted Varnish with xkey (see linkgen/publish/varnish.vcl);
+# key. "varnish": a self-hosted Varnish with xkey (`linkgen edge vcl` prints its VCL);
 # "fastly": Fastly's batch purge (the token comes from $FASTLY_API_TOKEN only);
 # "cloudflare": purge by URL or by tag (the token from $CLOUDFLARE_API_TOKEN only);
 # "cloudfront": create_invalidation with the exact paths that changed.

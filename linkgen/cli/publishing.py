@@ -174,7 +174,8 @@ def worker_cmd(app: App, once: bool) -> None:
 
 @cli.group("edge")
 def edge_group() -> None:
-    """The CDN edge's configuration for this site.
+    """The CDN edge's configuration for this site: Varnish, CloudFront, Fastly or
+    Cloudflare, each doing the same (docs/publishing.md).
 
     Example:
 
@@ -207,3 +208,69 @@ def edge_vcl(app: App, origin: str | None, bucket_path: str | None) -> None:
         default_origin, default_path = edge.from_settings(app.site.config.publish)
         origin, bucket_path = origin or default_origin, bucket_path or default_path
     click.echo(edge.vcl(origin, bucket_path), nl=False)
+
+
+@edge_group.command("cloudfront")
+@click.option(
+    "--event",
+    type=click.Choice(["viewer-request", "viewer-response"]),
+    required=True,
+    help="Which of the two CloudFront Functions (runtime cloudfront-js-2.0).",
+)
+def edge_cloudfront(event: str) -> None:
+    """Print a CloudFront Function for the distribution in front of the bucket:
+    viewer-request (one address per page, / is the home page, linkgen's own files
+    refused) or viewer-response (no year-long lifetime downstream, no S3 headers).
+
+    Example:
+
+        linkgen edge cloudfront --event viewer-request > linkgen-request.js
+    """
+    from linkgen.publish import edge
+
+    click.echo(edge.cloudfront(event), nl=False)
+
+
+@edge_group.command("fastly")
+@click.option(
+    "--prefix", metavar="/PREFIX", help="The objects' key prefix (default: from [publish] target)."
+)
+@pass_app
+def edge_fastly(app: App, prefix: str | None) -> None:
+    """Print the custom VCL for a Fastly service whose backend is the bucket.
+
+    Example:
+
+        linkgen edge fastly > linkgen.vcl
+    """
+    from linkgen.publish import edge
+
+    if prefix is None:
+        prefix = edge.key_prefix(app.site.config.publish)
+    click.echo(edge.fastly(prefix), nl=False)
+
+
+@edge_group.command("cloudflare")
+@click.option(
+    "--prefix", metavar="/PREFIX", help="The objects' key prefix (default: from [publish] target)."
+)
+@click.option(
+    "--origin",
+    metavar="URL",
+    default="",
+    help="Where the bucket answers (default: the site's own hostname, bound to the bucket; "
+    "only then do purges by URL reach the cache).",
+)
+@pass_app
+def edge_cloudflare(app: App, prefix: str | None, origin: str) -> None:
+    """Print the Cloudflare Worker for the site's route, in front of the bucket.
+
+    Example:
+
+        linkgen edge cloudflare > worker.js
+    """
+    from linkgen.publish import edge
+
+    if prefix is None:
+        prefix = edge.key_prefix(app.site.config.publish)
+    click.echo(edge.cloudflare(prefix, origin), nl=False)

@@ -87,9 +87,11 @@ def fingerprint() -> str:
 def normalize(raw: str) -> str:
     """``raw`` as a language tag in its usual spelling ("pt-br" → "pt-BR"), or
     ValueError when Babel knows no such language."""
+    tag = raw.strip().replace("_", "-")
+    if tag in translated():  # spelt as it should be: no need to ask Babel (start-up)
+        return tag
     from babel import Locale, UnknownLocaleError
 
-    tag = raw.strip().replace("_", "-")
     try:
         locale = Locale.parse(tag, sep="-")
     except (UnknownLocaleError, ValueError):

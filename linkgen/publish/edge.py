@@ -1,11 +1,12 @@
-"""The edge configuration for this site: linkgen's Varnish VCL, filled in.
+"""The edge configuration for this site, filled in: linkgen's Varnish VCL, and the
+same behaviour for CloudFront (two functions), Fastly (a custom VCL) and
+Cloudflare (a Worker), kept in ``edges/``.
 
     linkgen edge vcl --origin 127.0.0.1:9000 --bucket-path /my-bucket/links
+    linkgen edge cloudfront --event viewer-request
 
-The origin and the bucket path default to ``[publish] endpoint_url`` and
-``target``. What the VCL does is described in docs/publishing.md ("A
-self-hosted Varnish edge"), with the same behaviour for CloudFront, Fastly and
-Cloudflare.
+The origin and the paths default to ``[publish] endpoint_url`` and ``target``.
+What every edge does is described in docs/publishing.md ("What the edge does").
 """
 
 from __future__ import annotations
@@ -16,7 +17,24 @@ from urllib.parse import urlsplit
 from linkgen.config import PublishSettings
 from linkgen.errors import ConfigError
 
-TEMPLATE = Path(__file__).with_name("varnish.vcl")
+EDGES = Path(__file__).with_name("edges")
+CLOUDFRONT_EVENTS = ("viewer-request", "viewer-response")
+
+
+def _source(name: str) -> str:
+    return (EDGES / name).read_text(encoding="utf-8")
+
+
+def _plain(what: str, value: str) -> str:
+    if any(char in value for char in "\"\\\n\r' `$"):
+        raise ConfigError(f"{what} may not hold quotes, backslashes, spaces or '$'")
+    return value
+
+
+def _path(value: str) -> str:
+    """``/a/b`` from ``a/b``, ``/a/b/`` or ``/``; ``""`` for the root."""
+    path = "/" + value.strip("/")
+    return "" if path == "/" else _plain("the path", path)
 
 
 def vcl(origin: str, bucket_path: str) -> str:
@@ -27,14 +45,38 @@ def vcl(origin: str, bucket_path: str) -> str:
     if not host:
         raise ConfigError(f"origin: {origin!r} is not HOST:PORT")
     port = parts.port or (443 if parts.scheme == "https" else 80)
-    path = "/" + bucket_path.strip("/")
-    if any(char in path for char in '"\\\n\r') or any(char in host for char in '"\\\n\r '):
-        raise ConfigError("origin and bucket path may not hold quotes, backslashes or spaces")
     return (
-        TEMPLATE.read_text(encoding="utf-8")
-        .replace("@ORIGIN_HOST@", host)
+        _source("varnish.vcl")
+        .replace("@ORIGIN_HOST@", _plain("the origin", host))
         .replace("@ORIGIN_PORT@", str(port))
-        .replace("@BUCKET_PATH@", "" if path == "/" else path)
+        .replace("@BUCKET_PATH@", _path(bucket_path))
+    )
+
+
+def cloudfront(event: str) -> str:
+    """The CloudFront Function for ``event`` (the origin path is the distribution's)."""
+    if event not in CLOUDFRONT_EVENTS:
+        raise ConfigError(f"event: {event!r} is not one of {', '.join(CLOUDFRONT_EVENTS)}")
+    return _source(f"cloudfront-{event.removeprefix('viewer-')}.js")
+
+
+def fastly(prefix: str) -> str:
+    """Fastly's custom VCL for a bucket backend whose objects are under ``prefix``."""
+    return _source("fastly.vcl").replace("@PREFIX@", _path(prefix))
+
+
+def cloudflare(prefix: str, origin: str = "") -> str:
+    """The Cloudflare Worker; ``origin`` "" is the site's own hostname (the bucket
+    bound to it), the only choice under which purges by URL reach the cache."""
+    if origin:
+        parts = urlsplit(origin)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.path.strip("/"):
+            raise ConfigError(f"origin: {origin!r} is not an http(s) address without a path")
+        origin = _plain("the origin", origin.rstrip("/"))
+    return (
+        _source("cloudflare-worker.js")
+        .replace("@ORIGIN@", origin)
+        .replace("@PREFIX@", _path(prefix))
     )
 
 
@@ -46,3 +88,10 @@ def from_settings(settings: PublishSettings) -> tuple[str, str]:
             "--bucket-path"
         )
     return settings.endpoint_url, "/" + settings.target.removeprefix("s3://").strip("/")
+
+
+def key_prefix(settings: PublishSettings) -> str:
+    """The key prefix of the site's S3 target (``s3://bucket/links`` → ``/links``)."""
+    if not settings.target.startswith("s3://"):
+        raise ConfigError("publish.target is not an S3 bucket: give --prefix")
+    return _path(settings.target.removeprefix("s3://").partition("/")[2])

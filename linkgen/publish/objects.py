@@ -18,6 +18,11 @@ PAGE_CACHE = "public, max-age=60, s-maxage=31536000"
 PAGE_SURROGATE_CONTROL = "max-age=31536000"
 # Site files change on every build that adds or removes a profile.
 SITE_CACHE = "public, max-age=300, s-maxage=86400"
+# The 404 page is what a CDN answers for any missing key, with the origin's
+# error headers gone (CloudFront's error pages keep the page's own): a lifetime
+# safe everywhere, downstream included.
+NOT_FOUND_PAGE = "404.html"
+NOT_FOUND_CACHE = "public, max-age=30"
 # Media names carry their content hash: they never change.
 MEDIA_CACHE = "public, max-age=31536000, immutable"
 
@@ -136,7 +141,8 @@ def _describe(
     if owner is not None:
         keys = f"p-{owner} all"
         return BuiltObject(name, path, size, mtime_ns, Phase.PAGES, kind, PAGE_CACHE, keys)
-    return BuiltObject(name, path, size, mtime_ns, Phase.SITE, kind, SITE_CACHE, "site all")
+    cache = NOT_FOUND_CACHE if name == NOT_FOUND_PAGE else SITE_CACHE
+    return BuiltObject(name, path, size, mtime_ns, Phase.SITE, kind, cache, "site all")
 
 
 def body_hash(data: bytes) -> str:
