@@ -38,6 +38,7 @@ class Site:
     themes: dict[str, themes.Theme]
     _rows: ProfileRows | None = field(default=None, repr=False)
     _references: dict[str, list[str]] = field(default_factory=dict, repr=False)
+    creating: bool = field(default=False, repr=False)  # only init makes a new database
 
     @classmethod
     def open(cls, root: Path) -> Site:
@@ -71,6 +72,7 @@ class Site:
 
     def _profile_rows(self) -> ProfileRows:
         if self._rows is None:
+            self._refuse_missing_database()
             self.db_path.parent.mkdir(parents=True, exist_ok=True)
             self._rows = ProfileRows(
                 Database(self.db_path),
@@ -79,6 +81,23 @@ class Site:
                 default_theme=self.config.site.default_theme,
             )
         return self._rows
+
+    def _refuse_missing_database(self) -> None:
+        """A wrong --site or a lost volume is an error, never a new empty site."""
+        if self.creating:
+            return
+        try:
+            empty = self.db_path.stat().st_size == 0
+        except FileNotFoundError:
+            raise SiteNotFound(
+                f"{self.db_path} is missing: is --site right? 'linkgen restore' brings "
+                f"back a backup, 'linkgen init' starts an empty site"
+            ) from None
+        if empty:
+            raise SiteNotFound(
+                f"{self.db_path} is empty: is --site right? 'linkgen restore' brings back "
+                f"a backup; remove the file and run 'linkgen init' to start an empty site"
+            )
 
     @property
     def content(self) -> Content:
@@ -155,5 +174,7 @@ def init(root: Path) -> Site:
     if not ignore.exists():
         ignore.write_text("/build/\n/site_data/*.db-*\n/site_data/cache/\n", encoding="utf-8")
     site = Site.open(root)
+    site.creating = True
     site.database  # creates the database and runs the migrations  # noqa: B018
+    site.creating = False
     return site

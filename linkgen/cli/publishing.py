@@ -99,6 +99,7 @@ def publish_cmd(
         "failures": report.failures,
         "drift": report.drift,
         "unknown": report.unknown,
+        "verified": report.verified,
         "seconds": round(report.seconds, 3),
     }
     verb = "would upload" if dry_run else "uploaded"
@@ -107,6 +108,8 @@ def publish_cmd(
         f"{'would delete' if dry_run else 'deleted'} {len(report.deleted)}, "
         f"unchanged {report.unchanged} in {report.seconds:.2f}s"
     ]
+    if report.verified and not verify:
+        lines.append(f"compared every object with the bucket: {report.verified}")
     if report.drift:
         lines.append(f"repaired {len(report.drift)} objects changed behind our back")
     if report.unknown:

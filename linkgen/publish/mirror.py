@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +35,7 @@ SITE_KEYS = "site all"
 _PAGE_KEYS = re.compile(r"p-([A-Za-z0-9]{12}) all")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _HEX32 = re.compile(r"[0-9a-f]{32}")
+_SHARD = re.compile(r"[0-9a-f]{2}\.json")
 
 
 def shard_key(target: Target, shard: int) -> str:
@@ -149,13 +150,24 @@ def _parse(
     return kept
 
 
+def resync(site: Site, target: Target, held: Collection[str]) -> None:
+    """After comparing with the bucket (``held``: every key there): the copy is
+    written again in full, its marker too if it is gone, so a fresh runner reads
+    what the manifest now says."""
+    copies = {key for key in held if key.startswith(f"{target.prefix}{MIRROR_DIR}")}
+    if marker_key(target) not in copies:
+        site.builds.set_build_meta(f"mirror_marker {target.name}", "0")
+    shards = {int(key[-7:-5], 16) for key in copies if _SHARD.fullmatch(key[-7:])}
+    site.manifest.mirror_rewrite(target.name, shards)
+
+
 def write_pending(
     store: Manifest, builds: BuildState, target: Target, parallel: int = 16
 ) -> tuple[int, list[str]]:
     """Write the shards that are behind, in parallel; return (shards written, failures)."""
     pending = store.mirror_pending(target.name)
     meta = f"mirror_marker {target.name}"
-    if pending and builds.build_meta(meta) is None:
+    if pending and builds.build_meta(meta) != "1":
         marker = json.dumps({"format": FORMAT, "shards": MANIFEST_SHARDS}).encode()
         try:
             target.put_private(marker_key(target), marker)

@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from linkgen.errors import PublishError
-from linkgen.publish import mirror
+from linkgen.publish import generation, mirror
 from linkgen.publish.objects import Phase, body_hash
 from linkgen.publish.plan import Plan, Upload, make_plan
 from linkgen.publish.purge import Purger, open_purger, purge_unit
@@ -48,6 +48,7 @@ class PublishReport:
     manifest_restored: int = 0  # entries read from the target's copy (a fresh runner)
     manifest_shards_written: int = 0
     drift: list[str] = field(default_factory=list)  # --verify: objects changed behind our back
+    verified: str | None = None  # why every object was compared with the bucket
     unknown: list[str] = field(default_factory=list)  # --verify: objects we never wrote
     seconds: float = 0.0
 
@@ -71,16 +72,26 @@ def publish(
     target = target or open_target(settings, site.root)
     restored = 0
     plan = None
+    verified = "asked for (--verify)" if verify else None
     if not dry_run:
         # Settings errors surface before anything is uploaded: a purger that
         # failed to open after the uploads would lose the keys to purge.
         purger = purger or open_purger(site.config.cdn, site.config.site.url)
         target.connect()
+        held = site.manifest.has_manifest(target.name)
+        mine = generation.expected(site.builds, target) if held and not verify else None
         with ThreadPoolExecutor(max_workers=1) as checking:
-            check = checking.submit(target.check)  # a round trip, while the plan is made
-            if not verify and site.manifest.has_manifest(target.name):
+            # Round trips while the plan is made: the target is there, and it still
+            # holds the generation this site last wrote (else every object is checked).
+            check = checking.submit(_check, target, mine)
+            if not verify and held:
                 plan = make_plan(site, target.name, target.prefix)
-            check.result()
+            lost = check.result()
+        if not verify and (lost or generation.verify_asked(site.builds)):
+            verify = True
+            why = "the bucket no longer holds the generation this site wrote"
+            verified = why if lost else "the site was restored from a backup"
+            log.warning("%s: comparing every object with the bucket", verified)
         restored = mirror.restore(site, target, settings.parallel)
     drift, unknown = _verify(site, target) if verify else ([], [])
     if plan is None or restored or drift:
@@ -88,6 +99,7 @@ def publish(
     report = PublishReport(target.name, dry_run, unchanged=plan.unchanged)
     report.manifest_restored = restored
     report.drift, report.unknown = drift, unknown
+    report.verified = verified
     limit = settings.max_deletes if max_deletes is None else max_deletes
     if dry_run:  # (a real run reports what it purged, in _purge)
         report.purge_keys = plan.purge_subjects(purge_unit(site.config.cdn), site.config.site.url)
@@ -110,8 +122,26 @@ def publish(
 
         assert purger is not None
         _purge(site, purger, plan, report, meanwhile=write_mirror)
+        if report.ok and (verify or generation.expected(site.builds, target) is None):
+            try:
+                generation.renew(site.builds, target)
+            except Exception as exc:  # the next publish verifies again; nothing lost
+                report.failures.append(f"generation marker: {_reason(exc)}")
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _check(target: Target, mine: str | None) -> bool:
+    """One request: the target answers, and whether it lost the generation ``mine``
+    (reading the marker proves the first as well)."""
+    if mine is None:
+        target.check()
+        return False
+    try:
+        return generation.lost(target, mine)
+    except Exception:
+        target.check()  # says plainly what is wrong with the target
+        raise
 
 
 def _upload(
@@ -244,6 +274,7 @@ def _verify(site: Site, target: Target) -> tuple[list[str], list[str]]:
     it again. Objects we never wrote are reported, never deleted.
     """
     held = target.inventory()
+    mirror.resync(site, target, held)
     manifest = site.manifest.held(target.name)
     drift = []
     for key, entry in manifest.items():
@@ -259,9 +290,23 @@ def _verify(site: Site, target: Target) -> tuple[list[str], list[str]]:
         if body_hash(data) == entry.body_hash and hashlib.md5(data).hexdigest() != remote[1]:
             drift.append(key)
     site.manifest.forget_published(target.name, drift)
-    ours = f"{target.prefix}{mirror.MIRROR_DIR}"
+    ours = f"{target.prefix}_linkgen/"
     unknown = sorted(k for k in held if k not in manifest and not k.startswith(ours))
-    return sorted(drift), unknown
+    # Objects linkgen wrote that the manifest forgot (a site restored from a backup
+    # older than the bucket): taken back, so the plan replaces or deletes them.
+    adopted = [key for key in unknown if target.written_by_us(key)]
+    if adopted:
+        keys = mirror.SurrogateKeys(site)
+        site.manifest.record_published(
+            target.name,
+            [
+                Published(key, "-", "-", held[key][0], mirror.UNKNOWN_MTIME,
+                          keys(key.removeprefix(target.prefix), ""))
+                for key in adopted
+            ],
+            mirror=True,
+        )  # fmt: skip
+    return sorted(drift), [key for key in unknown if key not in set(adopted)]
 
 
 def _reason(exc: Exception) -> str:

@@ -73,6 +73,14 @@ class Manifest:
             [(target, shard) for shard in shards],
         )
 
+    def mirror_rewrite(self, target: str, shards: set[int]) -> None:
+        """Write these shards of the copy again, and every shard that has entries."""
+        rows = self.database.conn.execute(
+            "SELECT DISTINCT shard FROM publish_manifest WHERE target = ?", (target,)
+        )
+        with self.database.writing():
+            self._mirror_pending(target, shards | {row[0] for row in rows})
+
     def mirror_pending(self, target: str) -> list[int]:
         rows = self.database.conn.execute(
             "SELECT shard FROM publish_mirror_pending WHERE target = ? ORDER BY shard", (target,)

@@ -186,3 +186,31 @@ def test_every_command_has_help_with_an_example() -> None:
         assert "Example" in help_text, f"linkgen {' '.join(path)} has no example in its help"
         result = CliRunner().invoke(cli, [*path, "--help"])
         assert result.exit_code == 0 and "Example" in result.output
+
+
+@pytest.mark.parametrize("damage", ["missing", "empty"])
+def test_a_missing_or_empty_database_is_refused_by_every_command_but_init(
+    run: Cli, damage: str
+) -> None:
+    run("profile", "add", "alice")
+    database = run.root / "site_data" / "linkgen.db"
+    for leftover in database.parent.glob("linkgen.db*"):
+        leftover.unlink()
+    if damage == "empty":
+        database.write_bytes(b"")
+    for args in (
+        ["profile", "list"],
+        ["profile", "show", "alice"],
+        ["link", "add", "alice", "Shop", "https://example.com"],
+        ["build"],
+        ["publish"],
+        ["worker", "--once"],
+        ["history", "alice"],
+    ):
+        result = run(*args, code=1)
+        assert str(database) in result.stderr and damage in result.stderr, args
+        assert result.stderr.count("\n") == 1 and "Traceback" not in result.output
+    assert database.exists() == (damage == "empty")  # nothing made in its place
+    assert not (run.root / "build").exists()
+    run("init")
+    assert run("profile", "list").stdout.strip() == "(no profiles)"

@@ -17,26 +17,13 @@ from linkgen.build import build
 from linkgen.models import NewLink, NewProfile, ProfileFields, validate
 from linkgen.publish.run import publish
 from linkgen.publish.targets import S3Target
+from tests.support.buckets import bucket_state
 from tests.support.relay import RelayProxy, answer
 
 # Kills spread evenly over the publish's lifetime (start-up ~0.4 s, work ~0.5 s more),
 # one at a random moment within each slice: 10 cover it as well as 24 random ones did.
 KILLS = 10
 KILL_WINDOW = (0.2, 1.2)
-
-
-def bucket_state(s3: Any, bucket: str) -> dict[str, tuple[bytes, str, str, dict[str, str]]]:
-    state = {}
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
-        for item in page.get("Contents", []):
-            got = s3.get_object(Bucket=bucket, Key=item["Key"])
-            state[item["Key"]] = (
-                got["Body"].read(),
-                got.get("ContentType", ""),
-                got.get("CacheControl", ""),
-                got.get("Metadata", {}),
-            )
-    return state
 
 
 def test_kill_9_at_random_points_then_rerun_converges_to_a_clean_publish(

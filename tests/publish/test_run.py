@@ -18,6 +18,7 @@ from linkgen.publish.objects import BuiltObject
 from linkgen.publish.run import publish
 from linkgen.publish.targets import S3Target
 from linkgen.store.manifest import manifest_shard
+from tests.support.buckets import bucket_state
 
 
 @pytest.fixture(autouse=True)
@@ -71,7 +72,8 @@ def test_first_publish_uploads_everything_with_headers_and_no_list(
     assert len(report.uploaded) == 10  # 5 pages + 5 site files (with the home page)
     shards = {manifest_shard(key) for key in report.uploaded}
     assert report.manifest_shards_written == len(shards)
-    assert counting.calls["PutObject"] == 10 + len(shards) + 1  # + the copy's marker, once
+    # + the copy's marker and the generation marker, once each
+    assert counting.calls["PutObject"] == 10 + len(shards) + 2
     assert counting.calls["GetObject"] == 1  # looked for a manifest copy by name: none yet
     profile = s3_site.content.get("user1")
     head = s3.head_object(Bucket=name, Key="links/user1")
@@ -97,7 +99,9 @@ def test_a_second_publish_sends_nothing(s3_site: sites.Site) -> None:
     counting.publish(s3_site)
     report = counting.publish(s3_site)
     assert report.ok and report.uploaded == [] and report.unchanged == 10
-    assert set(counting.calls) == {"HeadBucket"}
+    # One request: the generation marker, read while the plan is made (it also
+    # proves the bucket answers); nothing else.
+    assert counting.calls == {"GetObject": 1}
 
 
 def test_one_edit_uploads_one_page_and_purges_one_key(s3_site: sites.Site) -> None:
@@ -306,3 +310,23 @@ def test_verify_repairs_objects_changed_or_deleted_behind_our_back(
     body = s3.get_object(Bucket=name, Key="links/user2")["Body"].read()
     assert body == (s3_site.build_dir / "user2").read_bytes()
     assert s3.head_object(Bucket=name, Key="links/stray.txt")  # reported, never deleted
+
+
+def test_objects_lost_from_the_bucket_out_of_band_are_noticed_and_put_back(
+    s3_site: sites.Site, bucket: Any, run: Any
+) -> None:
+    s3, name = bucket
+    assert publish(s3_site).ok
+    before = bucket_state(s3, name)
+    for key in list(before):  # someone empties the bucket (lifecycle rule, wrong sync…)
+        s3.delete_object(Bucket=name, Key=key)
+    s3.delete_object(Bucket=name, Key="links/_linkgen/generation")
+    s3_site.close()
+    result = run("publish")
+    assert "the bucket no longer holds the generation this site wrote" in result.stdout
+    assert "uploaded 10 " in result.stdout
+    assert bucket_state(s3, name) == before
+    again = Counting(s3_site)
+    report = again.publish(s3_site)
+    assert report.ok and report.uploaded == [] and report.verified is None
+    assert again.calls == {"GetObject": 1}
