@@ -50,3 +50,7 @@ class ThemeError(LinkgenError):
 
 class PublishError(LinkgenError):
     """The target cannot be reached or refuses (credentials, bucket, ...)."""
+
+
+class BackupError(LinkgenError):
+    """A backup that cannot be made, or a copy that cannot be restored as it is."""

@@ -22,6 +22,7 @@ from linkgen.cli import (  # noqa: F401
     clicks,
     content,
     links,
+    operations,
     profiles,
     publishing,
     serving,

@@ -1,0 +1,1 @@
+"""Running a site: backups and restores, supervising its services."""
