@@ -3,8 +3,10 @@
 One worker per site (an exclusive lock the kernel drops if the process dies,
 so it is safe to kill and restart). It waits for outbox rows, lets a burst of
 edits settle, then builds and publishes; only rows that did not change in
-the meantime are cleared, so no edit is ever forgotten. Failures back off
-exponentially (up to a minute) and are retried.
+the meantime are cleared, so no edit is ever forgotten. It also keeps time: a
+page whose link starts or ends is rebuilt and published at that moment, with
+no edit and no cron. Failures back off exponentially (up to a minute) and are
+retried.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pathlib import Path
 
 from linkgen.build import build
 from linkgen.errors import LinkgenError
+from linkgen.records import iso, now
 from linkgen.publish.purge import Purger, open_purger, purge_unit
 from linkgen.publish.run import PublishReport, publish
 from linkgen.publish.targets import Target, open_target
@@ -126,9 +129,12 @@ def _cycle(
     site = Site.open(root)
     try:
         unit = purge_unit(site.config.cdn)
-        if not site.outbox.marks() and not site.manifest.pending_purges(unit):
+        boundary = site.builds.next_scheduled_change()
+        due = boundary is not None and boundary <= iso(now())  # a link starts or ends
+        if not due and not site.outbox.marks() and not site.manifest.pending_purges(unit):
             return None
-        stop.wait(settle)  # let a burst of edits land in one publish
+        if not due:
+            stop.wait(settle)  # let a burst of edits land in one publish
         marks = site.outbox.marks()
         started = time.perf_counter()
         build(site)

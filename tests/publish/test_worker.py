@@ -95,3 +95,41 @@ def test_worker_once_exits_non_zero_when_publishing_fails(
     assert result.returncode == 1 and "cannot write to" in result.stderr
     assert "Traceback" not in result.stderr
     assert site.outbox.entries()  # nothing lost: still waiting
+
+
+def test_the_worker_keeps_time_a_link_starts_and_one_ends_with_no_other_activity(
+    site: sites.Site, add_profile: Any
+) -> None:
+    import datetime as dt
+    import time
+
+    from linkgen.models import NewLink, validate
+
+    add_profile("alice", ("Always", "https://example.com/always"))
+    boundary = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(seconds=3)
+    for title, field in (("Flash sale", "starts_at"), ("Early bird", "ends_at")):
+        link = {"title": title, "url": "https://example.com/sale", field: boundary}
+        site.content.add_link("alice", validate(NewLink, link, strict=False))
+    site.close()
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "linkgen", "--site", str(site.root), "worker"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        wait_for(lambda: "Early bird" in published(site, "alice"))
+        wait_for(lambda: sites.Site.open(site.root).outbox.entries() == [])
+        page = published(site, "alice")
+        assert "Flash sale" not in page and "Early bird" in page  # before the boundary
+        assert time.time() < boundary.timestamp(), "the setup took past the boundary"
+        while "Flash sale" not in published(site, "alice"):  # nobody edits meanwhile
+            assert time.time() < boundary.timestamp() + 10, "the link never appeared"
+            time.sleep(0.02)
+        late = time.time() - boundary.timestamp()
+        page = published(site, "alice")
+        assert "Early bird" not in page and "Always" in page
+        print(f"published {late:.3f} s after the boundary")
+        assert late <= 1.0, f"published {late:.2f} s after the boundary"
+    finally:
+        worker.send_signal(signal.SIGINT)
+        worker.wait(timeout=20)
