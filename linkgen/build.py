@@ -49,6 +49,7 @@ class BuildReport:
     rendered: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     site_files: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)  # username -> why its page was not made
     next_change: str | None = None
     seconds: float = 0.0
     jobs: int = 1
@@ -141,6 +142,7 @@ class _Plan:
     total: int
     rescan: bool  # the theme fingerprints pages were built with must be recounted
     built_with: set[str]
+    refused: dict[str, tuple[str, str]] = field(default_factory=dict)  # id -> username, why
 
 
 def _plan(
@@ -171,7 +173,18 @@ def _plan(
     # In id order, results arrive roughly sorted by the build state's key,
     # which makes recording them about twice as cheap as in random order.
     todo.sort()
-    return _Plan(intact, todo, orphans, queue, total, rescan, built_with)
+    # A profile on a theme that cannot be used is refused, not drawn with another
+    # theme; it stays queued, so it is built once its theme is mended.
+    refused = {t.id: t for t in todo if t.theme in renderer.broken}
+    if refused:
+        todo = [t for t in todo if t.id not in refused]
+        queue = [(pid, token) for pid, token in queue if pid not in refused]
+    plan = _Plan(intact, todo, orphans, queue, total, rescan, built_with)
+    plan.refused = {
+        pid: (t.username, f"theme '{t.theme}' cannot be used: {renderer.broken[t.theme]}")
+        for pid, t in refused.items()
+    }
+    return plan
 
 
 def build(
@@ -232,7 +245,7 @@ def _execute(
     workers: int,
     progress: Progress | None,
 ) -> BuildReport:
-    report = BuildReport(total=plan.total)
+    report = BuildReport(total=plan.total, failed=dict(plan.refused.values()))
     out = job.out
     # Old output of deleted and renamed profiles goes first, so a new owner
     # of a freed username gets a fresh page.
@@ -284,6 +297,8 @@ def _execute(
         store.set_build_meta(SITE_META_KEY, site_fp)
     report.site_files += _write_home(renderer, store, out, report.rendered)
     report.site_files += _copy_media(store, site.media_dir, out / "_m", plan.intact)
+    if plan.refused:
+        store.requeue(sorted(plan.refused))
     return report
 
 

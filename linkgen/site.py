@@ -39,6 +39,8 @@ class Site:
     _rows: ProfileRows | None = field(default=None, repr=False)
     _references: dict[str, list[str]] = field(default_factory=dict, repr=False)
     creating: bool = field(default=False, repr=False)  # only init makes a new database
+    # Theme files that cannot be used, by name, with why: refused for their profiles.
+    broken_themes: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def open(cls, root: Path) -> Site:
@@ -49,8 +51,9 @@ class Site:
                 f"run 'linkgen init' there or pass --site DIR"
             )
         settings = config.load(root)
-        theme_set = themes.discover([root / "themes", builtin("themes")])
-        return cls(root, settings, theme_set)
+        broken: dict[str, str] = {}
+        theme_set = themes.discover([root / "themes", builtin("themes")], broken)
+        return cls(root, settings, theme_set, broken_themes=broken)
 
     @property
     def db_path(self) -> Path:
@@ -79,6 +82,7 @@ class Site:
                 max_links=self.config.build.max_links,
                 themes={slug: theme.tokens for slug, theme in self.themes.items()},
                 default_theme=self.config.site.default_theme,
+                broken_themes=self.broken_themes,
             )
         return self._rows
 
@@ -149,6 +153,7 @@ class Site:
             cache_dir=cache,
             media_dir=self.media_dir,
             references=references,
+            broken=self.broken_themes,
         )
 
     def remember_template_references(self, renderer: Renderer) -> None:

@@ -36,8 +36,17 @@ def build_cmd(app: App, full: bool, jobs: int | None, as_json: bool) -> None:
         "next_change": report.next_change,
         "seconds": round(report.seconds, 3),
         "jobs": report.jobs,
+        "failed": report.failed,
     }
     emit(as_json, data, build_report_text(report))
+    if report.failed:
+        _refused(report.failed)
+        raise click.exceptions.Exit(1)
+
+
+def _refused(failed: dict[str, str]) -> None:
+    for username, why in sorted(failed.items())[:50]:
+        click.echo(f"Error: @{username} was not built: {why}", err=True)
 
 
 @cli.command("publish")
@@ -123,11 +132,15 @@ def publish_cmd(
         state = "purged" if report.purged else "to purge" if dry_run else "purge keys"
         lines.append(f"{state}: {shown}{more}")
     emit(as_json, data, "\n".join(lines))
+    if built and built.failed:
+        _refused(built.failed)
     if report.failures:
         for failure in report.failures[:50]:
             click.echo(f"Error: {failure}", err=True)
         if len(report.failures) > 50:
             click.echo(f"Error: ... and {len(report.failures) - 50} more", err=True)
+        raise click.exceptions.Exit(1)
+    if built and built.failed:
         raise click.exceptions.Exit(1)
 
 
@@ -161,6 +174,7 @@ def worker_cmd(app: App, once: bool) -> None:
         )
         for failure in report.failures[:10]:
             click.echo(f"Error: {failure}", err=True)
+        _refused(done.refused)
 
     def failed(exc: LinkgenError) -> None:
         click.echo(f"Error: {exc}", err=True)

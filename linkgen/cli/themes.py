@@ -54,7 +54,10 @@ def theme_list(app: App, as_json: bool) -> None:
         f"{row['description']}".rstrip()
         for row in rows
     )
-    emit(as_json, rows, human)
+    broken = app.site.broken_themes
+    for name, why in sorted(broken.items()):
+        human += f"\n{name:<16} CANNOT BE USED: {why}"
+    emit(as_json, [*rows, *({"name": n, "error": w} for n, w in sorted(broken.items()))], human)
 
 
 @theme.command("show")

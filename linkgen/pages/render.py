@@ -90,11 +90,20 @@ class Renderer:
         cache_dir: Path | None = None,
         media_dir: Path | None = None,
         references: dict[str, list[str]] | None = None,
+        broken: Mapping[str, str] | None = None,
     ):
         self.config = config
         self.site_url = config.site.url
         self.redirect_base = config.redirector.base_url
         self.themes = dict(theme_set)
+        # Themes that cannot be used (a bad file, a template that does not parse),
+        # with why: their profiles' pages are refused, never drawn with another.
+        self.broken = dict(broken or {})
+        if config.site.default_theme in self.broken:
+            raise ThemeError(
+                f"the default theme '{config.site.default_theme}' cannot be used: "
+                f"{self.broken[config.site.default_theme]}"
+            )
         if config.site.default_theme not in self.themes:
             raise ThemeError(
                 f"the default theme '{config.site.default_theme}' does not exist "
@@ -130,7 +139,15 @@ class Renderer:
             f"qr={config.build.qr_codes}:{qr.VERSION}",
             f"words={language.fingerprint()}",
         )
-        self.theme_fingerprints = {slug: self._theme_fingerprint(slug) for slug in self.themes}
+        self.theme_fingerprints: dict[str, str] = {}
+        for slug in list(self.themes):
+            try:
+                self.theme_fingerprints[slug] = self._theme_fingerprint(slug)
+            except ThemeError as exc:
+                if slug == self.default_theme:
+                    raise
+                self.broken[slug] = str(exc)
+                del self.themes[slug]
 
     # -- environments -------------------------------------------------------
 

@@ -242,16 +242,28 @@ def _own_text_colours(style: Mapping[str, str]) -> bool:
     return "background" in style or "text" in style
 
 
-def discover(dirs: list[Path]) -> dict[str, Theme]:
-    """Themes found in ``dirs`` (highest priority first)."""
+def discover(dirs: list[Path], broken: dict[str, str] | None = None) -> dict[str, Theme]:
+    """Themes found in ``dirs`` (highest priority first).
+
+    A theme file that cannot be used raises ThemeError, or, given ``broken``, is
+    left out and its error kept there by name, so one bad file stops only the
+    profiles that use it.
+    """
     found: dict[str, Theme] = {}
     for directory in reversed(dirs):
         for path in sorted(directory.glob("*.toml")) if directory.is_dir() else []:
             try:
-                slug = rules.theme_name(path.stem)
-            except ValueError as exc:
-                raise ThemeError(f"{path}: {exc}") from None
-            tokens, image = _load_file(path)
+                try:
+                    slug = rules.theme_name(path.stem)
+                except ValueError as exc:
+                    raise ThemeError(f"{path}: {exc}") from None
+                tokens, image = _load_file(path)
+            except ThemeError as exc:
+                if broken is None:
+                    raise
+                broken[path.stem] = str(exc)
+                found.pop(path.stem, None)  # not the built-in one of that name either
+                continue
             found[slug] = Theme(slug, tokens, path.read_bytes(), (), image)
     for slug, theme in list(found.items()):
         overrides = tuple(d / slug for d in dirs if (d / slug).is_dir())

@@ -18,15 +18,15 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from linkgen.build import build
 from linkgen.errors import LinkgenError
-from linkgen.records import iso, now
 from linkgen.publish.purge import Purger, open_purger, purge_unit
 from linkgen.publish.run import PublishReport, publish
 from linkgen.publish.targets import Target, open_target
+from linkgen.records import iso, now
 from linkgen.site import DATA_DIR, Site
 
 log = logging.getLogger(__name__)
@@ -40,6 +40,7 @@ class Cycle:
     edits: int
     report: PublishReport
     seconds: float
+    refused: dict[str, str] = field(default_factory=dict)  # pages not built, and why
 
 
 @contextmanager
@@ -137,13 +138,13 @@ def _cycle(
             stop.wait(settle)  # let a burst of edits land in one publish
         marks = site.outbox.marks()
         started = time.perf_counter()
-        build(site)
+        built = build(site)
         target, purger = links.get(site)
         report = publish(site, target=target, purger=purger)
         if report.ok:
             site.outbox.done(marks)
         if on_cycle:
-            on_cycle(Cycle(len(marks), report, time.perf_counter() - started))
+            on_cycle(Cycle(len(marks), report, time.perf_counter() - started, built.failed))
         return report.ok
     except LinkgenError as exc:
         if on_error:

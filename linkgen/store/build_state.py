@@ -70,6 +70,14 @@ class BuildState:
         """(profile id, token) of every profile edited since it was last built."""
         return [(row[0], row[1]) for row in self.database.conn.execute("SELECT * FROM build_queue")]
 
+    def requeue(self, profile_ids: Sequence[str]) -> None:
+        """Build these profiles again next time (their page could not be made now)."""
+        with self.database.writing():
+            self.database.conn.executemany(
+                "INSERT OR IGNORE INTO build_queue (profile_id, token) VALUES (?, 0)",
+                [(pid,) for pid in profile_ids],
+            )
+
     def reset_build_state(self) -> None:
         """Forget every built page (before a build that records them all again)."""
         with self.database.writing():

@@ -66,12 +66,14 @@ class ProfileRows:
         themes: Mapping[str, ThemeFile] | None = None,
         default_theme: str = "default",
         actor: str = "linkgen",
+        broken_themes: Mapping[str, str] | None = None,
     ) -> None:
         self.database = database
         self.actor = actor  # who edits, for the history, unless a call names someone
         self.max_links = max_links
         self.themes = themes
         self.default_theme = default_theme
+        self.broken_themes = broken_themes or {}
 
     def new_profile(
         self, new: NewProfile, stamp: datetime, links: Sequence[NewLink] = ()
@@ -182,6 +184,8 @@ class ProfileRows:
         )
 
     def check_theme(self, theme: str | None) -> None:
+        if theme is not None and theme in self.broken_themes:
+            raise InvalidInput(f"theme: '{theme}' cannot be used: {self.broken_themes[theme]}")
         if theme is not None and self.themes is not None and theme not in self.themes:
             known = ", ".join(sorted(self.themes))
             raise InvalidInput(f"theme: no theme '{theme}' (known: {known})")

@@ -265,3 +265,40 @@ def test_the_gallery_carries_theme_images_inside_the_file(
     assert html.count("data:image/webp;base64,") >= 3
     assert not re.search(r"/_m/[0-9a-f]+\.webp", html)
     assert not site.media_dir.exists() or not list(site.media_dir.iterdir())  # nothing drawn
+
+
+def test_a_bad_theme_file_stops_only_the_profiles_that_use_it(run: Any, site: Any) -> None:
+    run("profile", "add", "ada")
+    run("profile", "add", "bob")
+    (site.root / "themes" / "neon.toml").write_text("not toml at all [")
+    broken = run("theme", "list").stdout
+    assert "neon" in broken and "CANNOT BE USED" in broken
+    refused = run("profile", "set", "bob", "--theme", "neon", code=1)
+    assert "theme: 'neon' cannot be used" in refused.stderr and "neon.toml" in refused.stderr
+    # A profile already on it (the file broke after it was chosen) is refused by name.
+    with site.database.writing():
+        site.database.conn.execute("UPDATE profiles SET theme = 'neon' WHERE username = 'bob'")
+    site.close()
+    built = run("build", code=1)
+    assert "@bob was not built: theme 'neon' cannot be used" in built.stderr
+    assert "neon.toml" in built.stderr and "@ada" not in built.stderr
+    assert (site.root / "build" / "ada").is_file() and not (site.root / "build" / "bob").exists()
+    assert run("profile", "show", "ada").stdout  # everything else works
+    builtin = Path(__file__).resolve().parents[2] / "themes" / "midnight.toml"
+    (site.root / "themes" / "neon.toml").write_text(builtin.read_text())
+    mended = run("build")
+    assert "rendered 1" in mended.stdout and (site.root / "build" / "bob").is_file()
+
+
+def test_a_theme_template_that_does_not_parse_stops_only_its_profiles(
+    run: Any, site: Any
+) -> None:
+    run("profile", "add", "ada")
+    run("profile", "add", "bob", "--theme", "ocean")
+    (site.root / "themes" / "ocean").mkdir()
+    (site.root / "themes" / "ocean" / "profile.html").write_text("{% if %}broken")
+    site.close()
+    built = run("build", code=1)
+    assert "@bob was not built: theme 'ocean' cannot be used" in built.stderr
+    assert "profile.html:1" in built.stderr
+    assert (site.root / "build" / "ada").is_file() and not (site.root / "build" / "bob").exists()
