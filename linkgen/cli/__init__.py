@@ -25,6 +25,7 @@ from linkgen.cli import (  # noqa: F401
     operations,
     profiles,
     publishing,
+    service,
     serving,
     themes,
     users,

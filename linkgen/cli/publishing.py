@@ -7,7 +7,7 @@ import threading
 
 import click
 
-from linkgen.cli.base import App, cli, json_option, pass_app
+from linkgen.cli.base import App, bind, cli, json_option, pass_app
 from linkgen.cli.output import build_report_text, emit, progress_bar
 from linkgen.errors import LinkgenError
 
@@ -146,8 +146,14 @@ def publish_cmd(
 
 @cli.command("worker")
 @click.option("--once", is_flag=True, help="Publish what is waiting, then exit.")
+@click.option(
+    "--metrics-port",
+    type=click.IntRange(0, 65535),
+    help="Serve /healthz and Prometheus /metrics on this port (0: any free one).",
+)
+@click.option("--metrics-host", default="127.0.0.1", show_default=True, help="Their address.")
 @pass_app
-def worker_cmd(app: App, once: bool) -> None:
+def worker_cmd(app: App, once: bool, metrics_port: int | None, metrics_host: str) -> None:
     """Publish edits as they are saved: build, upload, purge (one worker per site).
 
     Stops cleanly on Ctrl+C or SIGTERM after the publish in progress.
@@ -163,9 +169,18 @@ def worker_cmd(app: App, once: bool) -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     root = app.site.root
+    metrics = None
+    if metrics_port is not None:
+        from linkgen.publish.metrics import WorkerMetrics
+
+        metrics = WorkerMetrics(root)
+        server = bind(lambda: metrics.serve(metrics_host, metrics_port), metrics_host, metrics_port)
+        click.echo(f"worker health and metrics on http://{metrics_host}:{server.server_port}/")
 
     def cycle(done: Cycle) -> None:
         report = done.report
+        if metrics is not None:
+            metrics.cycle(report.ok, done.seconds, done.queued_at)
         state = "ok" if report.ok else f"{len(report.failures)} failures"
         click.echo(
             f"published {done.edits} edited profiles: {len(report.uploaded)} uploads, "
@@ -182,7 +197,14 @@ def worker_cmd(app: App, once: bool) -> None:
     if not once:
         click.echo(f"worker for {root} started (Ctrl+C stops)")
     try:
-        ok = run(root, stop=stop, once=once, on_cycle=cycle, on_error=failed)
+        ok = run(
+            root,
+            stop=stop,
+            once=once,
+            on_cycle=cycle,
+            on_error=failed,
+            heartbeat=metrics.beat if metrics else None,
+        )
     except KeyboardInterrupt:
         return
     if not ok:

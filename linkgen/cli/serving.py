@@ -18,8 +18,14 @@ if TYPE_CHECKING:
 
 @cli.command()
 @serve_options
+@click.option(
+    "--published",
+    is_flag=True,
+    help="Serve what was published to the folder target ([publish] target = file://…), "
+    "as an edge would, instead of build/.",
+)
 @pass_app
-def serve(app: App, host: str, port: int) -> None:
+def serve(app: App, host: str, port: int, published: bool) -> None:
     """Preview build/ in a browser (pages served as the bucket will serve them).
 
     Example:
@@ -28,8 +34,17 @@ def serve(app: App, host: str, port: int) -> None:
     """
     from linkgen.preview.serve import make_server
 
-    server = bind(lambda: make_server(app.site.build_dir, host, port), host, port)
-    click.echo(f"serving {app.site.build_dir} at {server.url}/ (Ctrl+C stops)")
+    folder = app.site.build_dir
+    if published:
+        from linkgen.publish.targets import FileTarget, open_target
+
+        target = open_target(app.site.config.publish, app.site.root)
+        if not isinstance(target, FileTarget):
+            raise LinkgenError("--published serves a folder target (file://); this site's is S3")
+        folder = target.root
+        folder.mkdir(parents=True, exist_ok=True)
+    server = bind(lambda: make_server(folder, host, port), host, port)
+    click.echo(f"serving {folder} at {server.url}/ (Ctrl+C stops)")
     try:
         server.serve_forever()
     except KeyboardInterrupt:

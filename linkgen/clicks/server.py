@@ -23,6 +23,7 @@ from linkgen.clicks.db import clicks_path
 from linkgen.clicks.metrics import Metrics
 from linkgen.clicks.recorder import Recorder, WriterSettings
 from linkgen.clicks.redirector import LinkIndex, Redirector, RedirectorOptions
+from linkgen.ops.lifeline import follow_parent
 from linkgen.site import Site
 
 SITE_ENV = "LINKGEN_SITE"
@@ -70,6 +71,7 @@ def app_from_env() -> Redirector:
     # p99 fell from ~25 to ~16 ms with this, docs/benchmarks.md). What exists
     # once the links are loaded is frozen out of collections (Redirector).
     gc.set_threshold(50_000, 50, 100)
+    follow_parent()  # a worker never serves on after `linkgen redirector` is killed
     return create_app(Path(os.environ[SITE_ENV]))
 
 

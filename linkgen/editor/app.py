@@ -60,6 +60,10 @@ def create_app(site_root: Path, listen_host: str = "127.0.0.1") -> Any:
 
 
 def app_from_env() -> Any:
+    """The factory granian's worker calls; it stops if `linkgen editor` is killed."""
+    from linkgen.ops.lifeline import follow_parent
+
+    follow_parent()
     return create_app(
         Path(os.environ["LINKGEN_SITE"]), os.environ.get("LINKGEN_EDITOR_HOST", "127.0.0.1")
     )

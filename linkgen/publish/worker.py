@@ -41,6 +41,7 @@ class Cycle:
     report: PublishReport
     seconds: float
     refused: dict[str, str] = field(default_factory=dict)  # pages not built, and why
+    queued_at: list[str] = field(default_factory=list)  # when the published edits were saved
 
 
 @contextmanager
@@ -74,8 +75,10 @@ def run(
     settle: float = 0.05,
     on_cycle: Callable[[Cycle], None] | None = None,
     on_error: Callable[[LinkgenError], None] | None = None,
+    heartbeat: Callable[[], None] | None = None,
 ) -> bool:
-    """Publish waiting edits until ``stop`` is set.
+    """Publish waiting edits until ``stop`` is set (``heartbeat`` is called on every
+    turn of the loop: the worker's health).
 
     With ``once``: until nothing waits, or a cycle fails; returns whether
     everything waiting was published.
@@ -84,6 +87,8 @@ def run(
         backoff = 0.0
         links = _Links()
         while not stop.is_set():
+            if heartbeat:
+                heartbeat()
             ok = _cycle(root, links, stop, settle, on_cycle, on_error)
             if ok is None:  # nothing waiting
                 if once:
@@ -137,6 +142,7 @@ def _cycle(
         if not due:
             stop.wait(settle)  # let a burst of edits land in one publish
         marks = site.outbox.marks()
+        queued = site.outbox.queued_at()
         started = time.perf_counter()
         built = build(site)
         target, purger = links.get(site)
@@ -144,7 +150,8 @@ def _cycle(
         if report.ok:
             site.outbox.done(marks)
         if on_cycle:
-            on_cycle(Cycle(len(marks), report, time.perf_counter() - started, built.failed))
+            seconds = time.perf_counter() - started
+            on_cycle(Cycle(len(marks), report, seconds, built.failed, queued))
         return report.ok
     except LinkgenError as exc:
         if on_error:

@@ -25,6 +25,15 @@ class Outbox:
         rows = self.database.conn.execute("SELECT profile_id, version, deleted FROM outbox")
         return [(row[0], row[1], row[2]) for row in rows]
 
+    def depth(self) -> tuple[int, str | None]:
+        """How many profiles wait to be published, and since when the oldest does."""
+        row = self.database.conn.execute("SELECT count(*), min(queued_at) FROM outbox").fetchone()
+        return int(row[0]), row[1]
+
+    def queued_at(self) -> list[str]:
+        """When each waiting edit was saved (ISO UTC seconds)."""
+        return [row[0] for row in self.database.conn.execute("SELECT queued_at FROM outbox")]
+
     def waiting(self, profile_id: str) -> bool:
         """Whether an edit of this profile is still to be published (and purged)."""
         row = self.database.conn.execute("SELECT 1 FROM outbox WHERE profile_id = ?", (profile_id,))

@@ -317,3 +317,17 @@ def test_ipv6_no_user_agent_and_odd_referrers_are_recorded_cleanly(
     assert [e.referrer_host for e in stored] == ["", "", "", "", "org.telegram"]
     assert all(e.bot and e.device == "unknown" for e in stored)  # no user agent: a bot
     assert len({e.visitor for e in stored}) == 1  # the same visitor, by a hash of the day
+
+
+def test_no_server_worker_serves_on_after_the_redirector_is_killed(linked: sites.Site) -> None:
+    from tests.support.processes import alive, descendants
+    from tests.support.servers import wait_for
+
+    running = Running(linked)
+    family = descendants(running.proc.pid)
+    assert family, "granian serves from a worker process, and it writes clicks from another"
+    running.proc.kill()  # kill -9 of the PID a self-hoster sees
+    running.proc.wait(timeout=10)
+    wait_for(lambda: not [pid for pid in family if alive(pid)], 30)
+    with pytest.raises(requests.ConnectionError):
+        running.get("/healthz")

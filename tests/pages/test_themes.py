@@ -290,9 +290,7 @@ def test_a_bad_theme_file_stops_only_the_profiles_that_use_it(run: Any, site: An
     assert "rendered 1" in mended.stdout and (site.root / "build" / "bob").is_file()
 
 
-def test_a_theme_template_that_does_not_parse_stops_only_its_profiles(
-    run: Any, site: Any
-) -> None:
+def test_a_theme_template_that_does_not_parse_stops_only_its_profiles(run: Any, site: Any) -> None:
     run("profile", "add", "ada")
     run("profile", "add", "bob", "--theme", "ocean")
     (site.root / "themes" / "ocean").mkdir()
