@@ -148,9 +148,24 @@ class EditorSettings(_Section):
     base_url: BaseUrl = "http://127.0.0.1:8090"
 
 
+class EmailSettings(_Section):
+    # Where the editor's e-mail goes out (sign-in links, a forgotten password).
+    # No host: nothing is sent, and `linkgen user add` prints the link instead.
+    host: str | None = Field(None, pattern=r"^[A-Za-z0-9.:\[\]-]{1,255}$")
+    port: int = Field(587, ge=1, le=65535)
+    security: Literal["starttls", "tls", "none"] = "starttls"
+    user: str | None = Field(None, max_length=254)
+    # The password is never in the file: it is read from this environment variable.
+    password_env: str = Field("LINKGEN_SMTP_PASSWORD", pattern=r"^[A-Z_][A-Z0-9_]{0,63}$")
+    from_address: str = Field("linkgen@localhost", max_length=254)
+    ca_file: str | None = None  # a private CA for the server's certificate
+    timeout: float = Field(10.0, gt=0, le=120)
+
+
 class Config(_Section):
     site: SiteSettings = SiteSettings()
     editor: EditorSettings = EditorSettings()
+    email: EmailSettings = EmailSettings()
     redirector: RedirectorSettings = RedirectorSettings()
     clicks: ClicksSettings = ClicksSettings()
     build: BuildSettings = BuildSettings()
@@ -198,6 +213,15 @@ title = "linkgen"
 language = "en"
 default_theme = "default"
 home = "directory"   # what / shows: "directory", "@<username>", or an https:// URL
+
+[email]
+# The SMTP server the editor sends sign-in links and password resets through.
+# Without a host nothing is sent: `linkgen user add` prints the link instead.
+# host = "smtp.example.com"
+# port = 587
+# security = "starttls"                      # or "tls" (port 465), "none"
+# user = "links@example.com"                 # the password comes from $LINKGEN_SMTP_PASSWORD
+# from_address = "links@example.com"
 
 [redirector]
 # Set to send clicks through the redirector (<base_url>/r/<link_id>) and to

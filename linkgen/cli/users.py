@@ -22,13 +22,45 @@ def _sign_in_url(app: App, token: str) -> str:
     return f"{app.site.config.editor.base_url}/set-password?token={token}"
 
 
+def _deliver(app: App, email: str, token: str, template: tuple[str, str], what: str) -> None:
+    """E-mail the link when [email] is set (and --print was not given), else print it."""
+    from linkgen.editor import mail
+    from linkgen.editor.accounts import SIGN_IN_LINK_HOURS
+
+    link = _sign_in_url(app, token)
+    settings = app.site.config.email
+    if not mail.configured(settings):
+        click.echo(f"one-time link to set the password (valid 48 hours): {link}")
+        return
+    subject, body = template
+    text = body.format(
+        site=app.site.config.site.title, what=what, hours=SIGN_IN_LINK_HOURS, link=link
+    )
+    try:
+        mail.send(settings, mail.message(settings, email, subject, text))
+    except mail.MailError as exc:
+        raise mail.MailError(
+            f"{exc}; the account is there: 'linkgen user link {email} --print' prints a link"
+        ) from None
+    click.echo(f"sent {email} a one-time link to set the password (valid 48 hours)")
+
+
+_PRINT = click.option(
+    "--print", "print_link", is_flag=True, help="Print the link instead of e-mailing it."
+)
+
+
 @user.command("add")
 @click.argument("email")
 @click.option("--profile", "usernames", multiple=True, help="A profile they may edit (repeat).")
 @click.option("--admin", is_flag=True, help="May edit every profile.")
+@_PRINT
 @pass_app
-def user_add(app: App, email: str, usernames: tuple[str, ...], admin: bool) -> None:
-    """Create an account; prints a one-time link to set its password.
+def user_add(
+    app: App, email: str, usernames: tuple[str, ...], admin: bool, print_link: bool
+) -> None:
+    """Create an account and e-mail it a one-time link to set its password (printed
+    instead when [email] has no host, or with --print).
 
     Example:
 
@@ -40,20 +72,35 @@ def user_add(app: App, email: str, usernames: tuple[str, ...], admin: bool) -> N
     created, token = app.site.accounts.add_user(email, ids, admin=admin)
     what = "every profile" if admin else ", ".join(f"@{n.lower()}" for n in usernames)
     click.echo(f"created {created.email}, who may edit {what}")
-    click.echo(f"one-time link to set the password (valid 48 hours): {_sign_in_url(app, token)}")
+    if print_link:
+        click.echo(
+            f"one-time link to set the password (valid 48 hours): {_sign_in_url(app, token)}"
+        )
+        return
+    from linkgen.editor.mail import INVITE
+
+    _deliver(app, created.email, token, INVITE, what)
 
 
 @user.command("link")
 @click.argument("email")
+@_PRINT
 @pass_app
-def user_link(app: App, email: str) -> None:
-    """A new one-time link to set the password (a forgotten one).
+def user_link(app: App, email: str, print_link: bool) -> None:
+    """A new one-time link to set the password (a forgotten one), e-mailed when
+    [email] has a host, else printed.
 
     Example:
 
         linkgen user link alice@example.com
     """
-    click.echo(_sign_in_url(app, app.site.accounts.sign_in_link(email)))
+    token = app.site.accounts.sign_in_link(email)
+    if print_link:
+        click.echo(_sign_in_url(app, token))
+        return
+    from linkgen.editor.mail import RESET
+
+    _deliver(app, email.strip().lower(), token, RESET, "")
 
 
 @user.command("list")

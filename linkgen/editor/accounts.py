@@ -37,6 +37,7 @@ MIN_PASSWORD = 12
 MAX_PASSWORD = 1024
 FREE_FAILURES = 5  # then: 1 s, 2 s, 4 s, … up to MAX_DELAY before the next try
 MAX_DELAY = 15 * 60.0
+FREE_RESETS = 3  # password-reset e-mails per address before each next one waits longer
 FAILURES_FORGOTTEN_AFTER = 24 * 3600.0
 
 
@@ -153,6 +154,28 @@ class Accounts:
         user = self.user_by_email(email)
         with self._writing():
             return self._sign_in_link(user.id)
+
+    def reset_link(self, email: str, address: str) -> tuple[User, str] | None:
+        """A one-time link for a forgotten password, or None for an unknown address.
+
+        Counted like a failed sign-in, per address asked for and per client
+        address, known or not (so the answer and the limit tell nothing): after
+        FREE_RESETS, each next one waits longer (TooManyAttempts).
+        """
+        keys = (f"reset:{email.strip().lower()[:254]}", f"reset-addr:{throttle_key(address)}")
+        with self._writing():
+            wait = max(self._wait(key, FREE_RESETS) for key in keys)
+            if wait > 0:
+                raise TooManyAttempts(wait)
+            for key in keys:
+                self._fail(key)
+            try:
+                found = self._find("email", email_address(email))
+            except InvalidInput:
+                return None
+            if found is None:
+                return None
+            return found, self._sign_in_link(found.id)
 
     def _sign_in_link(self, user_id: str) -> str:
         token = secrets.token_urlsafe(32)
@@ -286,13 +309,13 @@ class Accounts:
             raise SignInRefused("wrong e-mail or password") from None
         return self._user(row[0])
 
-    def _wait(self, key: str) -> float:
+    def _wait(self, key: str, free: int = FREE_FAILURES) -> float:
         row = self.conn.execute(
             "SELECT failures, last_at FROM sign_in_failures WHERE key = ?", (key,)
         ).fetchone()
-        if row is None or row[0] < FREE_FAILURES:
+        if row is None or row[0] < free:
             return 0.0
-        delay = min(2.0 ** (int(row[0]) - FREE_FAILURES), MAX_DELAY)
+        delay = min(2.0 ** (int(row[0]) - free), MAX_DELAY)
         return max(0.0, float(row[1]) + delay - time.time())
 
     def _fail(self, key: str) -> None:

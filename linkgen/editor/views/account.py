@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+from email.message import EmailMessage
+
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from linkgen.editor.accounts import Session, SignInRefused
+from linkgen.config import EmailSettings
+from linkgen.editor import mail
+from linkgen.editor.accounts import SIGN_IN_LINK_HOURS, Session, SignInRefused
 from linkgen.editor.editor import (
     COOKIE,
     PRE_COOKIE,
@@ -16,6 +22,9 @@ from linkgen.editor.editor import (
     redraw_with,
     signed_in,
 )
+from linkgen.errors import LinkgenError
+
+log = logging.getLogger(__name__)
 
 
 async def sign_in_page(request: Request) -> Response:
@@ -85,6 +94,60 @@ async def set_password(request: Request) -> Response:
     return editor.redirect("/sign-in", "Password set. Sign in.")
 
 
+RESET_SENT = (
+    "If there is an account for that address, a link to set a new password is on its "
+    "way. It works once, for 48 hours."
+)
+
+
+async def forgot_password_page(request: Request) -> Response:
+    editor = editor_of(request)
+    return editor.public_form(
+        request, "forgot_password.html", email="", sends=mail.configured(editor.site.config.email)
+    )
+
+
+async def forgot_password(request: Request) -> Response:
+    """The same answer, in the same time, whether the address has an account or not:
+    the e-mail goes out after the answer (and a failure to send it is logged)."""
+    editor = editor_of(request)
+    csrf, _ = editor.pre_token(request)
+    form = await editor.form(request, csrf)
+    settings = editor.site.config.email
+    if not mail.configured(settings):
+        return editor.redirect("/forgot-password", "E-mail is not set up here.")
+    address = request.client.host if request.client else "?"
+    email = form.get("email", "")[:254]
+    redraw_with(
+        request,
+        lambda status, _errors, problem: editor.render(
+            request, "forgot_password.html", status, csrf=csrf, email=email, sends=True,
+            problem=problem,
+        ),
+    )  # fmt: skip
+    found = editor.site.accounts.reset_link(email, address)
+    response = editor.redirect("/sign-in", RESET_SENT)
+    if found is not None:
+        user, token = found
+        subject, body = mail.RESET
+        text = body.format(
+            site=editor.site.config.site.title,
+            hours=SIGN_IN_LINK_HOURS,
+            link=f"{editor.site.config.editor.base_url}/set-password?token={token}",
+        )
+        response.background = BackgroundTask(
+            _send_quietly, settings, mail.message(settings, user.email, subject, text)
+        )
+    return response
+
+
+def _send_quietly(settings: EmailSettings, message: EmailMessage) -> None:
+    try:
+        mail.send(settings, message)
+    except LinkgenError as exc:
+        log.error("%s", exc)
+
+
 async def password_page(request: Request, editor: Editor, session: Session) -> Response:
     return editor.render(request, "password.html", session=session, errors={})
 
@@ -120,6 +183,8 @@ ROUTES = [
     Route("/sign-out", signed_in(sign_out), methods=["POST"]),
     Route("/set-password", set_password_page, methods=["GET"]),
     Route("/set-password", set_password, methods=["POST"]),
+    Route("/forgot-password", forgot_password_page, methods=["GET"]),
+    Route("/forgot-password", forgot_password, methods=["POST"]),
     Route("/password", signed_in(password_page), methods=["GET"]),
     Route("/password", signed_in(change_password), methods=["POST"]),
 ]

@@ -1,0 +1,163 @@
+"""E-mail through a real SMTP server on loopback (aiosmtpd): sign-in links for new
+accounts and a forgotten password, the same answer for every address, limited."""
+
+from __future__ import annotations
+
+import email
+import re
+import threading
+from collections.abc import Iterator
+from email.message import Message
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from linkgen import site as sites
+from tests.support.cli import Cli
+from tests.support.editor import PASSWORD, Browser, Editor
+from tests.support.servers import free_port, wait_for
+
+NEW_PASSWORD = "a brand new passphrase"
+
+
+class Inbox:
+    """Every message the server accepted, as parsed e-mail."""
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        with self.lock:
+            self.messages.append(email.message_from_bytes(envelope.content))
+        return "250 OK"
+
+    def to(self, address: str) -> list[Message]:
+        with self.lock:
+            return [m for m in self.messages if m["To"] == address]
+
+
+@pytest.fixture
+def inbox(site: sites.Site) -> Iterator[Inbox]:
+    box = Inbox()
+    port = free_port()
+    server = Controller(box, hostname="127.0.0.1", port=port)
+    server.start()
+    (site.root / "linkgen.toml").write_text(
+        f'[email]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\n'
+        f'from_address = "links@example.com"\n'
+    )
+    yield box
+    server.stop()
+
+
+def link_in(message: Message) -> str:
+    body = message.get_payload(decode=True)
+    assert isinstance(body, bytes)
+    found = re.search(r"(http://\S+/set-password\?token=\S+)", body.decode())
+    assert found, body
+    return found.group(1)
+
+
+def set_password(browser: Browser, link: str, password: str) -> int:
+    path = link.split("8090", 1)[1]
+    csrf = browser.token(path)
+    token = path.split("token=", 1)[1]
+    return browser.post("/set-password", {"token": token, "password": password}, csrf).status_code
+
+
+def test_a_new_account_gets_its_link_by_e_mail_and_it_works(
+    site: sites.Site, inbox: Inbox, run: Cli, add_profile: Any
+) -> None:
+    add_profile("alice")
+    site.close()
+    result = run("user", "add", "carol@example.com", "--profile", "alice")
+    assert "sent carol@example.com a one-time link" in result.stdout
+    assert "token=" not in result.stdout  # the link went by e-mail only
+    (message,) = inbox.to("carol@example.com")
+    assert message["From"] == "links@example.com" and message["Subject"] == "Set your password"
+    assert "@alice" in message.get_payload(decode=True).decode()  # type: ignore[union-attr]
+    running = Editor(sites.Site.open(site.root))
+    try:
+        browser = running.browser()
+        assert set_password(browser, link_in(message), PASSWORD) == 303
+        assert browser.sign_in("carol@example.com", PASSWORD).status_code == 303
+    finally:
+        running.proc.terminate()
+        running.proc.wait(timeout=30)
+
+
+def test_a_forgotten_password_is_the_same_answer_for_every_address_and_limited(
+    site: sites.Site, inbox: Inbox, add_profile: Any
+) -> None:
+    alice = add_profile("alice")
+    _, token = site.accounts.add_user("alice@example.com", [alice.id])
+    site.accounts.set_password_with_link(token, PASSWORD)
+    running = Editor(sites.Site.open(site.root))
+    try:
+        browser = running.browser()
+        assert 'href="/forgot-password"' in browser.get("/sign-in").text
+        answers = []
+        for address in ("alice@example.com", "nobody@example.com"):
+            answer = browser.post(
+                "/forgot-password", {"email": address}, browser.token("/forgot-password")
+            )
+            page = browser.get(answer.headers["Location"])
+            answers.append(
+                (
+                    answer.status_code,
+                    answer.headers["Location"].split("?")[0],
+                    page.text.count("on its"),
+                )
+            )
+        assert answers[0] == answers[1] == (303, "/sign-in", 1)
+        wait_for(lambda: len(inbox.to("alice@example.com")) == 1)
+        assert inbox.to("nobody@example.com") == []
+        (message,) = inbox.to("alice@example.com")
+        assert message["Subject"] == "Set a new password"
+        assert set_password(browser, link_in(message), NEW_PASSWORD) == 303
+        assert browser.sign_in("alice@example.com", NEW_PASSWORD).status_code == 303
+        # Three a day from one address, then each next one waits longer.
+        again = running.browser()
+        third = again.post(
+            "/forgot-password", {"email": "x@example.com"}, again.token("/forgot-password")
+        )
+        assert third.status_code == 303
+        limited = again.post(
+            "/forgot-password", {"email": "y@example.com"}, again.token("/forgot-password")
+        )
+        assert limited.status_code == 429 and int(limited.headers["Retry-After"]) >= 1
+    finally:
+        running.proc.terminate()
+        running.proc.wait(timeout=30)
+
+
+def test_without_smtp_the_link_is_printed_and_the_editor_says_whom_to_ask(
+    site: sites.Site, run: Cli, add_profile: Any
+) -> None:
+    add_profile("alice")
+    site.close()
+    result = run("user", "add", "carol@example.com", "--profile", "alice")
+    assert "set-password?token=" in result.stdout
+    running = Editor(sites.Site.open(site.root))
+    try:
+        page = running.browser().get("/forgot-password").text
+        assert "linkgen user link" in page and 'action="/forgot-password"' not in page
+    finally:
+        running.proc.terminate()
+        running.proc.wait(timeout=30)
+
+
+def test_an_smtp_server_that_is_down_is_a_clear_error(
+    site: sites.Site, run: Cli, add_profile: Any
+) -> None:
+    add_profile("alice")
+    (site.root / "linkgen.toml").write_text(
+        f'[email]\nhost = "127.0.0.1"\nport = {free_port()}\nsecurity = "none"\n'
+    )
+    site.close()
+    failed = run("user", "add", "carol@example.com", "--profile", "alice", code=1)
+    assert "e-mail to carol@example.com not sent" in failed.stderr
+    assert "linkgen user link carol@example.com --print" in failed.stderr
+    assert "token=" in run("user", "link", "carol@example.com", "--print").stdout
