@@ -146,6 +146,9 @@ class EditorSettings(_Section):
     # The address creators open the editor at: sign-in links printed by
     # `linkgen user add` point here.
     base_url: BaseUrl = "http://127.0.0.1:8090"
+    # Prometheus /metrics of the editor (sign-ins, password resets); 0: off.
+    metrics_host: str = Field("127.0.0.1", pattern=r"^[A-Za-z0-9.:\[\]-]{1,255}$")
+    metrics_port: int = Field(0, ge=0, le=65535)
 
 
 class EmailSettings(_Section):

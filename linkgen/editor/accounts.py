@@ -163,17 +163,21 @@ class Accounts:
         FREE_RESETS, each next one waits longer (TooManyAttempts).
         """
         keys = (f"reset:{email.strip().lower()[:254]}", f"reset-addr:{throttle_key(address)}")
+        from linkgen.editor.metrics import RESETS
+
         with self._writing():
             wait = max(self._wait(key, FREE_RESETS) for key in keys)
             if wait > 0:
+                RESETS.labels("throttled").inc()
                 raise TooManyAttempts(wait)
             for key in keys:
                 self._fail(key)
             try:
                 found = self._find("email", email_address(email))
             except InvalidInput:
-                return None
+                found = None
             if found is None:
+                RESETS.labels("unknown").inc()
                 return None
             return found, self._sign_in_link(found.id)
 
@@ -268,13 +272,21 @@ class Accounts:
         # The attempt is counted before the slow hash, in one transaction with the
         # check: attempts sent in parallel queue here, and the sixth is refused
         # however they arrive. A success forgives them.
+        from linkgen.editor.metrics import SIGN_INS
+
         with self._writing():
             wait = max(self._wait(key) for key in keys)
             if wait > 0:
+                SIGN_INS.labels("throttled").inc()
                 raise TooManyAttempts(wait)
             for key in keys:
                 self._fail(key)
-        user = self._verify(email, password)
+        try:
+            user = self._verify(email, password)
+        except SignInRefused:
+            SIGN_INS.labels("refused").inc()
+            raise
+        SIGN_INS.labels("ok").inc()
         with self._writing():
             self.conn.execute(
                 "DELETE FROM sign_in_failures WHERE key IN (?, ?)", keys

@@ -61,12 +61,18 @@ def create_app(site_root: Path, listen_host: str = "127.0.0.1") -> Any:
 
 def app_from_env() -> Any:
     """The factory granian's worker calls; it stops if `linkgen editor` is killed."""
+    from linkgen.config import load
     from linkgen.ops.lifeline import follow_parent
 
     follow_parent()
-    return create_app(
-        Path(os.environ["LINKGEN_SITE"]), os.environ.get("LINKGEN_EDITOR_HOST", "127.0.0.1")
-    )
+    root = Path(os.environ["LINKGEN_SITE"])
+    app = create_app(root, os.environ.get("LINKGEN_EDITOR_HOST", "127.0.0.1"))
+    settings = load(root).editor
+    if settings.metrics_port:
+        from linkgen.editor import metrics
+
+        metrics.serve(settings.metrics_host, settings.metrics_port)
+    return app
 
 
 __all__ = ["create_app"]

@@ -11,6 +11,7 @@ from email.message import Message
 from typing import Any
 
 import pytest
+import requests
 from aiosmtpd.controller import Controller
 
 from linkgen import site as sites
@@ -94,6 +95,9 @@ def test_a_forgotten_password_is_the_same_answer_for_every_address_and_limited(
     alice = add_profile("alice")
     _, token = site.accounts.add_user("alice@example.com", [alice.id])
     site.accounts.set_password_with_link(token, PASSWORD)
+    metrics_port = free_port()
+    with (site.root / "linkgen.toml").open("a") as settings:
+        settings.write(f"[editor]\nmetrics_port = {metrics_port}\n")
     running = Editor(sites.Site.open(site.root))
     try:
         browser = running.browser()
@@ -128,6 +132,14 @@ def test_a_forgotten_password_is_the_same_answer_for_every_address_and_limited(
             "/forgot-password", {"email": "y@example.com"}, again.token("/forgot-password")
         )
         assert limited.status_code == 429 and int(limited.headers["Retry-After"]) >= 1
+        scraped = requests.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5).text
+        for line in (
+            'linkgen_editor_password_resets_total{outcome="sent"} 1.0',
+            'linkgen_editor_password_resets_total{outcome="unknown"} 2.0',
+            'linkgen_editor_password_resets_total{outcome="throttled"} 1.0',
+            'linkgen_editor_sign_ins_total{outcome="ok"} 1.0',
+        ):
+            assert line in scraped, line
     finally:
         running.proc.terminate()
         running.proc.wait(timeout=30)

@@ -142,10 +142,15 @@ async def forgot_password(request: Request) -> Response:
 
 
 def _send_quietly(settings: EmailSettings, message: EmailMessage) -> None:
+    from linkgen.editor.metrics import RESETS
+
     try:
         mail.send(settings, message)
     except LinkgenError as exc:
+        RESETS.labels("failed").inc()
         log.error("%s", exc)
+        return
+    RESETS.labels("sent").inc()
 
 
 async def password_page(request: Request, editor: Editor, session: Session) -> Response:
