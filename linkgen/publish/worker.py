@@ -66,6 +66,20 @@ def worker_lock(root: Path) -> Iterator[None]:
         handle.close()
 
 
+def running(root: Path) -> bool:
+    """Whether a worker holds this site's lock right now (from the kernel's list of
+    file locks, so a lock file left by a dead worker does not count)."""
+    try:
+        found = os.stat(root / DATA_DIR / LOCK_FILE)
+        held = Path("/proc/locks").read_text()
+    except OSError:
+        return False
+    where = f"{os.major(found.st_dev):02x}:{os.minor(found.st_dev):02x}:{found.st_ino}"
+    return any(
+        line.split()[1:2] == ["FLOCK"] and where in line.split() for line in held.splitlines()
+    )
+
+
 def run(
     root: Path,
     *,

@@ -410,3 +410,18 @@ def test_a_link_thumbnail_is_uploaded_checked_and_removed(
     assert removed.status_code == 303 and site.content.get("alice").links[0].thumbnail is None
     bobs = f"/p/bob/links/{site.content.get('bob').links[0].id}/thumbnail"
     assert upload(browser, site, "x.png", png_bytes(), bobs).status_code == 404
+
+
+def test_the_status_says_when_no_worker_will_publish_the_edit(
+    editor: tuple[Editor, sites.Site],
+) -> None:
+    from linkgen.publish.worker import worker_lock
+
+    running, site = editor
+    browser = signed_in(running)
+    assert site.outbox.waiting(site.content.get("alice").id)  # made by the fixture, not published
+    idle = browser.get("/p/alice/status").text
+    assert "no worker is running for this site" in idle and "linkgen up" in idle
+    with worker_lock(site.root):  # a worker holds the site's lock
+        assert "Publishing version" in browser.get("/p/alice/status").text
+    assert "no worker is running" in browser.get("/p/alice/status").text

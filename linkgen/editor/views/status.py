@@ -30,10 +30,13 @@ async def status(request: Request, editor: Editor, session: Session) -> Response
     the little page reloads itself every second (a meta refresh: no script)."""
     profile = editor.editable(session, request.path_params["username"])
     waiting = editor.site.outbox.waiting(profile.id)
+    from linkgen.publish.worker import running
+
+    idle = waiting and not running(editor.site.root)
     return editor.templates.TemplateResponse(
         request,
         "status.html",
-        {"waiting": waiting, "version": profile.version},
+        {"waiting": waiting, "version": profile.version, "no_worker": idle},
         headers={"Content-Security-Policy": FRAMED_POLICY},
     )
 
