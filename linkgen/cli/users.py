@@ -69,6 +69,10 @@ def user_add(
     if not usernames and not admin:
         raise click.UsageError("give --profile USERNAME (one or more) or --admin")
     ids = [app.site.content.get(name.lower()).id for name in usernames]
+    from linkgen.editor import mail
+
+    if not print_link and mail.configured(app.site.config.email):
+        mail.check(app.site.config.email)  # before the account is made
     created, token = app.site.accounts.add_user(email, ids, admin=admin)
     what = "every profile" if admin else ", ".join(f"@{n.lower()}" for n in usernames)
     click.echo(f"created {created.email}, who may edit {what}")

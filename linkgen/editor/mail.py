@@ -54,14 +54,21 @@ def message(settings: EmailSettings, to: str, subject: str, body: str) -> EmailM
     return mail
 
 
-def send(settings: EmailSettings, mail: EmailMessage) -> None:
-    """Hand ``mail`` to the SMTP server, or MailError saying why it could not be."""
+def check(settings: EmailSettings) -> str | None:
+    """The SMTP password, once the settings can send at all (else ConfigError)."""
     if settings.host is None:
         raise ConfigError("[email] host is not set: nothing can be sent")
-    context = ssl.create_default_context(cafile=settings.ca_file)
     password = os.environ.get(settings.password_env) if settings.user else None
     if settings.user and password is None:
         raise ConfigError(f"[email] user is set but ${settings.password_env} is not")
+    return password
+
+
+def send(settings: EmailSettings, mail: EmailMessage) -> None:
+    """Hand ``mail`` to the SMTP server, or MailError saying why it could not be."""
+    password = check(settings)
+    assert settings.host is not None
+    context = ssl.create_default_context(cafile=settings.ca_file)
     try:
         smtp: smtplib.SMTP
         if settings.security == "tls":

@@ -173,3 +173,89 @@ def test_an_smtp_server_that_is_down_is_a_clear_error(
     assert "e-mail to carol@example.com not sent" in failed.stderr
     assert "linkgen user link carol@example.com --print" in failed.stderr
     assert "token=" in run("user", "link", "carol@example.com", "--print").stdout
+
+
+def self_signed(folder: Any) -> tuple[str, str]:
+    """A certificate for 127.0.0.1 and its key, as files (the test's own CA)."""
+    import datetime as dt
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = folder / "smtp.pem", folder / "smtp.key"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return str(cert_file), str(key_file)
+
+
+def test_starttls_with_a_login_and_the_servers_certificate_checked(
+    site: sites.Site, run: Cli, add_profile: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ssl
+
+    from aiosmtpd.smtp import AuthResult
+
+    cert, key = self_signed(tmp_path)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    box = Inbox()
+    logins: list[tuple[bytes, bytes]] = []
+
+    def authenticate(
+        server: Any, session: Any, envelope: Any, mechanism: str, data: Any
+    ) -> AuthResult:
+        logins.append((data.login, data.password))
+        return AuthResult(success=data.password == b"s3cret")
+
+    port = free_port()
+    server = Controller(
+        box, hostname="127.0.0.1", port=port, tls_context=context, require_starttls=True,
+        authenticator=authenticate, auth_require_tls=True,
+    )  # fmt: skip
+    server.start()
+    try:
+        add_profile("alice")
+        site.close()
+        settings = (
+            f'[email]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "starttls"\n'
+            f'user = "links"\nfrom_address = "links@example.com"\n'
+        )
+        (site.root / "linkgen.toml").write_text(settings + f'ca_file = "{cert}"\n')
+        missing = run("user", "add", "carol@example.com", "--profile", "alice", code=1)
+        assert "$LINKGEN_SMTP_PASSWORD is not" in missing.stderr  # never in the file
+        assert "carol" not in run("user", "list").stdout  # refused before the account was made
+        monkeypatch.setenv("LINKGEN_SMTP_PASSWORD", "s3cret")
+        run("user", "add", "carol@example.com", "--profile", "alice")
+        assert logins == [(b"links", b"s3cret")] and len(box.to("carol@example.com")) == 1
+        (site.root / "linkgen.toml").write_text(settings)  # the system's CAs: ours is not one
+        refused = run("user", "link", "carol@example.com", code=1)
+        assert "CERTIFICATE_VERIFY_FAILED" in refused.stderr or "certificate" in refused.stderr
+    finally:
+        server.stop()
