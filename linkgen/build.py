@@ -15,6 +15,7 @@ import logging
 import multiprocessing
 import os
 import secrets
+import shutil
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from datetime import datetime
 from pathlib import Path
 
 from linkgen.fsutil import remove, write_file, write_if_changed
-from linkgen.pages import sitemap
+from linkgen.pages import redirects, sitemap
 from linkgen.pages.render import Renderer
 from linkgen.records import PageLink, iso, now
 from linkgen.site import Site
@@ -94,9 +95,18 @@ class _Job:
         renderer = self.renderer
         existing = self.existing
         built = []
+        hidden = self.builds.disabled_links(list(wanted)) if renderer.edge_links else {}
         for profile in self.builds.page_profiles(list(wanted)):
             links, upcoming = visible_links(profile.links, self.at)
             page = renderer.page(profile, links)
+            if renderer.edge_links:
+                home = renderer.profile_url(profile.username)
+                shown = {link.id for link in links}
+                targets = {
+                    link.id: link.url if link.id in shown else home for link in profile.links
+                }
+                targets.update(dict.fromkeys(hidden.get(profile.id, ()), home))
+                redirects.write(self.out, profile.id, targets)
             renderer.ensure_qr(profile.username)
             if existing is None or profile.username in existing:
                 write_if_changed(self.out / profile.username, page)
@@ -260,6 +270,7 @@ def _execute(
     for name in sorted(stale_names):
         if remove(out / name):
             report.removed.append(name)
+    _tidy_links(store, renderer, out, plan)
 
     # Pages are recorded batch by batch as they are written, each batch with
     # the sitemap parts it leaves owed, so a build that dies part-way keeps
@@ -406,12 +417,29 @@ def _write_home(
     return ["index.html"] if write_if_changed(out / "index.html", data) else []
 
 
+def _tidy_links(store: BuildState, renderer: Renderer, out: Path, plan: _Plan) -> None:
+    """Link objects of deleted profiles go; with links no longer at the edge, all do."""
+    folder = out / redirects.FOLDER
+    if not renderer.edge_links:
+        if folder.is_dir():
+            shutil.rmtree(folder)
+        remove(out / redirects.PIXEL_NAME)
+        return
+    if plan.intact:
+        redirects.forget(out, [pid for pid, _, _ in plan.orphans])
+    elif folder.is_dir():
+        known = {t.id for t in plan.todo} | set(plan.refused)
+        redirects.forget(out, [p.name[1:] for p in folder.glob(".*") if p.name[1:] not in known])
+
+
 def _write_site_files(renderer: Renderer, out: Path) -> list[str]:
     files = {
         "404.html": renderer.not_found(),
         "robots.txt": renderer.robots(),
         renderer.social_card_key: renderer.social_card,
     }
+    if renderer.edge_links:
+        files[redirects.PIXEL_NAME] = redirects.PIXEL
     return [name for name, data in files.items() if write_if_changed(out / name, data)]
 
 

@@ -57,6 +57,10 @@ class SiteSettings(_Section):
 
 class RedirectorSettings(_Section):
     base_url: BaseUrl | None = None  # where the pages send clicks and view beacons
+    # "edge": links and view beacons are answered by the CDN edge from objects the
+    # publisher writes (r/<link id>), no redirector process needed; clicks are then
+    # counted from the edge's logs. "origin": through the redirector at base_url.
+    mode: Literal["origin", "edge"] = "origin"
     host: str = Field("127.0.0.1", pattern=r"^[A-Za-z0-9.:\[\]-]{1,255}$")
     port: int = Field(8081, ge=1, le=65535)
     workers: int = Field(1, ge=1, le=64)

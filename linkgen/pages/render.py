@@ -94,7 +94,9 @@ class Renderer:
     ):
         self.config = config
         self.site_url = config.site.url
-        self.redirect_base = config.redirector.base_url
+        edge = config.redirector.mode == "edge"
+        self.redirect_base = self.site_url if edge else config.redirector.base_url
+        self.edge_links = edge  # links are objects the edge answers (pages.redirects)
         self.themes = dict(theme_set)
         # Themes that cannot be used (a bad file, a template that does not parse),
         # with why: their profiles' pages are refused, never drawn with another.
@@ -134,6 +136,7 @@ class Renderer:
             __version__,
             config.site.model_dump_json(),
             config.redirector.base_url or "",
+            config.redirector.mode,
             card,
             f"cards={config.build.social_cards}:{cards.VERSION}",
             f"qr={config.build.qr_codes}:{qr.VERSION}",

@@ -82,6 +82,8 @@ class SurrogateKeys:
     def __call__(self, name: str, claimed: str) -> str:
         if name.startswith("_m/"):
             return SITE_KEYS
+        if name.startswith("r/"):
+            return f"l-{name[2:]} all"
         owner = self.owners.get(name)
         if owner is not None:
             return f"p-{owner} all"

@@ -23,6 +23,10 @@ SITE_CACHE = "public, max-age=300, s-maxage=86400"
 # safe everywhere, downstream included.
 NOT_FOUND_PAGE = "404.html"
 NOT_FOUND_CACHE = "public, max-age=30"
+# A link served by the edge (pages.redirects): its body is where it sends a
+# visitor, also stored as x-amz-meta-location, which the edge answers with.
+REDIRECTS = "r/"
+REDIRECT_TYPE = "text/plain; charset=utf-8"
 # Media names carry their content hash: they never change.
 MEDIA_CACHE = "public, max-age=31536000, immutable"
 
@@ -86,6 +90,11 @@ class BuiltObject(NamedTuple):
         fixed = _fixed_headers_hash(self.phase, self.content_type, self.cache_control)
         return hashlib.sha256(f"{fixed} {self.surrogate_keys}".encode()).hexdigest()[:32]
 
+    @property
+    def redirect(self) -> bool:
+        """An ``r/<link id>`` object: its body goes in its ``location`` metadata too."""
+        return self.name.startswith(REDIRECTS)
+
     def read(self) -> bytes:
         with open(self.path, "rb") as file:
             return file.read()
@@ -137,6 +146,9 @@ def _describe(
     kind = _content_type(base.rpartition(".")[2] if "." in base else "")
     if name.startswith("_m/"):
         return BuiltObject(name, path, size, mtime_ns, Phase.MEDIA, kind, MEDIA_CACHE, "site all")
+    if name.startswith(REDIRECTS):  # a link the edge answers: its own key, purged alone
+        keys = f"l-{base} all"
+        return BuiltObject(name, path, size, mtime_ns, Phase.PAGES, REDIRECT_TYPE, PAGE_CACHE, keys)
     owner = owners.get(name)
     if owner is not None:
         keys = f"p-{owner} all"

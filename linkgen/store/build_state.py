@@ -70,6 +70,19 @@ class BuildState:
         """(profile id, token) of every profile edited since it was last built."""
         return [(row[0], row[1]) for row in self.database.conn.execute("SELECT * FROM build_queue")]
 
+    def disabled_links(self, profile_ids: Sequence[str]) -> dict[str, list[str]]:
+        """profile id -> the ids of its disabled links."""
+        found: dict[str, list[str]] = {}
+        for chunk in chunked(profile_ids):
+            rows = self.database.conn.execute(
+                f"SELECT profile_id, id FROM links WHERE enabled = 0 "
+                f"AND profile_id IN ({','.join('?' * len(chunk))})",
+                chunk,
+            )
+            for profile_id, link_id in rows:
+                found.setdefault(profile_id, []).append(link_id)
+        return found
+
     def requeue(self, profile_ids: Sequence[str]) -> None:
         """Build these profiles again next time (their page could not be made now)."""
         with self.database.writing():

@@ -21,7 +21,7 @@ import requests
 
 from linkgen import site as sites
 from linkgen.build import build
-from linkgen.models import NewProfile
+from linkgen.models import NewLink, NewProfile, validate
 from linkgen.publish.run import publish
 from tests.support.cli import Cli
 
@@ -74,6 +74,8 @@ def test_cloudfront_viewer_request_one_address_per_page_home_and_bookkeeping_ref
         "/_LINKGEN/x": ("uri", "/_refused"),
         "/%5flinkgen/manifest/00.json": ("uri", "/_refused"),
         "/_linkgen": ("uri", "/_refused"),
+        "/r/AbCdEf123456": ("uri", "/r/AbCdEf123456"),  # a link: ids keep their case
+        "/v/AbCdEf123456": ("uri", "/v.gif"),  # the view beacon
     }
     results = run_function(run, "viewer-request", [viewer_request(u) for u in cases], tmp_path)
     for (uri, (kind, expected)), result in zip(cases.items(), results, strict=True):
@@ -112,6 +114,13 @@ def test_cloudfront_viewer_response_keeps_the_year_at_the_edge_and_s3_headers_ho
     assert page["headers"]["cache-control"]["value"] == "public, max-age=60"
     assert sorted(page["headers"]) == ["cache-control", "content-type", "etag"]
     assert media["headers"]["cache-control"]["value"] == "public, max-age=31536000, immutable"
+    link = response("public, max-age=60, s-maxage=31536000")
+    link["request"]["uri"] = "/r/AbCdEf123456"
+    link["response"]["headers"]["x-amz-meta-location"] = {"value": "https://shop.example.com/"}
+    [redirect] = run_function(run, "viewer-response", [link], tmp_path)
+    assert redirect["statusCode"] == 302
+    assert redirect["headers"]["location"]["value"] == "https://shop.example.com/"
+    assert redirect["headers"]["cache-control"]["value"] == "no-store, private"
 
 
 @pytest.fixture
@@ -121,11 +130,14 @@ def worker(
     """alice published to moto, and the Cloudflare Worker serving it on loopback."""
     _, name = bucket
     (site.root / "linkgen.toml").write_text(
+        f'[redirector]\nmode = "edge"\n'
         f'[publish]\ntarget = "s3://{name}/links"\nendpoint_url = "{s3_endpoint}"\n'
         f'region = "us-east-1"\nacl = "public-read"\n'
     )
     live = sites.Site.open(site.root)
     live.content.create_profile(NewProfile(username="alice", display_name="Alice"))
+    shop = validate(NewLink, {"title": "Shop", "url": "https://shop.example.com/"})
+    live.content.add_link("alice", shop)
     build(live)
     assert publish(live).ok
     code = tmp_path / "worker.mjs"
@@ -176,6 +188,14 @@ def test_the_cloudflare_worker_serves_pages_like_the_varnish_edge(
         assert "linkgen.manifest" not in missing.text and name not in missing.text, path
         assert not [h for h in missing.headers if h.lower().startswith("x-amz")], path
     assert get(f"{url}/alice", "POST").status_code == 405
+    listed = s3.list_objects_v2(Bucket=name, Prefix="links/r/")["Contents"]
+    link_id = listed[0]["Key"].rsplit("/", 1)[1]
+    moved = get(f"{url}/r/{link_id}")
+    assert (moved.status_code, moved.headers["Location"]) == (302, "https://shop.example.com/")
+    assert moved.headers["Cache-Control"] == "no-store, private"
+    beacon = get(f"{url}/v/{link_id}")
+    assert beacon.status_code == 200 and beacon.headers["Content-Type"] == "image/gif"
+    assert get(f"{url}/r/AAAAAAAAAAAA").status_code == 404
 
 
 def test_the_fastly_vcl_and_the_worker_are_filled_in_for_the_sites_bucket(

@@ -13,7 +13,7 @@ from linkgen import site as sites
 from linkgen.build import build
 from linkgen.models import NewProfile, ProfileFields, validate
 from linkgen.publish.run import publish
-from tests.support.edge import configure
+from tests.support.edge import answer, configure
 
 
 @pytest.fixture(autouse=True)
@@ -145,21 +145,6 @@ def test_linkgens_own_files_are_never_served_to_a_visitor(
         assert refused.value.code == 404, path
         assert b"linkgen.manifest" not in refused.value.read()
     assert "Alice v1" in get(f"{edge}/alice")[0]
-
-
-def answer(url: str, **headers: str) -> tuple[int, Any, bytes]:
-    """Status, headers and raw body of a GET through the edge (redirects not followed)."""
-
-    class NoRedirects(urllib.request.HTTPRedirectHandler):
-        def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-            return None
-
-    opener = urllib.request.build_opener(NoRedirects)
-    try:
-        with opener.open(urllib.request.Request(url, headers=headers), timeout=10) as response:
-            return response.status, response.headers, response.read()
-    except urllib.error.HTTPError as refused:
-        return refused.code, refused.headers, refused.read()
 
 
 def published(site: sites.Site, add_profile: Any, bucket: Any, s3_endpoint: str, edge: str) -> Any:

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import subprocess
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
+from typing import Any
 
 from linkgen import site as sites
 from linkgen.publish import edge
@@ -62,3 +65,18 @@ def configure(site: sites.Site, bucket: str, s3_endpoint: str, varnish: str) -> 
         f'[cdn]\nprovider = "varnish"\nvarnish_urls = ["{varnish}"]\n'
     )
     return sites.Site.open(site.root)
+
+
+def answer(url: str, **headers: str) -> tuple[int, Any, bytes]:
+    """Status, headers and raw body of a GET through the edge (redirects not followed)."""
+
+    class NoRedirects(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+            return None
+
+    opener = urllib.request.build_opener(NoRedirects)
+    try:
+        with opener.open(urllib.request.Request(url, headers=headers), timeout=10) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as refused:
+        return refused.code, refused.headers, refused.read()

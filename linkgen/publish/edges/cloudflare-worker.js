@@ -5,6 +5,7 @@
 //   /<User>, /<user>/   -> 301 to /<user> (usernames are lower case)
 //   /                   -> /index.html, the site's home page
 //   a missing or forbidden key, /_linkgen/... -> the site's 404.html, status 404
+//   /r/<link id>        -> 302 to the link's address (the object r/<link id>)
 //
 // The bucket's answers are cached at the edge as the objects say (s-maxage: a year
 // for a page, until purged by URL); visitors and downstream caches are told only
@@ -27,6 +28,22 @@ export default {
         // linkgen's own bookkeeping (the manifest's copy) is never a visitor's.
         if (/^\/+(_|%5f)linkgen(\/|$)/i.test(path)) {
             return notFound(request, url);
+        }
+        // Links the edge answers ([redirector] mode = "edge"), and the view beacon.
+        const link = /^\/r\/[A-Za-z0-9]{12}$/.test(path);
+        const beacon = /^\/v\/[A-Za-z0-9]{12}$/.test(path);
+        if (link || beacon) {
+            const answer = await fromBucket(request, url, beacon ? "/v.gif" : path);
+            if (answer.status !== 200) {
+                return notFound(request, url);
+            }
+            const visitor = { "cache-control": "no-store, private" };
+            if (beacon) {
+                return new Response(answer.body, { headers: { ...visitor, "content-type": "image/gif" } });
+            }
+            // The object holds the address (in its metadata, and as its body).
+            const location = answer.headers.get("x-amz-meta-location") || (await answer.text()).trim();
+            return new Response(null, { status: 302, headers: { ...visitor, location } });
         }
         // One address per page: /Ada and /ada/ are /ada.
         if (/^\/[^\/]+\/+$/.test(path) || (/[A-Z]/.test(path) && !path.startsWith("/_m/"))) {

@@ -7,6 +7,8 @@
 //   /                   -> /index.html, the site's home page
 //   /_linkgen/...       -> a key that cannot exist, so the 404 page answers
 //   ?query              -> dropped: pages do not vary by query string
+//   /r/<link id>        -> the object r/<link id> (the viewer-response function
+//                          answers it with a 302), /v/<profile id> -> /v.gif
 function handler(event) {
     var request = event.request;
     var uri = request.uri;
@@ -14,6 +16,14 @@ function handler(event) {
     // linkgen's own bookkeeping (the manifest's copy) is never a visitor's.
     if (/^\/+(_|%5f)linkgen(\/|$)/i.test(uri)) {
         request.uri = "/_refused";
+        return request;
+    }
+    // Links the edge answers ([redirector] mode = "edge"), and the view beacon.
+    if (/^\/r\/[A-Za-z0-9]{12}$/.test(uri)) {
+        return request;
+    }
+    if (/^\/v\/[A-Za-z0-9]{12}$/.test(uri)) {
+        request.uri = "/v.gif";
         return request;
     }
     // One address per page: /Ada and /ada/ are /ada.

@@ -9,6 +9,22 @@
 function handler(event) {
     var response = event.response;
     var headers = response.headers;
+    var uri = event.request.uri;
+    // A link the edge answers: its object holds the address; the visitor gets a 302
+    // and keeps nothing (the object itself stays cached until invalidated).
+    if (uri.indexOf("/r/") === 0 && headers["x-amz-meta-location"]) {
+        return {
+            statusCode: 302,
+            statusDescription: "Found",
+            headers: {
+                location: { value: headers["x-amz-meta-location"].value },
+                "cache-control": { value: "no-store, private" }
+            }
+        };
+    }
+    if (uri === "/v.gif") {
+        headers["cache-control"] = { value: "no-store, private" };
+    }
     var cache = headers["cache-control"];
     if (cache && cache.value.indexOf("s-maxage") !== -1) {
         cache.value = cache.value.replace(/,\s*s-maxage=\d+/g, "");

@@ -6,6 +6,7 @@
 #                           x-amz-meta-surrogate-key; purged by key through the API)
 #   /<User>, /<user>/    -> 301 to /<user>
 #   /                    -> /index.html, the site's home page
+#   /r/<link id>         -> 302 to the link's address (the object r/<link id>)
 #   a missing or forbidden key, /_linkgen/... -> the site's 404.html, status 404
 #
 # Fastly keeps an object for its s-maxage (a year, until purged); browsers and
@@ -22,8 +23,16 @@ sub vcl_recv {
     if (req.restarts == 0) {
         unset req.http.x-lg-missing;  # set only here, never by a visitor
         set req.url = req.url.path;
+        unset req.http.x-lg-link;
+        unset req.http.x-lg-beacon;
+        # Links the edge answers ([redirector] mode = "edge"), and the view beacon.
+        if (req.url ~ "^/r/[A-Za-z0-9]{12}$") {
+            set req.http.x-lg-link = "1";
+        } elsif (req.url ~ "^/v/[A-Za-z0-9]{12}$") {
+            set req.http.x-lg-beacon = "1";
+            set req.url = "/v.gif";
         # linkgen's own bookkeeping (the manifest's copy) is never a visitor's.
-        if (req.url ~ "(?i)^/+(_|%5f)linkgen(/|$)") {
+        } elsif (req.url ~ "(?i)^/+(_|%5f)linkgen(/|$)") {
             set req.http.x-lg-missing = "1";
             set req.url = "/404.html";
         } elsif (req.url ~ "^/[^/]+/+$" || (req.url ~ "[A-Z]" && req.url !~ "^/_m/")) {
@@ -75,6 +84,16 @@ sub vcl_deliver {
         set resp.response = "Not Found";
         set resp.http.Cache-Control = "public, max-age=30";
     }
+    if (req.http.x-lg-link && resp.status == 200 && resp.http.x-amz-meta-location) {
+        set resp.status = 302;
+        set resp.response = "Found";
+        set resp.http.Location = resp.http.x-amz-meta-location;
+        set resp.http.Cache-Control = "no-store, private";
+    }
+    if (req.http.x-lg-beacon) {
+        set resp.http.Cache-Control = "no-store, private";
+    }
+    unset resp.http.x-amz-meta-location;
     # Fastly's own lifetime stays here: downstream gets the max-age alone.
     if (resp.http.Cache-Control ~ "s-maxage") {
         set resp.http.Cache-Control = regsuball(resp.http.Cache-Control, ",\s*s-maxage=\d+", "");

@@ -3,6 +3,8 @@
 #
 #   /<username>          -> <origin>/<bucket path>/<username>   (cached until purged)
 #   /<User>, /<user>/    -> 301 to /<user>
+#   /r/<link id>         -> 302 to the link's address (the object r/<link id>)
+#   /v/<profile id>      -> the view beacon (v.gif), never cached by the visitor
 #   a missing or forbidden key, /_linkgen/... -> the site's 404.html, status 404
 #   PURGE with "xkey: p-<profile id> ..." from an allowed address -> xkey.purge()
 #
@@ -51,7 +53,22 @@ sub vcl_recv {
     unset req.http.Authorization;
     if (req.restarts == 0) {
         unset req.http.x-lg-missing;  # set only here, never by a visitor
+        unset req.http.x-lg-link;
+        unset req.http.x-lg-beacon;
         set req.url = regsub(req.url, "\?.*$", "");
+        # Links the edge answers ([redirector] mode = "edge"): /r/<link id> is the
+        # object r/<link id>, sent as a 302 to the address it holds; /v/<profile id>,
+        # the view beacon, is one image for every profile. Both are in the log.
+        if (req.url ~ "^/r/[A-Za-z0-9]{12}$") {
+            set req.http.x-lg-link = "1";
+            set req.url = "@BUCKET_PATH@" + req.url;
+            return (hash);
+        }
+        if (req.url ~ "^/v/[A-Za-z0-9]{12}$") {
+            set req.http.x-lg-beacon = "1";
+            set req.url = "@BUCKET_PATH@/v.gif";
+            return (hash);
+        }
         # linkgen's own bookkeeping (the manifest's copy) is never a visitor's.
         if (req.url ~ "(?i)^/+(_|%5f)linkgen(/|$)") {
             set req.http.x-lg-missing = "1";
@@ -121,6 +138,17 @@ sub vcl_deliver {
         set resp.reason = "Not Found";
         set resp.http.Cache-Control = "public, max-age=30";
     }
+    if (req.http.x-lg-link && resp.status == 200 && resp.http.x-amz-meta-location) {
+        # The object stays cached until purged; the visitor's answer is never kept.
+        set resp.status = 302;
+        set resp.reason = "Found";
+        set resp.http.Location = resp.http.x-amz-meta-location;
+        set resp.http.Cache-Control = "no-store, private";
+    }
+    if (req.http.x-lg-beacon) {
+        set resp.http.Cache-Control = "no-store, private";
+    }
+    unset resp.http.x-amz-meta-location;
     if (obj.hits > 0) {
         set resp.http.X-Cache = "HIT";
     } else {
