@@ -112,3 +112,30 @@ def clicks_ship(app: App, as_json: bool) -> None:
     data = {"shipped": [{"key": key, "events": count} for key, count in report.shipped]}
     lines = [f"shipped {key} ({count:,} events)" for key, count in report.shipped]
     emit(as_json, data, "\n".join(lines) or "nothing to ship: every closed hour is shipped")
+
+
+@clicks_group.command("ingest")
+@click.argument("logs", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@json_option
+@pass_app
+def clicks_ingest(app: App, logs: tuple[Path, ...], as_json: bool) -> None:
+    """Count the clicks and views in the edge's access logs (with [redirector] mode =
+    "edge"): each log is read on from where it was left, so giving a file again, or
+    a rotated one under its new name, never counts a line twice. Plain or .gz.
+
+    Example:
+
+        linkgen clicks ingest /var/log/varnish/linkgen.log /var/log/varnish/linkgen.log.1
+    """
+    from dataclasses import asdict
+
+    from linkgen.clicks.ingest import ingest
+
+    report = ingest(app.site, list(logs))
+    human = (
+        f"{report.clicks} clicks and {report.views} views from {report.lines} new lines "
+        f"in {report.files} logs ({report.ignored} other requests"
+        + (f", {report.already} logs with nothing new" if report.already else "")
+        + ")"
+    )
+    emit(as_json, asdict(report), human)

@@ -313,3 +313,28 @@ def edge_cloudflare(app: App, prefix: str | None, origin: str) -> None:
     if prefix is None:
         prefix = edge.key_prefix(app.site.config.publish)
     click.echo(edge.cloudflare(prefix, origin), nl=False)
+
+
+@edge_group.command("varnishncsa")
+@click.option(
+    "--log",
+    "log_file",
+    default="/var/log/varnish/linkgen.log",
+    show_default=True,
+    help="Where varnishncsa writes the access log.",
+)
+@pass_app
+def edge_varnishncsa(app: App, log_file: str) -> None:
+    """Print the varnishncsa command whose log `linkgen clicks ingest` reads (clicks
+    and views of links the edge answers, [redirector] mode = "edge").
+
+    Example:
+
+        linkgen edge varnishncsa --log /var/log/varnish/linkgen.log
+    """
+    import shlex
+
+    from linkgen.clicks.ingest import varnishncsa_format
+
+    format_ = varnishncsa_format(app.site.config.redirector.country_header)
+    click.echo(f"varnishncsa -a -j -w {shlex.quote(log_file)} -F {shlex.quote(format_)}")

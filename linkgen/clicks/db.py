@@ -145,6 +145,24 @@ def _shipped(db: sqlite_utils.Database) -> None:
     )
 
 
+@CLICKS.migration(3, "positions in the edge's access logs")
+def _ingest_positions(db: sqlite_utils.Database) -> None:
+    run_script(
+        db,
+        """
+        -- How far each access log has been counted (linkgen clicks ingest). A log
+        -- is known by a digest of its first line, so a renamed (rotated) file
+        -- keeps its place, and the same file given twice is counted once.
+        CREATE TABLE ingested (
+            source TEXT PRIMARY KEY,
+            offset INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        """,
+    )
+
+
 HOUR_MS = 3_600_000
 
 
@@ -223,7 +241,15 @@ class ClickStore:
 
     # -- writing ----------------------------------------------------------------
 
-    def write(self, events: Sequence[Event]) -> None:
+    def position(self, source: str) -> int:
+        """How many bytes of the access log ``source`` were counted already."""
+        row = self.conn.execute("SELECT offset FROM ingested WHERE source = ?", (source,))
+        found = row.fetchone()
+        return int(found[0]) if found else 0
+
+    def write(
+        self, events: Sequence[Event], *, position: tuple[str, int, str] | None = None
+    ) -> None:
         """Store a batch of events and update every rollup, in one transaction.
 
         A fixed handful of statements per batch, however many profiles and
@@ -232,7 +258,7 @@ class ClickStore:
         daily totals and the dimensions — each a multi-row statement, so the
         writer hands the GIL back and forth a few times a batch, not once a row.
         """
-        if not events:
+        if not events and position is None:
             return
         groups: dict[tuple[str, str, str, str, int], list[str]] = defaultdict(list)
         dimensions: Counter[tuple[str, str, str, str, str]] = Counter()
@@ -282,6 +308,14 @@ class ClickStore:
                 "ON CONFLICT (profile_id, day, kind, dimension, value) DO UPDATE SET "
                 "total = total + excluded.total",
             )
+            if position is not None:  # with the events it covers: never one without the other
+                source, offset, name = position
+                conn.execute(
+                    "INSERT INTO ingested VALUES (?, ?, ?, ?) ON CONFLICT (source) DO UPDATE "
+                    "SET offset = excluded.offset, name = excluded.name, "
+                    "updated_at = excluded.updated_at",
+                    (source, offset, name, dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")),
+                )
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")

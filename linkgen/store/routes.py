@@ -38,3 +38,24 @@ class Routes:
             )
             routes += [LinkRoute(r[0], r[1], r[2], r[3], bool(r[4]), r[5], r[6]) for r in rows]
         return routes
+
+    def owners(self, link_ids: Sequence[str]) -> dict[str, str]:
+        """link id -> its profile id, for the links that exist."""
+        found: dict[str, str] = {}
+        for chunk in chunked(sorted(set(link_ids))):
+            rows = self.database.conn.execute(
+                f"SELECT id, profile_id FROM links WHERE id IN ({', '.join('?' * len(chunk))})",
+                chunk,
+            )
+            found.update(dict(rows.fetchall()))
+        return found
+
+    def existing(self, profile_ids: Sequence[str]) -> set[str]:
+        """Those of ``profile_ids`` that exist."""
+        found: set[str] = set()
+        for chunk in chunked(sorted(set(profile_ids))):
+            rows = self.database.conn.execute(
+                f"SELECT id FROM profiles WHERE id IN ({', '.join('?' * len(chunk))})", chunk
+            )
+            found |= {row[0] for row in rows}
+        return found

@@ -56,6 +56,7 @@ sub vcl_recv {
         unset req.http.x-lg-link;
         unset req.http.x-lg-beacon;
         set req.url = regsub(req.url, "\?.*$", "");
+        set req.http.x-lg-path = req.url;  # the address asked for, for the access log
         # Links the edge answers ([redirector] mode = "edge"): /r/<link id> is the
         # object r/<link id>, sent as a 302 to the address it holds; /v/<profile id>,
         # the view beacon, is one image for every profile. Both are in the log.

@@ -1,0 +1,177 @@
+"""``linkgen clicks ingest``: clicks and views counted from the edge's access logs.
+
+With links served by the edge (``[redirector] mode = "edge"``), a click is a
+``302`` the edge answered for ``/r/<link id>`` and a view a ``200`` for
+``/v/<profile id>``; they reach linkgen as lines of the edge's access log. Each
+line goes through the redirector's own classifier (bot flag, device, referrer
+host, country, the visitor hash of the day's salt): the IP address and the user
+agent are used there and never stored.
+
+Varnish writes the log with ``varnishncsa`` in the JSON format of
+``varnishncsa_format`` (``linkgen edge varnishncsa`` prints the command). A log is known by a digest
+of its first line, and how far it was counted is stored in the same
+transaction as the events it gave: counting a file again, or a rotated file
+under its new name, adds nothing, and a restart neither loses nor doubles a
+line. Lines not yet ended by a newline wait for the next run.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from linkgen.clicks import visitors
+from linkgen.clicks.db import ClickStore, clicks_path
+from linkgen.clicks.recorder import Hit, to_events
+from linkgen.errors import InvalidInput
+from linkgen.site import Site
+
+BATCH = 5000  # lines per transaction
+_ID = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+
+
+def varnishncsa_format(country_header: str) -> str:
+    """The ``varnishncsa -j -F`` format ``ingest`` reads."""
+    return (
+        '{"ms": %{msec}t, "method": "%m", "status": %s, "path": "%{x-lg-path}i", '
+        '"ip": "%h", "referer": "%{Referer}i", "agent": "%{User-agent}i", '
+        f'"country": "%{{{country_header}}}i"}}'
+    )
+
+
+@dataclass
+class IngestReport:
+    files: int = 0
+    lines: int = 0  # new lines read
+    clicks: int = 0
+    views: int = 0
+    ignored: int = 0  # other requests, HEADs, unknown links, lines that are not ours
+    already: int = 0  # files counted before, nothing new in them
+    sources: list[str] = field(default_factory=list)
+
+
+def _open(path: Path) -> IO[bytes]:
+    if path.suffix == ".gz":
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    return path.open("rb")
+
+
+def _is_id(value: str) -> bool:
+    return len(value) == 12 and all(char in _ID for char in value)
+
+
+def _hit(line: dict[str, Any]) -> tuple[str, str, Hit] | None:
+    """(kind, id, hit) for a click or a view, else None."""
+    path, status, method = line.get("path"), line.get("status"), line.get("method")
+    if not isinstance(path, str) or method == "HEAD" or not isinstance(line.get("ms"), int):
+        return None
+    if path.startswith("/r/") and status == 302 and _is_id(path[3:]):
+        kind, target = "click", path[3:]
+    elif path.startswith("/v/") and status == 200 and _is_id(path[3:]):
+        kind, target = "view", path[3:]
+    else:
+        return None
+    text = {key: str(line.get(key) or "") for key in ("ip", "agent", "referer", "country")}
+    stub: Hit = (
+        line["ms"] / 1000,
+        kind,
+        "",
+        "",
+        text["ip"],
+        text["agent"],
+        text["referer"],
+        text["country"],
+    )
+    return kind, target, stub
+
+
+def _lines(handle: IO[bytes], offset: int) -> Iterator[tuple[bytes, int]]:
+    """Complete lines after ``offset``, each with the offset after it."""
+    handle.seek(offset)
+    position = offset
+    for raw in handle:
+        if not raw.endswith(b"\n"):
+            return  # being written: the next run takes it
+        position += len(raw)
+        yield raw, position
+
+
+def ingest(site: Site, paths: list[Path], report: IngestReport | None = None) -> IngestReport:
+    report = report or IngestReport()
+    settings = site.config.redirector
+    own = frozenset(
+        visitors.referrer_host(url) for url in (site.config.site.url, settings.base_url) if url
+    )
+    store = ClickStore(clicks_path(site.root), retention_days=settings.events_retention_days)
+    try:
+        for path in paths:
+            _one(site, store, path, own, report)
+    finally:
+        store.close()
+    return report
+
+
+def _one(
+    site: Site, store: ClickStore, path: Path, own: frozenset[str], report: IngestReport
+) -> None:
+    try:
+        handle = _open(path)
+    except OSError as exc:
+        raise InvalidInput(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    with handle:
+        first = handle.readline()
+        if not first.endswith(b"\n"):
+            return  # not one complete line yet
+        source = hashlib.sha256(first).hexdigest()[:32]
+        report.files += 1
+        report.sources.append(source)
+        offset = store.position(source)
+        batch: list[tuple[str, str, Hit]] = []
+        position = offset
+        for raw, position in _lines(handle, offset):
+            report.lines += 1
+            try:
+                parsed = json.loads(raw)
+            except ValueError:
+                parsed = None
+            found = _hit(parsed) if isinstance(parsed, dict) else None
+            if found is None:
+                report.ignored += 1
+            else:
+                batch.append(found)
+            if report.lines % BATCH == 0:
+                _commit(site, store, batch, (source, position, str(path)), own, report)
+                batch = []
+        if position == offset and not batch:
+            report.already += 1
+            return
+        _commit(site, store, batch, (source, position, str(path)), own, report)
+
+
+def _commit(
+    site: Site,
+    store: ClickStore,
+    found: list[tuple[str, str, Hit]],
+    position: tuple[str, int, str],
+    own: frozenset[str],
+    report: IngestReport,
+) -> None:
+    """The events of ``found`` and the log's new position, in one transaction."""
+    owners = site.routes.owners([target for kind, target, _ in found if kind == "click"])
+    profiles = site.routes.existing([target for kind, target, _ in found if kind == "view"])
+    hits: list[Hit] = []
+    for kind, target, stub in found:
+        if kind == "click" and target in owners:
+            hits.append((stub[0], kind, owners[target], target, *stub[4:]))
+            report.clicks += 1
+        elif kind == "view" and target in profiles:
+            hits.append((stub[0], kind, target, "", *stub[4:]))
+            report.views += 1
+        else:
+            report.ignored += 1
+    store.write(to_events(store, hits, own), position=position)
