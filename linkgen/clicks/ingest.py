@@ -19,14 +19,14 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 from linkgen.clicks import visitors
 from linkgen.clicks.db import ClickStore, clicks_path
+from linkgen.clicks.logformats import Reader, Record
 from linkgen.clicks.recorder import Hit, to_events
 from linkgen.errors import InvalidInput
 from linkgen.site import Site
@@ -65,10 +65,10 @@ def _is_id(value: str) -> bool:
     return len(value) == 12 and all(char in _ID for char in value)
 
 
-def _hit(line: dict[str, Any]) -> tuple[str, str, Hit] | None:
+def _hit(record: Record) -> tuple[str, str, Hit] | None:
     """(kind, id, hit) for a click or a view, else None."""
-    path, status, method = line.get("path"), line.get("status"), line.get("method")
-    if not isinstance(path, str) or method == "HEAD" or not isinstance(line.get("ms"), int):
+    path, status = record.path, record.status
+    if record.method == "HEAD":
         return None
     if path.startswith("/r/") and status == 302 and _is_id(path[3:]):
         kind, target = "click", path[3:]
@@ -76,18 +76,30 @@ def _hit(line: dict[str, Any]) -> tuple[str, str, Hit] | None:
         kind, target = "view", path[3:]
     else:
         return None
-    text = {key: str(line.get(key) or "") for key in ("ip", "agent", "referer", "country")}
     stub: Hit = (
-        line["ms"] / 1000,
+        record.ms / 1000,
         kind,
         "",
         "",
-        text["ip"],
-        text["agent"],
-        text["referer"],
-        text["country"],
+        record.ip,
+        record.agent,
+        record.referer,
+        record.country,
     )
     return kind, target, stub
+
+
+def _identity(handle: IO[bytes]) -> bytes | None:
+    """What names a log: its first line, with any header lines before it (every
+    CloudFront log starts with the same two); None until one line is complete."""
+    seen = b""
+    while True:
+        line = handle.readline()
+        if not line.endswith(b"\n"):
+            return None
+        seen += line
+        if not line.startswith(b"#"):
+            return seen
 
 
 def _lines(handle: IO[bytes], offset: int) -> Iterator[tuple[bytes, int]]:
@@ -124,22 +136,25 @@ def _one(
     except OSError as exc:
         raise InvalidInput(f"{path}: cannot be read ({exc.strerror or exc})") from None
     with handle:
-        first = handle.readline()
-        if not first.endswith(b"\n"):
+        first = _identity(handle)
+        if first is None:
             return  # not one complete line yet
         source = hashlib.sha256(first).hexdigest()[:32]
+        reader = Reader()
+        for line in first.splitlines(keepends=True)[:-1]:
+            reader.read(line)  # the header a W3C log names its fields in
         report.files += 1
         report.sources.append(source)
         offset = store.position(source)
         batch: list[tuple[str, str, Hit]] = []
         position = offset
         for raw, position in _lines(handle, offset):
+            if raw.startswith(b"#"):
+                reader.read(raw)
+                continue
             report.lines += 1
-            try:
-                parsed = json.loads(raw)
-            except ValueError:
-                parsed = None
-            found = _hit(parsed) if isinstance(parsed, dict) else None
+            record = reader.read(raw)
+            found = _hit(record) if record is not None else None
             if found is None:
                 report.ignored += 1
             else:

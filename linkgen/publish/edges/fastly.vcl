@@ -23,6 +23,7 @@ sub vcl_recv {
     if (req.restarts == 0) {
         unset req.http.x-lg-missing;  # set only here, never by a visitor
         set req.url = req.url.path;
+        set req.http.x-lg-path = req.url;  # the address asked for, for the access log
         unset req.http.x-lg-link;
         unset req.http.x-lg-beacon;
         # Links the edge answers ([redirector] mode = "edge"), and the view beacon.
