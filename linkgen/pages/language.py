@@ -18,8 +18,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
-import jinja2
-
 from linkgen.pages.resources import builtin
 
 DOMAIN = "linkgen"
@@ -140,26 +138,6 @@ def speech(tag: str) -> Speech:
         ngettext=translations.ngettext,
         warnings={key: translations.gettext(text) for key, text in WARNINGS.items()},
         tags={key: translations.gettext(text) for key, text in TAGS.items()},
-    )
-
-
-@jinja2.pass_context
-def _gettext(context: jinja2.runtime.Context, message: str) -> str:
-    speech: Speech = context["speech"]
-    return speech.gettext(message)
-
-
-@jinja2.pass_context
-def _ngettext(context: jinja2.runtime.Context, singular: str, plural: str, n: int) -> str:
-    speech: Speech = context["speech"]
-    return speech.ngettext(singular, plural, n)
-
-
-def install(env: jinja2.Environment) -> None:
-    """Templates of ``env`` (with the i18n extension) say ``{{ _("…") }}`` and
-    ``{% trans %}`` in the language of the ``speech`` they are rendered with."""
-    env.install_gettext_callables(  # type: ignore[attr-defined]
-        _gettext, _ngettext, newstyle=True
     )
 
 

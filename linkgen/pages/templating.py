@@ -29,10 +29,30 @@ def environment(
         bytecode_cache=bytecode,
         extensions=["jinja2.ext.i18n"],
     )
-    language.install(env)
+    install(env)
     # JSON-LD keys are in a deliberate order; sorting them costs time.
     env.policies["json.dumps_kwargs"] = {"sort_keys": False}
     return env
+
+
+@jinja2.pass_context
+def _gettext(context: jinja2.runtime.Context, message: str) -> str:
+    speech: language.Speech = context["speech"]
+    return speech.gettext(message)
+
+
+@jinja2.pass_context
+def _ngettext(context: jinja2.runtime.Context, singular: str, plural: str, n: int) -> str:
+    speech: language.Speech = context["speech"]
+    return speech.ngettext(singular, plural, n)
+
+
+def install(env: jinja2.Environment) -> None:
+    """Templates of ``env`` (with the i18n extension) say ``{{ _("…") }}`` and
+    ``{% trans %}`` in the language of the ``speech`` they are rendered with."""
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        _gettext, _ngettext, newstyle=True
+    )
 
 
 def digest(*parts: bytes | str) -> str:
