@@ -64,6 +64,11 @@ class InternalError(click.ClickException):
 class LinkgenGroup(click.Group):
     """Translates library errors into one-line messages at the edge."""
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if ctx.parent is None:  # the root: --site may come after the subcommand too
+            args = hoist_site(args)
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
@@ -78,6 +83,29 @@ class LinkgenGroup(click.Group):
             raise InternalError(
                 f"unexpected error: {type(exc).__name__}: {exc} (re-run with -v for details)"
             ) from None
+
+
+def hoist_site(args: list[str]) -> list[str]:
+    """``--site DIR`` (or ``--site=DIR``) given anywhere before ``--`` moved to the
+    front, where the root command reads it: ``linkgen profile list --site demo``."""
+    front: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            rest += args[i:]
+            break
+        if arg == "--site" and i + 1 < len(args) and i > 0:
+            front += args[i : i + 2]
+            i += 2
+            continue
+        if arg.startswith("--site=") and i > 0:
+            front.append(arg)
+        else:
+            rest.append(arg)
+        i += 1
+    return front + rest
 
 
 pass_app = click.make_pass_decorator(App)

@@ -30,6 +30,9 @@ from linkgen.models import (
 def link() -> None:
     """Add, edit, reorder, enable, disable, remove and list links.
 
+    A LINK is named by its id, its position (#3), or its title or the start of
+    it, as long as that names one link only.
+
     Example:
 
         linkgen link add alice "My shop" https://example.com/shop
@@ -131,7 +134,7 @@ def link_add(
 
 @link.command("edit")
 @click.argument("username")
-@click.argument("link_id")
+@click.argument("link_id", metavar="LINK")
 @click.option("--title", help="New title.")
 @click.option("--url", help="New target URL.")
 @click.option(
@@ -171,7 +174,7 @@ def link_edit(
         raise click.UsageError("nothing to change: give at least one option (see --help)")
     _, changed = app.site.content.edit_link(
         username,
-        link_id,
+        app.site.content.link_id(username, link_id),
         validate(LinkChanges, values, strict=False),
         expected_version=expected_version,
     )
@@ -184,7 +187,7 @@ def link_edit(
 
 @link.command("mv")
 @click.argument("username")
-@click.argument("link_id")
+@click.argument("link_id", metavar="LINK")
 @click.option("--to", "to", type=int, required=True, help="New position (1 = top).")
 @version_option
 @pass_app
@@ -193,15 +196,16 @@ def link_mv(app: App, username: str, link_id: str, to: int, expected_version: in
 
     Example:
 
-        linkgen link mv alice Xy12ab34Cd56 --to 1
+        linkgen link mv alice "#3" --to 1      # or its id, or the start of its title
     """
+    link_id = app.site.content.link_id(username, link_id)
     app.site.content.move_link(username, link_id, to, expected_version=expected_version)
     click.echo(f"moved link {link_id} to position {to}")
 
 
 @link.command("rm")
 @click.argument("username")
-@click.argument("link_id")
+@click.argument("link_id", metavar="LINK")
 @version_option
 @pass_app
 def link_rm(app: App, username: str, link_id: str, expected_version: int | None) -> None:
@@ -209,8 +213,9 @@ def link_rm(app: App, username: str, link_id: str, expected_version: int | None)
 
     Example:
 
-        linkgen link rm alice Xy12ab34Cd56
+        linkgen link rm alice Newsletter     # its title, its id, or its position (#N)
     """
+    link_id = app.site.content.link_id(username, link_id)
     app.site.content.remove_link(username, link_id, expected_version=expected_version)
     click.echo(f"removed link {link_id}")
 
@@ -219,10 +224,11 @@ def _toggle(enabled: bool) -> Callable[..., None]:
     verb = "enabled" if enabled else "disabled"
 
     @click.argument("username")
-    @click.argument("link_id")
+    @click.argument("link_id", metavar="LINK")
     @version_option
     @pass_app
     def command(app: App, username: str, link_id: str, expected_version: int | None) -> None:
+        link_id = app.site.content.link_id(username, link_id)
         app.site.content.edit_link(
             username,
             link_id,

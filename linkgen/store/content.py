@@ -26,6 +26,7 @@ from linkgen.models import (
 )
 from linkgen.pages.themes import ThemeFile
 from linkgen.records import iso, now
+from linkgen.store import references
 from linkgen.store.database import Database
 from linkgen.store.profile_rows import ProfileRows, check_version, content_hash, known_name
 
@@ -209,6 +210,11 @@ class Content:
             if link.id == link_id:
                 return link
         raise NotFound(f"link '{link_id}' is not a link of @{profile.username}")
+
+    def link_id(self, username: str, reference: str) -> str:
+        """The id of the link of @username that ``reference`` names: an id, a position
+        (``#3``) or the start of a title that names one link only."""
+        return references.resolve(self.get(username), reference).id
 
     def add_link(
         self,

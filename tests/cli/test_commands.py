@@ -214,3 +214,46 @@ def test_a_missing_or_empty_database_is_refused_by_every_command_but_init(
     assert not (run.root / "build").exists()
     run("init")
     assert run("profile", "list").stdout.strip() == "(no profiles)"
+
+
+def test_a_link_is_named_by_its_position_or_its_title(run: Cli) -> None:
+    run("profile", "add", "maya")
+    for title in ("Newsletter", "News archive", "Shop", "Podcast"):
+        run("link", "add", "maya", title, f"https://example.com/{title[:4].lower()}")
+    titles = lambda: [link["title"] for link in run.json("profile", "show", "maya")["links"]]  # noqa: E731
+    run("link", "mv", "maya", "#4", "--to", "1")
+    assert titles() == ["Podcast", "Newsletter", "News archive", "Shop"]
+    run("link", "mv", "maya", "sho", "--to", "1")  # the start of a title, any case
+    assert titles()[0] == "Shop"
+    run("link", "disable", "maya", "Newsletter")  # the whole title wins over a prefix of two
+    assert [link["enabled"] for link in run.json("profile", "show", "maya")["links"]][2] is False
+    run("link", "edit", "maya", "podcast", "--title", "The podcast")
+    ambiguous = run("link", "rm", "maya", "News", code=1)
+    assert (
+        "could be any of 2 links of @maya: #3 'Newsletter', #4 'News archive'" in ambiguous.stderr
+    )
+    assert "give #N or more of the title" in ambiguous.stderr
+    assert "there is no #9" in run("link", "rm", "maya", "#9", code=1).stderr
+    run("link", "rm", "maya", "News a")
+    assert titles() == ["Shop", "The podcast", "Newsletter"]
+
+
+def test_site_may_come_after_the_subcommand(run: Cli, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from linkgen.cli import cli
+
+    run("profile", "add", "alice")
+    elsewhere = CliRunner()
+    for args in (
+        ["profile", "list", "--site", str(run.root)],
+        ["profile", "list", f"--site={run.root}"],
+        ["profile", "show", "alice", "--json", "--site", str(run.root)],
+    ):
+        result = elsewhere.invoke(cli, args, catch_exceptions=False)
+        assert result.exit_code == 0 and "alice" in result.stdout, args
+    literal = elsewhere.invoke(
+        cli, ["--site", str(run.root), "link", "add", "alice", "--", "--site", "https://e.com"]
+    )
+    assert literal.exit_code == 0, literal.output  # after --, it is a title
+    assert run.json("profile", "show", "alice")["links"][0]["title"] == "--site"
