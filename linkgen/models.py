@@ -247,6 +247,34 @@ def describe(error: ValidationError) -> str:
     return "; ".join(parts)
 
 
+def json_path(loc: tuple[int | str, ...]) -> str:
+    """``("profile", "links", 3, "url")`` as ``profile.links[3].url``."""
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def describe_lines(error: ValidationError, limit: int = 10) -> str:
+    """One line per problem (at most ``limit``), each naming its JSON path: for a
+    file someone edited by hand."""
+    problems = error.errors()
+    lines = []
+    for item in problems[:limit]:
+        message = str(item["msg"]).removeprefix("Value error, ")[:200]
+        if item["type"] == "extra_forbidden":
+            message = "is not a known field"
+        where = json_path(tuple(item["loc"]))
+        lines.append(f"{where}: {message}" if where else message)
+    if len(problems) > limit:
+        lines.append(f"… and {len(problems) - limit} more problems")
+    return (
+        f"{len(problems)} problems in the file:\n  " + "\n  ".join(lines)
+        if len(problems) > 1
+        else lines[0]
+    )
+
+
 def validate(model: type[M], data: Any, *, strict: bool | None = None) -> M:
     try:
         return model.model_validate(data, strict=strict)
@@ -255,7 +283,8 @@ def validate(model: type[M], data: Any, *, strict: bool | None = None) -> M:
 
 
 def validate_json(model: type[M], raw: str | bytes) -> M:
+    """``raw`` JSON as a ``model``; InvalidInput lists each problem on its own line."""
     try:
         return model.model_validate_json(raw)
     except ValidationError as exc:
-        raise InvalidInput(describe(exc)) from None
+        raise InvalidInput(describe_lines(exc)) from None

@@ -80,3 +80,26 @@ def test_a_file_never_replaces_a_different_profile_unless_asked(
     assert site.content.get("bob").display_name == "Not Bob"
     assert "undid" in run("undo", "bob").stdout  # and it is in the history like any edit
     assert site.content.get("bob").display_name == "Bob"
+
+
+def test_a_hand_edited_file_gets_one_line_per_problem_naming_its_path(
+    run: Cli, tmp_path: Path
+) -> None:
+    edited = {
+        "format": "linkgen.profile/1",
+        "profile": {
+            "id": "x",
+            "bogus": 1,
+            "links": [{"title": 3}, *({"url": "javascript:alert(1)"} for _ in range(30))],
+        },
+    }
+    (tmp_path / "edited.json").write_text(json.dumps(edited))
+    refused = run("import", str(tmp_path / "edited.json"), code=1)
+    lines = refused.stderr.splitlines()
+    assert lines[0].startswith("Error: ") and "problems in the file:" in lines[0]
+    assert len(lines) == 12  # the count, ten problems, and how many more
+    assert "  profile.username: Field required" in lines
+    assert "  profile.links[0].title: Input should be a valid string" in lines
+    assert lines[-1].startswith("  … and ") and lines[-1].endswith(" more problems")
+    assert max(len(line) for line in lines) < 300
+    assert run("profile", "list").stdout.strip() == "(no profiles)"
