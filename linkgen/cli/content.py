@@ -166,16 +166,30 @@ def undo(app: App, username: str) -> None:
 
 @cli.command("export")
 @click.argument("username")
+@click.option(
+    "--bundle",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write a zip with the profile and its pictures here, for another site.",
+)
 @pass_app
-def export_cmd(app: App, username: str) -> None:
-    """Write a profile with its links as JSON to stdout.
+def export_cmd(app: App, username: str, bundle: Path | None) -> None:
+    """Write a profile with its links as JSON to stdout (with --bundle, a zip file
+    that also holds its avatar, thumbnails and background picture).
 
     Example:
 
-        linkgen export alice > alice.json
+        linkgen export alice --bundle alice.zip
     """
     exported = app.site.exchange.export_profile(username)
-    click.echo(exported.model_dump_json(indent=2))
+    if bundle is None:
+        click.echo(exported.model_dump_json(indent=2))
+        return
+    from linkgen.fsutil import write_file
+    from linkgen.store import bundles
+
+    write_file(bundle, bundles.write(exported, app.site.media_dir))
+    pictures = len(bundles.pictures_of(exported))
+    click.echo(f"wrote @{username} and {pictures} pictures to {bundle}")
 
 
 @cli.command("import")
@@ -185,13 +199,23 @@ def export_cmd(app: App, username: str) -> None:
 )
 @pass_app
 def import_cmd(app: App, file: Any, replace: bool) -> None:
-    """Create a profile from a 'linkgen export' file ('-' reads stdin), checked
-    like any other input; with --replace, overwrite the profile it was exported from.
+    """Create a profile from a 'linkgen export' file or bundle ('-' reads stdin),
+    checked like any other input; with --replace, overwrite the profile it was
+    exported from.
 
     Example:
 
         linkgen import alice.json
     """
-    incoming = validate_json(ProfileExport, file.read())
+    from linkgen.store import bundles
+
+    data = file.read()
+    pictures: dict[str, bytes] = {}
+    if bundles.is_bundle(data):
+        incoming, pictures = bundles.read(data)
+    else:
+        incoming = validate_json(ProfileExport, data)
+    bundles.keep(pictures, app.site.media_dir)  # before the profile that shows them
     imported = app.site.exchange.import_profile(incoming, replace=replace)
-    click.echo(f"imported @{imported.username} ({len(imported.links)} links)")
+    shown = f", {len(pictures)} pictures" if pictures else ""
+    click.echo(f"imported @{imported.username} ({len(imported.links)} links{shown})")
