@@ -141,6 +141,7 @@ class Renderer:
             f"cards={config.build.social_cards}:{cards.VERSION}",
             f"qr={config.build.qr_codes}:{qr.VERSION}",
             f"words={language.fingerprint()}",
+            "media=by-path",  # pages name their own images by path (on_page)
         )
         self.theme_fingerprints: dict[str, str] = {}
         for slug in list(self.themes):
@@ -261,6 +262,12 @@ class Renderer:
         """The path part of media_base (/links when the site lives under /links/)."""
         return urlsplit(self.media_base).path.rstrip("/")
 
+    def on_page(self, ref: str) -> str:
+        """An image's address in the page itself: the site's own media by path alone
+        (/_m/…, under the site's path), so the page shows them from wherever it is
+        served — the bucket, the CDN, `linkgen serve` on any port."""
+        return self._media_path() + ref if ref.startswith("/_m/") else self.absolute(ref)
+
     def absolute(self, ref: str) -> str:
         if ref.startswith("/_m/"):
             return self.media_base + ref
@@ -316,7 +323,7 @@ class Renderer:
                 image=escape(image.url),
                 image_meta=image,
                 image_alt=speech.gettext("%(name)s (@%(username)s) on %(site)s") % said,
-                avatar=self.absolute(profile.avatar) if profile.avatar else None,
+                avatar=self.on_page(profile.avatar) if profile.avatar else None,
                 links=buttons,
                 socials=socials,
                 symbols=Markup("".join(self._symbol(icon) for icon in used.values())),
@@ -364,7 +371,7 @@ class Renderer:
                 icon = self.icons.get(chosen) if chosen else icons.GENERIC
                 used.setdefault(icon.slug, icon)
             href = f"{self.redirect_base}/r/{link.id}" if self.redirect_base else link.url
-            thumb = self.absolute(link.thumbnail) if link.thumbnail else None
+            thumb = self.on_page(link.thumbnail) if link.thumbnail else None
             view = LinkView(
                 link.id,
                 href,

@@ -170,3 +170,44 @@ def test_the_watch_command_rebuilds_and_serves(site: sites.Site, add_profile: An
     finally:
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=10) == 0
+
+
+def test_the_preview_shows_every_image_on_any_port(site: sites.Site, tmp_path: Path) -> None:
+    """[site] url says port 8000; the preview runs elsewhere and every picture shows."""
+    import io
+
+    from PIL import Image
+
+    from tests.support.cli import Cli
+
+    out = io.BytesIO()
+    Image.new("RGB", (200, 200), (10, 120, 200)).save(out, format="PNG")
+    (tmp_path / "a.png").write_bytes(out.getvalue())
+    run = Cli(site.root)
+    run("profile", "add", "ada", "--avatar", str(tmp_path / "a.png"))
+    run(
+        "link",
+        "add",
+        "ada",
+        "Shop",
+        "https://shop.example.com/",
+        "--thumbnail",
+        str(tmp_path / "a.png"),
+    )
+    run("build")
+    server = make_server(site.build_dir, port=0, reload=ReloadSignal())
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        assert server.server_address[1] != 8000
+        _, _, page = get(server, "/ada")
+        sources = re.findall(rb'<img[^>]* src="([^"]+)"', page)
+        assert len(sources) >= 2
+        for src in sources:
+            assert src.startswith(b"/_m/"), src  # by path: whatever the host and port
+            status, headers, body = get(server, src.decode())
+            assert status == 200 and headers["Content-Type"].startswith("image/"), src
+            with Image.open(io.BytesIO(body)) as image:
+                assert image.size[0] > 0
+    finally:
+        server.shutdown()
+        server.server_close()
