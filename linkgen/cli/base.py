@@ -108,6 +108,19 @@ def hoist_site(args: list[str]) -> list[str]:
     return front + rest
 
 
+def warn_loopback(app: App, what: str) -> None:
+    """Say so while [site] url is this machine's own address."""
+    from linkgen.config import loopback
+
+    url = app.site.config.site.url
+    if loopback(url):
+        click.echo(
+            f"warning: [site] url is {url}, a loopback address: {what} point(s) at the "
+            "visitor's own machine; set it to the site's public address",
+            err=True,
+        )
+
+
 pass_app = click.make_pass_decorator(App)
 SENSITIVITY = click.Choice(["18+", "21+", "25+", "sensitive", ""])
 

@@ -68,13 +68,17 @@ def stats_cmd(
         from linkgen.clicks.dashboard import render
         from linkgen.fsutil import write_file
 
-        write_file(html_file.resolve(), render(numbers).encode("utf-8"))
+        page = render(numbers, note=stats.counting_note(app.site.config.redirector))
+        write_file(html_file.resolve(), page.encode("utf-8"))
         click.echo(f"wrote {html_file}")
         return
     if as_csv:
         click.echo(stats.as_csv(numbers), nl=False)
         return
     emit(as_json, stats.as_dict(numbers), stats.as_text(numbers))
+    note = stats.counting_note(app.site.config.redirector)
+    if note and not from_s3:
+        click.echo(f"note: {note}", err=True)
 
 
 @cli.group("clicks")

@@ -43,6 +43,9 @@ def qr(app: App, username: str, fmt: str, out_file: Path | None) -> None:
     target = (out_file or Path(f"{profile.username}-qr.{fmt}")).resolve()
     write_file(target, profile_qr(url, "png" if fmt == "png" else "svg"))
     click.echo(f"wrote {target} ({url})")
+    from linkgen.cli.base import warn_loopback
+
+    warn_loopback(app, "the code")
 
 
 def _finish_import(app: App, imported: Any, base: Path | None, theme: str | None) -> None:

@@ -7,7 +7,7 @@ import threading
 
 import click
 
-from linkgen.cli.base import App, bind, cli, json_option, pass_app
+from linkgen.cli.base import App, bind, cli, json_option, pass_app, warn_loopback
 from linkgen.cli.output import build_report_text, emit, progress_bar
 from linkgen.errors import LinkgenError
 
@@ -44,6 +44,27 @@ def build_cmd(app: App, full: bool, jobs: int | None, as_json: bool) -> None:
         raise click.exceptions.Exit(1)
 
 
+def _check_address(app: App, allowed: bool) -> None:
+    """A site whose [site] url is this machine may be published to this machine (a
+    folder, a local S3); to anywhere else only when asked: its pages would send
+    every visitor to their own computer."""
+    from linkgen.config import loopback
+
+    settings = app.site.config
+    if not loopback(settings.site.url):
+        return
+    publish = settings.publish
+    local = publish.target.startswith("file://") or loopback(publish.endpoint_url)
+    if not local and not allowed:
+        raise LinkgenError(
+            f"[site] url is {settings.site.url}, a loopback address, and {publish.target} is "
+            "not on this machine: the pages' canonical, Open Graph and QR addresses would "
+            "point at each visitor's own computer. Set [site] url to the public address "
+            "(or pass --allow-loopback-url)"
+        )
+    warn_loopback(app, "the pages' canonical, Open Graph and QR addresses")
+
+
 def _refused(failed: dict[str, str]) -> None:
     for username, why in sorted(failed.items())[:50]:
         click.echo(f"Error: @{username} was not built: {why}", err=True)
@@ -62,6 +83,12 @@ def _refused(failed: dict[str, str]) -> None:
     type=click.IntRange(0),
     help="Allow this many deletes in this run (default: [publish] max_deletes).",
 )
+@click.option(
+    "--allow-loopback-url",
+    is_flag=True,
+    help="Publish to a bucket off this machine although [site] url is 127.0.0.1 or "
+    "localhost (the pages' canonical, Open Graph and QR addresses would point there).",
+)
 @json_option
 @pass_app
 def publish_cmd(
@@ -70,6 +97,7 @@ def publish_cmd(
     no_build: bool,
     verify: bool,
     max_deletes: int | None,
+    allow_loopback_url: bool,
     as_json: bool,
 ) -> None:
     """Build what changed, upload only changed objects, delete removed ones.
@@ -82,6 +110,7 @@ def publish_cmd(
     """
     from linkgen.publish.run import publish
 
+    _check_address(app, allow_loopback_url)
     # A dry run builds too: that only touches build/, and the plan must
     # show what a real run would upload.
     built = None

@@ -45,7 +45,9 @@ def _bars(items: list[tuple[str, int]], notes: list[str] | None = None) -> list[
     ]
 
 
-def render(stats: Stats) -> str:
+def render(stats: Stats, *, note: str | None = None, back: str | None = None) -> str:
+    """The page; ``note`` says why there may be nothing to count, ``back`` links to
+    the page it was opened from (the editor's)."""
     top = max([*stats.daily_views, *stats.daily_clicks, 1])
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(builtin("templates")),
@@ -66,4 +68,6 @@ def render(stats: Stats) -> str:
         referrers=_bars(stats.referrers),
         countries=_bars(stats.countries),
         devices=_bars(stats.devices),
+        note=note,
+        back=back,
     )

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
 from linkgen.clicks.db import ALL_LINKS, Dimension, Row
+from linkgen.config import RedirectorSettings
 from linkgen.store.content import Content
 
 UNIQUES_NOTE = (
@@ -140,6 +141,17 @@ def compute(
         countries=_top(dimensions, "view", "country"),
         devices=_top(dimensions, "view", "device"),
         bots_included=bots,
+    )
+
+
+def counting_note(settings: RedirectorSettings) -> str | None:
+    """Why nothing is counted, when the site's pages cannot count anything."""
+    if settings.mode == "edge" or settings.base_url:
+        return None
+    return (
+        "Nothing is counted yet: pages link straight to their targets. Set [redirector] "
+        'base_url and run the redirector (linkgen up does), or mode = "edge" with '
+        "linkgen clicks ingest, to count views and clicks."
     )
 
 

@@ -257,3 +257,26 @@ def test_site_may_come_after_the_subcommand(run: Cli, tmp_path: Path) -> None:
     )
     assert literal.exit_code == 0, literal.output  # after --, it is a title
     assert run.json("profile", "show", "alice")["links"][0]["title"] == "--site"
+
+
+def test_a_loopback_site_url_is_warned_of_and_not_published_off_this_machine(run: Cli) -> None:
+    run("profile", "add", "alice")
+    local = run("publish")  # the default folder target: this machine, a warning only
+    assert "warning: [site] url is http://127.0.0.1:8000, a loopback address" in local.stderr
+    assert "a loopback address" in run("qr", "alice", "--out", str(run.root / "a.svg")).stderr
+    (run.root / "linkgen.toml").write_text(
+        '[publish]\ntarget = "s3://links-bucket"\nendpoint_url = "https://s3.example.com"\n'
+    )
+    refused = run("publish", code=1)
+    assert "not on this machine" in refused.stderr and "--allow-loopback-url" in refused.stderr
+    allowed = run("publish", "--dry-run", "--allow-loopback-url")
+    assert "warning:" in allowed.stderr
+    (run.root / "linkgen.toml").write_text('[site]\nurl = "https://links.example.com"\n')
+    assert "warning" not in run("publish").stderr
+
+
+def test_stats_say_when_nothing_can_be_counted(run: Cli) -> None:
+    run("profile", "add", "alice")
+    assert "Nothing is counted yet" in run("stats", "alice").stderr
+    (run.root / "linkgen.toml").write_text('[redirector]\nmode = "edge"\n')
+    assert "Nothing is counted" not in run("stats", "alice").stderr

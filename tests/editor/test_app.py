@@ -425,3 +425,12 @@ def test_the_status_says_when_no_worker_will_publish_the_edit(
     with worker_lock(site.root):  # a worker holds the site's lock
         assert "Publishing version" in browser.get("/p/alice/status").text
     assert "no worker is running" in browser.get("/p/alice/status").text
+
+
+def test_the_stats_page_links_back_and_says_when_nothing_is_counted(
+    editor: tuple[Editor, sites.Site],
+) -> None:
+    running, _site = editor
+    page = signed_in(running).get("/p/alice/stats").text
+    assert '<a href="/p/alice">← Back to @alice</a>' in page
+    assert "Nothing is counted yet" in page and "linkgen up" in page

@@ -77,7 +77,9 @@ async def stats(request: Request, editor: Editor, session: Session) -> Response:
         numbers = figures.compute(editor.site.content, clicks, profile.username, days=30)
     finally:
         clicks.close()
-    return HTMLResponse(render(numbers), headers={"Content-Security-Policy": PREVIEW_POLICY})
+    note = figures.counting_note(editor.site.config.redirector)
+    page = render(numbers, note=note, back=f"/p/{profile.username}")
+    return HTMLResponse(page, headers={"Content-Security-Policy": PREVIEW_POLICY})
 
 
 async def healthz(request: Request) -> Response:
