@@ -8,6 +8,7 @@ import pytest
 import requests
 
 from linkgen import site as sites
+from linkgen.models import ProfileFields
 from tests.support.editor import PASSWORD, Browser, Editor, signed_in
 from tests.support.hostile import XSS
 from tests.support.html import parse
@@ -434,3 +435,42 @@ def test_the_stats_page_links_back_and_says_when_nothing_is_counted(
     page = signed_in(running).get("/p/alice/stats").text
     assert '<a href="/p/alice">← Back to @alice</a>' in page
     assert "Nothing is counted yet" in page and "linkgen up" in page
+
+
+def test_after_a_conflict_on_a_link_saving_it_again_works(
+    editor: tuple[Editor, sites.Site],
+) -> None:
+    running, site = editor
+    browser = signed_in(running)
+    link = site.content.get("alice").links[0].id
+    form_page = browser.get(f"/p/alice/links/{link}").text
+    old = re.search(r'name="version" value="(\d+)"', form_page).group(1)  # type: ignore[union-attr]
+    site.content.update_profile("alice", ProfileFields(bio="changed in another tab"))
+    fields = {"title": "Shop (new)", "url": "https://shop.example.com/new", "version": old}
+    token = browser.token(f"/p/alice/links/{link}")
+    refused = browser.post(f"/p/alice/links/{link}", fields, token)
+    assert refused.status_code == 409 and "Save it again" in refused.text
+    assert 'value="Shop (new)"' in refused.text  # the typed text kept
+    fresh = re.search(r'name="version" value="(\d+)"', refused.text).group(1)  # type: ignore[union-attr]
+    assert fresh != old
+    again = browser.post(f"/p/alice/links/{link}", {**fields, "version": fresh}, token)
+    assert again.status_code == 303
+    assert site.content.get("alice").links[0].title == "Shop (new)"
+
+
+def test_every_id_on_an_editor_page_is_unique_and_names_are_isolated(
+    editor: tuple[Editor, sites.Site],
+) -> None:
+    running, site = editor
+    browser = signed_in(running)
+    link = site.content.get("alice").links[0].id
+    for path in ("/", "/p/alice", f"/p/alice/links/{link}", "/password"):
+        ids = [
+            element.get("id")
+            for element in parse(browser.get(path).text).iter()
+            if element.get("id")
+        ]
+        assert len(ids) == len(set(ids)), (path, sorted(i for i in ids if ids.count(i) > 1))
+    assert (
+        "<bdi>Alice</bdi>" in browser.get("/").text
+    )  # a right-to-left name cannot scramble the line
