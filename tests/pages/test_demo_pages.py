@@ -1,0 +1,82 @@
+"""The demo as a visitor sees it, in Debian's Chromium on a phone and a desktop:
+every picture shows, and every button's label is centred whatever sits beside it.
+Screenshots are kept in test-artifacts/demo/."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright import sync_api as playwright
+
+from linkgen import site as sites
+from linkgen.build import build
+from linkgen.cli.demo import SAMPLES, seed
+from linkgen.preview.serve import make_server
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "demo"
+SIZES = {"phone": (390, 844), "desktop": (1280, 800)}
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    site = sites.init(tmp_path_factory.mktemp("demo") / "site")
+    seed(site)
+    build(site)
+    server = make_server(site.build_dir, port=0, reload=None)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    host, port = server.server_address[:2]
+    yield f"http://{host}:{port}"
+    server.shutdown()
+    server.server_close()
+    site.close()
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    executable = shutil.which("chromium")
+    assert executable, "Debian's chromium is needed (scripts/test installs it)"
+    with playwright.sync_playwright() as driver:
+        browser = driver.chromium.launch(
+            executable_path=executable,
+            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.mark.parametrize("size", sorted(SIZES))
+@pytest.mark.parametrize("username", [sample["username"] for sample in SAMPLES])
+def test_a_demo_page_shows_every_picture_and_centres_every_label(
+    chromium: Any, demo: str, username: str, size: str
+) -> None:
+    width, height = SIZES[size]
+    context = chromium.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    page.goto(f"{demo}/{username}")
+    page.evaluate("window.scrollTo(0, document.body.scrollHeight)")  # lazy pictures load
+    page.wait_for_function("[...document.images].every(i => i.complete)")
+    broken = page.eval_on_selector_all(
+        "img:not(.beacon)", "imgs => imgs.filter(i => !i.naturalWidth).map(i => i.src)"
+    )
+    assert broken == []
+    assert page.eval_on_selector_all("img:not(.beacon)", "imgs => imgs.length") >= 3
+    offsets = page.eval_on_selector_all(
+        ".links a",
+        """links => links
+          .filter(a => a.querySelector('img, svg.icon') && !a.querySelector('.tag'))
+          .map(a => {
+            const b = a.getBoundingClientRect();
+            const s = a.querySelector('span').getBoundingClientRect();
+            return [a.textContent.trim(), (s.left + s.right) / 2 - (b.left + b.right) / 2];
+          })""",
+    )
+    assert offsets, "every demo creator has buttons with a picture or an icon"
+    assert [(name, off) for name, off in offsets if abs(off) > 1.5] == []
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{username}-{size}.png"), full_page=True)
+    context.close()
