@@ -140,9 +140,13 @@ class Editor:
         signed = self.notices.sign(notice[:200]).decode()
         return RedirectResponse(f"{path}?{urlencode({'notice': signed})}", status_code=303)
 
-    def back(self, username: str, notice: str) -> Response:
-        """To the profile page, with a notice saying what happened."""
-        return self.redirect(f"/p/{username}", notice)
+    def back(self, username: str, notice: str, anchor: str = "") -> Response:
+        """To the profile page, with a notice saying what happened (at ``anchor``: the
+        part of the page the person was working on, not its top)."""
+        response = self.redirect(f"/p/{username}", notice)
+        if anchor:
+            response.headers["location"] += f"#{anchor}"
+        return response
 
     def notice_of(self, request: Request) -> str | None:
         given = request.query_params.get("notice")

@@ -474,3 +474,38 @@ def test_every_id_on_an_editor_page_is_unique_and_names_are_isolated(
     assert (
         "<bdi>Alice</bdi>" in browser.get("/").text
     )  # a right-to-left name cannot scramble the line
+
+
+def test_the_link_list_marks_each_state_and_an_action_returns_to_its_link(
+    editor: tuple[Editor, sites.Site],
+) -> None:
+    import datetime as dt
+
+    from linkgen.models import NewLink, validate
+
+    running, site = editor
+    now = dt.datetime.now(dt.UTC)
+    for title, extra in (
+        ("Later", {"starts_at": now + dt.timedelta(days=3)}),
+        ("Over", {"ends_at": now - dt.timedelta(days=1), "starts_at": now - dt.timedelta(days=2)}),
+        ("Off", {"enabled": False}),
+    ):
+        link = {"title": title, "url": "https://example.com/x", **extra}
+        site.content.add_link("alice", validate(NewLink, link, strict=False))
+    browser = signed_in(running)
+    page = browser.get("/p/alice").text
+    assert 'Your page: <a href="http://127.0.0.1:8000/alice">' in page
+    states = re.findall(r"<bdi>([^<]+)</bdi></a> <span class=\"state state-(\w+)\">", page)
+    assert states == [
+        ("Shop", "live"),
+        ("Later", "scheduled"),
+        ("Over", "ended"),
+        ("Off", "hidden"),
+    ]
+    assert 'action="/p/alice/profile#fields"' in page and 'action="/p/alice/links#add-link"' in page
+    off = site.content.get("alice").links[3].id
+    csrf, version = editing(browser, site)
+    moved = browser.post(f"/p/alice/links/{off}/top", {"version": version}, csrf)
+    assert moved.status_code == 303 and moved.headers["Location"].endswith(f"#link-{off}")
+    assert site.content.get("alice").links[0].id == off  # moved to the top in one step
+    assert f'id="link-{off}"' in browser.get("/p/alice").text

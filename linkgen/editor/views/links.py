@@ -79,10 +79,12 @@ async def link_action(request: Request, editor: Editor, session: Session) -> Res
     link = link_of(profile, link_id)
     store, version, who = editor.site.content, form_version(form), actor(session)
     redraw_profile(request, editor, session, profile, STALE)
+    anchor = f"link-{link_id}"
     if action == "remove":
         store.remove_link(profile.username, link_id, expected_version=version, actor=who)
-    elif action in ("up", "down"):
-        to = link.position + (-1 if action == "up" else 1)
+        anchor = "links"
+    elif action in ("up", "down", "top"):
+        to = 1 if action == "top" else link.position + (-1 if action == "up" else 1)
         if 1 <= to <= len(profile.links):
             store.move_link(profile.username, link_id, to, expected_version=version, actor=who)
     else:
@@ -93,7 +95,7 @@ async def link_action(request: Request, editor: Editor, session: Session) -> Res
             expected_version=version,
             actor=who,
         )
-    return editor.back(profile.username, "Saved.")
+    return editor.back(profile.username, "Saved.", anchor)
 
 
 async def link_page(request: Request, editor: Editor, session: Session) -> Response:

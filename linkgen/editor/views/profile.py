@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -44,6 +46,8 @@ def profile_form(
         session=session,
         profile=profile,
         themes=editor.theme_names,
+        now=datetime.now(UTC),
+        public_url=f"{editor.site.config.site.url}/{profile.username}",
         languages=language_names(),
         site_language=editor.site.config.site.language,
         errors=errors or {},
