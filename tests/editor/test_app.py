@@ -509,3 +509,27 @@ def test_the_link_list_marks_each_state_and_an_action_returns_to_its_link(
     assert moved.status_code == 303 and moved.headers["Location"].endswith(f"#link-{off}")
     assert site.content.get("alice").links[0].id == off  # moved to the top in one step
     assert f'id="link-{off}"' in browser.get("/p/alice").text
+
+
+def test_an_admin_creates_a_profile_from_the_editor_and_a_creator_cannot(
+    editor: tuple[Editor, sites.Site],
+) -> None:
+    running, site = editor
+    _, token = site.accounts.add_user("root@example.com", [], admin=True)
+    site.accounts.set_password_with_link(token, PASSWORD)
+    admin = signed_in(running, "root@example.com")
+    home = admin.get("/").text
+    assert 'action="/profiles#new-profile"' in home
+    csrf = admin.token("/")
+    taken = admin.post("/profiles", {"username": "alice"}, csrf)
+    assert taken.status_code == 400 and "is taken" in taken.text and 'value="alice"' in taken.text
+    bad = admin.post("/profiles", {"username": "Ünïcode"}, csrf)
+    assert bad.status_code == 400 and 'class="error"' in bad.text
+    made = admin.post("/profiles", {"username": "carol"}, csrf)
+    assert made.status_code == 303 and made.headers["Location"].startswith("/p/carol")
+    assert site.content.get("carol").username == "carol"
+    assert site.content.history("carol")[0].actor == "root@example.com (editor)"
+    creator = signed_in(running)
+    assert "New profile" not in creator.get("/").text
+    assert creator.post("/profiles", {"username": "dave"}, creator.token("/")).status_code == 404
+    assert not site.content.exists("dave")

@@ -10,7 +10,8 @@ from starlette.routing import Route
 
 from linkgen.editor.accounts import Session
 from linkgen.editor.editor import Editor, actor, form_version, redraw_with, signed_in
-from linkgen.models import Profile, ProfileFields, validate
+from linkgen.errors import NotFound
+from linkgen.models import NewProfile, Profile, ProfileFields, validate
 from linkgen.pages.language import names as language_names
 
 PROBLEM = "problem"  # messages shown at the top of the page, not by a field
@@ -18,13 +19,45 @@ PROBLEM = "problem"  # messages shown at the top of the page, not by a field
 OVERRIDES = ("background", "text", "button", "button_text", "font", "button_shape")
 
 
-async def home(request: Request, editor: Editor, session: Session) -> Response:
+def _home(
+    request: Request,
+    editor: Editor,
+    session: Session,
+    status: int = 200,
+    errors: dict[str, str] | None = None,
+    typed: str = "",
+) -> Response:
     profiles = [
         summary
         for summary in editor.site.content.list_profiles()
         if editor.site.accounts.may_edit(session.user, summary.id)
     ]
-    return editor.render(request, "home.html", session=session, profiles=profiles)
+    return editor.render(
+        request, "home.html", status, session=session, profiles=profiles,
+        errors=errors or {}, typed=typed, site_url=editor.site.config.site.url,
+    )  # fmt: skip
+
+
+async def home(request: Request, editor: Editor, session: Session) -> Response:
+    return _home(request, editor, session)
+
+
+async def create_profile(request: Request, editor: Editor, session: Session) -> Response:
+    """A new profile, for an admin (a creator's account is given profiles by one)."""
+    if not session.user.is_admin:
+        raise NotFound("not found")
+    form = await editor.form(request, session.csrf)
+    username = form.get("username", "").strip()
+    redraw_with(
+        request,
+        lambda status, errors, problem: _home(
+            request, editor, session, status,
+            {"username": problem or next(iter(errors.values()), "")}, username,
+        ),
+    )  # fmt: skip
+    fields = validate(NewProfile, {"username": username})
+    created = editor.site.content.create_profile(fields, actor=actor(session))
+    return editor.back(created.username, f"Created @{created.username}.")
 
 
 def profile_form(
@@ -122,6 +155,7 @@ async def undo(request: Request, editor: Editor, session: Session) -> Response:
 
 ROUTES = [
     Route("/", signed_in(home)),
+    Route("/profiles", signed_in(create_profile), methods=["POST"]),
     Route("/p/{username}", signed_in(profile_page), methods=["GET"]),
     Route("/p/{username}/profile", signed_in(save_profile), methods=["POST"]),
     Route("/p/{username}/undo", signed_in(undo), methods=["POST"]),
