@@ -58,6 +58,7 @@ class User(NamedTuple):
     email: str
     is_admin: bool
     has_password: bool
+    time_zone: str = "UTC"  # where the editor shows and reads this account's times
 
 
 class Session(NamedTuple):
@@ -98,6 +99,23 @@ def email_address(raw: str) -> str:
         return rules.email(raw)
     except ValueError as exc:
         raise InvalidInput(f"email: {exc}") from None
+
+
+def time_zone(raw: str) -> str:
+    """An IANA time zone name the system knows (Europe/Berlin, America/New_York, UTC)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    name = raw.strip()
+    try:
+        if not name or len(name) > 64 or ".." in name or name.startswith("/"):
+            raise ValueError
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidInput(
+            f"time_zone: '{raw[:40]}' is not a time zone; use a name such as Europe/Berlin, "
+            "America/New_York or UTC"
+        ) from None
+    return name
 
 
 def check_password(password: str) -> str:
@@ -365,7 +383,15 @@ class Accounts:
 
     def _find(self, column: Literal["id", "email"], value: str) -> User | None:
         row = self.conn.execute(
-            f"SELECT id, email, is_admin, password_hash IS NOT NULL FROM users WHERE {column} = ?",
+            f"SELECT id, email, is_admin, password_hash IS NOT NULL, coalesce(time_zone, 'UTC') "
+            f"FROM users WHERE {column} = ?",
             (value,),
         ).fetchone()
-        return None if row is None else User(row[0], row[1], bool(row[2]), bool(row[3]))
+        return None if row is None else User(row[0], row[1], bool(row[2]), bool(row[3]), row[4])
+
+    def set_time_zone(self, user: User, name: str) -> str:
+        """Keep ``name`` (an IANA time zone, e.g. Europe/Berlin) as the account's."""
+        zone = time_zone(name)
+        with self._writing():
+            self.conn.execute("UPDATE users SET time_zone = ? WHERE id = ?", (zone, user.id))
+        return zone

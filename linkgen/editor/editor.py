@@ -14,6 +14,7 @@ import secrets
 import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -220,6 +221,13 @@ def _key(path: Path) -> bytes:
     with os.fdopen(fd, "wb") as out:
         out.write(key)
     return key
+
+
+def local_time(moment: datetime | None, zone: str, shape: str = "%Y-%m-%d %H:%M %Z") -> str:
+    """A stored (UTC) time as the account's time zone shows it; '' for none."""
+    from zoneinfo import ZoneInfo
+
+    return moment.astimezone(ZoneInfo(zone)).strftime(shape) if moment else ""
 
 
 def form_version(form: dict[str, str]) -> int | None:

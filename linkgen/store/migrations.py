@@ -305,6 +305,12 @@ def _language(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE profiles ADD COLUMN language TEXT")
 
 
+@migration(8, "an account's time zone")
+def _time_zone(db: sqlite_utils.Database) -> None:
+    # An IANA name (Europe/Berlin): the editor shows and reads schedules in it.
+    db.execute("ALTER TABLE users ADD COLUMN time_zone TEXT")
+
+
 def run_script(db: sqlite_utils.Database, script: str) -> None:
     """Run a script statement by statement, inside the caller's transaction.
 

@@ -533,3 +533,29 @@ def test_an_admin_creates_a_profile_from_the_editor_and_a_creator_cannot(
     assert "New profile" not in creator.get("/").text
     assert creator.post("/profiles", {"username": "dave"}, creator.token("/")).status_code == 404
     assert not site.content.exists("dave")
+
+
+def test_schedules_are_shown_and_read_in_the_accounts_time_zone(
+    editor: tuple[Editor, sites.Site],
+) -> None:
+    running, site = editor
+    browser = signed_in(running)
+    csrf = browser.token("/password")
+    wrong = browser.post("/account/time-zone", {"time_zone": "Mars/Olympus"}, csrf)
+    assert wrong.status_code == 400 and "is not a time zone" in wrong.text
+    assert (
+        browser.post("/account/time-zone", {"time_zone": "Europe/Berlin"}, csrf).status_code == 303
+    )
+    link = site.content.get("alice").links[0].id
+    form = browser.get(f"/p/alice/links/{link}").text
+    assert "Show from (Europe/Berlin; empty: now)" in form
+    csrf, version = editing(browser, site, f"/p/alice/links/{link}")
+    fields = {"title": "Shop", "url": "https://shop.example.com", "version": version}
+    saved = browser.post(
+        f"/p/alice/links/{link}", {**fields, "starts_at": "2030-12-05T09:00"}, csrf
+    )
+    assert saved.status_code == 303
+    stored = site.content.get("alice").links[0].starts_at
+    assert stored is not None and stored.isoformat() == "2030-12-05T08:00:00+00:00"  # CET = UTC+1
+    assert 'value="2030-12-05T09:00"' in browser.get(f"/p/alice/links/{link}").text
+    assert "from 2030-12-05 09:00 CET" in browser.get("/p/alice").text

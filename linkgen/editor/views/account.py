@@ -154,7 +154,21 @@ def _send_quietly(settings: EmailSettings, message: EmailMessage) -> None:
 
 
 async def password_page(request: Request, editor: Editor, session: Session) -> Response:
-    return editor.render(request, "password.html", session=session, errors={})
+    return editor.render(request, "password.html", session=session, errors={}, typed_zone="")
+
+
+async def save_time_zone(request: Request, editor: Editor, session: Session) -> Response:
+    form = await editor.form(request, session.csrf)
+    typed = form.get("time_zone", "")[:64]
+    redraw_with(
+        request,
+        lambda status, errors, problem: editor.render(
+            request, "password.html", status, session=session, typed_zone=typed,
+            errors={"time_zone": problem or next(iter(errors.values()), "")},
+        ),
+    )  # fmt: skip
+    zone = editor.site.accounts.set_time_zone(session.user, typed)
+    return editor.redirect("/password", f"Times are shown in {zone} now.")
 
 
 async def change_password(request: Request, editor: Editor, session: Session) -> Response:
@@ -162,7 +176,9 @@ async def change_password(request: Request, editor: Editor, session: Session) ->
     current, new = form.get("current", ""), form.get("new", "")
 
     def draw(status: int, errors: dict[str, str]) -> Response:
-        return editor.render(request, "password.html", status, session=session, errors=errors)
+        return editor.render(
+            request, "password.html", status, session=session, errors=errors, typed_zone=""
+        )
 
     redraw_with(
         request,
@@ -192,4 +208,5 @@ ROUTES = [
     Route("/forgot-password", forgot_password, methods=["POST"]),
     Route("/password", signed_in(password_page), methods=["GET"]),
     Route("/password", signed_in(change_password), methods=["POST"]),
+    Route("/account/time-zone", signed_in(save_time_zone), methods=["POST"]),
 ]

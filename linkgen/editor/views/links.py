@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from linkgen.editor.accounts import Session
-from linkgen.editor.editor import STALE, Editor, actor, form_version, redraw_with, signed_in
+from linkgen.editor.editor import (
+    STALE,
+    Editor,
+    actor,
+    form_version,
+    local_time,
+    redraw_with,
+    signed_in,
+)
 from linkgen.editor.views.profile import redraw_profile
 from linkgen.errors import NotFound
 from linkgen.models import Link, LinkChanges, NewLink, Profile, validate
@@ -24,16 +34,16 @@ def link_of(profile: Profile, link_id: str) -> Link:
     return link
 
 
-def link_typed(link: Any) -> dict[str, str]:
-    """A link's fields as its edit form shows them."""
+def link_typed(link: Any, zone: str = "UTC") -> dict[str, str]:
+    """A link's fields as its edit form shows them (times in ``zone``)."""
     return {
         "title": link.title,
         "url": link.url,
         "icon": link.icon or "",
         "sensitive": link.sensitive or "",
         "social": "on" if link.social else "",
-        "starts_at": f"{link.starts_at:%Y-%m-%dT%H:%M}" if link.starts_at else "",
-        "ends_at": f"{link.ends_at:%Y-%m-%dT%H:%M}" if link.ends_at else "",
+        "starts_at": local_time(link.starts_at, zone, "%Y-%m-%dT%H:%M"),
+        "ends_at": local_time(link.ends_at, zone, "%Y-%m-%dT%H:%M"),
     }
 
 
@@ -51,7 +61,8 @@ def link_form(
     """A link's own page: its fields, its thumbnail."""
     return editor.render(
         request, "link.html", status, session=session, profile=profile, link=link,
-        typed=typed if typed is not None else link_typed(link), errors=errors or {},
+        typed=typed if typed is not None else link_typed(link, session.user.time_zone),
+        errors=errors or {}, zone=session.user.time_zone,
         problem=problem,
     )  # fmt: skip
 
@@ -115,8 +126,8 @@ async def save_link(request: Request, editor: Editor, session: Session) -> Respo
         "icon": typed["icon"] or None,
         "sensitive": typed["sensitive"] or None,
         "social": typed["social"] == "on",
-        "starts_at": _utc(typed["starts_at"]),
-        "ends_at": _utc(typed["ends_at"]),
+        "starts_at": _utc(typed["starts_at"], session.user.time_zone),
+        "ends_at": _utc(typed["ends_at"], session.user.time_zone),
     }
     redraw_with(
         request,
@@ -135,14 +146,19 @@ async def save_link(request: Request, editor: Editor, session: Session) -> Respo
     return editor.back(profile.username, "Link saved.")
 
 
-def _utc(value: str) -> str | None:
-    """A datetime-local field (2026-12-01T09:00), read as UTC."""
+def _utc(value: str, zone: str) -> str | None:
+    """A datetime-local field (2026-12-01T09:00), read in ``zone``, as UTC; a value
+    that is not a time is passed on for the model to refuse by name."""
     value = value.strip()
     if not value:
         return None
-    if len(value) == 16:  # no seconds
-        value += ":00"
-    return value if value.endswith("Z") or "+" in value[10:] else value + "Z"
+    if value.endswith("Z") or "+" in value[10:]:
+        return value
+    try:
+        moment = datetime.fromisoformat(value).replace(tzinfo=ZoneInfo(zone))
+    except ValueError:
+        return value
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 ROUTES = [

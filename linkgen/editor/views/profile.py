@@ -9,7 +9,14 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from linkgen.editor.accounts import Session
-from linkgen.editor.editor import Editor, actor, form_version, redraw_with, signed_in
+from linkgen.editor.editor import (
+    Editor,
+    actor,
+    form_version,
+    local_time,
+    redraw_with,
+    signed_in,
+)
 from linkgen.errors import NotFound
 from linkgen.models import NewProfile, Profile, ProfileFields, validate
 from linkgen.pages.language import names as language_names
@@ -80,6 +87,8 @@ def profile_form(
         profile=profile,
         themes=editor.theme_names,
         now=datetime.now(UTC),
+        zone=session.user.time_zone,
+        local_time=local_time,
         public_url=f"{editor.site.config.site.url}/{profile.username}",
         languages=language_names(),
         site_language=editor.site.config.site.language,
