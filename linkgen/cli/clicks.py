@@ -119,13 +119,19 @@ def clicks_ship(app: App, as_json: bool) -> None:
 
 
 @clicks_group.command("ingest")
-@click.argument("logs", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("logs", nargs=-1, required=True)
+@click.option(
+    "--endpoint-url",
+    metavar="URL",
+    help="The S3 endpoint for s3:// logs (default: [publish] endpoint_url).",
+)
 @json_option
 @pass_app
-def clicks_ingest(app: App, logs: tuple[Path, ...], as_json: bool) -> None:
+def clicks_ingest(app: App, logs: tuple[str, ...], endpoint_url: str | None, as_json: bool) -> None:
     """Count the clicks and views in the edge's access logs (with [redirector] mode =
     "edge"): each log is read on from where it was left, so giving a file again, or
-    a rotated one under its new name, never counts a line twice. Plain or .gz.
+    a rotated one under its new name, never counts a line twice. Plain or .gz;
+    s3://BUCKET/PREFIX/ reads every log object under it (CloudFront, Logpush).
 
     Example:
 
@@ -135,7 +141,7 @@ def clicks_ingest(app: App, logs: tuple[Path, ...], as_json: bool) -> None:
 
     from linkgen.clicks.ingest import ingest
 
-    report = ingest(app.site, list(logs))
+    report = ingest(app.site, list(logs), endpoint_url=endpoint_url)
     human = (
         f"{report.clicks} clicks and {report.views} views from {report.lines} new lines "
         f"in {report.files} logs ({report.ignored} other requests"

@@ -241,6 +241,11 @@ class ClickStore:
 
     # -- writing ----------------------------------------------------------------
 
+    def seen(self, name: str) -> bool:
+        """Whether a log of this name was read already."""
+        row = self.conn.execute("SELECT 1 FROM ingested WHERE name = ? LIMIT 1", (name,))
+        return row.fetchone() is not None
+
     def position(self, source: str) -> int:
         """How many bytes of the access log ``source`` were counted already."""
         row = self.conn.execute("SELECT offset FROM ingested WHERE source = ?", (source,))

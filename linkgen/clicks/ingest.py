@@ -113,7 +113,16 @@ def _lines(handle: IO[bytes], offset: int) -> Iterator[tuple[bytes, int]]:
         yield raw, position
 
 
-def ingest(site: Site, paths: list[Path], report: IngestReport | None = None) -> IngestReport:
+def ingest(
+    site: Site,
+    paths: list[str],
+    report: IngestReport | None = None,
+    *,
+    endpoint_url: str | None = None,
+) -> IngestReport:
+    """Count the clicks and views in ``paths``: log files, or ``s3://BUCKET/PREFIX/``
+    for every log object under it (objects read once are not fetched again: log
+    objects in a bucket are written whole and never change)."""
     report = report or IngestReport()
     settings = site.config.redirector
     own = frozenset(
@@ -122,14 +131,55 @@ def ingest(site: Site, paths: list[Path], report: IngestReport | None = None) ->
     store = ClickStore(clicks_path(site.root), retention_days=settings.events_retention_days)
     try:
         for path in paths:
-            _one(site, store, path, own, report)
+            if path.startswith("s3://"):
+                _bucket(site, store, path, own, report, endpoint_url)
+            else:
+                _one(site, store, Path(path), own, report)
     finally:
         store.close()
     return report
 
 
+def _bucket(
+    site: Site,
+    store: ClickStore,
+    url: str,
+    own: frozenset[str],
+    report: IngestReport,
+    endpoint_url: str | None,
+) -> None:
+    import tempfile
+
+    import boto3
+
+    bucket, _, prefix = url.removeprefix("s3://").partition("/")
+    if not bucket:
+        raise InvalidInput(f"{url}: no bucket named (s3://BUCKET/PREFIX/)")
+    publish = site.config.publish
+    client = boto3.client(
+        "s3", endpoint_url=endpoint_url or publish.endpoint_url, region_name=publish.region
+    )
+    pages = client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+    keys = sorted(item["Key"] for page in pages for item in page.get("Contents", []))
+    with tempfile.TemporaryDirectory(prefix="linkgen-ingest-") as folder:
+        for key in keys:
+            name = f"s3://{bucket}/{key}"
+            if store.seen(name):
+                report.already += 1
+                continue
+            local = Path(folder) / ("log.gz" if key.endswith(".gz") else "log")
+            client.download_file(bucket, key, str(local))
+            _one(site, store, local, own, report, name)
+            local.unlink()
+
+
 def _one(
-    site: Site, store: ClickStore, path: Path, own: frozenset[str], report: IngestReport
+    site: Site,
+    store: ClickStore,
+    path: Path,
+    own: frozenset[str],
+    report: IngestReport,
+    name: str | None = None,
 ) -> None:
     try:
         handle = _open(path)
@@ -160,12 +210,12 @@ def _one(
             else:
                 batch.append(found)
             if report.lines % BATCH == 0:
-                _commit(site, store, batch, (source, position, str(path)), own, report)
+                _commit(site, store, batch, (source, position, name or str(path)), own, report)
                 batch = []
         if position == offset and not batch:
             report.already += 1
             return
-        _commit(site, store, batch, (source, position, str(path)), own, report)
+        _commit(site, store, batch, (source, position, name or str(path)), own, report)
 
 
 def _commit(

@@ -131,3 +131,28 @@ def test_a_cloudflare_logpush_file_is_counted_once(
     assert run.json("clicks", "ingest", str(log))["lines"] == 0
     stats = run.json("stats", "alice", "--days", "1")
     assert stats["range"]["clicks"] == 1 and stats["range"]["views"] == 1
+
+
+def test_logs_are_read_from_a_bucket_once_each(
+    run: Cli, alice: tuple[str, str], bucket: Any, s3_endpoint: str
+) -> None:
+    s3, name = bucket
+    profile_id, link_id = alice
+    header = f"#Version: 1.0\n#Fields: {W3C_FIELDS}\n"
+    for hour, request in (("10", "a"), ("11", "b")):
+        body = header + w3c_line(f"/r/{link_id}", 302, request=request)
+        s3.put_object(
+            Bucket=name, Key=f"cf/E2ABC.2026-12-01-{hour}.x.gz", Body=gzip.compress(body.encode())
+        )
+    logpush = cloudflare_line(f"/v/{profile_id}", 200)
+    s3.put_object(
+        Bucket=name, Key="cf/20261201T11_logpush.log.gz", Body=gzip.compress(logpush.encode())
+    )
+    s3.put_object(Bucket=name, Key="elsewhere/other.log", Body=b"not ours\n")
+    first = run.json("clicks", "ingest", f"s3://{name}/cf/", "--endpoint-url", s3_endpoint)
+    assert (first["clicks"], first["views"], first["files"]) == (2, 1, 3)
+    body = header + w3c_line(f"/r/{link_id}", 302, request="c")
+    s3.put_object(Bucket=name, Key="cf/E2ABC.2026-12-01-12.x.gz", Body=gzip.compress(body.encode()))
+    again = run.json("clicks", "ingest", f"s3://{name}/cf/", "--endpoint-url", s3_endpoint)
+    assert (again["clicks"], again["files"], again["already"]) == (1, 1, 3)  # only the new one
+    assert run.json("stats", "alice", "--days", "1")["range"]["clicks"] == 3
