@@ -251,6 +251,17 @@ def edge_group() -> None:
     """
 
 
+_prefix_option = click.option(
+    "--prefix", metavar="/PREFIX", help="The objects' key prefix (default: from [publish] target)."
+)
+
+
+def _key_prefix(app: App, given: str | None) -> str:
+    from linkgen.publish import edge
+
+    return edge.key_prefix(app.site.config.publish) if given is None else given
+
+
 @edge_group.command("vcl")
 @click.option(
     "--origin", metavar="HOST:PORT", help="The S3 endpoint (default: [publish] endpoint_url)."
@@ -300,9 +311,7 @@ def edge_cloudfront(event: str) -> None:
 
 
 @edge_group.command("fastly")
-@click.option(
-    "--prefix", metavar="/PREFIX", help="The objects' key prefix (default: from [publish] target)."
-)
+@_prefix_option
 @pass_app
 def edge_fastly(app: App, prefix: str | None) -> None:
     """Print the custom VCL for a Fastly service whose backend is the bucket.
@@ -313,15 +322,11 @@ def edge_fastly(app: App, prefix: str | None) -> None:
     """
     from linkgen.publish import edge
 
-    if prefix is None:
-        prefix = edge.key_prefix(app.site.config.publish)
-    click.echo(edge.fastly(prefix), nl=False)
+    click.echo(edge.fastly(_key_prefix(app, prefix)), nl=False)
 
 
 @edge_group.command("cloudflare")
-@click.option(
-    "--prefix", metavar="/PREFIX", help="The objects' key prefix (default: from [publish] target)."
-)
+@_prefix_option
 @click.option(
     "--origin",
     metavar="URL",
@@ -339,9 +344,7 @@ def edge_cloudflare(app: App, prefix: str | None, origin: str) -> None:
     """
     from linkgen.publish import edge
 
-    if prefix is None:
-        prefix = edge.key_prefix(app.site.config.publish)
-    click.echo(edge.cloudflare(prefix, origin), nl=False)
+    click.echo(edge.cloudflare(_key_prefix(app, prefix), origin), nl=False)
 
 
 @edge_group.command("varnishncsa")

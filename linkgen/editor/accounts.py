@@ -22,7 +22,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from datetime import timedelta
-from typing import TYPE_CHECKING, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from linkgen import rules
 from linkgen.errors import Conflict, InvalidInput, LinkgenError, NotFound
@@ -184,12 +184,7 @@ class Accounts:
         from linkgen.editor.metrics import RESETS
 
         with self._writing():
-            wait = max(self._wait(key, FREE_RESETS) for key in keys)
-            if wait > 0:
-                RESETS.labels("throttled").inc()
-                raise TooManyAttempts(wait)
-            for key in keys:
-                self._fail(key)
+            self._count_attempt(keys, FREE_RESETS, RESETS)
             try:
                 found = self._find("email", email_address(email))
             except InvalidInput:
@@ -293,12 +288,7 @@ class Accounts:
         from linkgen.editor.metrics import SIGN_INS
 
         with self._writing():
-            wait = max(self._wait(key) for key in keys)
-            if wait > 0:
-                SIGN_INS.labels("throttled").inc()
-                raise TooManyAttempts(wait)
-            for key in keys:
-                self._fail(key)
+            self._count_attempt(keys, FREE_FAILURES, SIGN_INS)
         try:
             user = self._verify(email, password)
         except SignInRefused:
@@ -338,6 +328,16 @@ class Accounts:
         except (VerificationError, InvalidHashError):
             raise SignInRefused("wrong e-mail or password") from None
         return self._user(row[0])
+
+    def _count_attempt(self, keys: tuple[str, str], free: int, outcomes: Any) -> None:
+        """Refuse (TooManyAttempts, counted as throttled in ``outcomes``) while any of
+        ``keys`` must still wait; else count this attempt against each of them."""
+        wait = max(self._wait(key, free) for key in keys)
+        if wait > 0:
+            outcomes.labels("throttled").inc()
+            raise TooManyAttempts(wait)
+        for key in keys:
+            self._fail(key)
 
     def _wait(self, key: str, free: int = FREE_FAILURES) -> float:
         row = self.conn.execute(

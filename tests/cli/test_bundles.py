@@ -4,7 +4,6 @@ its images shown; a bundle is checked like any other input before anything lands
 from __future__ import annotations
 
 import hashlib
-import io
 import re
 import zipfile
 from pathlib import Path
@@ -13,13 +12,11 @@ import pytest
 from PIL import Image
 
 from tests.support.cli import Cli
+from tests.support.pictures import image_bytes, picture_file
 
 
 def picture(path: Path, colour: tuple[int, int, int]) -> str:
-    out = io.BytesIO()
-    Image.new("RGB", (300, 300), colour).save(out, format="PNG")
-    path.write_bytes(out.getvalue())
-    return str(path)
+    return str(picture_file(path, colour))
 
 
 @pytest.fixture
@@ -75,12 +72,11 @@ def test_a_hostile_bundle_is_refused_and_nothing_lands(bundle: Path, tmp_path: P
     with zipfile.ZipFile(bundle) as opened:
         pictures = [n for n in opened.namelist() if n.startswith("media/")]
         real = opened.read(pictures[0])
-    other_picture = io.BytesIO()
-    Image.new("RGB", (8, 8), (1, 2, 3)).save(other_picture, format="WEBP")
+    other_picture = image_bytes((1, 2, 3), (8, 8), "WEBP")
     not_an_image = b"<svg onload=alert(1)>" * 10
     cases = {
         "is not a file a bundle holds": {"../../evil.sh": b"echo hi"},
-        "is not the picture its name says": {pictures[0]: other_picture.getvalue()},
+        "is not the picture its name says": {pictures[0]: other_picture},
         "is not an image": {
             f"media/{hashlib.sha256(not_an_image).hexdigest()[:24]}.webp": not_an_image
         },
@@ -98,10 +94,9 @@ def test_a_hostile_bundle_is_refused_and_nothing_lands(bundle: Path, tmp_path: P
 
 
 def test_a_picture_the_profile_does_not_use_is_refused(bundle: Path, tmp_path: Path) -> None:
-    extra = io.BytesIO()
-    Image.new("RGB", (8, 8), (9, 9, 9)).save(extra, format="WEBP")
-    name = f"media/{hashlib.sha256(extra.getvalue()).hexdigest()[:24]}.webp"
+    extra = image_bytes((9, 9, 9), (8, 8), "WEBP")
+    name = f"media/{hashlib.sha256(extra).hexdigest()[:24]}.webp"
     target = Cli(tmp_path / "third")
     target("init")
-    refused = target("import", str(rewritten(bundle, {name: extra.getvalue()})), code=1)
+    refused = target("import", str(rewritten(bundle, {name: extra})), code=1)
     assert "is not one the profile uses" in refused.stderr

@@ -9,7 +9,6 @@ test-artifacts/editor/.
 
 from __future__ import annotations
 
-import shutil
 import signal
 import subprocess
 import sys
@@ -24,6 +23,7 @@ import pytest
 from playwright import sync_api as playwright
 
 from linkgen import site as sites
+from tests.support.browser import chromium as launched_chromium
 from tests.support.edge import configure
 from tests.support.editor import PASSWORD, Editor
 
@@ -81,12 +81,7 @@ def test_sign_in_edit_and_see_it_live_at_the_edge(
 ) -> None:
     live, editor, edge = live_site
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    executable = shutil.which("chromium")
-    assert executable, "Debian's chromium is needed (scripts/test installs it)"
-    with playwright.sync_playwright() as driver:
-        browser = driver.chromium.launch(
-            executable_path=executable, args=["--no-sandbox", "--disable-gpu"]
-        )
+    with launched_chromium() as browser:
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         page.goto(f"{editor.url}/sign-in")
         page.get_by_label("E-mail").fill("alice@example.com")
@@ -128,7 +123,6 @@ def test_sign_in_edit_and_see_it_live_at_the_edge(
         public = browser.new_page(viewport={"width": 412, "height": 823})
         public.goto(f"{edge}/alice")
         public.screenshot(path=str(ARTIFACTS / "7-the-public-page-at-the-edge.png"))
-        browser.close()
     assert edit_to_live < 30
     history = [entry.actor for entry in live.content.history("alice")[:3]]
     assert history == ["alice@example.com (editor)"] * 3

@@ -4,19 +4,17 @@ Screenshots are kept in test-artifacts/editor-pages/."""
 
 from __future__ import annotations
 
-import io
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from PIL import Image
-from playwright import sync_api as playwright
 
 from linkgen import site as sites
 from linkgen.models import ProfileFields
+from tests.support.browser import chromium as launched_chromium
 from tests.support.editor import PASSWORD, Editor
+from tests.support.pictures import image_bytes
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "editor-pages"
 SIZES = {"phone": (390, 844), "desktop": (1280, 800)}
@@ -30,9 +28,8 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Editor, 
     site = sites.init(tmp_path_factory.mktemp("editor") / "site")
     name = "ليلى — a long display name that goes on and on, mixed العربية and English"
     site.content.create_profile(validate(NewProfile, {"username": "alice", "display_name": name}))
-    out = io.BytesIO()
-    Image.new("RGB", (300, 300), (200, 60, 30)).save(out, format="PNG")
-    avatar = images.save(images.ingest(out.getvalue(), "avatar", source="test"), site.media_dir)
+    picture = image_bytes((200, 60, 30))
+    avatar = images.save(images.ingest(picture, "avatar", source="test"), site.media_dir)
     site.content.update_profile("alice", ProfileFields(avatar=avatar))
     for n in range(12):
         url = f"https://example.com/a/very/long/path/{'segment-' * 8}{n}?with=a&query=string"
@@ -49,15 +46,8 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Editor, 
 
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    executable = shutil.which("chromium")
-    assert executable, "Debian's chromium is needed (scripts/test installs it)"
-    with playwright.sync_playwright() as driver:
-        browser = driver.chromium.launch(
-            executable_path=executable,
-            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
-        )
-        yield browser
-        browser.close()
+    with launched_chromium() as launched:
+        yield launched
 
 
 @pytest.mark.timeout(120)

@@ -4,7 +4,6 @@ of the same content gives."""
 
 from __future__ import annotations
 
-import io
 import json
 import re
 import shutil
@@ -15,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PIL import Image
 
 from linkgen import site as sites
 from linkgen.clicks.db import ClickStore, Event, clicks_path
@@ -25,15 +23,9 @@ from linkgen.ops.backup import backup
 from linkgen.ops.restore import restore
 from tests.support.buckets import bucket_state
 from tests.support.cli import Cli
+from tests.support.pictures import picture_file
 
 NOW_MS = int(time.time() * 1000)
-
-
-def picture(path: Path, colour: tuple[int, int, int]) -> Path:
-    out = io.BytesIO()
-    Image.new("RGB", (320, 320), colour).save(out, format="PNG")
-    path.write_bytes(out.getvalue())
-    return path
 
 
 def configure(root: Path, bucket: str, s3_endpoint: str) -> None:
@@ -53,7 +45,7 @@ def a_live_site(site: sites.Site, run: Cli, bucket: str, s3_endpoint: str, tmp: 
         "--name",
         "Ada",
         "--avatar",
-        str(picture(tmp / "a.png", (200, 40, 40))),
+        str(picture_file(tmp / "a.png", (200, 40, 40))),
     )
     run(
         "profile",
@@ -62,9 +54,9 @@ def a_live_site(site: sites.Site, run: Cli, bucket: str, s3_endpoint: str, tmp: 
         "--name",
         "Bob",
         "--avatar",
-        str(picture(tmp / "b.png", (40, 40, 200))),
+        str(picture_file(tmp / "b.png", (40, 40, 200))),
     )
-    thumb = str(picture(tmp / "t.png", (40, 160, 40)))
+    thumb = str(picture_file(tmp / "t.png", (40, 160, 40)))
     run("link", "add", "ada", "Shop", "https://shop.example.com", "--thumbnail", thumb)
     run("link", "add", "bob", "Blog", "https://blog.example.com")
     ada = site.content.get("ada")
@@ -176,7 +168,7 @@ def test_the_restore_drill(
 
 
 def a_backup(site: sites.Site, run: Cli, tmp_path: Path) -> Path:
-    run("profile", "add", "ada", "--avatar", str(picture(tmp_path / "a.png", (200, 40, 40))))
+    run("profile", "add", "ada", "--avatar", str(picture_file(tmp_path / "a.png", (200, 40, 40))))
     report = backup(site, str(tmp_path / "backups"))
     return tmp_path / "backups" / report.name
 

@@ -4,19 +4,18 @@ Screenshots are kept in test-artifacts/demo/."""
 
 from __future__ import annotations
 
-import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright import sync_api as playwright
 
 from linkgen import site as sites
 from linkgen.build import build
 from linkgen.cli.demo import SAMPLES, seed
 from linkgen.preview.serve import make_server
+from tests.support.browser import chromium as launched_chromium
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "demo"
 SIZES = {"phone": (390, 844), "desktop": (1280, 800)}
@@ -38,15 +37,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    executable = shutil.which("chromium")
-    assert executable, "Debian's chromium is needed (scripts/test installs it)"
-    with playwright.sync_playwright() as driver:
-        browser = driver.chromium.launch(
-            executable_path=executable,
-            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
-        )
-        yield browser
-        browser.close()
+    with launched_chromium() as launched:
+        yield launched
 
 
 @pytest.mark.parametrize("size", sorted(SIZES))

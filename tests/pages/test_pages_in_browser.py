@@ -8,7 +8,6 @@ kept in test-artifacts/pages/.
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -17,16 +16,15 @@ from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright import sync_api as playwright
 
 from linkgen import site as sites
 from linkgen.build import build
 from linkgen.pages.qr import qr_name
 from linkgen.preview.serve import PreviewServer, make_server
+from tests.support.browser import chromium as launched_chromium
 from tests.support.sample_pages import add_samples
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "pages"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
 
 
 @pytest.fixture(scope="module")
@@ -50,12 +48,8 @@ def served(samples: sites.Site) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    executable = shutil.which("chromium")
-    assert executable, "Debian's chromium is needed (scripts/test installs it)"
-    with playwright.sync_playwright() as driver:
-        launched = driver.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+    with launched_chromium() as launched:
         yield launched
-        launched.close()
 
 
 def open_page(browser: Any, url: str, scheme: str = "light") -> Any:

@@ -179,10 +179,9 @@ def test_the_preview_shows_every_image_on_any_port(site: sites.Site, tmp_path: P
     from PIL import Image
 
     from tests.support.cli import Cli
+    from tests.support.pictures import picture_file
 
-    out = io.BytesIO()
-    Image.new("RGB", (200, 200), (10, 120, 200)).save(out, format="PNG")
-    (tmp_path / "a.png").write_bytes(out.getvalue())
+    picture_file(tmp_path / "a.png", (10, 120, 200))
     run = Cli(site.root)
     run("profile", "add", "ada", "--avatar", str(tmp_path / "a.png"))
     run(
