@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from linkgen import site as sites
 from linkgen.clicks import stats
 from linkgen.clicks.db import ClickStore, clicks_path
-from linkgen.clicks.recorder import Hit, to_events
+from linkgen.clicks.hits import Hit, to_events
 from linkgen.models import NewLink, NewProfile, validate
 
 AGENTS = [

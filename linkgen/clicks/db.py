@@ -19,7 +19,7 @@ import datetime as dt
 import functools
 import secrets
 import sqlite3
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -265,23 +265,7 @@ class ClickStore:
         """
         if not events and position is None:
             return
-        groups: dict[tuple[str, str, str, str, int], list[str]] = defaultdict(list)
-        dimensions: Counter[tuple[str, str, str, str, str]] = Counter()
-        rows = []
-        for e in events:
-            at_ms, kind, profile_id, link_id, visitor, referrer, country, device, bot = e
-            flag = int(bot)
-            rows.append(
-                (at_ms, kind, profile_id, link_id, visitor, referrer, country, device, flag)
-            )
-            day = day_of(at_ms)
-            groups[(day, profile_id, link_id, kind, flag)].append(visitor)
-            if kind == "click":
-                groups[(day, profile_id, ALL_LINKS, kind, flag)].append(visitor)
-            if not flag:
-                dimensions[(day, profile_id, kind, "referrer", referrer)] += 1
-                dimensions[(day, profile_id, kind, "country", country)] += 1
-                dimensions[(day, profile_id, kind, "device", device)] += 1
+        rows, per_pair, totals, dimensions = _tally(events)
         conn = self.conn
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -291,18 +275,17 @@ class ClickStore:
                 "country, device, bot) VALUES",
                 rows,
             )
-            pairs = [(*key, visitor) for key, seen in groups.items() for visitor in set(seen)]
             returned = _insert(
                 conn,
                 "INSERT OR IGNORE INTO daily_visitors VALUES",
-                pairs,
+                list(per_pair),
                 "RETURNING day, profile_id, link_id, kind, bot",
             )
             new = Counter(returned)
             _insert(
                 conn,
                 "INSERT INTO daily VALUES",
-                [(*key, len(seen), new[key]) for key, seen in groups.items()],
+                [(*key, total, new[key]) for key, total in totals.items()],
                 "ON CONFLICT (profile_id, day, link_id, kind, bot) DO UPDATE SET "
                 "total = total + excluded.total, uniques = uniques + excluded.uniques",
             )
@@ -408,6 +391,40 @@ class Dimension(NamedTuple):
     dimension: str
     value: str
     total: int
+
+
+def _tally(
+    events: Sequence[Event],
+) -> tuple[list[tuple[object, ...]], Counter[Any], Counter[Any], Counter[Any]]:
+    """The rows to insert, and the counts behind the rollups, of one batch.
+
+    One pass in Python, the counting in C: every (rollup key, visitor) pair
+    and every dimension value, then Counter over each.
+    """
+    pairs_seen: list[tuple[str, str, str, str, int, str]] = []
+    values: list[tuple[str, str, str, str, str]] = []
+    rows: list[tuple[object, ...]] = []
+    days: dict[int, str] = {}
+    for e in events:
+        at_ms, kind, profile_id, link_id, visitor, referrer, country, device, bot = e
+        flag = 1 if bot else 0
+        rows.append((at_ms, kind, profile_id, link_id, visitor, referrer, country, device, flag))
+        day = days.get(at_ms // DAY_MS)
+        if day is None:
+            day = days[at_ms // DAY_MS] = day_of(at_ms)
+        pairs_seen.append((day, profile_id, link_id, kind, flag, visitor))
+        if kind == "click":
+            pairs_seen.append((day, profile_id, ALL_LINKS, kind, flag, visitor))
+        if not flag:
+            values.append((day, profile_id, kind, "referrer", referrer))
+            values.append((day, profile_id, kind, "country", country))
+            values.append((day, profile_id, kind, "device", device))
+    per_pair = Counter(pairs_seen)
+    totals: Counter[tuple[str, str, str, str, int]] = Counter()
+    for pair, count in per_pair.items():
+        totals[pair[:5]] += count
+    dimensions = Counter(values)
+    return rows, per_pair, totals, dimensions
 
 
 def _day_before(day: str) -> str:

@@ -26,8 +26,8 @@ from typing import IO
 
 from linkgen.clicks import visitors
 from linkgen.clicks.db import ClickStore, clicks_path
+from linkgen.clicks.hits import Hit, to_events
 from linkgen.clicks.logformats import Reader, Record
-from linkgen.clicks.recorder import Hit, to_events
 from linkgen.errors import InvalidInput
 from linkgen.site import Site
 

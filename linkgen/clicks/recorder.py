@@ -23,6 +23,7 @@ import bisect
 import contextlib
 import logging
 import multiprocessing
+import os
 import signal
 import sqlite3
 import threading
@@ -32,8 +33,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from linkgen.clicks import visitors
-from linkgen.clicks.db import DAY_MS, ClickStore, Event, day_of
+from linkgen.clicks.db import ClickStore
+from linkgen.clicks.hits import Classifier, Hit
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -46,16 +47,11 @@ COMMIT_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0)
 WRITTEN, LOST, BATCHES, COMMIT_SUM, COMMIT_COUNTS = range(5)
 SLOTS = COMMIT_COUNTS + len(COMMIT_BUCKETS) + 1
 QUEUE_FULL = "queue full"
+# The writer yields the CPU to the server when both want it: a visitor's
+# redirect comes before counting it. It still gets every idle moment, and
+# what waits meanwhile is bounded by the queue (docs/benchmarks.md, "Redirects").
+WRITER_NICENESS = 10
 WRITER_DIED = "the click writer process had stopped"
-
-
-# What a request leaves in the queue: (at, kind, profile_id, link_id, ip,
-# user_agent, referrer, country), the header values as the server gave them
-# (bytes from ASGI, str from RSGI); the writer decodes and checks them, and
-# the IP and user agent never reach the disk. A plain tuple: built on the
-# request path and pickled to the writer process, where a NamedTuple costs
-# fifteen times as much (2.2 against 0.15 µs a hit).
-Hit = tuple[float, str, str, str, bytes | str, bytes | str, bytes | str, bytes | str]
 
 
 class Counters(NamedTuple):
@@ -201,11 +197,14 @@ def _write_forever(pipe: Connection, settings: WriterSettings, shared: list[floa
     """Write what arrives until the pipe says stop (None) or closes (the server died)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server stops first, then the pipe
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    with contextlib.suppress(OSError):
+        os.nice(WRITER_NICENESS)
     store = ClickStore(
         settings.db_path,
         retention_days=settings.retention_days,
         busy_timeout_ms=settings.busy_timeout_ms,
     )
+    classifier = Classifier(store, settings.own_hosts)
     try:
         while True:
             try:
@@ -216,19 +215,18 @@ def _write_forever(pipe: Connection, settings: WriterSettings, shared: list[floa
                 return
             hits, losses = message
             for first in range(0, len(hits), settings.batch_rows):
-                _write_batch(store, hits[first : first + settings.batch_rows], settings, shared)
+                _write_batch(classifier, hits[first : first + settings.batch_rows], shared)
             for reason, events in losses.items():
                 _record_loss(store, events, reason)
     finally:
         store.close()
 
 
-def _write_batch(
-    store: ClickStore, hits: list[Hit], settings: WriterSettings, shared: list[float]
-) -> None:
+def _write_batch(classifier: Classifier, hits: list[Hit], shared: list[float]) -> None:
+    store = classifier.store
     started = time.perf_counter()
     try:
-        store.write(to_events(store, hits, settings.own_hosts))
+        store.write(classifier.events(hits))
     except (sqlite3.Error, OSError) as exc:
         shared[LOST] += len(hits)
         _record_loss(store, len(hits), f"write failed: {exc}")
@@ -244,38 +242,3 @@ def _record_loss(store: ClickStore, events: int, reason: str) -> None:
     log.error("lost %d events: %s", events, reason)
     with contextlib.suppress(sqlite3.Error, OSError):
         store.record_loss(int(time.time() * 1000), events, reason)
-
-
-def to_events(store: ClickStore, hits: list[Hit], own_hosts: frozenset[str]) -> list[Event]:
-    """Classify a batch of hits and reduce each to what is stored."""
-    events = []
-    salts: dict[int, bytes] = {}
-    for at, kind, profile_id, link_id, *headers in hits:
-        ip, agent, referer, country = (_raw(value) for value in headers)
-        at_ms = int(at * 1000)
-        salt = salts.get(at_ms // DAY_MS)
-        if salt is None:
-            salt = salts[at_ms // DAY_MS] = store.salt(day_of(at_ms))
-        user_agent = agent[:512].decode("latin-1")
-        referrer = visitors.referrer_host(referer[:2048].decode("latin-1"))
-        device, bot = visitors.classify(user_agent)
-        events.append(
-            Event(
-                at_ms,
-                kind,
-                profile_id,
-                link_id,
-                visitors.visitor_hash(
-                    salt, ip.split(b",", 1)[0].strip()[:64], agent[:512], profile_id
-                ),
-                "" if referrer in own_hosts else referrer,
-                visitors.country(country[:8].decode("latin-1")),
-                device,
-                bot,
-            )
-        )
-    return events
-
-
-def _raw(value: bytes | str) -> bytes:
-    return value if isinstance(value, bytes) else value.encode("utf-8", "surrogateescape")

@@ -256,7 +256,7 @@ class Redirector:
     # -- RSGI: granian's own interface, what `linkgen redirector` serves -------
 
     async def __rsgi__(self, scope: Any, protocol: Any) -> None:
-        started = time.perf_counter()
+        started = time.perf_counter() if self.metrics is not None else 0.0
         response, stub = self.respond(scope.method, scope.path)
         if stub is not None:
             headers = scope.headers
@@ -288,7 +288,7 @@ class Redirector:
             return
         if scope["type"] != "http":
             return
-        started = time.perf_counter()
+        started = time.perf_counter() if self.metrics is not None else 0.0
         response, stub = self.respond(scope["method"], scope["path"])
         if stub is not None:
             self.recorder.offer((*stub, *self._asgi_headers(scope)))

@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 
 from linkgen.clicks import visitors
 from linkgen.clicks.db import ALL_LINKS, ClickStore, Event
-from linkgen.clicks.recorder import Hit, Recorder, WriterSettings, to_events
+from linkgen.clicks.hits import Hit, to_events
+from linkgen.clicks.recorder import Recorder, WriterSettings
 
 DAY1 = int(dt.datetime(2026, 11, 20, 12, tzinfo=dt.UTC).timestamp() * 1000)
 DAY2 = DAY1 + 86_400_000
