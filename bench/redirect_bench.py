@@ -6,13 +6,19 @@ is reported, so a slow minute on a shared machine hits both:
 
 1. nginx (Debian) with `return 302` — the ceiling for a 302 on this machine;
 2. the redirector on granian through RSGI, as `linkgen redirector` runs it;
-3. the same application on granian through ASGI;
-4. the same application on uvicorn (httptools + uvloop).
+3. links served by the edge (`[redirector] mode = "edge"`): Debian's Varnish
+   with linkgen's VCL (`linkgen edge vcl`) in front of moto's S3 server, the
+   site published there, the link's object cached at the edge;
+4. a bare 302 application on granian (RSGI, `bench/bare_302.py`): what the
+   server itself costs;
+5. the redirector on granian through ASGI;
+6. the same application on uvicorn (httptools + uvloop).
 
-For each linkgen server: requests/s, latency percentiles, and after a
-graceful stop (SIGTERM) the clicks recorded in clicks.db against the
-responses wrk received. Then a `kill -9` in the middle of a load run: the
-clicks lost (answered but never written) are measured against the batch window.
+nginx, the redirector and the edge alternate. For each linkgen server:
+requests/s, latency percentiles, and after a graceful stop (SIGTERM) the
+clicks recorded in clicks.db against the responses wrk received. Then a
+`kill -9` in the middle of a load run: the clicks lost (answered but never
+written) are measured against the batch window.
 
     python bench/redirect_bench.py --duration 10 --rounds 3
 """
@@ -35,10 +41,16 @@ from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import boto3
+from moto.server import ThreadedMotoServer
+
 from linkgen import site as sites
+from linkgen.build import build
 from linkgen.clicks.db import ClickStore, clicks_path
 from linkgen.config import Config
 from linkgen.models import NewLink, NewProfile, validate
+from linkgen.publish.run import publish
+from tests.support.edge import start_varnish
 
 NGINX_CONF = """
 worker_processes 1;
@@ -114,6 +126,69 @@ def make_site(root: Path) -> tuple[sites.Site, str]:
             site.content.add_link(username, validate(NewLink, {"title": f"Link {k}", "url": url}))
     link_id = site.content.get("user0500").links[0].id
     return site, link_id
+
+
+class Edge:
+    """The site published in edge mode to moto, and Varnish in front of it."""
+
+    def __init__(self, work: Path) -> None:
+        os.environ.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench")
+        self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self.moto.start()
+        host, port = self.moto.get_host_and_port()
+        origin = f"http://{host}:{port}"
+        boto3.client("s3", endpoint_url=origin, region_name="us-east-1").create_bucket(
+            Bucket="edge"
+        )
+        (work / "varnish").mkdir()
+        self.varnish, self.url = start_varnish(origin, "/edge/site", work / "varnish")
+        site, self.link_id = make_site(work / "site-edge")
+        (site.root / "linkgen.toml").write_text(
+            '[site]\nurl = "https://links.example.com"\n[redirector]\nmode = "edge"\n'
+            "[build]\nsocial_cards = false\nqr_codes = false\n"
+            f'[publish]\ntarget = "s3://edge/site"\nendpoint_url = "{origin}"\n'
+            'region = "us-east-1"\nacl = "public-read"\n'
+            f'[cdn]\nprovider = "varnish"\nvarnish_urls = ["{self.url}"]\n'
+        )
+        site.close()
+        site = sites.Site.open(site.root)
+        try:
+            build(site)
+            result = publish(site)
+            assert result.ok, result.failures
+        finally:
+            site.close()
+
+    def run(self, duration: float) -> dict[str, float]:
+        url = f"{self.url}/r/{self.link_id}"
+        wait_up(url, self.varnish)
+        return wrk(url, duration)
+
+    def close(self) -> None:
+        self.varnish.terminate()
+        self.varnish.wait(timeout=30)
+        self.moto.stop()
+
+
+def run_bare(duration: float) -> dict[str, float]:
+    port = free_port()
+    bench_dir = str(Path(__file__).resolve().parent)
+    proc = subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("granian")), "--interface", "rsgi",
+            "--host", "127.0.0.1", "--port", str(port), "--loop", "uvloop", "--http", "1",
+            "--no-ws", "--log-level", "warning", "bare_302:app",
+        ],
+        env={**os.environ, "PYTHONPATH": bench_dir},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        wait_up(f"http://127.0.0.1:{port}/r/x", proc)
+        return wrk(f"http://127.0.0.1:{port}/r/x", duration)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
 
 
 def recorded(site_root: Path) -> int:
@@ -210,6 +285,8 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="linkgen-redirect-bench-"))
     nginx_runs: list[dict[str, float]] = []
     linkgen_runs: list[dict[str, float]] = []
+    edge_runs: list[dict[str, float]] = []
+    edge = None
     try:
         (work / "nginx" / "tmp").mkdir(parents=True)
         sites_made = {}
@@ -217,32 +294,40 @@ def main() -> None:
             site, link_id = make_site(work / f"site-{server}")
             site.close()
             sites_made[server] = (work / f"site-{server}", link_id)
+        edge = Edge(work)
         # Alternating, so a slow minute of a shared machine hits both.
         for round_number in range(1, args.rounds + 1):
             nginx_runs.append(run_nginx(work / "nginx", args.duration))
             linkgen_runs.append(run_linkgen("granian", *sites_made["granian"], args.duration))
+            edge_runs.append(edge.run(args.duration))
             print(
                 f"round {round_number}: nginx {nginx_runs[-1]['rps']:,.0f} req/s, "
                 f"linkgen {linkgen_runs[-1]['rps']:,.0f} req/s "
-                f"(p99 {linkgen_runs[-1]['p99']:.2f} ms)",
+                f"(p99 {linkgen_runs[-1]['p99']:.2f} ms), "
+                f"edge {edge_runs[-1]['rps']:,.0f} req/s (p99 {edge_runs[-1]['p99']:.2f} ms)",
                 flush=True,
             )
+        bare = run_bare(args.duration)
         asgi = run_linkgen("granian-asgi", *sites_made["granian-asgi"], args.duration)
         uvicorn = run_linkgen("uvicorn", *sites_made["uvicorn"], args.duration)
         answered, kept = kill_under_load(*sites_made["granian"], args.duration)
     finally:
+        if edge is not None:
+            edge.close()
         shutil.rmtree(work, ignore_errors=True)
 
     nginx, linkgen = median_run(nginx_runs), median_run(linkgen_runs)
     rows = [
         ("nginx `return 302` (1 worker)", nginx),
         ("linkgen's redirector on granian, RSGI (`linkgen redirector`), 1 worker", linkgen),
+        ("links served by the edge: Varnish with `linkgen edge vcl`", median_run(edge_runs)),
+        ("a bare 302 application on granian (RSGI), 1 worker", bare),
         ("the same application on granian through ASGI, 1 worker", asgi),
         ("the same application on uvicorn (ASGI), 1 worker", uvicorn),
     ]
     print(
         f"\nwrk -t2 -c64 -d{args.duration:g}s --latency, loopback, this machine; "
-        f"nginx and granian: the median of {args.rounds} alternating rounds\n"
+        f"nginx, the redirector and the edge: the median of {args.rounds} alternating rounds\n"
     )
     print("| server | requests/s | vs nginx | p50 | p90 | p99 | clicks recorded / responses |")
     print("|---|---|---|---|---|---|---|")

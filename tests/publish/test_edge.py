@@ -169,6 +169,19 @@ def test_a_missing_or_forbidden_key_is_the_sites_own_404_page(
         assert not leaked, (path, leaked)
 
 
+def test_a_page_says_nothing_of_the_origin_or_the_edges_keys(
+    site: sites.Site, add_profile: Any, bucket: Any, s3_endpoint: str, edge: str
+) -> None:
+    published(site, add_profile, bucket, s3_endpoint, edge)
+    for attempt in ("MISS", "HIT"):  # stripped when stored, and so on every answer
+        status, headers, _ = answer(f"{edge}/alice")
+        assert (status, headers["X-Cache"]) == (200, attempt)
+        private = ("x-amz", "server", "xkey", "surrogate-")
+        leaked = [h for h in headers if h.lower().startswith(private)]
+        assert not leaked, leaked
+        assert "s-maxage" not in headers["Cache-Control"]
+
+
 def test_one_address_per_page(
     site: sites.Site, add_profile: Any, bucket: Any, s3_endpoint: str, edge: str
 ) -> None:

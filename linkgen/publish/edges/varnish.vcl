@@ -55,7 +55,9 @@ sub vcl_recv {
         unset req.http.x-lg-missing;  # set only here, never by a visitor
         unset req.http.x-lg-link;
         unset req.http.x-lg-beacon;
-        set req.url = regsub(req.url, "\?.*$", "");
+        if (req.url ~ "\?") {
+            set req.url = regsub(req.url, "\?.*$", "");
+        }
         set req.http.x-lg-path = req.url;  # the address asked for, for the access log
         # Links the edge answers ([redirector] mode = "edge"): /r/<link id> is the
         # object r/<link id>, sent as a 302 to the address it holds; /v/<profile id>,
@@ -93,6 +95,40 @@ sub vcl_backend_fetch {
 }
 
 sub vcl_backend_response {
+    if (beresp.http.x-amz-meta-surrogate-key) {
+        set beresp.http.xkey = beresp.http.x-amz-meta-surrogate-key;
+    }
+    # What the origin says of itself is stripped once, when the object is
+    # stored, not on every answer. The edge's own lifetime (s-maxage, already
+    # read into the TTL) stays here: downstream gets the max-age alone.
+    if (beresp.http.Cache-Control ~ "s-maxage") {
+        set beresp.http.Cache-Control = regsuball(beresp.http.Cache-Control, ",\s*s-maxage=\d+", "");
+    }
+    unset beresp.http.Surrogate-Control;
+    unset beresp.http.x-amz-meta-surrogate-key;
+    unset beresp.http.x-amz-meta-surrogate-control;
+    unset beresp.http.x-amz-request-id;
+    unset beresp.http.x-amz-id-2;
+    unset beresp.http.x-amz-version-id;
+    unset beresp.http.x-amz-server-side-encryption;
+    unset beresp.http.x-amz-storage-class;
+    unset beresp.http.x-amz-expiration;
+    unset beresp.http.x-amz-checksum-crc32;
+    unset beresp.http.x-amz-checksum-crc32c;
+    unset beresp.http.x-amz-checksum-sha256;
+    unset beresp.http.x-amz-sdk-checksum-algorithm;
+    unset beresp.http.x-amz-tagging-count;
+    unset beresp.http.x-amz-website-redirect-location;
+    unset beresp.http.x-amz-delete-marker;
+    unset beresp.http.x-amz-restore;
+    unset beresp.http.x-amz-replication-status;
+    unset beresp.http.x-amz-mp-parts-count;
+    unset beresp.http.x-amz-object-lock-mode;
+    unset beresp.http.x-amz-object-lock-retain-until-date;
+    unset beresp.http.x-amz-object-lock-legal-hold;
+    unset beresp.http.x-amz-content-sha256;
+    unset beresp.http.x-amzn-requestid;
+    unset beresp.http.Server;  # the origin's software is nobody's business
     if (var.get_real("fetch_started") < std.real(var.global_get("purged_at"), 0.0)) {
         # Under way when a purge came: it may be the old page. Delivered to
         # whoever waits for it, never kept (the race of a purge and a miss).
@@ -100,9 +136,6 @@ sub vcl_backend_response {
         set beresp.ttl = 0s;
         set beresp.grace = 0s;
         return (deliver);
-    }
-    if (beresp.http.x-amz-meta-surrogate-key) {
-        set beresp.http.xkey = beresp.http.x-amz-meta-surrogate-key;
     }
     if (beresp.http.Content-Type ~ "^(text/|application/(xml|json|javascript)|image/svg\+xml)") {
         set beresp.do_gzip = true;
@@ -150,41 +183,12 @@ sub vcl_deliver {
         set resp.http.Cache-Control = "no-store, private";
     }
     unset resp.http.x-amz-meta-location;
+    unset resp.http.xkey;  # the surrogate keys are the edge's own
     if (obj.hits > 0) {
         set resp.http.X-Cache = "HIT";
     } else {
         set resp.http.X-Cache = "MISS";
     }
-    # The edge's own lifetime stays here: downstream gets the max-age alone.
-    if (resp.http.Cache-Control ~ "s-maxage") {
-        set resp.http.Cache-Control = regsuball(resp.http.Cache-Control, ",\s*s-maxage=\d+", "");
-    }
-    unset resp.http.Surrogate-Control;
-    unset resp.http.xkey;
-    unset resp.http.x-amz-meta-surrogate-key;
-    unset resp.http.x-amz-meta-surrogate-control;
-    unset resp.http.x-amz-request-id;
-    unset resp.http.x-amz-id-2;
-    unset resp.http.x-amz-version-id;
-    unset resp.http.x-amz-server-side-encryption;
-    unset resp.http.x-amz-storage-class;
-    unset resp.http.x-amz-expiration;
-    unset resp.http.x-amz-checksum-crc32;
-    unset resp.http.x-amz-checksum-crc32c;
-    unset resp.http.x-amz-checksum-sha256;
-    unset resp.http.x-amz-sdk-checksum-algorithm;
-    unset resp.http.x-amz-tagging-count;
-    unset resp.http.x-amz-website-redirect-location;
-    unset resp.http.x-amz-delete-marker;
-    unset resp.http.x-amz-restore;
-    unset resp.http.x-amz-replication-status;
-    unset resp.http.x-amz-mp-parts-count;
-    unset resp.http.x-amz-object-lock-mode;
-    unset resp.http.x-amz-object-lock-retain-until-date;
-    unset resp.http.x-amz-object-lock-legal-hold;
-    unset resp.http.x-amz-content-sha256;
-    unset resp.http.x-amzn-requestid;
-    unset resp.http.Server;  # the origin's software is nobody's business
 }
 
 sub vcl_synth {
