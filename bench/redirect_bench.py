@@ -9,8 +9,9 @@ is reported, so a slow minute on a shared machine hits both:
 3. links served by the edge (`[redirector] mode = "edge"`): Debian's Varnish
    with linkgen's VCL (`linkgen edge vcl`) in front of moto's S3 server, the
    site published there, the link's object cached at the edge;
-4. a bare 302 application on granian (RSGI, `bench/bare_302.py`): what the
-   server itself costs;
+4. a bare 302 application on granian (RSGI, `bench/bare_302.py`) and a
+   Varnish answering every request with a synthetic 302 (no cache lookup,
+   no backend): what each server itself costs;
 5. the redirector on granian through ASGI;
 6. the same application on uvicorn (httptools + uvloop).
 
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import logging
 import os
 import re
 import shutil
@@ -170,6 +172,36 @@ class Edge:
         self.moto.stop()
 
 
+SYNTH_VCL = """vcl 4.1;
+backend none none;
+sub vcl_recv { return (synth(302, "Found")); }
+sub vcl_synth {
+    set resp.http.Location = "https://shop.example.com/item";
+    set resp.http.Cache-Control = "no-store, private";
+    set resp.body = "";
+    return (deliver);
+}
+"""
+
+
+def run_varnish_synth(work: Path, duration: float) -> dict[str, float]:
+    work.mkdir(exist_ok=True)
+    (work / "synth.vcl").write_text(SYNTH_VCL)
+    port = free_port()
+    proc = subprocess.Popen(
+        ["varnishd", "-F", "-j", "none", "-n", str(work / "n"), "-a", f"127.0.0.1:{port}",
+         "-f", str(work / "synth.vcl"), "-s", "malloc,32m"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        wait_up(f"http://127.0.0.1:{port}/r/x", proc)
+        return wrk(f"http://127.0.0.1:{port}/r/x", duration)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
 def run_bare(duration: float) -> dict[str, float]:
     port = free_port()
     bench_dir = str(Path(__file__).resolve().parent)
@@ -276,6 +308,7 @@ def median_run(results: list[dict[str, float]]) -> dict[str, float]:
 
 
 def main() -> None:
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's request log
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument(
@@ -308,6 +341,7 @@ def main() -> None:
                 flush=True,
             )
         bare = run_bare(args.duration)
+        varnish_synth = run_varnish_synth(work / "synth", args.duration)
         asgi = run_linkgen("granian-asgi", *sites_made["granian-asgi"], args.duration)
         uvicorn = run_linkgen("uvicorn", *sites_made["uvicorn"], args.duration)
         answered, kept = kill_under_load(*sites_made["granian"], args.duration)
@@ -322,6 +356,7 @@ def main() -> None:
         ("linkgen's redirector on granian, RSGI (`linkgen redirector`), 1 worker", linkgen),
         ("links served by the edge: Varnish with `linkgen edge vcl`", median_run(edge_runs)),
         ("a bare 302 application on granian (RSGI), 1 worker", bare),
+        ("Varnish answering a synthetic 302 (no cache, no backend)", varnish_synth),
         ("the same application on granian through ASGI, 1 worker", asgi),
         ("the same application on uvicorn (ASGI), 1 worker", uvicorn),
     ]

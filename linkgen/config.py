@@ -78,6 +78,15 @@ class RedirectorSettings(_Section):
     # (scale out with one process per port behind a balancer, each scraped).
     metrics_host: str = Field("127.0.0.1", pattern=r"^[A-Za-z0-9.:\[\]-]{1,255}$")
     metrics_port: int = Field(9464, ge=0, le=65535)
+    # Several redirectors without the editor's database: the publisher writes every
+    # link to the bucket (link_map = true, on the machine that publishes), and each
+    # redirector reads it from there (links_from = "s3://BUCKET/PREFIX", the
+    # publish target; its endpoint_url and region below), polling for changes.
+    link_map: bool = False
+    links_from: str | None = Field(None, pattern=r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$")
+    links_endpoint_url: BaseUrl | None = None
+    links_region: str | None = None
+    links_refresh_seconds: float = Field(1.0, ge=0.1, le=300)
 
 
 class ClicksSettings(_Section):

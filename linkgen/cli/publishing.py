@@ -4,12 +4,16 @@ edge, and the edge's configuration."""
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
 
 import click
 
 from linkgen.cli.base import App, bind, cli, json_option, pass_app, warn_loopback
 from linkgen.cli.output import build_report_text, emit, progress_bar
 from linkgen.errors import LinkgenError
+
+if TYPE_CHECKING:
+    from linkgen.publish.run import PublishReport
 
 
 @cli.command("build")
@@ -138,29 +142,10 @@ def publish_cmd(
         "drift": report.drift,
         "unknown": report.unknown,
         "verified": report.verified,
+        "link_map_shards_written": report.link_map_shards_written,
         "seconds": round(report.seconds, 3),
     }
-    verb = "would upload" if dry_run else "uploaded"
-    lines = [
-        f"{report.target}: {verb} {len(report.uploaded)} ({report.bytes:,} bytes), "
-        f"{'would delete' if dry_run else 'deleted'} {len(report.deleted)}, "
-        f"unchanged {report.unchanged} in {report.seconds:.2f}s"
-    ]
-    if report.verified and not verify:
-        lines.append(f"compared every object with the bucket: {report.verified}")
-    if report.drift:
-        lines.append(f"repaired {len(report.drift)} objects changed behind our back")
-    if report.unknown:
-        lines.append(f"{len(report.unknown)} objects under the prefix were not written by linkgen")
-    if dry_run:
-        lines += [f"  PUT {key}" for key in report.uploaded]
-        lines += [f"  DELETE {key}" for key in report.deleted]
-    if report.purge_keys:
-        shown = " ".join(report.purge_keys[:20])
-        more = f" (+{len(report.purge_keys) - 20} more)" if len(report.purge_keys) > 20 else ""
-        state = "purged" if report.purged else "to purge" if dry_run else "purge keys"
-        lines.append(f"{state}: {shown}{more}")
-    emit(as_json, data, "\n".join(lines))
+    emit(as_json, data, _publish_text(report, verify))
     if built and built.failed:
         _refused(built.failed)
     if report.failures:
@@ -254,6 +239,33 @@ def edge_group() -> None:
 _prefix_option = click.option(
     "--prefix", metavar="/PREFIX", help="The objects' key prefix (default: from [publish] target)."
 )
+
+
+def _publish_text(report: PublishReport, verify: bool) -> str:
+    dry_run = report.dry_run
+    verb = "would upload" if dry_run else "uploaded"
+    lines = [
+        f"{report.target}: {verb} {len(report.uploaded)} ({report.bytes:,} bytes), "
+        f"{'would delete' if dry_run else 'deleted'} {len(report.deleted)}, "
+        f"unchanged {report.unchanged} in {report.seconds:.2f}s"
+    ]
+    if report.link_map_shards_written:
+        lines.append(f"link map: wrote {report.link_map_shards_written} shards and the index")
+    if report.verified and not verify:
+        lines.append(f"compared every object with the bucket: {report.verified}")
+    if report.drift:
+        lines.append(f"repaired {len(report.drift)} objects changed behind our back")
+    if report.unknown:
+        lines.append(f"{len(report.unknown)} objects under the prefix were not written by linkgen")
+    if dry_run:
+        lines += [f"  PUT {key}" for key in report.uploaded]
+        lines += [f"  DELETE {key}" for key in report.deleted]
+    if report.purge_keys:
+        shown = " ".join(report.purge_keys[:20])
+        more = f" (+{len(report.purge_keys) - 20} more)" if len(report.purge_keys) > 20 else ""
+        state = "purged" if report.purged else "to purge" if dry_run else "purge keys"
+        lines.append(f"{state}: {shown}{more}")
+    return "\n".join(lines)
 
 
 def _key_prefix(app: App, given: str | None) -> str:

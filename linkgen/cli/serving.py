@@ -98,18 +98,25 @@ def redirector_cmd(app: App, host: str | None, port: int | None, workers: int | 
 
     Clicks and views are written to site_data/clicks.db in batches, off the
     request path. SIGTERM or Ctrl+C stops it after writing every queued one.
+    With [redirector] links_from, the links come from the link map the
+    publisher writes to the bucket: any number of redirectors, on machines
+    with no content database (docs/operations.md).
 
     Example:
 
         linkgen redirector --port 8081
     """
+    from linkgen import site as sites
     from linkgen.clicks.server import serve
 
-    settings = app.site.config.redirector
+    config_only = sites.Site.open(app.site_dir)  # the content database may not be here
+    if not config_only.config.redirector.links_from:
+        config_only = app.site  # links from the database: it must exist
+    settings = config_only.config.redirector
     host, port = host or settings.host, port or settings.port
     bind(lambda: probe(host, port), host, port)
-    click.echo(f"redirector for {app.site.root} on http://{host}:{port}/ (Ctrl+C stops)")
-    root = app.site.root
+    root = config_only.root
+    click.echo(f"redirector for {root} on http://{host}:{port}/ (Ctrl+C stops)")
     app.close()
     serve(root, host=host, port=port, workers=workers or settings.workers)
 

@@ -26,7 +26,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from linkgen.clicks.metrics import Metrics
 from linkgen.clicks.recorder import Recorder
@@ -102,7 +102,7 @@ class Route:
         return self.ends is None or now < self.ends
 
 
-def _epoch(value: str | None) -> float | None:
+def epoch(value: str | None) -> float | None:
     if value is None:
         return None
     return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).timestamp()
@@ -181,8 +181,8 @@ class LinkIndex:
             profile_id=route.profile_id,
             profile_url=f"{self.site_url}/{route.username}",
             enabled=route.enabled,
-            starts=_epoch(route.starts_at),
-            ends=_epoch(route.ends_at),
+            starts=epoch(route.starts_at),
+            ends=epoch(route.ends_at),
         )
 
 
@@ -202,10 +202,22 @@ class RedirectorOptions:
         return self.client_ip_header.decode("latin-1") if self.client_ip_header else None
 
 
+class Links(Protocol):
+    """Where the links come from: the content database (LinkIndex) or the bucket's
+    link map (clicks.bucket_links.BucketLinkIndex)."""
+
+    routes: dict[str, Route]
+    hashes: dict[str, str]  # the profiles that exist (their ids are the keys)
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
 class Redirector:
     def __init__(
         self,
-        links: LinkIndex,
+        links: Links,
         recorder: Recorder,
         options: RedirectorOptions,
         metrics: Metrics | None = None,

@@ -19,10 +19,12 @@ import os
 from pathlib import Path
 
 from linkgen.clicks import visitors
+from linkgen.clicks.bucket_links import BucketLinkIndex
 from linkgen.clicks.db import clicks_path
 from linkgen.clicks.metrics import Metrics
 from linkgen.clicks.recorder import Recorder, WriterSettings
-from linkgen.clicks.redirector import LinkIndex, Redirector, RedirectorOptions
+from linkgen.clicks.redirector import LinkIndex, Links, Redirector, RedirectorOptions
+from linkgen.config import RedirectorSettings
 from linkgen.ops.lifeline import follow_parent
 from linkgen.site import Site
 
@@ -34,7 +36,11 @@ def create_app(site_root: Path) -> Redirector:
     site = Site.open(site_root)
     try:
         settings = site.config.redirector
-        links = LinkIndex(site.db_path, site.config.site.url)
+        links: Links = (
+            _bucket_links(settings)
+            if settings.links_from
+            else LinkIndex(site.db_path, site.config.site.url)
+        )
         clicks_db = clicks_path(site.root)
         retention = settings.events_retention_days
         own = [site.config.site.url, settings.base_url or ""]
@@ -61,6 +67,25 @@ def create_app(site_root: Path) -> Redirector:
         metrics_port=metrics_port or None,
     )
     return Redirector(links, recorder, options, Metrics(recorder) if metrics_port else None)
+
+
+def _bucket_links(settings: RedirectorSettings) -> BucketLinkIndex:
+    """The links from the bucket's link map: no content database on this machine."""
+    import boto3
+    from botocore.config import Config as BotoConfig
+
+    assert settings.links_from is not None
+    bucket, _, prefix = settings.links_from.removeprefix("s3://").partition("/")
+    prefix = prefix.strip("/")
+    client = boto3.client(
+        "s3",
+        endpoint_url=settings.links_endpoint_url,
+        region_name=settings.links_region,
+        config=BotoConfig(retries={"mode": "standard", "max_attempts": 4}, connect_timeout=5),
+    )
+    return BucketLinkIndex(
+        client, bucket, f"{prefix}/" if prefix else "", settings.links_refresh_seconds
+    )
 
 
 def app_from_env() -> Redirector:

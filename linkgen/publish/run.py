@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from linkgen.errors import PublishError
-from linkgen.publish import generation, mirror
+from linkgen.publish import generation, linkmap, mirror
 from linkgen.publish.objects import Phase, body_hash
 from linkgen.publish.plan import Plan, Upload, make_plan
 from linkgen.publish.purge import Purger, open_purger, purge_unit
@@ -47,6 +47,7 @@ class PublishReport:
     purge_pending: list[str] = field(default_factory=list)  # failed; retried next run
     manifest_restored: int = 0  # entries read from the target's copy (a fresh runner)
     manifest_shards_written: int = 0
+    link_map_shards_written: int = 0  # [redirector] link_map
     drift: list[str] = field(default_factory=list)  # --verify: objects changed behind our back
     verified: str | None = None  # why every object was compared with the bucket
     unknown: list[str] = field(default_factory=list)  # --verify: objects we never wrote
@@ -109,7 +110,14 @@ def publish(
     else:
         if plan.refreshed:  # same bytes, newer stat: nothing for the mirror
             site.manifest.record_published(target.name, plan.refreshed, mirror=False)
-        _upload(site, target, plan, report, settings.parallel, progress)
+        if site.config.redirector.link_map:  # before the pages that show the links
+            written, failures = linkmap.write_pending(
+                site.database, target, site.config.site.url, settings.parallel
+            )
+            report.link_map_shards_written = written
+            report.failures.extend(failures)
+        if not report.failures:
+            _upload(site, target, plan, report, settings.parallel, progress)
         if not report.failures:
             _delete(site, target, plan, report, limit)
 

@@ -311,6 +311,29 @@ def _time_zone(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE users ADD COLUMN time_zone TEXT")
 
 
+@migration(9, "the redirectors' link map in the bucket")
+def _link_map(db: sqlite_utils.Database) -> None:
+    run_script(
+        db,
+        """
+        -- What each target's link map (_linkgen/links/) holds: the content hash
+        -- of every profile as last written, and the digest of every shard.
+        CREATE TABLE link_map (
+            target TEXT NOT NULL,
+            profile_id TEXT NOT NULL,
+            content_hash TEXT NOT NULL,
+            PRIMARY KEY (target, profile_id)
+        ) WITHOUT ROWID;
+        CREATE TABLE link_map_shards (
+            target TEXT NOT NULL,
+            shard INTEGER NOT NULL,
+            digest TEXT NOT NULL,
+            PRIMARY KEY (target, shard)
+        ) WITHOUT ROWID;
+        """,
+    )
+
+
 def run_script(db: sqlite_utils.Database, script: str) -> None:
     """Run a script statement by statement, inside the caller's transaction.
 

@@ -1,0 +1,185 @@
+"""Several redirectors without the editor's database: each reads the link map the
+publisher writes to the bucket ([redirector] link_map / links_from), serves the
+same links, keeps its own clicks, and `stats --from-s3` adds them up once."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+import requests
+
+from linkgen import site as sites
+from linkgen.clicks.bucket_links import BucketLinkIndex
+from linkgen.clicks.db import HOUR_MS, ClickStore, clicks_path
+from linkgen.clicks.shipping import ship
+from linkgen.publish import linkmap
+from tests.support.cli import Cli
+from tests.support.servers import start_linkgen, wait_for
+
+
+@pytest.fixture(autouse=True)
+def _no_pictures(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LINKGEN_BUILD__SOCIAL_CARDS", "false")
+    monkeypatch.setenv("LINKGEN_BUILD__QR_CODES", "false")
+
+
+def publishing_site(site: sites.Site, bucket: str, s3_endpoint: str) -> Cli:
+    (site.root / "linkgen.toml").write_text(
+        '[site]\nurl = "https://links.example.com"\n'
+        '[redirector]\nbase_url = "https://go.example.com"\nlink_map = true\n'
+        f'[publish]\ntarget = "s3://{bucket}/links"\nendpoint_url = "{s3_endpoint}"\n'
+        'region = "us-east-1"\n'
+        f'[clicks]\nship_to = "s3://{bucket}/analytics"\nendpoint_url = "{s3_endpoint}"\n'
+        'region = "us-east-1"\n'
+    )
+    site.close()
+    return Cli(site.root)
+
+
+def redirector_instance(root: Path, name: str, bucket: str, s3_endpoint: str) -> sites.Site:
+    """A machine with a config and nothing else: no content database at all."""
+    root.mkdir()
+    (root / "linkgen.toml").write_text(
+        f'[redirector]\nlinks_from = "s3://{bucket}/links"\n'
+        f'links_endpoint_url = "{s3_endpoint}"\nlinks_region = "us-east-1"\n'
+        "links_refresh_seconds = 0.2\nmetrics_port = 0\n"
+        f'[clicks]\nship_to = "s3://{bucket}/analytics"\nendpoint_url = "{s3_endpoint}"\n'
+        f'region = "us-east-1"\ninstance = "{name}"\n'
+    )
+    return sites.Site.open(root)
+
+
+BROWSER = {"User-Agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) Mobile/15E148"}
+ANSWERED: Counter[tuple[int, str]] = Counter()  # (port, link id) -> clicks sent on
+
+
+def sent_to(port: int, link_id: str) -> tuple[int, str]:
+    answer = requests.get(
+        f"http://127.0.0.1:{port}/r/{link_id}", allow_redirects=False, timeout=5, headers=BROWSER
+    )
+    where = answer.headers.get("Location", "")
+    if answer.status_code == 302 and not where.startswith("https://links.example.com/"):
+        ANSWERED[(port, link_id)] += 1  # a live link: the redirector counts this click
+    return answer.status_code, where
+
+
+@pytest.mark.timeout(120)
+def test_two_redirectors_serve_the_same_links_from_the_bucket_and_count_each_click_once(
+    site: sites.Site, bucket: Any, s3_endpoint: str, tmp_path: Path
+) -> None:
+    _, name = bucket
+    run = publishing_site(site, name, s3_endpoint)
+    run("profile", "add", "ada")
+    run("link", "add", "ada", "Shop", "https://shop.example.com/ada")
+    run("link", "add", "ada", "Blog", "https://blog.example.com/")
+    run("profile", "add", "bob")
+    first = run.json("publish")
+    assert first["link_map_shards_written"] == linkmap.SHARDS  # a first map: every shard
+    shop, blog = (link["id"] for link in run.json("profile", "show", "ada")["links"])
+
+    instances = [redirector_instance(tmp_path / n, n, name, s3_endpoint) for n in ("r1", "r2")]
+    procs = []
+    try:
+        for instance in instances:
+            procs.append(start_linkgen(instance, "redirector"))
+        ports = [port for _, port in procs]
+        for port in ports:
+            assert sent_to(port, shop) == (302, "https://shop.example.com/ada")
+            assert sent_to(port, blog) == (302, "https://blog.example.com/")
+            assert sent_to(port, "nosuchlink00")[0] == 404
+            beacon = requests.get(
+                f"http://127.0.0.1:{port}/v/{first_profile_id(run)}", timeout=5, headers=BROWSER
+            )
+            assert beacon.status_code == 200
+
+        # One edit: the publish writes one shard and the index, and both redirectors follow.
+        run("link", "edit", "ada", shop, "--url", "https://shop.example.com/sale")
+        run("link", "disable", "ada", blog)
+        again = run.json("publish")
+        assert again["link_map_shards_written"] == 1
+        for port in ports:
+            wait_for(lambda p=port: sent_to(p, shop) == (302, "https://shop.example.com/sale"))
+            wait_for(lambda p=port: sent_to(p, blog) == (302, "https://links.example.com/ada"))
+        assert run.json("publish")["link_map_shards_written"] == 0  # nothing changed
+
+        for port, count in zip(ports, (3, 2), strict=True):
+            for _ in range(count):
+                assert sent_to(port, shop)[0] == 302
+    finally:
+        for proc, _ in procs:
+            proc.terminate()
+            proc.wait(timeout=30)
+    assert not (tmp_path / "r1" / "site_data" / "linkgen.db").exists()
+
+    later = int(time.time() * 1000) + 2 * HOUR_MS  # once this hour has closed
+    for instance, port in zip(instances, ports, strict=True):
+        store = ClickStore(clicks_path(instance.root))
+        shipped = ship(store, instance.config.clicks, now_ms=later).shipped
+        assert ship(store, instance.config.clicks, now_ms=later).shipped == []  # once
+        store.close()
+        sent = ANSWERED[(port, shop)] + ANSWERED[(port, blog)]
+        assert sum(events for _, events in shipped) == sent + 1  # its clicks and its view
+    figures = run.json("stats", "ada", "--days", "2", "--from-s3")
+    by_link = {row["link_id"]: row["clicks"] for row in figures["links"]}
+    assert by_link[shop] == sum(ANSWERED[(port, shop)] for port in ports)  # each once
+    assert by_link[blog] == sum(ANSWERED[(port, blog)] for port in ports) == 2
+    assert figures["range"]["views"] == 2
+
+
+def first_profile_id(run: Cli) -> str:
+    return str(run.json("profile", "show", "ada")["id"])
+
+
+def test_a_redirector_refuses_what_the_bucket_should_not_hold_and_keeps_the_last_good_map(
+    site: sites.Site, bucket: Any, s3_endpoint: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    s3, name = bucket
+    run = publishing_site(site, name, s3_endpoint)
+    run("profile", "add", "ada")
+    run("link", "add", "ada", "Shop", "https://shop.example.com/ada")
+    run("publish")
+    ada = run.json("profile", "show", "ada")
+    shop = ada["links"][0]["id"]
+    client = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1")
+    links = BucketLinkIndex(client, name, "links/", refresh_seconds=60)
+    links.refresh()
+    assert links.routes[shop].url == "https://shop.example.com/ada"
+    assert links.routes[shop].profile_url == "https://links.example.com/ada"
+
+    shard = linkmap.shard_of(ada["id"])
+    key = f"links/{linkmap.FOLDER}{shard:02x}.json"
+    index_key = f"links/{linkmap.INDEX}"
+    good = s3.get_object(Bucket=name, Key=key)["Body"].read()
+    document = json.loads(good)
+    hostile = [
+        ("javascript:alert(1)", None),  # an address no edit could store
+        ("https://evil.example.com/", "elsewhere000"),  # a profile of another shard
+        ("https://evil.example.com/", "bad id!"),  # not an id linkgen makes
+    ]
+    for url, profile_id in hostile:
+        changed = json.loads(good)
+        entry = changed["profiles"][ada["id"]]
+        entry["links"][0][1] = url
+        if profile_id is not None:
+            changed["profiles"] = {profile_id: entry}
+        body = json.dumps(changed).encode()
+        index = json.loads(s3.get_object(Bucket=name, Key=index_key)["Body"].read())
+        index["shards"][f"{shard:02x}"] = linkmap.digest(body)  # the index vouches for it
+        s3.put_object(Bucket=name, Key=key, Body=body)
+        s3.put_object(Bucket=name, Key=index_key, Body=json.dumps(index).encode())
+        links.refresh()
+        assert links.routes[shop].url == "https://shop.example.com/ada", url  # kept
+    # A shard the index does not vouch for is not read at all.
+    s3.put_object(Bucket=name, Key=key, Body=json.dumps(document).replace("ada", "eve").encode())
+    links.refresh()
+    assert links.routes[shop].profile_url == "https://links.example.com/ada"
+    s3.put_object(Bucket=name, Key=index_key, Body=b"{not json")
+    links.refresh()
+    assert shop in links.routes
+    assert "refused" in caplog.text and "does not match the index" in caplog.text
