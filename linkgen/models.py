@@ -80,13 +80,18 @@ class Style(Strict):
     background_image: MediaRef | None = None  # under a veil of the background colour
 
     def merged(self, changes: dict[str, str | None]) -> Style:
+        return validate(Style, self.merged_data(changes))
+
+    def merged_data(self, changes: dict[str, str | None]) -> dict[str, Any]:
+        """These fields with ``changes`` over them (None: unset), not yet checked:
+        checked as a profile's ``style``, a mistake names ``style.<field>``."""
         data = self.model_dump(exclude_none=True)
         for key, value in changes.items():
             if value is None:
                 data.pop(key, None)
             else:
                 data[key] = value
-        return validate(Style, data)
+        return data
 
 
 class ProfileFields(Strict):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import secrets
 import threading
 from collections.abc import Awaitable, Callable
@@ -131,6 +132,7 @@ class Editor:
     ) -> HTMLResponse:
         context.setdefault("session", None)
         context.setdefault("notice", self.notice_of(request))
+        context.setdefault("notice_at", self.notice_anchor(request))
         context.setdefault("problem", None)
         return self.templates.TemplateResponse(request, name, context, status_code=status)
 
@@ -145,9 +147,15 @@ class Editor:
         """To the profile page, with a notice saying what happened (at ``anchor``: the
         part of the page the person was working on, not its top)."""
         response = self.redirect(f"/p/{username}", notice)
-        if anchor:
-            response.headers["location"] += f"#{anchor}"
+        if anchor:  # the notice is shown there too, where the eye is
+            response.headers["location"] += f"&{urlencode({'at': anchor})}#{anchor}"
         return response
+
+    def notice_anchor(self, request: Request, known: set[str] | None = None) -> str:
+        """Where on the page the notice goes (an id of ours that is on it), else ''."""
+        value = request.query_params.get("at", "")
+        ours = re.fullmatch(r"[a-z][A-Za-z0-9-]{0,40}", value)
+        return value if ours and (known is None or value in known) else ""
 
     def notice_of(self, request: Request) -> str | None:
         given = request.query_params.get("notice")

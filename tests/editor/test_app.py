@@ -159,8 +159,13 @@ def test_errors_show_next_to_the_field_and_keep_the_typing(
         csrf,
     )
     assert bad.status_code == 400
-    assert re.search(r'id="url" name="url" value="javascript:alert\(1\)"', bad.text)
-    assert re.search(r'</label>\s*<input id="url"[^>]*>\s*<p class="error">[^<]*scheme', bad.text)
+    assert re.search(r'<input id="url"[^>]* name="url" value="javascript:alert\(1\)"', bad.text)
+    # Between the label and the field, which points at it and opens focused.
+    assert re.search(
+        r'</label>\s*<p class="error" id="url-error">[^<]*scheme[^<]*</p>\s*'
+        r'<input id="url" aria-invalid="true" aria-describedby="url-error" autofocus',
+        bad.text,
+    )
     assert [link.title for link in site.content.get("alice").links] == ["Shop"]
 
 

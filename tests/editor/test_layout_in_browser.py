@@ -85,6 +85,8 @@ def check(page: Any, path: str, size: str, width: int) -> None:
         "ls => ls.filter(l => !document.getElementById(l.htmlFor)).map(l => l.htmlFor)",
     )
     assert orphans == [], (path, orphans)
+    ids = page.eval_on_selector_all("[id]", "es => es.map(e => e.id)")
+    assert len(ids) == len(set(ids)), (path, sorted(i for i in ids if ids.count(i) > 1))
     broken = page.eval_on_selector_all(
         "img", "imgs => imgs.filter(i => i.complete && !i.naturalWidth).map(i => i.src)"
     )

@@ -73,13 +73,13 @@ async def add_link(request: Request, editor: Editor, session: Session) -> Respon
     typed = {"title": form.get("title", ""), "url": form.get("url", "")}
     stale = "This profile was changed elsewhere; the link was not added. Add it again."
     redraw_profile(request, editor, session, profile, stale, new_link=typed)
-    editor.site.content.add_link(
+    _, added = editor.site.content.add_link(
         profile.username,
         validate(NewLink, typed),
         expected_version=form_version(form),
         actor=actor(session),
     )
-    return editor.back(profile.username, "Link added.")
+    return editor.back(profile.username, "Link added.", f"link-{added.id}")
 
 
 async def link_action(request: Request, editor: Editor, session: Session) -> Response:
@@ -90,14 +90,17 @@ async def link_action(request: Request, editor: Editor, session: Session) -> Res
     link = link_of(profile, link_id)
     store, version, who = editor.site.content, form_version(form), actor(session)
     redraw_profile(request, editor, session, profile, STALE)
-    anchor = f"link-{link_id}"
+    anchor, title = f"link-{link_id}", link.title[:60]
+    said = f"“{title}” is now {'hidden' if link.enabled else 'shown'}."
     if action == "remove":
         store.remove_link(profile.username, link_id, expected_version=version, actor=who)
-        anchor = "links"
+        anchor, said = "links", f"Removed “{title}” (Undo brings it back)."
     elif action in ("up", "down", "top"):
         to = 1 if action == "top" else link.position + (-1 if action == "up" else 1)
+        said = f"“{title}” stays at {link.position}."
         if 1 <= to <= len(profile.links):
             store.move_link(profile.username, link_id, to, expected_version=version, actor=who)
+            said = f"Moved “{title}” to {to}."
     else:
         store.edit_link(
             profile.username,
@@ -106,7 +109,7 @@ async def link_action(request: Request, editor: Editor, session: Session) -> Res
             expected_version=version,
             actor=who,
         )
-    return editor.back(profile.username, "Saved.", anchor)
+    return editor.back(profile.username, said, anchor)
 
 
 async def link_page(request: Request, editor: Editor, session: Session) -> Response:
@@ -143,7 +146,7 @@ async def save_link(request: Request, editor: Editor, session: Session) -> Respo
         expected_version=form_version(form),
         actor=actor(session),
     )
-    return editor.back(profile.username, "Link saved.")
+    return editor.back(profile.username, "Link saved.", f"link-{link.id}")
 
 
 def _utc(value: str, zone: str) -> str | None:

@@ -24,6 +24,7 @@ from linkgen.pages.language import names as language_names
 PROBLEM = "problem"  # messages shown at the top of the page, not by a field
 # What a creator may set over their theme in the profile form.
 OVERRIDES = ("background", "text", "button", "button_text", "font", "button_shape")
+CLICK_DAYS = 30  # the clicks each link shows
 
 
 def _home(
@@ -97,7 +98,24 @@ def profile_form(
         new_link=new_link or {"title": "", "url": ""},
         problem=problem,
         history=editor.site.content.history(profile.username, limit=10),
+        clicks=_clicks(editor, profile),
+        notice_at=editor.notice_anchor(
+            request, {"fields", "links", "history"} | {f"link-{link.id}" for link in profile.links}
+        ),
+        click_days=CLICK_DAYS,
     )
+
+
+def _clicks(editor: Editor, profile: Profile) -> dict[str, int]:
+    """link id -> clicks in the last CLICK_DAYS days (read from the rollups)."""
+    from linkgen.clicks.db import ClickStore, clicks_path
+    from linkgen.clicks.stats import clicks_per_link
+
+    store = ClickStore(clicks_path(editor.site.root))
+    try:
+        return clicks_per_link(store, profile.id, days=CLICK_DAYS)
+    finally:
+        store.close()
 
 
 def redraw_profile(
@@ -146,12 +164,12 @@ async def save_profile(request: Request, editor: Editor, session: Session) -> Re
         ProfileFields,
         {"display_name": values["display_name"] or None, "bio": values["bio"] or None,
          "theme": values["theme"], "language": values["language"].strip() or None,
-         "style": profile.style.merged(colours)},
+         "style": profile.style.merged_data(colours)},
     )  # fmt: skip
     editor.site.content.update_profile(
         profile.username, fields, expected_version=form_version(form), actor=actor(session)
     )
-    return editor.back(profile.username, "Saved.")
+    return editor.back(profile.username, "Saved.", "fields")
 
 
 async def undo(request: Request, editor: Editor, session: Session) -> Response:
@@ -159,7 +177,7 @@ async def undo(request: Request, editor: Editor, session: Session) -> Response:
     await editor.form(request, session.csrf)
     redraw_profile(request, editor, session, profile, "Nothing was undone.", PROBLEM)
     done = editor.site.content.undo(profile.username, actor=actor(session))
-    return editor.back(profile.username, done[:120])
+    return editor.back(profile.username, done[:120], "history")
 
 
 ROUTES = [
