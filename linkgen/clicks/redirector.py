@@ -18,6 +18,7 @@ quarter of a second.
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 import threading
@@ -254,9 +255,11 @@ class Redirector:
             return OK, None
         return NOT_FOUND, None
 
-    def start(self) -> None:
+    def start(self, loop: Any = None) -> None:
+        """Load the links and start recording; hits are handed over on ``loop``
+        (the server's event loop) when given."""
         self.links.start()
-        self.recorder.start()
+        self.recorder.start(loop)
         if self.metrics is not None and self.options.metrics_port:
             self.metrics.serve(self.options.metrics_host, self.options.metrics_port)
         gc.freeze()  # the loaded index and modules: never scanned again
@@ -287,7 +290,7 @@ class Redirector:
             self._measure(response.status, started)
 
     def __rsgi_init__(self, loop: Any) -> None:
-        self.start()
+        self.start(loop)
 
     def __rsgi_del__(self, loop: Any) -> None:
         self.stop()
@@ -320,7 +323,7 @@ class Redirector:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 try:
-                    self.start()
+                    self.start(asyncio.get_running_loop())
                 except Exception as exc:
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})
                     return

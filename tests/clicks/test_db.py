@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import os
 import signal
 import sqlite3
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -162,10 +165,45 @@ def test_an_unwritable_database_loses_the_batch_but_not_the_writer(tmp_path: Pat
     assert recorder.counters.written == 1  # it went on writing once the lock was free
 
 
-def test_a_dead_writer_process_is_counted_and_replaced(tmp_path: Path) -> None:
+class OnALoop:
+    """A recorder handing over on an event loop, as inside the server (RSGI, ASGI)."""
+
+    def __init__(self, recorder: Recorder) -> None:
+        self.recorder = recorder
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+
+    def call(self, function: Any, *args: Any) -> Any:
+        async def run() -> Any:
+            return function(*args)
+
+        return asyncio.run_coroutine_threadsafe(run(), self.loop).result(timeout=30)
+
+    def start(self) -> None:
+        self.call(self.recorder.start, self.loop)
+
+    def stop(self) -> None:
+        self.call(self.recorder.stop)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=10)
+
+
+def started(recorder: Recorder, mode: str) -> Any:
+    """The recorder started in ``mode`` ("thread" or "loop"); returns its stop."""
+    if mode == "thread":
+        recorder.start()
+        return recorder.stop
+    on_loop = OnALoop(recorder)
+    on_loop.start()
+    return on_loop.stop
+
+
+@pytest.mark.parametrize("mode", ["thread", "loop"])
+def test_a_dead_writer_process_is_counted_and_replaced(tmp_path: Path, mode: str) -> None:
     db = tmp_path / "clicks.db"
     recorder = Recorder(WriterSettings(db), batch_seconds=0.01)
-    recorder.start()
+    stop = started(recorder, mode)
     first_writer = recorder.writer_pid
     assert first_writer is not None
     os.kill(first_writer, signal.SIGKILL)
@@ -176,9 +214,39 @@ def test_a_dead_writer_process_is_counted_and_replaced(tmp_path: Path) -> None:
         time.sleep(0.01)
     assert recorder.counters.lost == 1 and recorder.writer_pid != first_writer
     recorder.offer(hit(time.time(), "view", "p1", "", "ip", DESKTOP, "", ""))
-    recorder.stop()  # redirects never noticed; the next hit is written
+    stop()  # redirects never noticed; the next hit is written
     assert recorder.counters.written == 1
     assert ClickStore(db).losses() == 1  # and the loss is on record
+
+
+def test_a_stuck_writer_never_blocks_the_loop_and_what_it_misses_is_counted(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "clicks.db"
+    recorder = Recorder(WriterSettings(db), capacity=2000, batch_seconds=0.01)
+    on_loop = OnALoop(recorder)
+    on_loop.start()
+    writer = recorder.writer_pid
+    assert writer is not None
+    os.kill(writer, signal.SIGSTOP)  # alive, reading nothing: the pipe fills up
+    try:
+        offered = 0
+        for _ in range(20):
+            for _ in range(1000):
+                offered += recorder.offer(
+                    hit(time.time(), "view", "p1", "", "ip", DESKTOP * 3, "", "")
+                )
+            started_at = time.monotonic()
+            on_loop.call(lambda: None)  # the loop still answers at once
+            assert time.monotonic() - started_at < 1.0
+            time.sleep(0.02)
+    finally:
+        os.kill(writer, signal.SIGCONT)
+    on_loop.stop()
+    counted = recorder.counters
+    assert counted.dropped > 0  # the queue's bound held while the writer was stuck
+    assert counted.written + counted.dropped == 20_000  # every hit written or counted
+    assert ClickStore(db).losses() == counted.dropped
 
 
 @pytest.mark.parametrize(
