@@ -28,9 +28,11 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import json
 import logging
 import os
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -144,7 +146,9 @@ class Edge:
         )
         (work / "varnish").mkdir()
         self.varnish, self.url = start_varnish(origin, "/edge/site", work / "varnish")
+        self.varnish_name = work / "varnish" / "varnish"
         site, self.link_id = make_site(work / "site-edge")
+        self.site_root = site.root
         (site.root / "linkgen.toml").write_text(
             '[site]\nurl = "https://links.example.com"\n[redirector]\nmode = "edge"\n'
             "[build]\nsocial_cards = false\nqr_codes = false\n"
@@ -165,6 +169,68 @@ class Edge:
         url = f"{self.url}/r/{self.link_id}"
         wait_up(url, self.varnish)
         return wrk(url, duration)
+
+    def counted_from_log(self, duration: float) -> dict[str, int]:
+        """wrk through the edge while varnishncsa logs (the format `linkgen edge
+        varnishncsa` gives); halfway the log is rotated (renamed, varnishncsa
+        started again on the old name); `linkgen clicks ingest` runs as a new
+        process a third of the way in, after the rotation and at the end, and once
+        more over both files: every redirect answered against every click counted."""
+        linkgen = str(Path(sys.executable).with_name("linkgen"))
+        root = self.site_root
+        log = root / "edge.log"
+        command = subprocess.run(
+            [linkgen, "--site", str(root), "edge", "varnishncsa", "--log", str(log)],
+            capture_output=True, text=True, check=True,
+        ).stdout  # fmt: skip
+        argv = shlex.split(command)
+        name = ["-n", str(self.varnish_name)]
+
+        def ncsa() -> subprocess.Popen[bytes]:
+            return subprocess.Popen([argv[0], *name, *argv[1:]])
+
+        def ingest(*files: Path) -> int:
+            out = subprocess.run(
+                [linkgen, "--site", str(root), "clicks", "ingest", *map(str, files), "--json"],
+                capture_output=True, text=True, check=True,
+            ).stdout  # fmt: skip
+            return int(json.loads(out)["clicks"])
+
+        logger = ncsa()
+        time.sleep(1.0)
+        url = f"{self.url}/r/{self.link_id}"
+        load = subprocess.Popen(
+            ["wrk", "-t2", "-c16", f"-d{duration:g}s", url], stdout=subprocess.PIPE, text=True
+        )
+        counted = 0
+        time.sleep(duration / 3)
+        counted += ingest(log)
+        time.sleep(duration / 2 - duration / 3)
+        log.rename(root / "edge.log.1")
+        logger.terminate()
+        logger.wait(timeout=10)
+        logger = ncsa()
+        counted += ingest(root / "edge.log.1", log)
+        out, _ = load.communicate()
+        answered = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+        bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            logged = sum(_lines(path) for path in (root / "edge.log.1", log))
+            if logged >= answered:
+                break
+            time.sleep(0.5)
+        logger.terminate()
+        logger.wait(timeout=10)
+        counted += ingest(root / "edge.log.1", log)
+        again = ingest(log, root / "edge.log.1")
+        return {
+            "answered": answered,
+            "bad": int(bad.group(1)) if bad else 0,
+            "logged": sum(_lines(path) for path in (root / "edge.log.1", log)),
+            "counted": counted,
+            "again": again,
+        }
 
     def close(self) -> None:
         self.varnish.terminate()
@@ -221,6 +287,14 @@ def run_bare(duration: float) -> dict[str, float]:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def _lines(path: Path) -> int:
+    try:
+        with path.open("rb") as file:
+            return sum(1 for _ in file)
+    except FileNotFoundError:
+        return 0
 
 
 def recorded(site_root: Path) -> int:
@@ -342,6 +416,7 @@ def main() -> None:
             )
         bare = run_bare(args.duration)
         varnish_synth = run_varnish_synth(work / "synth", args.duration)
+        from_log = edge.counted_from_log(args.duration)
         asgi = run_linkgen("granian-asgi", *sites_made["granian-asgi"], args.duration)
         uvicorn = run_linkgen("uvicorn", *sites_made["uvicorn"], args.duration)
         answered, kept = kill_under_load(*sites_made["granian"], args.duration)
@@ -374,6 +449,12 @@ def main() -> None:
             f"| {name} | {result['rps']:,.0f} | {share} | {result['p50']:.2f} ms | "
             f"{result['p90']:.2f} ms | {result['p99']:.2f} ms | {kept_text} |"
         )
+    print(
+        f"\nedge-served links counted from the edge's log (rotated halfway, the ingester run "
+        f"as a new process three times): {from_log['answered']:,} redirects answered "
+        f"({from_log['bad']} not 3xx), {from_log['logged']:,} lines logged, "
+        f"{from_log['counted']:,} clicks counted, {from_log['again']} counted again by a rerun"
+    )
     window = Config().redirector.batch_seconds
     rate = answered / (args.duration / 2)
     lost = answered - kept

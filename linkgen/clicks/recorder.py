@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 import contextlib
+import fcntl
 import logging
 import multiprocessing
 import os
@@ -56,6 +57,7 @@ QUEUE_FULL = "queue full"
 # redirect comes before counting it. It still gets every idle moment, and
 # what waits meanwhile is bounded by the queue (docs/benchmarks.md, "Redirects").
 WRITER_NICENESS = 10
+PIPE_BYTES = 1 << 20  # the most a pipe may hold without privileges (pipe-max-size)
 WRITER_DIED = "the click writer process had stopped"
 
 
@@ -99,6 +101,7 @@ class Recorder:
         self._timer: asyncio.TimerHandle | None = None
         # Framed batches the pipe has not taken yet: (bytes, hits, losses it carries).
         self._outgoing: deque[tuple[memoryview, int, dict[str, int]]] = deque()
+        self._writing = False  # waiting for the pipe to take more (on the loop)
         self._pipe: Connection | None = None
         self._writer: BaseProcess | None = None
 
@@ -172,6 +175,8 @@ class Recorder:
         )
         self._writer.start()
         receiving.close()
+        with contextlib.suppress(OSError, AttributeError):  # Linux: room for ~a second
+            fcntl.fcntl(self._pipe.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
         self._outgoing.clear()  # (a dead writer's share was counted as lost)
 
     def _run(self) -> None:
@@ -224,10 +229,12 @@ class Recorder:
                 if written < len(frame):
                     self._outgoing[0] = (frame[written:], count, carried)
                     if not blocking:
+                        self._wait_writable(fd)
                         return
                     continue
                 self._outgoing.popleft()
         except BlockingIOError:
+            self._wait_writable(fd)
             return
         except OSError as exc:  # the writer process is gone: count, start another, tell it
             gone = sum(count for _, count, _ in self._outgoing)
@@ -236,8 +243,26 @@ class Recorder:
             unsent = [item for _, _, carried in self._outgoing for item in carried.items()]
             for reason, events in [*unsent, (WRITER_DIED, gone)]:
                 self._unsent_losses[reason] = self._unsent_losses.get(reason, 0) + events
+            if self._writing and self._loop is not None:
+                self._loop.remove_writer(fd)
+                self._writing = False
             self._pipe.close()
             self._spawn_writer()
+
+    def _wait_writable(self, fd: int) -> None:
+        """Go on as soon as the pipe takes more, not only at the next turn."""
+        if self._loop is None or self._writing:
+            return
+        self._writing = True
+
+        def writable() -> None:
+            assert self._loop is not None
+            self._loop.remove_writer(fd)
+            self._writing = False
+            if not self._stopping.is_set():
+                self._hand_over(blocking=False)
+
+        self._loop.add_writer(fd, writable)
 
     @property
     def writer_pid(self) -> int | None:
