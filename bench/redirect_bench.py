@@ -17,7 +17,9 @@ is reported, so a slow minute on a shared machine hits both:
 
 nginx, the redirector and the edge alternate. For each linkgen server:
 requests/s, latency percentiles, and after a graceful stop (SIGTERM) the
-clicks recorded in clicks.db against the responses wrk received. Then a
+clicks recorded in clicks.db against the responses wrk received. Then the
+edge's log: clicks counted by `linkgen clicks ingest` across a rotation and
+three runs of it, against the redirects answered. Then a
 `kill -9` in the middle of a load run: the clicks lost (answered but never
 written) are measured against the batch window.
 
