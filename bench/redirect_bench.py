@@ -256,39 +256,37 @@ def run_varnish_synth(work: Path, duration: float) -> dict[str, float]:
     work.mkdir(exist_ok=True)
     (work / "synth.vcl").write_text(SYNTH_VCL)
     port = free_port()
-    proc = subprocess.Popen(
+    return load_run(
         ["varnishd", "-F", "-j", "none", "-n", str(work / "n"), "-a", f"127.0.0.1:{port}",
          "-f", str(work / "synth.vcl"), "-s", "malloc,32m"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        port, duration,
     )  # fmt: skip
+
+
+def run_bare(duration: float) -> dict[str, float]:
+    port = free_port()
+    bench_dir = str(Path(__file__).resolve().parent)
+    return load_run(
+        [
+            str(Path(sys.executable).with_name("granian")), "--interface", "rsgi",
+            "--host", "127.0.0.1", "--port", str(port), "--loop", "uvloop", "--http", "1",
+            "--no-ws", "--log-level", "warning", "bare_302:app",
+        ],
+        port, duration, env={**os.environ, "PYTHONPATH": bench_dir},
+    )  # fmt: skip
+
+
+def load_run(
+    command: list[str], port: int, duration: float, env: dict[str, str] | None = None
+) -> dict[str, float]:
+    """Start ``command`` (a server on ``port``), load /r/x with wrk, stop it."""
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         wait_up(f"http://127.0.0.1:{port}/r/x", proc)
         return wrk(f"http://127.0.0.1:{port}/r/x", duration)
     finally:
         proc.terminate()
         proc.wait(timeout=30)
-
-
-def run_bare(duration: float) -> dict[str, float]:
-    port = free_port()
-    bench_dir = str(Path(__file__).resolve().parent)
-    proc = subprocess.Popen(
-        [
-            str(Path(sys.executable).with_name("granian")), "--interface", "rsgi",
-            "--host", "127.0.0.1", "--port", str(port), "--loop", "uvloop", "--http", "1",
-            "--no-ws", "--log-level", "warning", "bare_302:app",
-        ],
-        env={**os.environ, "PYTHONPATH": bench_dir},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )  # fmt: skip
-    try:
-        wait_up(f"http://127.0.0.1:{port}/r/x", proc)
-        return wrk(f"http://127.0.0.1:{port}/r/x", duration)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def _lines(path: Path) -> int:
@@ -333,17 +331,7 @@ def start_linkgen(server: str, site_root: Path, port: int) -> subprocess.Popen[b
 def run_nginx(work: Path, duration: float) -> dict[str, float]:
     port = free_port()
     (work / "nginx.conf").write_text(NGINX_CONF.format(work=work, port=port))
-    nginx = subprocess.Popen(
-        ["nginx", "-p", str(work), "-c", str(work / "nginx.conf")],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        wait_up(f"http://127.0.0.1:{port}/r/x", nginx)
-        return wrk(f"http://127.0.0.1:{port}/r/x", duration)
-    finally:
-        nginx.terminate()
-        nginx.wait(timeout=10)
+    return load_run(["nginx", "-p", str(work), "-c", str(work / "nginx.conf")], port, duration)
 
 
 def run_linkgen(server: str, site_root: Path, link_id: str, duration: float) -> dict[str, float]:
