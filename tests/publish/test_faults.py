@@ -131,3 +131,22 @@ def test_s3_throttling_and_connection_resets_are_retried(
         assert bucket_state(s3, name) == bucket_state(s3, reference)
     finally:
         proxy.close()
+
+
+def test_the_network_in_front_of_the_bucket_keeps_a_heads_size(
+    bucket: Any, s3_endpoint: str
+) -> None:
+    """The relay the fault and speed tests put in front of moto: a HEAD after an
+    upload (as rclone and boto3 do to check it) sees the object's real size."""
+    import boto3
+
+    s3, name = bucket
+    s3.put_object(Bucket=name, Key="links/alice", Body=b"hello world")
+    relay = RelayProxy(s3_endpoint, lambda handler, length: False, latency=0.001)
+    try:
+        through = boto3.client("s3", endpoint_url=relay.url, region_name="us-east-1")
+        assert through.head_object(Bucket=name, Key="links/alice")["ContentLength"] == 11
+        body = through.get_object(Bucket=name, Key="links/alice")["Body"].read()
+        assert body == b"hello world"
+    finally:
+        relay.close()
