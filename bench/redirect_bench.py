@@ -29,6 +29,7 @@ written) are measured against the batch window.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import json
 import logging
@@ -83,10 +84,14 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+START_SECONDS = 120  # a loaded machine starts a server slowly; never left running
+
+
 def wait_up(url: str, proc: subprocess.Popen[bytes]) -> None:
-    """Until the server answers anything (redirects are not followed)."""
+    """Until the server answers anything (redirects are not followed); a server
+    that does not come up in time is stopped before the error is raised."""
     parts = urlsplit(url)
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + START_SECONDS
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"{proc.args} exited: {proc.stderr.read() if proc.stderr else ''}")
@@ -98,7 +103,11 @@ def wait_up(url: str, proc: subprocess.Popen[bytes]) -> None:
             return
         except OSError:
             time.sleep(0.05)
-    raise RuntimeError(f"{url} did not come up")
+    for pid in _tree(proc.pid):  # with its workers and the click writer
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    raise RuntimeError(f"{url} did not come up in {START_SECONDS} s")
 
 
 def wrk(url: str, duration: float, connections: int = 64) -> dict[str, float]:
