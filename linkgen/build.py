@@ -24,6 +24,7 @@ from pathlib import Path
 
 from linkgen.fsutil import remove, write_file, write_if_changed
 from linkgen.pages import redirects, sitemap
+from linkgen.pages.cards import drawn_cards
 from linkgen.pages.render import Renderer
 from linkgen.records import PageLink, iso, now
 from linkgen.site import Site
@@ -307,14 +308,19 @@ def _execute(
         report.site_files += _write_site_files(renderer, out)
         store.set_build_meta(SITE_META_KEY, site_fp)
     report.site_files += _write_home(renderer, store, out, report.rendered)
-    report.site_files += _copy_media(store, site.media_dir, out / "_m", plan.intact)
+    report.site_files += _copy_media(
+        store, site.media_dir, out / "_m", plan.intact, cards=site.config.build.social_cards
+    )
     if plan.refused:
         store.requeue(sorted(plan.refused))
     return report
 
 
-def _copy_media(store: BuildState, media: Path, out: Path, intact: bool) -> list[str]:
-    """Avatars and thumbnails (site_data/media/) into build/_m/, new ones only.
+def _copy_media(
+    store: BuildState, media: Path, out: Path, intact: bool, *, cards: bool = True
+) -> list[str]:
+    """Avatars and thumbnails (site_data/media/) into build/_m/, new ones only;
+    social cards only while the build draws them.
 
     Names are content hashes, so a file present is the right file; the
     directory's mtime tells a no-op build there is nothing new to look at.
@@ -327,6 +333,8 @@ def _copy_media(store: BuildState, media: Path, out: Path, intact: bool) -> list
         return []
     out.mkdir(parents=True, exist_ok=True)
     present = set(os.listdir(out))
+    if not cards:
+        present |= drawn_cards(media)  # left by earlier builds: not this one's
     copied = []
     for name in sorted(os.listdir(media)):
         if name not in present and not name.startswith("."):

@@ -37,6 +37,9 @@ REGULAR_FONTS = (
 CJK_FONT = "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc"
 
 
+CARDS_LIST = ".cards"  # in the media folder: the names of the cards drawn there
+
+
 def card_name(
     name: str, username: str, address: str, avatar: bytes | None, colours: tuple[str, ...]
 ) -> str:
@@ -62,8 +65,21 @@ def ensure_card(
     file_name = card_name(name, username, address, avatar, colours)
     target = media_dir / file_name
     if not target.exists():
+        # Listed before it is drawn: a build stopped half-way leaves no card it
+        # would not know for one (a build with cards off copies none of them).
+        media_dir.mkdir(parents=True, exist_ok=True)
+        with open(media_dir / CARDS_LIST, "a", encoding="ascii") as listed:
+            listed.write(file_name + "\n")
         write_file(target, draw(name, username, address, avatar, colours))
     return file_name
+
+
+def drawn_cards(media_dir: Path) -> set[str]:
+    """The names of every card drawn into ``media_dir``."""
+    try:
+        return set((media_dir / CARDS_LIST).read_text(encoding="ascii").split())
+    except FileNotFoundError:
+        return set()
 
 
 def draw(

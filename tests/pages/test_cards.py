@@ -77,6 +77,24 @@ def test_cards_can_be_turned_off(
     quiet.close()
 
 
+def test_cards_left_from_earlier_builds_are_not_copied_once_cards_are_off(
+    monkeypatch: Any, add_profile: Any, site: sites.Site
+) -> None:
+    import shutil
+
+    add_profile("alice", display_name="Alice")
+    build(site)  # with cards: drawn into site_data/media/ and copied
+    assert list((site.build_dir / "_m").glob("*.jpg"))
+    monkeypatch.setenv("LINKGEN_BUILD__SOCIAL_CARDS", "false")
+    quiet = sites.Site.open(site.root)
+    shutil.rmtree(quiet.build_dir)  # a fresh runner's build/
+    build(quiet)
+    assert list(quiet.media_dir.glob("*.jpg"))  # still there, until `media prune`
+    assert not list((quiet.build_dir / "_m").glob("*.jpg"))  # never published
+    assert og_image(quiet, "alice").endswith(".png")
+    quiet.close()
+
+
 def test_cards_are_published_before_the_pages_that_show_them(
     site: sites.Site, add_profile: Any
 ) -> None:
