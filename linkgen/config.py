@@ -164,6 +164,14 @@ class EditorSettings(_Section):
     metrics_port: int = Field(0, ge=0, le=65535)
 
 
+class ApiSettings(_Section):
+    # The HTTP API under /api/v1/ of the editor (bearer tokens: `linkgen token add`).
+    enabled: bool = True
+    # Each token's allowance: `rate` requests a second on average, `burst` at once.
+    rate: float = Field(10.0, gt=0, le=100_000)
+    burst: int = Field(60, ge=1, le=1_000_000)
+
+
 class EmailSettings(_Section):
     # Where the editor's e-mail goes out (sign-in links, a forgotten password).
     # No host: nothing is sent, and `linkgen user add` prints the link instead.
@@ -195,6 +203,7 @@ def loopback(url: str | None) -> bool:
 class Config(_Section):
     site: SiteSettings = SiteSettings()
     editor: EditorSettings = EditorSettings()
+    api: ApiSettings = ApiSettings()
     email: EmailSettings = EmailSettings()
     redirector: RedirectorSettings = RedirectorSettings()
     clicks: ClicksSettings = ClicksSettings()

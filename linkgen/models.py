@@ -30,10 +30,25 @@ TITLE_MAX = 100
 SEO_TITLE_MAX = 70
 SEO_DESCRIPTION_MAX = 200
 
-Username = Annotated[str, AfterValidator(rules.username)]
+# What the OpenAPI document says of a field beyond its type (the validators decide).
+Username = Annotated[
+    str,
+    AfterValidator(rules.username),
+    Field(
+        json_schema_extra={
+            "minLength": rules.USERNAME_MIN,
+            "maxLength": rules.USERNAME_MAX,
+            "pattern": "^[A-Za-z0-9]([A-Za-z0-9]|[_-](?=[A-Za-z0-9]))*$",
+        }
+    ),
+]
 ThemeName = Annotated[str, AfterValidator(rules.theme_name)]
 Language = Annotated[str, AfterValidator(rules.language)]
-Url = Annotated[str, AfterValidator(rules.url)]
+Url = Annotated[
+    str,
+    AfterValidator(rules.url),
+    Field(json_schema_extra={"maxLength": rules.URL_MAX, "format": "uri"}),
+]
 ImageRef = Annotated[str, AfterValidator(rules.media_or_url)]
 MediaRef = Annotated[str, AfterValidator(rules.media_path)]
 # A brand icon chosen by hand (a Simple Icons slug such as "youtube"), or "none".
@@ -43,7 +58,11 @@ Sensitivity = Literal["18+", "21+", "25+", "sensitive"]
 Colour = Annotated[str, AfterValidator(rules.colour)]
 DisplayName = Annotated[str, AfterValidator(partial(rules.text, max_len=DISPLAY_NAME_MAX))]
 Bio = Annotated[str, AfterValidator(partial(rules.text, max_len=BIO_MAX, multiline=True))]
-LinkTitle = Annotated[str, AfterValidator(partial(rules.text, max_len=TITLE_MAX))]
+LinkTitle = Annotated[
+    str,
+    AfterValidator(partial(rules.text, max_len=TITLE_MAX)),
+    Field(json_schema_extra={"minLength": 1, "maxLength": TITLE_MAX}),
+]
 SeoTitle = Annotated[str, AfterValidator(partial(rules.text, max_len=SEO_TITLE_MAX))]
 SeoDescription = Annotated[str, AfterValidator(partial(rules.text, max_len=SEO_DESCRIPTION_MAX))]
 Timestamp = Annotated[datetime, Field(strict=False)]
@@ -61,6 +80,8 @@ class Strict(BaseModel):
 def _utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         raise ValueError("needs a time zone, e.g. 2026-12-01T09:00:00Z")
+    if not 1971 <= value.year <= 9998:  # stored as four-digit years, in UTC
+        raise ValueError("must be a time between the years 1971 and 9998")
     return value.astimezone(UTC).replace(microsecond=0)
 
 

@@ -28,6 +28,7 @@ from linkgen.cli import (  # noqa: F401
     service,
     serving,
     themes,
+    tokens,
     users,
 )
 from linkgen.cli.base import cli

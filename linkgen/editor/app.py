@@ -56,7 +56,25 @@ def create_app(site_root: Path, listen_host: str = "127.0.0.1") -> Any:
         exception_handlers={**errors.HANDLERS, BodyTooLarge: body_too_large},
     )
     app.state.editor = editor
-    return SecurityHeaders(app)
+    settings = editor.api_settings
+    if not settings.enabled:
+        return SecurityHeaders(app)
+    from linkgen.api.app import create_api
+
+    return SecurityHeaders(Dispatch(app, create_api(site_root, settings)))
+
+
+class Dispatch:
+    """``/api/…`` to the API, everything else to the editor's pages (both behind the
+    same body limit and security headers)."""
+
+    def __init__(self, pages: Any, api: Any) -> None:
+        self.pages, self.api = pages, api
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        app = self.api if path == "/api" or path.startswith("/api/") else self.pages
+        await app(scope, receive, send)
 
 
 def app_from_env() -> Any:

@@ -65,6 +65,7 @@ class Editor:
         self.notices = TimestampSigner(key, salt="notice")
         self.theme_names = sorted(opened.themes)
         self.media_dir = opened.media_dir
+        self.api_settings = opened.config.api
         opened.close()
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))
 

@@ -7,12 +7,12 @@ publisher), so an edit is never half-applied and never forgotten.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from linkgen import rules
-from linkgen.errors import InvalidInput, LimitReached, NotFound, NothingToUndo
+from linkgen.errors import InvalidInput, LimitReached, LinkgenError, NotFound, NothingToUndo
 from linkgen.models import (
     HistoryEntry,
     Link,
@@ -39,6 +39,20 @@ class ProfileSummary(NamedTuple):
     links: int
     version: int
     updated_at: str
+
+
+Apply = Callable[[Profile], None]
+
+
+class LinkOperation(NamedTuple):
+    """One step of a batch: add (``new``, optional ``position``), edit (``link_id``,
+    ``changes``), move (``link_id`` to ``position``) or remove (``link_id``)."""
+
+    op: Literal["add", "edit", "move", "remove"]
+    link_id: str | None = None
+    new: NewLink | None = None
+    changes: LinkChanges | None = None
+    position: int | None = None
 
 
 class _Unchanged(Exception):
@@ -226,7 +240,113 @@ class Content:
         expected_version: int | None = None,
     ) -> tuple[Profile, Link]:
         created: list[str] = []
+        after = self._edit(
+            username,
+            self._adding(new, position, created),
+            action="link.add",
+            actor=actor,
+            expected_version=expected_version,
+        )
+        return after, self._link(after, created[0])
 
+    def edit_link(
+        self,
+        username: str,
+        link_id: str,
+        edit: LinkChanges,
+        *,
+        actor: str | None = None,
+        expected_version: int | None = None,
+        action: str = "link.edit",
+    ) -> tuple[Profile, Link]:
+        after = self._edit(
+            username,
+            self._editing(link_id, edit),
+            action=action,
+            actor=actor,
+            expected_version=expected_version,
+        )
+        return after, self._link(after, link_id)
+
+    def move_link(
+        self,
+        username: str,
+        link_id: str,
+        to: int,
+        *,
+        actor: str | None = None,
+        expected_version: int | None = None,
+    ) -> Profile:
+        return self._edit(
+            username,
+            self._moving(link_id, to),
+            action="link.mv",
+            actor=actor,
+            expected_version=expected_version,
+        )
+
+    def remove_link(
+        self,
+        username: str,
+        link_id: str,
+        *,
+        actor: str | None = None,
+        expected_version: int | None = None,
+    ) -> Profile:
+        return self._edit(
+            username,
+            self._removing(link_id),
+            action="link.rm",
+            actor=actor,
+            expected_version=expected_version,
+        )
+
+    def batch(
+        self,
+        username: str,
+        operations: Sequence[LinkOperation],
+        *,
+        actor: str | None = None,
+        expected_version: int | None = None,
+    ) -> tuple[Profile, list[str | None]]:
+        """Apply every operation in order as one edit (one version, one history
+        entry, one undo), or none of them: the first that fails names its index.
+        Returns the profile and, per operation, the id of the link it added."""
+        created: list[str | None] = []
+
+        def apply(before: Profile) -> None:
+            current = before
+            for index, operation in enumerate(operations):
+                added: list[str] = []
+                try:
+                    self._operation(operation, added)(current)
+                except LinkgenError as exc:
+                    raise type(exc)(_within(f"operations[{index}]", str(exc))) from None
+                created.append(added[0] if added else None)
+                current = self.rows.load(
+                    self.database.query("SELECT * FROM profiles WHERE id = ?", (before.id,))[0]
+                )
+
+        after = self._edit(
+            username, apply, action="link.batch", actor=actor, expected_version=expected_version
+        )
+        return after, created
+
+    def _operation(self, operation: LinkOperation, created: list[str]) -> Apply:
+        if operation.op == "add":
+            assert operation.new is not None
+            return self._adding(operation.new, operation.position, created)
+        assert operation.link_id is not None
+        if operation.op == "edit":
+            return self._editing(operation.link_id, operation.changes or LinkChanges())
+        if operation.op == "move":
+            assert operation.position is not None
+            return self._moving(operation.link_id, operation.position)
+        return self._removing(operation.link_id)
+
+    # -- what each link edit does inside its transaction ---------------------------
+
+    def _adding(self, new: NewLink, position: int | None, created: list[str]) -> Apply:
         def apply(before: Profile) -> None:
             count = len(before.links)
             if count >= self.rows.max_links:
@@ -245,21 +365,9 @@ class Content:
             links.insert(at - 1, link)
             self.rows.write_links(before.id, links)
 
-        after = self._edit(
-            username, apply, action="link.add", actor=actor, expected_version=expected_version
-        )
-        return after, self._link(after, created[0])
+        return apply
 
-    def edit_link(
-        self,
-        username: str,
-        link_id: str,
-        edit: LinkChanges,
-        *,
-        actor: str | None = None,
-        expected_version: int | None = None,
-        action: str = "link.edit",
-    ) -> tuple[Profile, Link]:
+    def _editing(self, link_id: str, edit: LinkChanges) -> Apply:
         def apply(before: Profile) -> None:
             current = self._link(before, link_id)
             merged = current.model_dump(include=set(NewLink.model_fields))
@@ -284,47 +392,25 @@ class Content:
                 ),
             )
 
-        after = self._edit(
-            username, apply, action=action, actor=actor, expected_version=expected_version
-        )
-        return after, self._link(after, link_id)
+        return apply
 
-    def move_link(
-        self,
-        username: str,
-        link_id: str,
-        to: int,
-        *,
-        actor: str | None = None,
-        expected_version: int | None = None,
-    ) -> Profile:
+    def _moving(self, link_id: str, to: int) -> Apply:
         def apply(before: Profile) -> None:
             link = self._link(before, link_id)
             if not 1 <= to <= len(before.links):
-                raise InvalidInput(f"to: must be between 1 and {len(before.links)}")
+                raise InvalidInput(f"position: must be between 1 and {len(before.links)}")
             order = [item for item in before.links if item.id != link.id]
             order.insert(to - 1, link)
             self.rows.write_links(before.id, order)
 
-        return self._edit(
-            username, apply, action="link.mv", actor=actor, expected_version=expected_version
-        )
+        return apply
 
-    def remove_link(
-        self,
-        username: str,
-        link_id: str,
-        *,
-        actor: str | None = None,
-        expected_version: int | None = None,
-    ) -> Profile:
+    def _removing(self, link_id: str) -> Apply:
         def apply(before: Profile) -> None:
             self._link(before, link_id)
             self.rows.write_links(before.id, [item for item in before.links if item.id != link_id])
 
-        return self._edit(
-            username, apply, action="link.rm", actor=actor, expected_version=expected_version
-        )
+        return apply
 
     def history(self, username: str, *, limit: int = 50) -> list[HistoryEntry]:
         try:
@@ -388,3 +474,11 @@ class Content:
                 "UPDATE history SET undone = 1 WHERE seq = ?", (entry["seq"],)
             )
         return f"undid #{entry['seq']} {entry['action']}: {entry['summary']}"
+
+
+def _within(where: str, message: str) -> str:
+    """``url: must be …`` said of ``operations[3]``: ``operations[3].url: must be …``."""
+    field, sep, rest = message.partition(": ")
+    if sep and field and " " not in field:
+        return f"{where}.{field}: {rest}"
+    return f"{where}: {message}"

@@ -36,6 +36,7 @@ class Database:
     def __init__(self, path: Path, *, run_migrations: bool = True) -> None:
         self.path = path
         self.conn = conn = sqlite3.connect(str(path), timeout=10)
+        self._depth = 0  # how many writing() blocks are open
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
@@ -55,15 +56,37 @@ class Database:
     @contextmanager
     def writing(self) -> Iterator[None]:
         """One ``BEGIN IMMEDIATE`` transaction: two writers queue instead of failing
-        on lock upgrade; an exception rolls everything back."""
+        on lock upgrade; an exception rolls everything back.
+
+        Inside another ``writing()`` it is a savepoint of that transaction: an
+        exception undoes only its own part, and nothing is committed until the
+        outermost one ends (an API batch, or an edit and its idempotency record).
+        """
         conn = self.conn
+        if self._depth:
+            name = f"w{self._depth}"
+            conn.execute(f"SAVEPOINT {name}")
+            self._depth += 1
+            try:
+                yield
+            except BaseException:
+                conn.execute(f"ROLLBACK TO {name}")
+                conn.execute(f"RELEASE {name}")
+                raise
+            finally:
+                self._depth -= 1
+            conn.execute(f"RELEASE {name}")
+            return
         conn.execute("BEGIN IMMEDIATE")
+        self._depth = 1
         try:
             yield
         except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
+        finally:
+            self._depth = 0
         conn.execute("COMMIT")
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:

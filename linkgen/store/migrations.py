@@ -334,6 +334,65 @@ def _link_map(db: sqlite_utils.Database) -> None:
     )
 
 
+@migration(10, "API tokens, idempotent requests, webhooks and their deliveries")
+def _api(db: sqlite_utils.Database) -> None:
+    run_script(
+        db,
+        """
+        -- Bearer tokens of the HTTP API; only the secret's SHA-256 is kept.
+        CREATE TABLE api_tokens (
+            id TEXT PRIMARY KEY,
+            secret_hash TEXT NOT NULL,
+            name TEXT NOT NULL,
+            scopes TEXT NOT NULL,               -- space-separated
+            is_admin INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            expires_at TEXT,
+            last_used_at TEXT
+        ) WITHOUT ROWID;
+        CREATE TABLE api_token_profiles (
+            token_id TEXT NOT NULL REFERENCES api_tokens(id) ON DELETE CASCADE,
+            profile_id TEXT NOT NULL,
+            PRIMARY KEY (token_id, profile_id)
+        ) WITHOUT ROWID;
+        -- The stored answer to each write sent with an Idempotency-Key (24 hours).
+        CREATE TABLE api_idempotency (
+            token_id TEXT NOT NULL,
+            key TEXT NOT NULL,
+            request_hash TEXT NOT NULL,         -- method, path and body
+            status INTEGER NOT NULL,
+            headers TEXT NOT NULL,              -- JSON
+            body BLOB NOT NULL,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (token_id, key)
+        ) WITHOUT ROWID;
+        CREATE INDEX api_idempotency_by_age ON api_idempotency(created_at);
+        -- Where events are sent (profile_id NULL: every profile's).
+        CREATE TABLE webhooks (
+            id TEXT PRIMARY KEY,
+            url TEXT NOT NULL,
+            events TEXT NOT NULL,               -- space-separated
+            profile_id TEXT,
+            secret TEXT NOT NULL,               -- whsec_…, shown once
+            created_at TEXT NOT NULL
+        ) WITHOUT ROWID;
+        -- One row per event and hook, until it is delivered or given up on.
+        CREATE TABLE webhook_deliveries (
+            id TEXT PRIMARY KEY,                -- the event id receivers de-duplicate on
+            webhook_id TEXT NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,
+            event TEXT NOT NULL,
+            payload TEXT NOT NULL,              -- JSON
+            created_at TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_at REAL NOT NULL,              -- unix time of the next try
+            last_error TEXT,
+            state TEXT NOT NULL DEFAULT 'pending'   -- pending, delivered, failed
+        ) WITHOUT ROWID;
+        CREATE INDEX webhook_deliveries_due ON webhook_deliveries(state, next_at);
+        """,
+    )
+
+
 def run_script(db: sqlite_utils.Database, script: str) -> None:
     """Run a script statement by statement, inside the caller's transaction.
 

@@ -123,6 +123,7 @@ def test_export_then_import_is_an_exact_round_trip(run: Cli, tmp_path: Path) -> 
         (["link", "add", "alice", "x" * 101, "https://e.com"], "title: must be at most 100"),
         (["link", "add", "alice", "x", "https://e.com", "--starts", "tomorrow"], "starts_at"),
         (["link", "add", "alice", "x", "https://e.com", "--starts", "2030-01-01T00:00"], "zone"),
+        (["link", "add", "alice", "x", "https://e.com", "--starts", "0807-03-03T00:00Z"], "1971"),
         (["link", "rm", "alice", "nope"], "link 'nope' is not a link of @alice"),
         (["profile", "set", "alice", "--bio", "x" * 301], "bio: must be at most 300"),
         (["profile", "set", "alice", "--style", "background=red"], "#rgb or #rrggbb"),

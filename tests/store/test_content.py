@@ -205,7 +205,7 @@ def test_unknown_profile_and_link_are_clear_errors(store: Content, add_profile: 
     with pytest.raises(InvalidInput, match="position: must be between 1 and 1"):
         store.add_link("alice", link(), position=5)
     _, only = store.add_link("alice", link())
-    with pytest.raises(InvalidInput, match="to: must be between 1 and 1"):
+    with pytest.raises(InvalidInput, match="position: must be between 1 and 1"):
         store.move_link("alice", only.id, 2)
 
 

@@ -1,0 +1,1 @@
+"""The HTTP API for tools and scripts (``/api/v1/``)."""

@@ -1,0 +1,229 @@
+"""The HTTP API against the real editor process: tokens and scopes, one creator
+never reaching another's profile, versions, idempotent retries, batches, limits."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from linkgen import site as sites
+from tests.support.api import ApiServer, api_settings
+from tests.support.cli import Cli
+
+
+def test_a_token_reads_its_own_profile_and_nobody_elses(server: ApiServer) -> None:
+    alice = server.client(server.token("alice"))
+    profile = alice.get("/profiles/alice")
+    assert profile.status_code == 200
+    assert profile.headers["ETag"] == f'"v{profile.json()["version"]}"'
+    assert [link["title"] for link in profile.json()["links"]] == ["Shop", "Blog"]
+    assert [item["username"] for item in alice.get("/profiles").json()["items"]] == ["alice"]
+    # bob's profile, his link, and one that does not exist are the same 404
+    bobs_link = server.site.content.get("bob").links[0].id
+    for path in ("/profiles/bob", f"/profiles/bob/links/{bobs_link}", "/profiles/nobody"):
+        answer = alice.get(path)
+        assert answer.status_code == 404, path
+        assert answer.headers["Content-Type"] == "application/problem+json"
+        assert answer.json()["status"] == 404
+    etag = server.client(server.token("bob")).etag("bob")
+    assert (
+        alice.patch(
+            f"/profiles/bob/links/{bobs_link}", {"title": "Mine"}, if_match=etag
+        ).status_code
+        == 404
+    )
+    assert server.site.content.get("bob").links[0].title == "Music"
+
+
+def test_no_token_a_wrong_one_an_expired_one_and_a_removed_one_are_refused(
+    server: ApiServer, run: Cli
+) -> None:
+    from datetime import timedelta
+
+    assert server.client(None).get("/profiles").status_code == 401
+    assert server.client(None).get("/profiles").headers["WWW-Authenticate"].startswith("Bearer")
+    assert server.client("lg_nothing_here").get("/profiles").status_code == 401
+    good = server.token("alice")
+    forged = good[:-4] + ("AAAA" if not good.endswith("AAAA") else "BBBB")
+    assert server.client(forged).get("/profiles").status_code == 401
+    lapsed = server.token("alice", expires_in=timedelta(seconds=1))
+    time.sleep(1.1)
+    assert server.client(lapsed).get("/profiles").status_code == 401
+    assert server.client(good).get("/profiles").status_code == 200
+    token_id = good.split("_")[1]
+    run("token", "rm", token_id)
+    assert server.client(good).get("/profiles").status_code == 401
+
+
+def test_each_route_needs_its_scope(server: ApiServer) -> None:
+    reader = server.client(server.token("alice", scopes=frozenset({"profile:read"})))
+    assert reader.get("/profiles/alice").status_code == 200
+    refused = reader.post("/profiles/alice/links", {"title": "New", "url": "https://new.example"})
+    assert refused.status_code == 403
+    assert "links:write" in refused.json()["detail"]
+    assert reader.get("/profiles/alice/stats").status_code == 403
+    assert (
+        reader.patch("/profiles/alice", {"bio": "x"}, if_match=reader.etag("alice")).status_code
+        == 403
+    )
+    assert len(server.site.content.get("alice").links) == 2
+    # only an admin token creates profiles
+    writer = server.client(server.token("alice"))
+    assert writer.post("/profiles", {"username": "carol"}).status_code == 403
+    admin = server.client(server.token(admin=True))
+    created = admin.post("/profiles", {"username": "carol", "display_name": "Carol"})
+    assert created.status_code == 201
+    assert created.headers["Location"] == "/api/v1/profiles/carol"
+    assert admin.post("/profiles", {"username": "carol"}).status_code == 409
+    assert [p["username"] for p in admin.get("/profiles").json()["items"]] == [
+        "alice",
+        "bob",
+        "carol",
+    ]
+
+
+def test_an_update_needs_the_current_etag(server: ApiServer) -> None:
+    alice = server.client(server.token("alice"))
+    shop = server.site.content.get("alice").links[0].id
+    missing = alice.patch(f"/profiles/alice/links/{shop}", {"title": "Store"})
+    assert missing.status_code == 428
+    first = alice.etag("alice")
+    saved = alice.patch(f"/profiles/alice/links/{shop}", {"title": "Store"}, if_match=first)
+    assert saved.status_code == 200 and saved.json()["title"] == "Store"
+    assert saved.headers["ETag"] != first
+    stale = alice.patch(f"/profiles/alice/links/{shop}", {"title": "Lost"}, if_match=first)
+    assert stale.status_code == 412
+    assert server.site.content.get("alice").links[0].title == "Store"
+    # the write went the way of every edit: history (naming the token) and the outbox
+    entry = server.site.content.history("alice", limit=1)[0]
+    assert entry.action == "link.edit" and entry.actor.startswith("test (api ")
+    assert server.site.outbox.waiting(server.site.content.get("alice").id)
+
+
+def test_bad_input_is_refused_by_field_with_the_clis_words(server: ApiServer, run: Cli) -> None:
+    alice = server.client(server.token("alice"))
+    refused = alice.post("/profiles/alice/links", {"title": "Hi", "url": "javascript:alert(1)"})
+    assert refused.status_code == 422
+    problem = refused.json()
+    assert problem["type"] == "urn:linkgen:problem:invalid-input"
+    assert problem["errors"][0]["field"] == "url"
+    cli = run("link", "add", "alice", "Hi", "javascript:alert(1)", code=1)
+    assert problem["errors"][0]["detail"] in cli.output
+    unknown = alice.post(
+        "/profiles/alice/links", {"title": "Hi", "url": "https://a.example", "colour": 1}
+    )
+    assert unknown.status_code == 422
+    assert unknown.json()["errors"] == [{"field": "colour", "detail": "is not a known field"}]
+    broken = alice.call("POST", "/profiles/alice/links", data=b"{not json",
+                        headers={"Content-Type": "application/json"})  # fmt: skip
+    assert broken.status_code == 422
+    assert len(server.site.content.get("alice").links) == 2
+
+
+def test_a_retried_write_with_its_key_is_done_once(server: ApiServer) -> None:
+    alice = server.client(server.token("alice"))
+    body = {"title": "Newsletter", "url": "https://news.example.com"}
+    first = alice.post("/profiles/alice/links", body, idempotency_key="add-newsletter-1")
+    again = alice.post("/profiles/alice/links", body, idempotency_key="add-newsletter-1")
+    assert first.status_code == again.status_code == 201
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()
+    assert [link.title for link in server.site.content.get("alice").links].count("Newsletter") == 1
+    other = alice.post("/profiles/alice/links", {**body, "title": "Other"},
+                       idempotency_key="add-newsletter-1")  # fmt: skip
+    assert other.status_code == 422
+    assert other.json()["errors"][0]["field"] == "Idempotency-Key"
+    # another token's key is its own
+    second = server.client(server.token("alice"))
+    assert (
+        second.post("/profiles/alice/links", body, idempotency_key="add-newsletter-1").status_code
+        == 201
+    )
+    # a request that failed stored nothing: fixed, it goes through with the same key
+    bad = alice.post(
+        "/profiles/alice/links", {"title": "X", "url": "ftp://x"}, idempotency_key="k2"
+    )
+    assert bad.status_code == 422
+    good = alice.post("/profiles/alice/links", {"title": "X", "url": "ftp://x"} | {"url": "https://x.example"},
+                      idempotency_key="k3")  # fmt: skip
+    assert good.status_code == 201
+
+
+def test_a_batch_of_50_with_one_bad_operation_changes_nothing(server: ApiServer) -> None:
+    alice = server.client(server.token("alice"))
+    before = server.site.content.get("alice")
+    operations = [
+        {"op": "add", "link": {"title": f"Link {n}", "url": f"https://example.com/{n}"}}
+        for n in range(45)
+    ]
+    operations[37]["link"]["url"] = "javascript:alert(1)"
+    operations += [
+        {"op": "disable", "link_id": before.links[0].id},
+        {"op": "move", "link_id": before.links[1].id, "position": 1},
+        {"op": "edit", "link_id": before.links[0].id, "changes": {"title": "Store"}},
+        {"op": "enable", "link_id": before.links[0].id},
+        {"op": "remove", "link_id": before.links[1].id},
+    ]
+    assert len(operations) == 50
+    refused = alice.post("/profiles/alice/links/batch", {"operations": operations},
+                         if_match=alice.etag("alice"))  # fmt: skip
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"] == "operations[37].link.url"
+    after = server.site.content.get("alice")
+    assert after == before
+    assert server.site.content.history("alice", limit=1)[0].action == "link.add"
+    # mended, all 50 land as one edit: one version, one history entry, one undo
+    operations[37]["link"]["url"] = "https://example.com/37"
+    done = alice.post("/profiles/alice/links/batch", {"operations": operations},
+                      if_match=alice.etag("alice"))  # fmt: skip
+    assert done.status_code == 200, done.text
+    result = done.json()
+    assert result["version"] == before.version + 1
+    assert len([c for c in result["created"] if c]) == 45
+    links = server.site.content.get("alice").links
+    assert len(links) == 46 and links[0].title == "Store" and links[0].enabled
+    assert server.site.content.history("alice", limit=1)[0].action == "link.batch"
+    undone = alice.post("/profiles/alice/undo")
+    assert undone.status_code == 200 and "link.batch" in undone.json()["undone"]
+    assert [link.id for link in server.site.content.get("alice").links] == [
+        link.id for link in before.links
+    ]
+    fifty_one = {"operations": [*operations, operations[0]]}
+    too_many = alice.post("/profiles/alice/links/batch", fifty_one, if_match=alice.etag("alice"))
+    assert too_many.status_code == 422
+
+
+def test_a_token_past_its_allowance_is_told_when_to_come_back(
+    site: sites.Site, creators: None, tmp_path: Path
+) -> None:
+    api_settings(site, rate=1.0, burst=5)
+    server = ApiServer(site, tmp_path / "editor.log")
+    try:
+        alice, bob = server.client(server.token("alice")), server.client(server.token("bob"))
+        answers = [alice.get("/profiles/alice") for _ in range(6)]
+        assert [a.status_code for a in answers[:5]] == [200] * 5
+        assert answers[0].headers["RateLimit-Policy"] == '"token";q=5;w=5'
+        assert answers[4].headers["RateLimit"].startswith('"token";r=0;')
+        refused = answers[5]
+        assert refused.status_code == 429
+        assert refused.headers["Retry-After"] == "1"
+        assert refused.json()["retry_after"] == 1
+        assert bob.get("/profiles/bob").status_code == 200  # each token has its own
+        time.sleep(1.05)
+        assert alice.get("/profiles/alice").status_code == 200
+    finally:
+        server.stop()
+
+
+def test_a_body_over_64_kb_is_refused_before_it_is_read(server: ApiServer) -> None:
+    alice = server.client(server.token("alice"))
+    huge = {"title": "x", "url": "https://example.com/" + "a" * 70_000}
+    refused = alice.post("/profiles/alice/links", huge)
+    assert refused.status_code == 413
+    assert refused.headers["Content-Type"] == "application/problem+json"
+    chunks = (json.dumps(huge)[i : i + 8192].encode() for i in range(0, 80_000, 8192))
+    streamed = alice.call("POST", "/profiles/alice/links", data=chunks,
+                          headers={"Content-Type": "application/json"})  # fmt: skip
+    assert streamed.status_code == 413
+    assert len(server.site.content.get("alice").links) == 2

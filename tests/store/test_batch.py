@@ -1,0 +1,68 @@
+"""Several link edits as one: a batch is one version, one history entry and one
+undo, or nothing at all; a write inside another is a savepoint of it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from linkgen.errors import InvalidInput, NotFound
+from linkgen.models import LinkChanges, NewLink, validate
+from linkgen.store.content import Content, LinkOperation
+
+
+def _new(title: str, url: str = "https://example.com") -> NewLink:
+    return validate(NewLink, {"title": title, "url": url})
+
+
+def test_a_batch_is_one_edit(store: Content, add_profile: Any) -> None:
+    before = add_profile(
+        "alice", ("Shop", "https://shop.example"), ("Blog", "https://blog.example")
+    )
+    shop, blog = (link.id for link in before.links)
+    after, created = store.batch("alice", [
+        LinkOperation("add", new=_new("News"), position=1),
+        LinkOperation("move", shop, position=3),
+        LinkOperation("edit", blog, changes=LinkChanges(title="Journal")),
+        LinkOperation("remove", blog),
+    ], expected_version=before.version)  # fmt: skip
+    assert [link.title for link in after.links] == ["News", "Shop"]
+    assert created[0] == after.links[0].id and created[1:] == [None, None, None]
+    assert after.version == before.version + 1
+    entry = store.history("alice", limit=1)[0]
+    assert entry.action == "link.batch"
+    assert "News" in entry.summary and "Blog" in entry.summary
+    store.undo("alice")
+    assert [link.id for link in store.get("alice").links] == [shop, blog]
+
+
+def test_one_bad_operation_leaves_everything_as_it_was(store: Content, add_profile: Any) -> None:
+    before = add_profile("alice", ("Shop", "https://shop.example"))
+    operations = [LinkOperation("add", new=_new(f"L{n}")) for n in range(10)]
+    operations.insert(7, LinkOperation("move", before.links[0].id, position=99))
+    with pytest.raises(InvalidInput, match=r"^operations\[7\]\.position: must be between 1 and 8"):
+        store.batch("alice", operations)
+    assert store.get("alice") == before
+    with pytest.raises(NotFound, match=r"^operations\[0\]: link 'nope'"):
+        store.batch("alice", [LinkOperation("remove", "nope")])
+    assert store.get("alice") == before
+
+
+def test_a_write_inside_a_write_is_undone_alone_or_with_it(
+    store: Content, add_profile: Any
+) -> None:
+    add_profile("alice")
+    database = store.database
+    with database.writing():
+        _, kept = store.add_link("alice", _new("Kept"))
+        with pytest.raises(InvalidInput):  # its first step was written, then taken back
+            store.batch("alice", [LinkOperation("add", new=_new("Refused")),
+                                  LinkOperation("move", kept.id, position=9)])  # fmt: skip
+        assert database.conn.in_transaction
+    assert [link.title for link in store.get("alice").links] == ["Kept"]
+    with pytest.raises(RuntimeError), database.writing():
+        store.add_link("alice", _new("Gone"))
+        raise RuntimeError("the outer work failed")
+    assert [link.title for link in store.get("alice").links] == ["Kept"]
+    assert not database.conn.in_transaction
