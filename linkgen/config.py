@@ -172,6 +172,15 @@ class ApiSettings(_Section):
     burst: int = Field(60, ge=1, le=1_000_000)
 
 
+class WebhookSettings(_Section):
+    # A failed delivery is tried again after `retry_seconds`, doubling each time (with
+    # jitter) up to `max_retry_seconds`, until `give_up_hours` after the event.
+    retry_seconds: float = Field(5.0, gt=0, le=3600)
+    max_retry_seconds: float = Field(3600.0, gt=0, le=86400)
+    give_up_hours: float = Field(24.0, gt=0, le=720)
+    timeout: float = Field(10.0, gt=0, le=60)
+
+
 class EmailSettings(_Section):
     # Where the editor's e-mail goes out (sign-in links, a forgotten password).
     # No host: nothing is sent, and `linkgen user add` prints the link instead.
@@ -204,6 +213,7 @@ class Config(_Section):
     site: SiteSettings = SiteSettings()
     editor: EditorSettings = EditorSettings()
     api: ApiSettings = ApiSettings()
+    webhooks: WebhookSettings = WebhookSettings()
     email: EmailSettings = EmailSettings()
     redirector: RedirectorSettings = RedirectorSettings()
     clicks: ClicksSettings = ClicksSettings()

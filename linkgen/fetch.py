@@ -199,3 +199,35 @@ def _seconds(header: str | None) -> float:
 
 def _retry_after(asked: float, default: float) -> float:
     return min(asked, MAX_WAIT) if asked >= 0 else default
+
+
+def post(
+    url: str,
+    body: bytes,
+    headers: dict[str, str],
+    *,
+    allow: Sequence[str] = (),
+    timeout: float = 10.0,
+) -> int:
+    """POST ``body`` to ``url`` under the same address rules as a download (one try,
+    no redirect followed; the caller retries); the answer's status."""
+    import requests
+
+    allowed = networks(allow)
+    _check_host(url, allowed)
+    with requests.Session() as session:
+        session.trust_env = False
+        try:
+            with session.post(url, data=body, headers=headers, timeout=(min(5.0, timeout), timeout),
+                              stream=True, allow_redirects=False) as answer:  # fmt: skip
+                sock = _socket(answer)
+                if sock is None or not may_connect(sock.getpeername()[0], allowed):
+                    raise Refused(f"{url}: it led to a private or local address")
+                return int(answer.status_code)  # the body is not read: nothing of it is kept
+        except requests.RequestException as exc:
+            raise FetchFailed(f"{url}: could not send ({type(exc).__name__})") from None
+
+
+def check_public(url: str, allow: Sequence[str] = ()) -> None:
+    """Refuse (Refused) a URL linkgen would not send to, before it is stored."""
+    _check_host(url, networks(allow))

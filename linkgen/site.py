@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from linkgen.pages.render import (
         Renderer,
     )  # imported when first used: Jinja2 is not needed to publish
+    from linkgen.store.webhooks import Webhooks
 
 DATA_DIR = "site_data"
 DB_FILE = "linkgen.db"
@@ -131,6 +132,13 @@ class Site:
     def routes(self) -> Routes:
         """Where links send visitors (the redirector's view)."""
         return Routes(self.database)
+
+    @property
+    def webhooks(self) -> Webhooks:
+        """Where events go, and the deliveries still owed."""
+        from linkgen.store.webhooks import Webhooks
+
+        return Webhooks(self.database)
 
     @property
     def accounts(self) -> Accounts:

@@ -22,11 +22,10 @@ from linkgen import __version__
 from linkgen.api import links, problems, profiles
 from linkgen.api.bodies import WholeBody
 from linkgen.api.context import Api
-from linkgen.api.metrics import Measured
+from linkgen.api.metrics import PREFIX, Measured
 from linkgen.config import ApiSettings
 from linkgen.errors import InvalidInput
 
-PREFIX = "/api/v1"
 DOCUMENT = f"{PREFIX}/openapi.json"
 DESCRIPTION = """Profiles, links, history, stats and publishing of a linkgen site.
 

@@ -12,6 +12,8 @@ from starlette.datastructures import MutableHeaders
 
 from linkgen.editor.metrics import REGISTRY
 
+PREFIX = "/api/v1"  # the routers' paths are given without it
+
 REQUESTS = Counter(
     "linkgen_api_requests",
     "API requests by method, route (its template) and status.",
@@ -67,7 +69,8 @@ class Measured:
         try:
             await self.app(scope, receive, noted)
         finally:
-            route = getattr(scope.get("route"), "path", None) or "unmatched"
+            template = getattr(scope.get("route"), "path", None)
+            route = f"{PREFIX}{template}" if template else "unmatched"
             method = scope["method"]
             REQUESTS.labels(method, route, str(status[0])).inc()
             LATENCY.labels(method, route).observe(time.perf_counter() - started)

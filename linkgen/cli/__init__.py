@@ -30,6 +30,7 @@ from linkgen.cli import (  # noqa: F401
     themes,
     tokens,
     users,
+    webhooks,
 )
 from linkgen.cli.base import cli
 

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from linkgen.build import build
 from linkgen.errors import LinkgenError
+from linkgen.publish import deliveries
 from linkgen.publish.purge import Purger, open_purger, purge_unit
 from linkgen.publish.run import PublishReport, publish
 from linkgen.publish.targets import Target, open_target
@@ -100,6 +101,8 @@ def run(
     with worker_lock(root):
         backoff = 0.0
         links = _Links()
+        if not once:  # webhooks go out beside the publishing, never in its way
+            deliveries.Sender(root, stop).start()
         while not stop.is_set():
             if heartbeat:
                 heartbeat()
@@ -163,6 +166,7 @@ def _cycle(
         report = publish(site, target=target, purger=purger)
         if report.ok:
             site.outbox.done(marks)
+            deliveries.announce_published(site, marks)
         if on_cycle:
             seconds = time.perf_counter() - started
             on_cycle(Cycle(len(marks), report, seconds, built.failed, queued))

@@ -389,6 +389,11 @@ def _api(db: sqlite_utils.Database) -> None:
             state TEXT NOT NULL DEFAULT 'pending'   -- pending, delivered, failed
         ) WITHOUT ROWID;
         CREATE INDEX webhook_deliveries_due ON webhook_deliveries(state, next_at);
+        -- Up to when an event made from time (link.clicked.hourly) has been made.
+        CREATE TABLE webhook_marks (
+            event TEXT PRIMARY KEY,
+            done_until TEXT NOT NULL
+        ) WITHOUT ROWID;
         """,
     )
 

@@ -21,6 +21,7 @@ from linkgen.pages.themes import ThemeFile, contrast_failures
 from linkgen.records import iso, now
 from linkgen.store import changes
 from linkgen.store.database import Database
+from linkgen.store.webhooks import Webhooks
 
 _ADDED_LATER = ("icon", "social", "sensitive")  # link fields of schema version 5
 
@@ -182,6 +183,9 @@ class ProfileRows:
             "INSERT OR REPLACE INTO build_queue (profile_id, token) VALUES (?, ?)",
             (profile_id, cursor.lastrowid),
         )
+        event = {"profile_id": profile_id, "username": username, "version": version,
+                 "action": action, "deleted": after is None}  # fmt: skip
+        Webhooks(self.database).enqueue("profile.updated", profile_id, event)
 
     def check_theme(self, theme: str | None) -> None:
         if theme is not None and theme in self.broken_themes:

@@ -227,3 +227,30 @@ def test_a_body_over_64_kb_is_refused_before_it_is_read(server: ApiServer) -> No
                           headers={"Content-Type": "application/json"})  # fmt: skip
     assert streamed.status_code == 413
     assert len(server.site.content.get("alice").links) == 2
+
+
+def test_requests_latency_and_refusals_are_on_the_editors_metrics(
+    site: sites.Site, creators: None, tmp_path: Path
+) -> None:
+    import requests
+
+    from tests.support.servers import free_port
+
+    port = free_port()
+    with (site.root / "linkgen.toml").open("a") as out:
+        out.write(f"\n[editor]\nmetrics_port = {port}\n")
+    api_settings(site, rate=1.0, burst=3)
+    server = ApiServer(site, tmp_path / "editor.log")
+    try:
+        alice = server.client(server.token("alice"))
+        statuses = [alice.get("/profiles/alice").status_code for _ in range(4)]
+        assert statuses == [200, 200, 200, 429]
+        metrics = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+    finally:
+        server.stop()
+    route = 'method="GET",route="/api/v1/profiles/{username}"'
+    assert f'linkgen_api_requests_total{{{route},status="200"}} 3.0' in metrics
+    assert f'linkgen_api_requests_total{{{route},status="429"}} 1.0' in metrics
+    assert f"linkgen_api_request_seconds_count{{{route}}} 4.0" in metrics
+    assert "linkgen_api_rate_limited_total 1.0" in metrics
+    assert 'linkgen_webhook_deliveries_total{outcome="dead"} 0.0' in metrics
