@@ -22,9 +22,10 @@ from linkgen import __version__
 from linkgen.api import links, problems, profiles
 from linkgen.api.bodies import WholeBody
 from linkgen.api.context import Api
-from linkgen.api.metrics import PREFIX, Measured
+from linkgen.api.metrics import PREFIX, Measured, watch_deliveries
 from linkgen.config import ApiSettings
 from linkgen.errors import InvalidInput
+from linkgen.site import DATA_DIR, DB_FILE
 
 DOCUMENT = f"{PREFIX}/openapi.json"
 DESCRIPTION = """Profiles, links, history, stats and publishing of a linkgen site.
@@ -73,6 +74,7 @@ def create_api(site_root: Path, settings: ApiSettings) -> Any:
             router, prefix=PREFIX, dependencies=[Depends(bearer), Depends(known_query)]
         )
     api.state.api = Api(site_root, settings)
+    watch_deliveries(site_root / DATA_DIR / DB_FILE)
     api.openapi = lambda: document(api)  # type: ignore[method-assign]
     return Measured(WholeBody(api))
 

@@ -1,13 +1,18 @@
 """The API's Prometheus metrics, on the editor's registry (``[editor] metrics_port``):
 requests and their latency by route and status, refusals for the rate limit, and
-webhook deliveries."""
+webhook deliveries (read from the database)."""
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 import time
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from prometheus_client import Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily
 from starlette.datastructures import MutableHeaders
 
 from linkgen.editor.metrics import REGISTRY
@@ -31,14 +36,49 @@ RATE_LIMITED = Counter(
     "linkgen_api_rate_limited", "Requests refused with 429 for a spent allowance.",
     registry=REGISTRY,
 )  # fmt: skip
-WEBHOOKS = Counter(
-    "linkgen_webhook_deliveries",
-    "Webhook delivery attempts by outcome: delivered, failed (retried later), dead (given up).",
-    ["outcome"],
-    registry=REGISTRY,
-)
-for _outcome in ("delivered", "failed", "dead"):
-    WEBHOOKS.labels(_outcome)
+
+
+class Deliveries:
+    """Webhook deliveries as the database has them, read at each scrape (the worker
+    sends them, so no counter in this process could know): made, failed tries, dead
+    letters and still owed, over the deliveries kept (the last 7 days)."""
+
+    def __init__(self, db_path: Path) -> None:
+        self.db_path = db_path
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        rows: list[tuple[str, int, int]] = []
+        with contextlib.suppress(sqlite3.Error):
+            conn = sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True, timeout=1)
+            try:
+                rows = conn.execute(
+                    "SELECT state, count(*), coalesce(sum(attempts), 0) "
+                    "FROM webhook_deliveries GROUP BY state"
+                ).fetchall()
+            finally:
+                conn.close()
+        by_state = {state: (count, attempts) for state, count, attempts in rows}
+        delivered = by_state.get("delivered", (0, 0))
+        failed_tries = sum(attempts for _, attempts in by_state.values()) - delivered[0]
+        for name, text, value in (
+            ("delivered", "Webhook deliveries the receiver took.", delivered[0]),
+            ("failed_tries", "Webhook delivery tries that failed (retried later).", failed_tries),
+            ("dead_letters", "Webhook deliveries given up on (linkgen webhook failed).",
+             by_state.get("failed", (0, 0))[0]),
+            ("pending", "Webhook deliveries still owed.", by_state.get("pending", (0, 0))[0]),
+        ):  # fmt: skip
+            yield GaugeMetricFamily(f"linkgen_webhook_{name}", text, value=value)
+
+
+def watch_deliveries(db_path: Path) -> None:
+    """Put the deliveries on the editor's registry (once per process)."""
+    global _WATCHING
+    if not _WATCHING:
+        REGISTRY.register(Deliveries(db_path))
+        _WATCHING = True
+
+
+_WATCHING = False
 
 
 class Measured:

@@ -62,26 +62,21 @@ def send(delivery: Delivery, settings: WebhookSettings, allow: Sequence[str]) ->
 
 def deliver_due(site: Site, limit: int = 50) -> int:
     """Try every delivery that is due; how many were tried."""
-    from linkgen.api import metrics
-
     settings, hooks = site.config.webhooks, site.webhooks
     due = hooks.due(limit)
     for delivery in due:
         problem = send(delivery, settings, site.config.fetch.allow_networks)
         if problem is None:
             hooks.delivered(delivery.id)
-            metrics.WEBHOOKS.labels("delivered").inc()
             continue
         retry_at = time.time() + wait_after(delivery.attempts + 1, settings)
         created = datetime.fromisoformat(delivery.created_at.replace("Z", "+00:00"))
         give_up = created + timedelta(hours=settings.give_up_hours)
         if datetime.fromtimestamp(retry_at, UTC) > give_up:
             hooks.failed(delivery.id, problem, None)
-            metrics.WEBHOOKS.labels("dead").inc()
             log.warning("webhook %s to %s given up: %s", delivery.id, delivery.url, problem)
         else:
             hooks.failed(delivery.id, problem, retry_at)
-            metrics.WEBHOOKS.labels("failed").inc()
     return len(due)
 
 
@@ -162,6 +157,7 @@ class Sender(threading.Thread):
                 site = Site.open(self.root)
                 try:
                     announce_hourly_clicks(site)
+                    site.webhooks.forget_delivered()
                     while deliver_due(site) and not self.stop.is_set():
                         pass
                 finally:

@@ -13,6 +13,7 @@ import json
 import secrets
 import time
 from base64 import b64encode
+from datetime import timedelta
 from typing import Any, NamedTuple
 
 from linkgen.errors import InvalidInput, NotFound
@@ -180,6 +181,15 @@ class Webhooks:
                     "only given-up deliveries can be retried; see 'linkgen webhook failed'"
                 )
             return changed
+
+    def forget_delivered(self, days: int = 7) -> None:
+        """Drop deliveries made more than ``days`` ago (dead letters stay until retried)."""
+        cutoff = iso(now() - timedelta(days=days))
+        with self.database.writing():
+            self.database.conn.execute(
+                "DELETE FROM webhook_deliveries WHERE state = 'delivered' AND created_at < ?",
+                (cutoff,),
+            )
 
     def mark(self, event: str) -> str | None:
         row = self.database.conn.execute(

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from linkgen import site as sites
+from linkgen.models import ProfileFields
 from tests.support.api import ApiServer, api_settings
 from tests.support.cli import Cli
 
@@ -240,6 +241,14 @@ def test_requests_latency_and_refusals_are_on_the_editors_metrics(
     with (site.root / "linkgen.toml").open("a") as out:
         out.write(f"\n[editor]\nmetrics_port = {port}\n")
     api_settings(site, rate=1.0, burst=3)
+    hooks = site.webhooks  # one delivery made, one given up on after two tries
+    hooks.add("https://hooks.example.com/in", frozenset({"profile.updated"}), None)
+    for bio in ("first", "second"):
+        site.content.update_profile("alice", ProfileFields(bio=bio))
+    made, dead = (d.id for d in hooks.due())
+    hooks.delivered(made)
+    hooks.failed(dead, "the receiver answered 500", time.time())
+    hooks.failed(dead, "the receiver answered 500", None)
     server = ApiServer(site, tmp_path / "editor.log")
     try:
         alice = server.client(server.token("alice"))
@@ -253,4 +262,5 @@ def test_requests_latency_and_refusals_are_on_the_editors_metrics(
     assert f'linkgen_api_requests_total{{{route},status="429"}} 1.0' in metrics
     assert f"linkgen_api_request_seconds_count{{{route}}} 4.0" in metrics
     assert "linkgen_api_rate_limited_total 1.0" in metrics
-    assert 'linkgen_webhook_deliveries_total{outcome="dead"} 0.0' in metrics
+    for name, value in (("delivered", 1), ("failed_tries", 2), ("dead_letters", 1), ("pending", 0)):
+        assert f"linkgen_webhook_{name} {value:.1f}" in metrics
