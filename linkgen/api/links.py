@@ -54,7 +54,7 @@ async def list_links(request: Request, username: Username) -> Response:
             body, media_type="application/json", headers={"ETag": etag(profile.version)}
         )
 
-    return await api_of(request).call(request, "profile:read", work)
+    return await api_of(request).call(request, "profile:read", work, inline=True)
 
 
 @router.post(BASE, status_code=201, response_model=Link, responses=r.ADD, summary="Add a link")
@@ -66,7 +66,7 @@ async def add_link(
     key: IdempotencyKey = None,
 ) -> Response:
     def work(caller: Caller) -> r.Answer:
-        profile = caller.profile(username)
+        profile = caller.reach(username)
         version = expected_version(if_match, profile.version) if if_match else None
         new = NewLink.model_validate(body.model_dump(exclude={"position"}), strict=False)
         after, link = caller.site.content.add_link(
@@ -89,7 +89,7 @@ async def get_link(request: Request, username: Username, link_id: LinkId) -> Res
             headers={"ETag": etag(profile.version)},
         )
 
-    return await api_of(request).call(request, "profile:read", work)
+    return await api_of(request).call(request, "profile:read", work, inline=True)
 
 
 @router.patch(
@@ -107,8 +107,7 @@ async def update_link(
     key: IdempotencyKey = None,
 ) -> Response:
     def work(caller: Caller) -> r.Answer:
-        profile = caller.profile(username)
-        _link(profile, link_id)
+        profile = caller.reach(username)
         version = expected_version(if_match, profile.version)
         after, _ = caller.site.content.edit_link(
             profile.username, link_id, body, actor=caller.actor, expected_version=version
@@ -127,8 +126,7 @@ async def _one(
     key: str | None,
 ) -> Response:
     def work(caller: Caller) -> r.Answer:
-        profile = caller.profile(username)
-        _link(profile, link_id)
+        profile = caller.reach(username)
         version = expected_version(if_match, profile.version)
         store, who = caller.site.content, caller.actor
         if operation.op == "move":
@@ -206,8 +204,7 @@ async def remove_link(
     key: IdempotencyKey = None,
 ) -> Response:
     def work(caller: Caller) -> r.Answer:
-        profile = caller.profile(username)
-        _link(profile, link_id)
+        profile = caller.reach(username)
         version = expected_version(if_match, profile.version)
         after = caller.site.content.remove_link(
             profile.username, link_id, actor=caller.actor, expected_version=version
@@ -246,7 +243,7 @@ async def batch(
     operations = [_store_operation(given) for given in body.operations]
 
     def work(caller: Caller) -> r.Answer:
-        profile = caller.profile(username)
+        profile = caller.reach(username)
         version = expected_version(if_match, profile.version)
         after, created = caller.site.content.batch(
             profile.username, operations, actor=caller.actor, expected_version=version

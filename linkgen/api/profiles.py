@@ -48,19 +48,12 @@ IdempotencyKey = Annotated[
 Username = Annotated[str, r.USERNAME]
 
 
-def _read(profile: Profile) -> Response:
-    return Response(
-        profile.model_dump_json(),
-        media_type="application/json",
-        headers={"ETag": etag(profile.version)},
-    )
-
-
 def _cursor(raw: str | None) -> str:
     if raw is None:
         return ""
     try:
-        return base64.urlsafe_b64decode(raw.encode() + b"==").decode()
+        padded = raw.encode() + b"=" * (-len(raw) % 4)
+        return base64.b64decode(padded, altchars=b"-_", validate=True).decode()
     except ValueError:
         raise InvalidInput("cursor: not a cursor this API gave out") from None
 
@@ -93,8 +86,10 @@ async def list_profiles(
         ]
         more = len(items) > limit
         items = items[:limit]
-        following = base64.urlsafe_b64encode(items[-1].username.encode()).decode().rstrip("=")
-        return ProfilePage(items=items, next_cursor=following if more else None)
+        following = None
+        if more:  # the last one on this page: the next page starts after it
+            following = base64.urlsafe_b64encode(items[-1].username.encode()).decode().rstrip("=")
+        return ProfilePage(items=items, next_cursor=following)
 
     return await api_of(request).call(request, "profile:read", work)
 
@@ -129,9 +124,13 @@ async def create_profile(
     summary="A profile with its links; its ETag guards updates",
 )
 async def get_profile(request: Request, username: Username) -> Response:
-    return await api_of(request).call(
-        request, "profile:read", lambda caller: _read(caller.profile(username))
-    )
+    api = api_of(request)
+
+    def work(caller: Caller) -> Response:
+        version, body = api.profile_json(caller, username)
+        return Response(body, media_type="application/json", headers={"ETag": etag(version)})
+
+    return await api.call(request, "profile:read", work, inline=True)
 
 
 @router.patch(
@@ -148,7 +147,7 @@ async def update_profile(
     key: IdempotencyKey = None,
 ) -> Response:
     def work(caller: Caller) -> r.Answer:
-        profile = caller.profile(username)
+        profile = caller.reach(username)
         version = expected_version(if_match, profile.version)
         after = caller.site.content.update_profile(
             profile.username, body, actor=caller.actor, expected_version=version
@@ -168,7 +167,7 @@ async def history(
     request: Request, username: Username, limit: Annotated[int, Query(ge=1, le=200)] = 50
 ) -> HistoryPage:
     def work(caller: Caller) -> HistoryPage:
-        profile = caller.profile(username)
+        profile = caller.reach(username)
         entries = caller.site.content.history(profile.username, limit=limit)
         return HistoryPage(
             items=[HistoryItem(**entry.model_dump(mode="json")) for entry in entries]
@@ -187,7 +186,7 @@ async def undo(
     request: Request, username: Username, if_match: IfMatch = None, key: IdempotencyKey = None
 ) -> Response:
     def work(caller: Caller) -> r.Answer:
-        profile = caller.profile(username)
+        profile = caller.reach(username)
         if if_match:  # optional here: undo takes back the latest change, whatever it is
             expected_version(if_match, profile.version)
         said = caller.site.content.undo(profile.username, actor=caller.actor)
@@ -217,7 +216,7 @@ async def stats(
         from linkgen.clicks import stats as figures
         from linkgen.clicks.db import ClickStore, clicks_path
 
-        profile = caller.profile(username)
+        profile = caller.reach(username)
         clicks = ClickStore(clicks_path(caller.site.root))
         try:
             numbers = figures.compute(
@@ -240,7 +239,7 @@ async def publish_status(request: Request, username: Username) -> PublishStatus:
     def work(caller: Caller) -> PublishStatus:
         from linkgen.publish.worker import running
 
-        profile = caller.profile(username)
+        profile = caller.reach(username)
         waiting = caller.site.outbox.waiting(profile.id)
         purging = f"p-{profile.id}" in caller.site.manifest.pending_purges("key")
         return PublishStatus(
@@ -264,8 +263,8 @@ async def purge(request: Request, username: Username, key: IdempotencyKey = None
     def work(caller: Caller) -> r.Answer:
         from linkgen.api.purges import queue_profile_purge
 
-        profile = caller.profile(username)
-        queued = queue_profile_purge(caller.site, profile)
+        profile = caller.reach(username)
+        queued = queue_profile_purge(caller.site, profile.id, profile.username)
         return answer(PurgeQueued(queued=queued), 202)
 
     return await write(request, "profile:write", key, work)

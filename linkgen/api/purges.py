@@ -3,7 +3,6 @@ queue, and the worker sends them on its next round, as it retries failed ones.""
 
 from __future__ import annotations
 
-from linkgen.models import Profile
 from linkgen.publish.objects import public_path
 from linkgen.publish.purge import purge_unit
 from linkgen.records import iso, now
@@ -12,15 +11,15 @@ from linkgen.site import Site
 ASKED = "asked for through the API"
 
 
-def subjects(site: Site, profile: Profile) -> list[str]:
+def subjects(site: Site, profile_id: str, username: str) -> list[str]:
     """What the CDN is told to drop: ``p-<id>``, or the public paths of the profile's
     published objects for a CDN that purges by URL."""
     if purge_unit(site.config.cdn) == "key":
-        return [f"p-{profile.id}"]
+        return [f"p-{profile_id}"]
     rows = site.database.conn.execute(
         "SELECT target, key FROM publish_manifest WHERE surrogate_keys = ? "
         "OR surrogate_keys LIKE ?",
-        (f"p-{profile.id}", f"p-{profile.id} %"),
+        (f"p-{profile_id}", f"p-{profile_id} %"),
     )
     paths: set[str] = set()
     for target, key in rows:
@@ -28,11 +27,11 @@ def subjects(site: Site, profile: Profile) -> list[str]:
             target.split("/", 3)[3] if target.startswith("s3://") and target.count("/") >= 3 else ""
         )
         paths.update(public_path(site.config.site.url, key.removeprefix(prefix)))
-    return sorted(paths) or [f"{public_path(site.config.site.url, profile.username)[0]}"]
+    return sorted(paths) or [f"{public_path(site.config.site.url, username)[0]}"]
 
 
-def queue_profile_purge(site: Site, profile: Profile) -> list[str]:
-    unit, queued = purge_unit(site.config.cdn), subjects(site, profile)
+def queue_profile_purge(site: Site, profile_id: str, username: str) -> list[str]:
+    unit, queued = purge_unit(site.config.cdn), subjects(site, profile_id, username)
     with site.database.writing():
         site.database.conn.executemany(
             "INSERT INTO purge_queue (unit, subject, first_failed_at, attempts, last_error) "

@@ -8,12 +8,16 @@ is an admin's and reaches every profile; it expires (90 days unless told).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import secrets
+import sqlite3
+import threading
 import time
 from datetime import datetime, timedelta
-from typing import NamedTuple
+from pathlib import Path
+from typing import Any, NamedTuple
 
 from linkgen.errors import InvalidInput, NotFound
 from linkgen.records import iso, now
@@ -112,36 +116,14 @@ class Tokens:
         return self.get(token_id), f"{PREFIX}{token_id}_{secret}"
 
     def get(self, token_id: str) -> Token:
-        row = self.database.conn.execute(
-            "SELECT id, name, scopes, is_admin, created_at, expires_at, last_used_at "
-            "FROM api_tokens WHERE id = ?",
-            (token_id,),
-        ).fetchone()
+        row = self.database.conn.execute(_ONE, (token_id,)).fetchone()
         if row is None:
             raise NotFound(f"no token '{token_id}'")
-        return self._token(row)
-
-    def _token(self, row: tuple[str, ...]) -> Token:
-        profiles = self.database.conn.execute(
-            "SELECT profile_id FROM api_token_profiles WHERE token_id = ?", (row[0],)
-        )
-        return Token(
-            id=row[0],
-            name=row[1],
-            scopes=frozenset(row[2].split()),
-            is_admin=bool(row[3]),
-            profile_ids=frozenset(item[0] for item in profiles),
-            created_at=row[4],
-            expires_at=row[5],
-            last_used_at=row[6],
-        )
+        return _token(row[1:])
 
     def all(self) -> list[Token]:
-        rows = self.database.conn.execute(
-            "SELECT id, name, scopes, is_admin, created_at, expires_at, last_used_at "
-            "FROM api_tokens ORDER BY created_at, id"
-        ).fetchall()
-        return [self._token(row) for row in rows]
+        rows = self.database.conn.execute(f"{_SELECT} ORDER BY t.created_at, t.id").fetchall()
+        return [_token(row[1:]) for row in rows]
 
     def remove(self, token_id: str) -> None:
         with self.database.writing():
@@ -154,26 +136,57 @@ class Tokens:
         token_id, _, secret = text.removeprefix(PREFIX).partition("_")
         if not text.startswith(PREFIX) or not token_id or not secret or len(text) > 200:
             return None
-        row = self.database.conn.execute(
-            "SELECT secret_hash, expires_at FROM api_tokens WHERE id = ?", (token_id,)
-        ).fetchone()
+        row = self.database.conn.execute(_ONE, (token_id,)).fetchone()  # one query a request
         if row is None or not secrets.compare_digest(row[0], _digest(secret)):
             return None
-        if row[1] is not None and row[1] <= iso(now()):
+        token = _token(row[1:])
+        if token.expires_at is not None and token.expires_at <= iso(now()):
             return None
         self._note_use(token_id)
-        return self.get(token_id)
+        return token
 
     def _note_use(self, token_id: str) -> None:
-        """Record when a token was last used, at most once a minute per process."""
+        """Record when a token was last used, at most once a minute per process and
+        thread, from a thread of its own (a request never waits on a write lock)."""
         clock = time.monotonic()
         if clock - self._used.get(token_id, -_LAST_USED_EVERY) < _LAST_USED_EVERY:
             return
         self._used[token_id] = clock
-        with self.database.writing():
-            self.database.conn.execute(
-                "UPDATE api_tokens SET last_used_at = ? WHERE id = ?", (iso(now()), token_id)
-            )
+        args = (self.database.path, token_id, iso(now()))
+        threading.Thread(target=_write_use, args=args, daemon=True).start()
+
+
+def _write_use(path: Path, token_id: str, stamp: str) -> None:
+    with contextlib.suppress(sqlite3.Error):  # advisory: a busy database skips one note
+        conn = sqlite3.connect(str(path), timeout=10)
+        try:
+            with conn:
+                conn.execute(
+                    "UPDATE api_tokens SET last_used_at = ? WHERE id = ?", (stamp, token_id)
+                )
+        finally:
+            conn.close()
+
+
+_SELECT = (
+    "SELECT t.secret_hash, t.id, t.name, t.scopes, t.is_admin, t.created_at, t.expires_at, "
+    "t.last_used_at, (SELECT group_concat(profile_id, ' ') FROM api_token_profiles p "
+    "WHERE p.token_id = t.id) FROM api_tokens t"
+)
+_ONE = f"{_SELECT} WHERE t.id = ?"
+
+
+def _token(row: tuple[Any, ...]) -> Token:
+    return Token(
+        id=row[0],
+        name=row[1],
+        scopes=frozenset(row[2].split()),
+        is_admin=bool(row[3]),
+        created_at=row[4],
+        expires_at=row[5],
+        last_used_at=row[6],
+        profile_ids=frozenset((row[7] or "").split()),
+    )
 
 
 def expires_text(token: Token, moment: datetime | None = None) -> str:

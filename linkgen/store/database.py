@@ -32,10 +32,17 @@ def chunked(ids: Sequence[str]) -> Iterator[list[str]]:
         yield list(ids[start : start + CHUNK])
 
 
+BUSY_MS = 10_000  # how long a write waits for another writer
+
+
+class Busy(Exception):
+    """Another connection holds the write lock (only when asked not to wait)."""
+
+
 class Database:
     def __init__(self, path: Path, *, run_migrations: bool = True) -> None:
         self.path = path
-        self.conn = conn = sqlite3.connect(str(path), timeout=10)
+        self.conn = conn = sqlite3.connect(str(path), timeout=BUSY_MS / 1000)
         self._depth = 0  # how many writing() blocks are open
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
@@ -88,6 +95,23 @@ class Database:
         finally:
             self._depth = 0
         conn.execute("COMMIT")
+
+    @contextmanager
+    def waiting(self, wait: bool) -> Iterator[None]:
+        """With ``wait`` False, a write transaction begun inside raises ``Busy`` at once
+        when another connection holds the write lock, instead of waiting for it."""
+        if wait or self._depth:
+            yield
+            return
+        self.conn.execute("PRAGMA busy_timeout = 0")
+        try:
+            yield
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise Busy(str(exc)) from None
+            raise
+        finally:
+            self.conn.execute(f"PRAGMA busy_timeout = {BUSY_MS}")
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         cursor = self.conn.execute(sql, params)

@@ -12,7 +12,9 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
 
 from linkgen import rules
 from linkgen.errors import Conflict, InvalidInput, NotFound, StaleEdit
@@ -56,6 +58,42 @@ def known_name(username: str) -> str:
         return rules.username(username)
     except ValueError:
         raise NotFound(f"no profile '{username}'") from None
+
+
+LINK_NAMES = (
+    "id", "position", "title", "url", "enabled", "thumbnail", "icon", "social", "sensitive",
+    "starts_at", "ends_at", "created_at", "updated_at",
+)  # fmt: skip
+LINK_COLUMNS = ", ".join(LINK_NAMES)
+PROFILE_FIELDS = frozenset(Profile.model_fields) - {"links", "style", "created_at", "updated_at"}
+STYLE_FIELDS = tuple(Style.model_fields)
+PROFILE_ORDER = tuple(Profile.model_fields)  # a model's fields in their order: its JSON's
+
+
+def _moment(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _link(values: Sequence[Any]) -> Link:
+    fields = dict(zip(LINK_NAMES, values, strict=True))
+    fields["enabled"], fields["social"] = bool(fields["enabled"]), bool(fields["social"])
+    for name in ("starts_at", "ends_at", "created_at", "updated_at"):
+        fields[name] = _moment(fields[name])
+    return _built(Link, fields)
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _built(cls: type[M], fields: dict[str, Any], given: set[str] | None = None) -> M:
+    """A model from values already checked, every field given: what ``model_construct``
+    makes, without its per-field pass (a few µs a field, 50 links a profile)."""
+    made = cls.__new__(cls)
+    object.__setattr__(made, "__dict__", fields)
+    object.__setattr__(made, "__pydantic_fields_set__", set(fields) if given is None else given)
+    object.__setattr__(made, "__pydantic_extra__", None)
+    object.__setattr__(made, "__pydantic_private__", None)
+    return made
 
 
 class ProfileRows:
@@ -119,6 +157,28 @@ class ProfileRows:
         return dict(rows[0])
 
     def load(self, row: dict[str, Any]) -> Profile:
+        """The profile of ``row`` and its links, as stored.
+
+        Every value was checked by the input models before it was written, so the
+        rows are built into models without running the rules again (a tenth of the
+        time of validating 50 links); ``load_checked`` does validate.
+        """
+        links = self.database.conn.execute(
+            f"SELECT {LINK_COLUMNS} FROM links WHERE profile_id = ? ORDER BY position",
+            (row["id"],),
+        ).fetchall()
+        fields = {k: v for k, v in row.items() if k in PROFILE_FIELDS}
+        fields["created_at"] = _moment(row["created_at"])
+        fields["updated_at"] = _moment(row["updated_at"])
+        style = json.loads(row["style"])
+        fields["style"] = _built(
+            Style, {name: style.get(name) for name in STYLE_FIELDS}, set(style)
+        )
+        fields["links"] = tuple(_link(values) for values in links)
+        return _built(Profile, {name: fields[name] for name in PROFILE_ORDER})
+
+    def load_checked(self, row: dict[str, Any]) -> Profile:
+        """The same profile, every field validated by the models."""
         links = self.database.query(
             "SELECT * FROM links WHERE profile_id = ? ORDER BY position", (row["id"],)
         )
@@ -145,7 +205,7 @@ class ProfileRows:
             (version, stamp, digest, after.id),
         )
         self.record(after.id, after.username, action, actor, before, after, version, stamp)
-        return self.load(self.database.query("SELECT * FROM profiles WHERE id = ?", (after.id,))[0])
+        return after.model_copy(update={"version": version, "updated_at": _moment(stamp)})
 
     def record(
         self,

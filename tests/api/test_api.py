@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from linkgen import site as sites
-from linkgen.models import ProfileFields
+from linkgen.models import NewProfile, ProfileFields, validate
 from tests.support.api import ApiServer, api_settings
 from tests.support.cli import Cli
 
@@ -264,3 +264,21 @@ def test_requests_latency_and_refusals_are_on_the_editors_metrics(
     assert "linkgen_api_rate_limited_total 1.0" in metrics
     for name, value in (("delivered", 1), ("failed_tries", 2), ("dead_letters", 1), ("pending", 0)):
         assert f"linkgen_webhook_{name} {value:.1f}" in metrics
+
+
+def test_profiles_are_listed_a_page_at_a_time(server: ApiServer, add_profile: object) -> None:
+    for n in range(5):
+        server.site.content.create_profile(validate(NewProfile, {"username": f"extra{n}"}))
+    admin = server.client(server.token(admin=True))
+    seen, cursor, pages = [], None, 0
+    while True:
+        page = admin.get("/profiles", params={"limit": 3, **({"cursor": cursor} if cursor else {})})
+        assert page.status_code == 200
+        seen += [item["username"] for item in page.json()["items"]]
+        cursor, pages = page.json()["next_cursor"], pages + 1
+        if cursor is None:
+            break
+    assert seen == sorted(["alice", "bob", *(f"extra{n}" for n in range(5))]) and pages == 3
+    past_the_end = admin.get("/profiles", params={"cursor": "enp6", "limit": 3})  # after 'zzz'
+    assert past_the_end.json() == {"items": [], "next_cursor": None}
+    assert admin.get("/profiles", params={"cursor": "%%%"}).status_code == 422

@@ -66,3 +66,30 @@ def test_a_write_inside_a_write_is_undone_alone_or_with_it(
         raise RuntimeError("the outer work failed")
     assert [link.title for link in store.get("alice").links] == ["Kept"]
     assert not database.conn.in_transaction
+
+
+def test_a_profile_is_read_as_the_models_would_have_checked_it(
+    store: Content, add_profile: Any
+) -> None:
+    """Rows are built into models without the rules run again: the result must be
+    what validating them gives, field for field and in JSON."""
+    from linkgen.models import ProfileFields, Style
+
+    add_profile("alice", ("Shop", "https://shop.example"), ("Mail", "mailto:a@example.com"),
+                display_name="Alice", bio="two\\nlines")  # fmt: skip
+    store.update_profile("alice", ProfileFields(
+        style=Style(background="#fafafa", font="serif"), sensitive="18+", language="ja",
+        seo_title="Alice's links",
+    ))  # fmt: skip
+    link = store.get("alice").links[1]
+    store.edit_link("alice", link.id, validate(LinkChanges, {
+        "starts_at": "2030-01-01T09:00:00+02:00", "ends_at": "2030-02-01T00:00:00Z",
+        "sensitive": "sensitive", "icon": "none", "enabled": False, "social": True,
+    }))  # fmt: skip
+    rows = store.rows
+    row = rows.row("alice")
+    fast, checked = rows.load(row), rows.load_checked(row)
+    assert fast == checked
+    assert fast.model_dump_json() == checked.model_dump_json()
+    assert fast.links[1].starts_at == checked.links[1].starts_at
+    assert fast.links[1].starts_at is not None and fast.links[1].starts_at.utcoffset().seconds == 0
