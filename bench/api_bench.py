@@ -76,9 +76,7 @@ def load(seconds: int, work: Path) -> list[str]:
     site.content.create_profile(validate(NewProfile, {"username": "busy"}))
     for n in range(50):
         site.content.add_link("busy", validate(NewLink, {"title": f"L{n}", "url": f"ex.com/{n}"}))
-    _, token = Tokens(site.database).add(
-        "bench", frozenset(SCOPES), [site.content.get("busy").id]
-    )
+    _, token = Tokens(site.database).add("bench", frozenset(SCOPES), [site.content.get("busy").id])
     link = site.content.get("busy").links[0].id
     proc, url = editor(site)
     try:
