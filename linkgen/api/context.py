@@ -8,7 +8,6 @@ over that thread's own SQLite connection.
 
 from __future__ import annotations
 
-import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -207,7 +206,7 @@ def expected_version(if_match: str | None, current: int) -> int | None:
 def answer(
     model: BaseModel | None, status: int = 200, headers: dict[str, str] | None = None
 ) -> idempotency.Answer:
-    body = b"" if model is None else json.dumps(model.model_dump(mode="json")).encode()
+    body = b"" if model is None else model.model_dump_json().encode()
     return idempotency.Answer(status, headers or {}, body)
 
 

@@ -2,7 +2,7 @@
 
 A slow origin (a proxy in front of moto that reads the object at once and
 answers it DELAY later) lets a visitor's miss carry the old page past the
-publish of the new one. Over 50 trials, nobody sees the old page once the
+publish of the new one. Over 30 trials, nobody sees the old page once the
 in-flight answer is out, and never more than 2 s after the publish returns.
 """
 
@@ -25,7 +25,7 @@ from tests.support.edge import configure, start_varnish
 from tests.support.relay import RelayProxy
 
 DELAY = 0.3  # how long the origin takes to answer a page
-TRIALS = 50
+TRIALS = 30
 
 
 class SlowOrigin(RelayProxy):
