@@ -3,6 +3,7 @@ hide, remove, and a batch of up to 50 operations applied all or nothing."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import APIRouter
@@ -161,38 +162,30 @@ async def move_link(
     return await _one(request, username, link_id, operation, if_match, key)
 
 
-@router.post(
-    BASE + "/{link_id}/enable",
-    response_model=Link,
-    responses=r.CHANGE,
-    summary="Show a link on the page",
-)
-async def enable_link(
-    request: Request,
-    username: Username,
-    link_id: LinkId,
-    if_match: IfMatch = None,
-    key: IdempotencyKey = None,
-) -> Response:
-    operation = LinkOperation("edit", link_id, changes=LinkChanges(enabled=True))
-    return await _one(request, username, link_id, operation, if_match, key)
+def _toggle(enabled: bool) -> Callable[..., Awaitable[Response]]:
+    """The route that shows (``enabled``) or hides a link."""
+
+    async def toggle(
+        request: Request,
+        username: Username,
+        link_id: LinkId,
+        if_match: IfMatch = None,
+        key: IdempotencyKey = None,
+    ) -> Response:
+        operation = LinkOperation("edit", link_id, changes=LinkChanges(enabled=enabled))
+        return await _one(request, username, link_id, operation, if_match, key)
+
+    toggle.__name__ = "enable_link" if enabled else "disable_link"
+    return toggle
 
 
-@router.post(
-    BASE + "/{link_id}/disable",
-    response_model=Link,
-    responses=r.CHANGE,
-    summary="Hide a link (kept, and shown again with enable)",
-)
-async def disable_link(
-    request: Request,
-    username: Username,
-    link_id: LinkId,
-    if_match: IfMatch = None,
-    key: IdempotencyKey = None,
-) -> Response:
-    operation = LinkOperation("edit", link_id, changes=LinkChanges(enabled=False))
-    return await _one(request, username, link_id, operation, if_match, key)
+for _enabled, _verb, _summary in (
+    (True, "enable", "Show a link on the page"),
+    (False, "disable", "Hide a link (kept, and shown again with enable)"),
+):
+    router.post(
+        BASE + f"/{{link_id}}/{_verb}", response_model=Link, responses=r.CHANGE, summary=_summary
+    )(_toggle(_enabled))
 
 
 @router.delete(BASE + "/{link_id}", status_code=204, responses=r.CHANGE, summary="Remove a link")

@@ -10,16 +10,13 @@ from collections.abc import Iterator
 import pytest
 import requests
 import schemathesis
-from fastapi.routing import APIRoute
 from hypothesis import HealthCheck, given, settings, strategies
 from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from linkgen import site as sites
-from linkgen.api import links, profiles
-from linkgen.api.app import PREFIX
 from linkgen.models import NewLink, NewProfile, validate
-from tests.support.api import ApiServer, api_settings
+from tests.support.api import ApiServer, api_settings, operations
 
 
 @pytest.fixture(scope="module")
@@ -51,13 +48,7 @@ def document(fuzzed: ApiServer) -> schemathesis.BaseSchema:
 UNCHECKED = positive_data_acceptance
 
 # Every route, read from the routers (so a new one is fuzzed without a word here).
-OPERATIONS = sorted(
-    (method, PREFIX + route.path)
-    for router in (profiles.router, links.router)
-    for route in router.routes
-    if isinstance(route, APIRoute)
-    for method in route.methods
-)
+OPERATIONS = operations()
 
 
 @pytest.mark.parametrize(("method", "path"), OPERATIONS, ids=[f"{m} {p}" for m, p in OPERATIONS])

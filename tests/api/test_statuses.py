@@ -9,23 +9,14 @@ from typing import Any
 
 import pytest
 import requests
-from fastapi.routing import APIRoute
 
 from linkgen import site as sites
-from linkgen.api import links, profiles
-from linkgen.api.app import PREFIX
 from linkgen.api.tokens import SCOPES
 from linkgen.models import NewLink, NewProfile, validate
-from tests.support.api import ApiServer, api_settings
+from tests.support.api import ApiServer, api_settings, operations
 
 BURST = 5
-OPERATIONS = sorted(
-    (method, PREFIX + route.path)
-    for router in (profiles.router, links.router)
-    for route in router.routes
-    if isinstance(route, APIRoute)
-    for method in route.methods
-)
+OPERATIONS = operations()
 NAMES = (f"p{n}" for n in count())
 
 

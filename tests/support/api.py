@@ -18,6 +18,23 @@ from tests.support.servers import free_port
 DEFAULT_SCOPES = frozenset({"profile:read", "profile:write", "links:write", "stats:read"})
 
 
+def operations() -> list[tuple[str, str]]:
+    """Every (method, path) of the API, read from its routers: a new route is
+    covered by the tests that walk them without a word there."""
+    from fastapi.routing import APIRoute
+
+    from linkgen.api import links, profiles
+    from linkgen.api.app import PREFIX
+
+    return sorted(
+        (method, PREFIX + route.path)
+        for router in (profiles.router, links.router)
+        for route in router.routes
+        if isinstance(route, APIRoute)
+        for method in route.methods
+    )
+
+
 def api_settings(site: sites.Site, **settings: Any) -> None:
     """Add an [api] section to the site's linkgen.toml (before the server starts)."""
     with (site.root / "linkgen.toml").open("a") as out:
