@@ -118,6 +118,7 @@ def publish_cmd(
     # A dry run builds too: that only touches build/, and the plan must
     # show what a real run would upload.
     built = None
+    marks = app.site.outbox.marks()  # the edits this build and publish put live
     if not no_build:
         from linkgen.build import build
 
@@ -145,6 +146,11 @@ def publish_cmd(
         "link_map_shards_written": report.link_map_shards_written,
         "seconds": round(report.seconds, 3),
     }
+    if report.ok and built is not None and not dry_run:  # as the worker does after a cycle
+        from linkgen.publish.deliveries import announce_published
+
+        app.site.outbox.done(marks)
+        announce_published(app.site, marks)
     emit(as_json, data, _publish_text(report, verify))
     if built and built.failed:
         _refused(built.failed)

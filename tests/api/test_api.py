@@ -282,3 +282,38 @@ def test_profiles_are_listed_a_page_at_a_time(server: ApiServer, add_profile: ob
     past_the_end = admin.get("/profiles", params={"cursor": "enp6", "limit": 3})  # after 'zzz'
     assert past_the_end.json() == {"items": [], "next_cursor": None}
     assert admin.get("/profiles", params={"cursor": "%%%"}).status_code == 422
+
+
+def test_history_stats_publish_status_and_a_purge_are_the_clis_own(
+    server: ApiServer, run: Cli
+) -> None:
+    alice = server.client(server.token("alice"))
+    shop = server.site.content.get("alice").links[0].id
+    assert alice.post(f"/profiles/alice/links/{shop}/disable",
+                      if_match=alice.etag("alice")).status_code == 200  # fmt: skip
+    history = alice.get("/profiles/alice/history", params={"limit": 2}).json()["items"]
+    assert history[0]["action"] == "link.disable" and history[0]["actor"].startswith("test (api ")
+    assert [h["seq"] for h in history] == [
+        e.seq for e in server.site.content.history("alice", limit=2)
+    ]
+    assert alice.get("/profiles/alice/stats", params={"days": 7}).json() == run.json(
+        "stats", "alice", "--days", "7"
+    )
+    status = alice.get("/profiles/alice/publish").json()
+    assert (
+        status["state"] == "pending"
+        and status["version"] == server.site.content.get("alice").version
+    )
+    run("publish")  # the worker's job, done by hand: built, published, the outbox cleared
+    assert alice.get("/profiles/alice/publish").json()["state"] == "live"
+    queued = alice.post("/profiles/alice/purge")
+    alice_id = server.site.content.get("alice").id
+    assert queued.status_code == 202 and queued.json() == {"queued": [f"p-{alice_id}"]}
+    assert f"p-{alice_id}" in server.site.manifest.pending_purges("key")
+    assert alice.get("/profiles/alice/publish").json() == {
+        "state": "pending", "version": status["version"], "worker_running": False,
+        "purge_pending": True,
+    }  # fmt: skip
+    run("publish")  # a publish sends what is queued (with no CDN: nothing to send)
+    assert server.site.manifest.pending_purges("key") == []
+    assert alice.get("/profiles/alice/publish").json()["state"] == "live"
