@@ -17,6 +17,7 @@ import requests
 
 from linkgen import site as sites
 from linkgen.cli.demo import seed
+from tests.support.api import Client, token_for
 from tests.support.editor import PASSWORD, Browser
 from tests.support.processes import alive, descendants
 from tests.support.servers import free_port, wait_for
@@ -99,6 +100,15 @@ def test_an_edit_in_the_editor_is_live_in_the_published_output_within_2_s(up: Up
         time.sleep(0.05)
     metrics = requests.get(up.url("worker", "/metrics"), timeout=5).text
     assert "linkgen_edit_to_live_seconds_count" in metrics and "linkgen_outbox_depth 0.0" in metrics
+    # the same through the HTTP API that `up`'s editor serves
+    api = Client(up.url("editor").rstrip("/") + "/api/v1", token_for(up.site, "ada"))
+    changed = api.patch("/profiles/ada", {"display_name": "Ada, live from the API"},
+                        if_match=api.etag("ada"))  # fmt: skip
+    assert changed.status_code == 200, changed.text
+    started = time.monotonic()
+    while not fresh(up.url("preview", "/ada"), "Ada, live from the API"):
+        assert time.monotonic() - started < 2.0, "the API edit was not published within 2 s"
+        time.sleep(0.05)
 
 
 @pytest.mark.timeout(120)

@@ -18,6 +18,14 @@ from tests.support.servers import free_port
 DEFAULT_SCOPES = frozenset({"profile:read", "profile:write", "links:write", "stats:read"})
 
 
+def token_for(
+    site: sites.Site, *usernames: str, scopes: frozenset[str] = DEFAULT_SCOPES, **options: Any
+) -> str:
+    """A new token of ``usernames`` (every scope unless told), as `linkgen token add`."""
+    ids = [site.content.get(name).id for name in usernames]
+    return Tokens(site.database).add("test", scopes, ids, **options)[1]
+
+
 def operations() -> list[tuple[str, str]]:
     """Every (method, path) of the API, read from its routers: a new route is
     covered by the tests that walk them without a word there."""
