@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import tomllib
 from pathlib import Path
@@ -41,7 +43,9 @@ HEADER = r"^[A-Za-z0-9-]{1,64}$"
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # defer_build: the schemas are built on the first validation, which a command
+    # whose settings are cached (``load``) never makes.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class SiteSettings(_Section):
@@ -210,17 +214,17 @@ def loopback(url: str | None) -> bool:
 
 
 class Config(_Section):
-    site: SiteSettings = SiteSettings()
-    editor: EditorSettings = EditorSettings()
-    api: ApiSettings = ApiSettings()
-    webhooks: WebhookSettings = WebhookSettings()
-    email: EmailSettings = EmailSettings()
-    redirector: RedirectorSettings = RedirectorSettings()
-    clicks: ClicksSettings = ClicksSettings()
-    build: BuildSettings = BuildSettings()
-    publish: PublishSettings = PublishSettings()
-    cdn: CdnSettings = CdnSettings()
-    fetch: FetchSettings = FetchSettings()
+    site: SiteSettings = Field(default_factory=SiteSettings)
+    editor: EditorSettings = Field(default_factory=EditorSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
+    webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
+    email: EmailSettings = Field(default_factory=EmailSettings)
+    redirector: RedirectorSettings = Field(default_factory=RedirectorSettings)
+    clicks: ClicksSettings = Field(default_factory=ClicksSettings)
+    build: BuildSettings = Field(default_factory=BuildSettings)
+    publish: PublishSettings = Field(default_factory=PublishSettings)
+    cdn: CdnSettings = Field(default_factory=CdnSettings)
+    fetch: FetchSettings = Field(default_factory=FetchSettings)
 
 
 def _env_overrides(environ: dict[str, str]) -> dict[str, dict[str, str]]:
@@ -234,21 +238,76 @@ def _env_overrides(environ: dict[str, str]) -> dict[str, dict[str, str]]:
 
 
 def load(site_dir: Path, environ: dict[str, str] | None = None) -> Config:
+    """The site's settings: ``linkgen.toml`` with the environment's overrides, checked.
+
+    What was checked is kept in ``site_data/.settings.json`` under a key made of
+    the file's bytes, the overrides and the code that checks them, so the next
+    command with the same settings reads them back without validating them again
+    (pydantic's schemas for them cost a tenth of a second to build).
+    """
     path = site_dir / CONFIG_FILE
     try:
-        data: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = path.read_bytes()
     except FileNotFoundError:
-        data = {}
+        raw = b""
+    overrides = _env_overrides(dict(os.environ if environ is None else environ))
+    key = _cache_key(raw, overrides)
+    cache = site_dir / "site_data" / SETTINGS_CACHE
+    cached = _cached(cache, key)
+    if cached is not None:
+        return cached
+    try:
+        data: dict[str, Any] = tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: {exc}") from None
-    for section, values in _env_overrides(dict(os.environ if environ is None else environ)).items():
+    for section, values in overrides.items():
         if not isinstance(data.setdefault(section, {}), dict):
             raise ConfigError(f"{path}: [{section}] must be a table")
         data[section].update(values)
     try:
-        return Config.model_validate(data)
+        checked = Config.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(f"{path}: {describe(exc)}") from None
+    _keep(cache, key, checked)
+    return checked
+
+
+SETTINGS_CACHE = ".settings.json"
+
+
+def _cache_key(raw: bytes, overrides: dict[str, dict[str, str]]) -> str:
+    import hashlib
+
+    digest = hashlib.sha256(Path(__file__).read_bytes())  # this code, and the rules it uses
+    digest.update(Path(rules.__file__).read_bytes())
+    digest.update(b"\0" + raw + b"\0" + json.dumps(overrides, sort_keys=True).encode())
+    return digest.hexdigest()
+
+
+def _cached(cache: Path, key: str) -> Config | None:
+    """The settings kept under ``key``, rebuilt without validation; None if absent,
+    stale or unreadable (then they are checked again)."""
+    try:
+        kept = json.loads(cache.read_bytes())
+        if kept.get("key") != key:
+            return None
+        sections = {
+            name: Config.model_fields[name].annotation.model_construct(**values)  # type: ignore[union-attr]
+            for name, values in kept["settings"].items()
+        }
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    return Config.model_construct(**sections)
+
+
+def _keep(cache: Path, key: str, checked: Config) -> None:
+    if not cache.parent.is_dir():  # not a site yet (init makes site_data/)
+        return
+    from linkgen.fsutil import write_file
+
+    body = json.dumps({"key": key, "settings": checked.model_dump(mode="json")}).encode()
+    with contextlib.suppress(OSError):  # a read-only site is checked every time instead
+        write_file(cache, body)
 
 
 DEFAULT_TOML = """\

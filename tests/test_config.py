@@ -98,3 +98,31 @@ def test_settings_cannot_be_changed_after_loading(tmp_path: Path) -> None:
     loaded = config.load(tmp_path, environ={})
     with pytest.raises(ValueError, match="frozen"):
         loaded.site.url = "https://elsewhere.example"  # type: ignore[misc]
+
+
+def test_checked_settings_are_kept_and_read_back_the_same_until_anything_changes(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "site_data").mkdir()
+    edge = '[cdn]\nprovider = "varnish"\nvarnish_urls = ["http://10.0.0.5:6081"]\n'
+    settings_file(tmp_path, '[site]\nurl = "https://links.example.com"\n' + edge)
+    checked = config.load(tmp_path, environ={})
+    kept = tmp_path / "site_data" / config.SETTINGS_CACHE
+    assert kept.exists()
+    again = config.load(tmp_path, environ={})
+    assert again == checked and again.model_dump() == checked.model_dump()
+    assert again.cdn.varnish_urls == ["http://10.0.0.5:6081"]
+    # an override in the environment is a different key: applied, then gone again
+    assert config.load(tmp_path, environ={"LINKGEN_SITE__TITLE": "Ours"}).site.title == "Ours"
+    assert config.load(tmp_path, environ={}).site.title == "linkgen"
+    # an edit of the file is seen at once, and a wrong value is still refused
+    settings_file(tmp_path, '[site]\nurl = "https://other.example.com"\n')
+    assert config.load(tmp_path, environ={}).site.url == "https://other.example.com"
+    settings_file(tmp_path, "[build]\njobs = -1\n")
+    with pytest.raises(ConfigError, match="jobs"):
+        config.load(tmp_path, environ={})
+    # a damaged copy is ignored: the file is checked again
+    settings_file(tmp_path, '[site]\nurl = "https://links.example.com"\n')
+    config.load(tmp_path, environ={})
+    kept.write_text('{"key": "', encoding="utf-8")
+    assert config.load(tmp_path, environ={}).site.url == "https://links.example.com"

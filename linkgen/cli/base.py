@@ -7,13 +7,15 @@ import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from linkgen import __version__
-from linkgen import site as sites
 from linkgen.errors import LinkgenError
+
+if TYPE_CHECKING:
+    from linkgen import site as sites
 
 log = logging.getLogger("linkgen")
 
@@ -32,7 +34,9 @@ class App:
     @property
     def site(self) -> sites.Site:
         if self._site is None:
-            self._site = sites.Site.open(self.site_dir)
+            from linkgen.site import Site  # not at import: `--help` needs no site
+
+            self._site = Site.open(self.site_dir)
             self._site.content.actor = _who()
         return self._site
 

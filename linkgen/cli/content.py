@@ -10,10 +10,6 @@ import click
 
 from linkgen.cli.base import App, LinkgenGroup, cli, json_option, pass_app
 from linkgen.cli.output import emit
-from linkgen.models import (
-    ProfileExport,
-    validate_json,
-)
 
 
 @cli.command()
@@ -217,6 +213,8 @@ def import_cmd(app: App, file: Any, replace: bool) -> None:
     if bundles.is_bundle(data):
         incoming, pictures = bundles.read(data)
     else:
+        from linkgen.models import ProfileExport, validate_json
+
         incoming = validate_json(ProfileExport, data)
     bundles.keep(pictures, app.site.media_dir)  # before the profile that shows them
     imported = app.site.exchange.import_profile(incoming, replace=replace)

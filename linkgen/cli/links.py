@@ -19,11 +19,6 @@ from linkgen.cli.base import (
 )
 from linkgen.cli.output import emit, links_text
 from linkgen.cli.pictures import with_media
-from linkgen.models import (
-    LinkChanges,
-    NewLink,
-    validate,
-)
 
 
 @cli.group(cls=LinkgenGroup)
@@ -116,6 +111,8 @@ def link_add(
     values.update(icon=icon or None, social=bool(social), sensitive=sensitive or None)
     values = with_media(app, values, "thumbnail")
     values.update(starts_at=starts or None, ends_at=ends or None)
+    from linkgen.models import NewLink, validate
+
     new = validate(NewLink, values, strict=False)
     updated, created = app.site.content.add_link(
         username, new, position=position, expected_version=expected_version
@@ -172,6 +169,8 @@ def link_edit(
         values["social"] = social
     if not values:
         raise click.UsageError("nothing to change: give at least one option (see --help)")
+    from linkgen.models import LinkChanges, validate
+
     _, changed = app.site.content.edit_link(
         username,
         app.site.content.link_id(username, link_id),
@@ -228,6 +227,8 @@ def _toggle(enabled: bool) -> Callable[..., None]:
     @version_option
     @pass_app
     def command(app: App, username: str, link_id: str, expected_version: int | None) -> None:
+        from linkgen.models import LinkChanges
+
         link_id = app.site.content.link_id(username, link_id)
         app.site.content.edit_link(
             username,

@@ -10,12 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from linkgen.models import (
-    Profile,
-)
-
 if TYPE_CHECKING:
     from linkgen.build import BuildReport
+    from linkgen.models import Profile
 
 
 def emit(as_json: bool, data: Any, human: str) -> None:

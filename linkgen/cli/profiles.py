@@ -8,7 +8,6 @@ from typing import Any
 
 import click
 
-from linkgen import site as sites
 from linkgen.cli.base import (
     SENSITIVITY,
     App,
@@ -22,12 +21,6 @@ from linkgen.cli.base import (
 from linkgen.cli.output import emit, profile_json, profile_text
 from linkgen.cli.pictures import background_change, with_media
 from linkgen.errors import InvalidInput
-from linkgen.models import (
-    NewProfile,
-    ProfileFields,
-    Style,
-    validate,
-)
 
 
 def profile_field_options(f: F) -> F:
@@ -115,6 +108,7 @@ def init(app: App, directory: Path | None, with_demo: bool) -> None:
 
         linkgen init mysite --demo
     """
+    from linkgen import site as sites
     from linkgen.cli import demo
 
     directory = directory or app.site_dir
@@ -150,6 +144,8 @@ def profile_add(
 
         linkgen profile add alice --name Alice --theme midnight
     """
+    from linkgen.models import NewProfile, Style, validate
+
     background = fields.pop("background_image")
     values = _field_values(username=username, **fields)
     changes = {**_parse_styles(styles), **background_change(app, background)}
@@ -204,6 +200,8 @@ def profile_set(
         values["style"] = store.get(username).style.merged(changes)
     if not values:
         raise click.UsageError("nothing to change: give at least one option (see --help)")
+    from linkgen.models import ProfileFields, validate
+
     updated = store.update_profile(
         username, validate(ProfileFields, values), expected_version=expected_version
     )

@@ -5,8 +5,6 @@ from __future__ import annotations
 import signal
 import threading
 import time
-import urllib.error
-import urllib.request
 from typing import TYPE_CHECKING
 
 import click
@@ -102,6 +100,9 @@ def up(
 
 
 def _answers(url: str) -> bool:
+    import urllib.error
+    import urllib.request
+
     try:
         with urllib.request.urlopen(url, timeout=2) as response:
             return bool(response.status < 500)

@@ -10,10 +10,6 @@ import click
 from linkgen.cli.base import App, LinkgenGroup, cli, json_option, pass_app, version_option
 from linkgen.cli.output import emit
 from linkgen.errors import InvalidInput
-from linkgen.models import (
-    ProfileFields,
-    validate,
-)
 
 
 @cli.group(cls=LinkgenGroup)
@@ -99,6 +95,8 @@ def theme_set(app: App, username: str, name: str, expected_version: int | None) 
 
         linkgen theme set alice ocean
     """
+    from linkgen.models import ProfileFields, validate
+
     fields = validate(ProfileFields, {"theme": name})
     updated = app.site.content.update_profile(
         username.lower(), fields, expected_version=expected_version
