@@ -29,11 +29,16 @@ from linkgen.publish.run import PublishReport, publish
 from linkgen.publish.targets import Target, open_target
 from linkgen.records import iso, now
 from linkgen.site import DATA_DIR, Site
+from linkgen.store.doorbell import Doorbell
 
 log = logging.getLogger(__name__)
 
 LOCK_FILE = "worker.lock"
 MAX_BACKOFF = 60.0
+# An edit rings the doorbell (store/doorbell.py); the outbox is still looked at this
+# often in case a ring is lost, and a scheduled link's moment is waited for exactly.
+LOOK_EVERY = 1.0
+SETTLE = 0.005  # after a ring, for the rest of a burst of edits to land in one publish
 
 
 @dataclass
@@ -86,8 +91,8 @@ def run(
     *,
     stop: threading.Event,
     once: bool = False,
-    poll: float = 0.1,
-    settle: float = 0.05,
+    poll: float = LOOK_EVERY,
+    settle: float = SETTLE,
     on_cycle: Callable[[Cycle], None] | None = None,
     on_error: Callable[[LinkgenError], None] | None = None,
     heartbeat: Callable[[], None] | None = None,
@@ -103,23 +108,47 @@ def run(
         links = _Links()
         if not once:  # webhooks go out beside the publishing, never in its way
             deliveries.Sender(root, stop).start()
-        while not stop.is_set():
-            if heartbeat:
-                heartbeat()
-            ok = _cycle(root, links, stop, settle, on_cycle, on_error)
-            if ok is None:  # nothing waiting
+        bell = Doorbell(root / DATA_DIR)
+        try:
+            while not stop.is_set():
+                if heartbeat:
+                    heartbeat()
+                ok = _cycle(root, links, stop, settle, on_cycle, on_error)
+                if ok is None:  # nothing waiting: until an edit rings, a link's time, or a look
+                    if once:
+                        return True
+                    look = poll if bell.listening else min(poll, 0.1)  # no bell: look often
+                    _wait(bell, stop, min(look, _until(links.next_change)))
+                    continue
+                if ok:
+                    backoff = 0.0
+                    continue
                 if once:
-                    return True
-                stop.wait(poll)
-                continue
-            if ok:
-                backoff = 0.0
-                continue
-            if once:
-                return False
-            backoff = min(MAX_BACKOFF, max(1.0, backoff * 2))
-            stop.wait(backoff)
-        return True
+                    return False
+                backoff = min(MAX_BACKOFF, max(1.0, backoff * 2))
+                stop.wait(backoff)
+            return True
+        finally:
+            bell.close()
+
+
+def _wait(bell: Doorbell, stop: threading.Event, seconds: float) -> None:
+    """Until the doorbell rings, ``seconds`` pass or ``stop`` is set (seen within 0.1 s)."""
+    ends = time.monotonic() + seconds
+    while not stop.is_set():
+        left = ends - time.monotonic()
+        if left <= 0 or bell.wait(min(left, 0.1)):
+            return
+
+
+def _until(moment: str | None) -> float:
+    """Seconds until ``moment`` (ISO UTC), 0 if it is past; a day if there is none."""
+    if moment is None:
+        return 86_400.0
+    from datetime import datetime
+
+    due = datetime.fromisoformat(moment.replace("Z", "+00:00"))
+    return max(0.0, (due - now()).total_seconds())
 
 
 class _Links:
@@ -130,6 +159,7 @@ class _Links:
         self.settings: object = None
         self.target: Target | None = None
         self.purger: Purger | None = None
+        self.next_change: str | None = None  # when a link next starts or ends
 
     def get(self, site: Site) -> tuple[Target, Purger]:
         settings = (site.config.publish, site.config.cdn, site.config.site.url, site.root)
@@ -152,7 +182,7 @@ def _cycle(
     site = Site.open(root)
     try:
         unit = purge_unit(site.config.cdn)
-        boundary = site.builds.next_scheduled_change()
+        boundary = links.next_change = site.builds.next_scheduled_change()
         due = boundary is not None and boundary <= iso(now())  # a link starts or ends
         if not due and not site.outbox.marks() and not site.manifest.pending_purges(unit):
             return None

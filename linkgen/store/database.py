@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from linkgen.store import doorbell
 from linkgen.store.migrations import migrate, pending_migrations
 
 if TYPE_CHECKING:
@@ -44,6 +45,7 @@ class Database:
         self.path = path
         self.conn = conn = sqlite3.connect(str(path), timeout=BUSY_MS / 1000)
         self._depth = 0  # how many writing() blocks are open
+        self._ring = False  # wake the worker after the commit
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
@@ -89,12 +91,20 @@ class Database:
         try:
             yield
         except BaseException:
+            self._ring = False
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
         finally:
             self._depth = 0
         conn.execute("COMMIT")
+        if self._ring:  # an edit was queued: the worker learns of it now, not at its next look
+            self._ring = False
+            doorbell.ring(self.path.parent)
+
+    def ring_after_commit(self) -> None:
+        """Wake the worker once this transaction commits (nothing if it rolls back)."""
+        self._ring = True
 
     @contextmanager
     def waiting(self, wait: bool) -> Iterator[None]:

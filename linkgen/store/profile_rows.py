@@ -246,6 +246,7 @@ class ProfileRows:
         event = {"profile_id": profile_id, "username": username, "version": version,
                  "action": action, "deleted": after is None}  # fmt: skip
         Webhooks(self.database).enqueue("profile.updated", profile_id, event)
+        self.database.ring_after_commit()
 
     def check_theme(self, theme: str | None) -> None:
         if theme is not None and theme in self.broken_themes:

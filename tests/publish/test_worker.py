@@ -133,3 +133,42 @@ def test_the_worker_keeps_time_a_link_starts_and_one_ends_with_no_other_activity
     finally:
         worker.send_signal(signal.SIGINT)
         worker.wait(timeout=20)
+
+
+def test_an_edit_wakes_the_worker_itself_without_its_look_at_the_outbox(
+    site: sites.Site, add_profile: Any
+) -> None:
+    """With the outbox looked at only every 30 s, the edit's own ring must be what
+    gets it published; a transaction that rolls back rings nothing."""
+    import threading
+    import time
+
+    from linkgen.errors import InvalidInput
+    from linkgen.models import NewLink, validate
+    from linkgen.publish.worker import run
+    from linkgen.store.doorbell import Doorbell
+
+    add_profile("alice", ("Shop", "https://example.com/shop"))
+    stop = threading.Event()
+    first = threading.Thread(target=run, args=(site.root,), kwargs={"stop": stop, "once": True})
+    first.start()
+    first.join(timeout=30)  # everything so far published
+    bell = Doorbell(site.root / "site_data")
+    try:
+        with pytest.raises(InvalidInput):  # refused inside its transaction: no ring
+            site.content.move_link("alice", site.content.get("alice").links[0].id, 9)
+        assert not bell.wait(0.2)
+        site.content.add_link("alice", validate(NewLink, {"title": "Rung", "url": "e.com/r"}))
+        assert bell.wait(1.0)
+    finally:
+        bell.close()
+    worker = threading.Thread(target=run, args=(site.root,), kwargs={"stop": stop, "poll": 30.0})
+    worker.start()
+    try:
+        time.sleep(0.5)  # the worker is listening and waiting: its next look is 30 s away
+        site.content.add_link("alice", validate(NewLink, {"title": "Woken", "url": "e.com/w"}))
+        wait_for(lambda: "Woken" in published(site, "alice"), timeout=10)
+    finally:
+        stop.set()
+        worker.join(timeout=30)
+    assert not worker.is_alive()
