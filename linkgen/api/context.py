@@ -81,6 +81,11 @@ class Caller(NamedTuple):
             raise NotFound(f"no profile '{username}'")
         return Reached(*row)
 
+    def guarded(self, username: str, if_match: str | None) -> tuple[Reached, int | None]:
+        """The profile an update goes to, and the version its If-Match allows."""
+        profile = self.reach(username)
+        return profile, expected_version(if_match, profile.version)
+
     @property
     def actor(self) -> str:
         return f"{self.token.name} (api {self.token.id})"

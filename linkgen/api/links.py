@@ -108,8 +108,7 @@ async def update_link(
     key: IdempotencyKey = None,
 ) -> Response:
     def work(caller: Caller) -> r.Answer:
-        profile = caller.reach(username)
-        version = expected_version(if_match, profile.version)
+        profile, version = caller.guarded(username, if_match)
         after, _ = caller.site.content.edit_link(
             profile.username, link_id, body, actor=caller.actor, expected_version=version
         )
@@ -127,8 +126,7 @@ async def _one(
     key: str | None,
 ) -> Response:
     def work(caller: Caller) -> r.Answer:
-        profile = caller.reach(username)
-        version = expected_version(if_match, profile.version)
+        profile, version = caller.guarded(username, if_match)
         store, who = caller.site.content, caller.actor
         if operation.op == "move":
             assert operation.position is not None
@@ -197,8 +195,7 @@ async def remove_link(
     key: IdempotencyKey = None,
 ) -> Response:
     def work(caller: Caller) -> r.Answer:
-        profile = caller.reach(username)
-        version = expected_version(if_match, profile.version)
+        profile, version = caller.guarded(username, if_match)
         after = caller.site.content.remove_link(
             profile.username, link_id, actor=caller.actor, expected_version=version
         )
@@ -236,8 +233,7 @@ async def batch(
     operations = [_store_operation(given) for given in body.operations]
 
     def work(caller: Caller) -> r.Answer:
-        profile = caller.reach(username)
-        version = expected_version(if_match, profile.version)
+        profile, version = caller.guarded(username, if_match)
         after, created = caller.site.content.batch(
             profile.username, operations, actor=caller.actor, expected_version=version
         )

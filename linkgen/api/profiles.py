@@ -147,8 +147,7 @@ async def update_profile(
     key: IdempotencyKey = None,
 ) -> Response:
     def work(caller: Caller) -> r.Answer:
-        profile = caller.reach(username)
-        version = expected_version(if_match, profile.version)
+        profile, version = caller.guarded(username, if_match)
         after = caller.site.content.update_profile(
             profile.username, body, actor=caller.actor, expected_version=version
         )
