@@ -12,7 +12,11 @@ endpoint does (0 shows moto's own speed):
    wall time of `linkgen publish --no-build` (a whole command, interpreter
    start included) and of `aws s3 sync build/ s3://...` for the same change.
 
+The site is built with the defaults — a page, a social card and a QR code per
+profile, about three objects each — or, with ``--no-cards``, pages only.
+
     python bench/publish_bench.py --profiles 10000 --latency-ms 30
+    python bench/publish_bench.py --profiles 10000 --latency-ms 30 --no-cards
 """
 
 from __future__ import annotations
@@ -97,6 +101,12 @@ def main() -> None:
     parser.add_argument(
         "--skip-single", action="store_true", help="Leave out the one-connection first publish."
     )
+    parser.add_argument(
+        "--no-cards",
+        action="store_true",
+        help="Build without social cards and QR codes ([build] social_cards, qr_codes = false): "
+        "a page per profile and the site's files, as before they were on by default.",
+    )
     parser.add_argument("--work", type=Path, default=Path("/dev/shm/linkgen-publish-bench"))
     args = parser.parse_args()
     env = {
@@ -115,6 +125,12 @@ def main() -> None:
     shutil.rmtree(args.work, ignore_errors=True)
     site_dir = args.work / "site"
     synth.generate(site_dir, args.profiles)
+    if args.no_cards:  # into the [build] section synth wrote
+        settings = site_dir / "linkgen.toml"
+        text = settings.read_text()
+        settings.write_text(
+            text.replace("[build]\n", "[build]\nsocial_cards = false\nqr_codes = false\n", 1)
+        )
     site = sites.Site.open(site_dir)
     build(site)
     objects = sum(1 for p in site.build_dir.rglob("*") if p.is_file() and p.name[0] != ".")
@@ -152,9 +168,14 @@ def main() -> None:
         edit_walls["aws s3 sync"].append(run(sync_cmd, env))
         results["one edit, aws s3 sync"] = (edit_walls["aws s3 sync"], None, proxy.take())
 
+    what = (
+        "pages only (no social cards, no QR codes)"
+        if args.no_cards
+        else ("pages, social cards and QR codes (the defaults)")
+    )
     print(
-        f"\n{args.profiles:,} profiles, {objects:,} objects, moto S3 server on loopback, "
-        f"{args.latency_ms:g} ms added per request\n"
+        f"\n{args.profiles:,} profiles, {objects:,} objects: {what}; moto S3 server on "
+        f"loopback, {args.latency_ms:g} ms added per request\n"
     )
     print("| run | wall | objects/s | requests |")
     print("|---|---|---|---|")
