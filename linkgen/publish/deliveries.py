@@ -145,23 +145,33 @@ def _clicks(site: Site, start: datetime, end: datetime) -> dict[str, list[dict[s
 
 
 class Sender(threading.Thread):
-    """The sender's loop: due deliveries, then the hour's clicks, about once a second."""
+    """The sender's loop: due deliveries every ``every`` seconds; the hour's clicks
+    and the tidying of old deliveries once a minute. Its site (one connection) is
+    opened again each minute, so changed settings are seen."""
 
     def __init__(self, root: Path, stop: threading.Event, every: float = 0.25) -> None:
         super().__init__(name="webhook-sender", daemon=True)
         self.root, self.stop, self.every = root, stop, every
 
     def run(self) -> None:
+        site: Site | None = None
+        turns_left = 0
         while not self.stop.is_set():
             try:
-                site = Site.open(self.root)
-                try:
+                if site is None or turns_left <= 0:
+                    if site is not None:
+                        site.close()
+                    site, turns_left = Site.open(self.root), round(60 / self.every)
                     announce_hourly_clicks(site)
                     site.webhooks.forget_delivered()
-                    while deliver_due(site) and not self.stop.is_set():
-                        pass
-                finally:
-                    site.close()
-            except Exception:  # a bad turn is logged; the next one tries again
+                turns_left -= 1
+                while deliver_due(site) and not self.stop.is_set():
+                    pass
+            except Exception:  # a bad turn is logged; the next one starts afresh
                 log.exception("webhook sender")
+                if site is not None:
+                    site.close()
+                site = None
             self.stop.wait(self.every)
+        if site is not None:
+            site.close()
