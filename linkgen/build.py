@@ -23,10 +23,9 @@ from datetime import datetime
 from pathlib import Path
 
 from linkgen.fsutil import remove, write_file, write_if_changed
-from linkgen.pages import redirects, sitemap
-from linkgen.pages.cards import drawn_cards
+from linkgen.pages import embed_art, extras, media, redirects, sitemap
 from linkgen.pages.render import Renderer
-from linkgen.records import PageLink, iso, now
+from linkgen.records import LINK_KINDS, PageLink, iso, now
 from linkgen.site import Site
 from linkgen.store.build_state import BuildState, BuiltPage, Stale
 from linkgen.store.database import Database
@@ -39,7 +38,6 @@ SITEMAP_PARTS_KEY = "sitemap_lastmod"
 SITEMAP_PENDING_KEY = "sitemap_pending"
 FINGERPRINTS_KEY = "fingerprints_built"
 OUTPUT_TOKEN_KEY = "output_token"
-MEDIA_META_KEY = "media_dir_mtime"
 MARKER = ".linkgen-build"  # ties build/ to this database; not published
 
 Progress = Callable[[int, int], None]
@@ -104,10 +102,13 @@ class _Job:
                 home = renderer.profile_url(profile.username)
                 shown = {link.id for link in links}
                 targets = {
-                    link.id: link.url if link.id in shown else home for link in profile.links
+                    link.id: link.url if link.id in shown else home
+                    for link in profile.links
+                    if link.kind in LINK_KINDS
                 }
                 targets.update(dict.fromkeys(hidden.get(profile.id, ()), home))
                 redirects.write(self.out, profile.id, targets)
+            extras.write(self.out, renderer, profile, links)
             renderer.ensure_qr(profile.username)
             if existing is None or profile.username in existing:
                 write_if_changed(self.out / profile.username, page)
@@ -269,6 +270,7 @@ def _execute(
     else:
         stale_names = set(store.outdated_usernames())
     for name in sorted(stale_names):
+        remove(out / f"{name}{extras.CARD_SUFFIX}")
         if remove(out / name):
             report.removed.append(name)
     _tidy_links(store, renderer, out, plan)
@@ -291,6 +293,8 @@ def _execute(
         # table costs half of replacing 100,000 rows. Safe: until this build
         # writes its marker, the next build is a full one too.
         store.reset_build_state()
+    if site.config.embeds.thumbnails and plan.todo:
+        embed_art.fetch_for(site, [item.id for item in plan.todo])
     _render(job, plan.todo, pool, workers, progress, report, record)
     if plan.orphans or plan.queue:
         pending = (SITEMAP_PENDING_KEY, json.dumps(sorted(owed)))
@@ -308,40 +312,12 @@ def _execute(
         report.site_files += _write_site_files(renderer, out)
         store.set_build_meta(SITE_META_KEY, site_fp)
     report.site_files += _write_home(renderer, store, out, report.rendered)
-    report.site_files += _copy_media(
+    report.site_files += media.copy_new(
         store, site.media_dir, out / "_m", plan.intact, cards=site.config.build.social_cards
     )
     if plan.refused:
         store.requeue(sorted(plan.refused))
     return report
-
-
-def _copy_media(
-    store: BuildState, media: Path, out: Path, intact: bool, *, cards: bool = True
-) -> list[str]:
-    """Avatars and thumbnails (site_data/media/) into build/_m/, new ones only;
-    social cards only while the build draws them.
-
-    Names are content hashes, so a file present is the right file; the
-    directory's mtime tells a no-op build there is nothing new to look at.
-    """
-    try:
-        stamp = str(media.stat().st_mtime_ns)
-    except FileNotFoundError:
-        return []
-    if intact and store.build_meta(MEDIA_META_KEY) == stamp:
-        return []
-    out.mkdir(parents=True, exist_ok=True)
-    present = set(os.listdir(out))
-    if not cards:
-        present |= drawn_cards(media)  # left by earlier builds: not this one's
-    copied = []
-    for name in sorted(os.listdir(media)):
-        if name not in present and not name.startswith("."):
-            write_file(out / name, (media / name).read_bytes())
-            copied.append(f"_m/{name}")
-    store.set_build_meta(MEDIA_META_KEY, stamp)
-    return copied
 
 
 def _read_marker(out: Path) -> str | None:
@@ -426,7 +402,13 @@ def _write_home(
 
 
 def _tidy_links(store: BuildState, renderer: Renderer, out: Path, plan: _Plan) -> None:
-    """Link objects of deleted profiles go; with links no longer at the edge, all do."""
+    """Link objects and players of deleted profiles go; with links no longer at the
+    edge, all link objects do."""
+    if plan.intact:
+        extras.forget(out, [pid for pid, _, _ in plan.orphans])
+    else:
+        known = {t.id for t in plan.todo} | set(plan.refused)
+        extras.forget(out, [pid for pid in extras.known_folders(out) if pid not in known])
     folder = out / redirects.FOLDER
     if not renderer.edge_links:
         if folder.is_dir():

@@ -159,6 +159,25 @@ class FetchSettings(_Section):
     allow_networks: list[Annotated[str, AfterValidator(_network)]] = []
 
 
+EMBED_PROVIDERS = ("youtube", "vimeo", "spotify", "soundcloud", "applemusic", "tiktok", "bandcamp")
+
+
+def _providers(value: dict[str, str]) -> dict[str, str]:
+    unknown = sorted(set(value) - set(EMBED_PROVIDERS))
+    if unknown:
+        raise ValueError(f"no provider {', '.join(unknown)} (known: {', '.join(EMBED_PROVIDERS)})")
+    return value
+
+
+class EmbedSettings(_Section):
+    # A build fetches each embed's thumbnail once (through [fetch]'s rules) so the
+    # page asks the provider for nothing; false: embeds show a play mark only.
+    thumbnails: bool = True
+    deadline: float = Field(5.0, gt=0, le=60)  # seconds for each download
+    # Another oEmbed endpoint for a provider (a mirror or proxy of your own).
+    oembed: Annotated[dict[str, BaseUrl], AfterValidator(_providers)] = {}
+
+
 class EditorSettings(_Section):
     # The address creators open the editor at: sign-in links printed by
     # `linkgen user add` point here.
@@ -225,6 +244,7 @@ class Config(_Section):
     publish: PublishSettings = Field(default_factory=PublishSettings)
     cdn: CdnSettings = Field(default_factory=CdnSettings)
     fetch: FetchSettings = Field(default_factory=FetchSettings)
+    embeds: EmbedSettings = Field(default_factory=EmbedSettings)
 
 
 def _env_overrides(environ: dict[str, str]) -> dict[str, dict[str, str]]:

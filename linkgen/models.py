@@ -23,6 +23,7 @@ from pydantic import (
 
 from linkgen import rules
 from linkgen.errors import InvalidInput
+from linkgen.records import LINK_KINDS
 
 DISPLAY_NAME_MAX = 80
 BIO_MAX = 300
@@ -69,6 +70,15 @@ Timestamp = Annotated[datetime, Field(strict=False)]
 Font = Literal["system", "serif", "mono", "rounded", "humanist"]
 ButtonShape = Literal["rounded", "pill", "square"]
 ButtonStyle = Literal["fill", "outline", "soft"]
+# What an item of a profile is: a link (or the one featured link, drawn larger),
+# or a block that only shows something: a section title, a paragraph, a rule,
+# a collapsible group of the links under it, a contact card.
+Kind = Literal["link", "featured", "header", "text", "divider", "group", "contact"]
+TEXT_MAX = 500
+Body = Annotated[str, AfterValidator(partial(rules.text, max_len=TEXT_MAX, multiline=True))]
+Email = Annotated[str, AfterValidator(rules.email)]
+Phone = Annotated[str, AfterValidator(rules.phone)]
+WebUrl = Annotated[str, AfterValidator(rules.web_url)]
 
 
 class Strict(BaseModel):
@@ -130,6 +140,22 @@ class ProfileFields(Strict):
     seo_description: SeoDescription | None = None
 
 
+class Contact(Strict):
+    """A contact card: published as a vCard (``/<username>.vcf``) with a "save" button."""
+
+    name: DisplayName
+    email: Email | None = None
+    phone: Phone | None = None
+    organisation: DisplayName | None = None
+    url: WebUrl | None = None
+
+    @model_validator(mode="after")
+    def _named(self) -> Contact:
+        if not self.name:
+            raise ValueError("name must not be empty")
+        return self
+
+
 class NewProfile(ProfileFields):
     username: Username
 
@@ -146,24 +172,72 @@ class _Schedule(Strict):
 
 
 class NewLink(_Schedule):
-    title: LinkTitle
-    url: Url
+    """A new item: a link (``kind`` link or featured, with a URL) or a block."""
+
+    kind: Kind = "link"
+    title: LinkTitle = ""
+    url: Url | None = None
     enabled: bool = True
     thumbnail: ImageRef | None = None
     icon: IconChoice | None = None  # None: detected from the URL
     social: bool = False  # in the icons row rather than a button
     sensitive: Sensitivity | None = None
+    embed: bool = False  # shown as a player's facade: nothing loads until tapped
+    body: Body | None = None  # a text block's paragraph
+    contact: Contact | None = None  # a contact block's card
 
     @model_validator(mode="after")
-    def _title_not_blank(self) -> NewLink:
-        if not self.title:
-            raise ValueError("title must not be empty")
+    def _fits_its_kind(self) -> NewLink:
+        check_item(self)
         return self
+
+
+def check_item(item: NewLink | Link) -> None:
+    """The fields an item has suit its kind (ValueError naming the first that does not)."""
+    kind = item.kind
+    if kind in LINK_KINDS:
+        if not item.url:
+            raise ValueError(f"url: a {kind} needs a URL")
+        if not item.title:
+            raise ValueError("title must not be empty")
+        if item.body is not None or item.contact is not None:
+            raise ValueError(f"a {kind} has no {'body' if item.body is not None else 'contact'}")
+        if kind == "featured" and item.social:
+            raise ValueError("social: a featured link is drawn as a large button, not an icon")
+        if item.embed:
+            from linkgen.pages.embeds import provider
+
+            if item.social or kind == "featured":
+                raise ValueError("embed: an embed is a button of its own, not an icon or featured")
+            if provider(item.url) is None:
+                raise ValueError(
+                    "embed: only YouTube, Vimeo, Spotify, SoundCloud, Apple Music, TikTok "
+                    "and Bandcamp links can be shown as an embed"
+                )
+        return
+    for name in ("url", "thumbnail", "icon", "sensitive"):
+        if getattr(item, name):
+            raise ValueError(f"{name}: a {kind} block has no {name}")
+    if item.social or item.embed:
+        raise ValueError(f"{'social' if item.social else 'embed'}: a {kind} block is not a link")
+    if kind in ("header", "group") and not item.title:
+        raise ValueError(f"title: a {kind} needs a title")
+    if kind == "divider" and item.title:
+        raise ValueError("title: a divider has no title")
+    if kind == "text" and not item.body:
+        raise ValueError("body: a text block needs its text")
+    if kind != "text" and item.body is not None:
+        raise ValueError(f"body: only a text block has a body, not a {kind}")
+    if kind == "contact" and item.contact is None:
+        raise ValueError("contact: a contact block needs its card (at least a name)")
+    if kind != "contact" and item.contact is not None:
+        raise ValueError(f"contact: a {kind} has no contact card")
 
 
 class LinkChanges(_Schedule):
     """An edit of a link: only the fields set explicitly change (None clears)."""
 
+    kind: Kind | None = None
     title: LinkTitle | None = None
     url: Url | None = None
     enabled: bool | None = None
@@ -171,18 +245,27 @@ class LinkChanges(_Schedule):
     icon: IconChoice | None = None
     social: bool | None = None
     sensitive: Sensitivity | None = None
+    embed: bool | None = None
+    body: Body | None = None
+    contact: Contact | None = None
 
 
 class Link(Strict):
+    """An item of a profile as stored: a link or a block (``kind``)."""
+
     id: str
     position: int
+    kind: Kind = "link"
     title: str
-    url: str
+    url: str = ""  # "" for a block
     enabled: bool = True
     thumbnail: str | None = None
     icon: str | None = None
     social: bool = False
     sensitive: Sensitivity | None = None
+    embed: bool = False
+    body: str | None = None
+    contact: Contact | None = None
     starts_at: Moment | None = None
     ends_at: Moment | None = None
     created_at: Moment
@@ -208,6 +291,16 @@ class Profile(Strict):
     links: tuple[Link, ...] = ()
 
 
+INPUT_FIELDS = tuple(NewLink.model_fields)  # what an item's input and its record share
+
+
+def input_of(link: Link) -> dict[str, Any]:
+    """The fields of a stored item as its input would give them (a block's URL: None)."""
+    fields = {name: getattr(link, name) for name in INPUT_FIELDS}
+    fields["url"] = link.url or None
+    return fields
+
+
 EXPORT_FORMAT: Literal["linkgen.profile/1"] = "linkgen.profile/1"
 
 
@@ -224,17 +317,7 @@ class ProfileExport(Strict):
             raise ValueError("links: two links share an id")
         for link in links:
             # Re-run the input rules: an export file is user input too.
-            NewLink.model_validate(
-                {
-                    "title": link.title,
-                    "url": link.url,
-                    "enabled": link.enabled,
-                    "thumbnail": link.thumbnail,
-                    "starts_at": link.starts_at,
-                    "ends_at": link.ends_at,
-                },
-                strict=False,
-            )
+            NewLink.model_validate(input_of(link), strict=False)
         ProfileFields.model_validate(
             {
                 "display_name": self.profile.display_name,

@@ -9,6 +9,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import NamedTuple
 
+LINK_KINDS = frozenset({"link", "featured"})  # the items with a URL: counted, redirected
+LINK_KINDS_SQL = "('link', 'featured')"
+
 
 class PageLink(NamedTuple):
     id: str
@@ -20,6 +23,11 @@ class PageLink(NamedTuple):
     icon: str | None = None  # None: detected from the URL; "none": no icon
     social: bool = False  # in the icons row
     sensitive: str | None = None  # "18+", "21+", "25+", "sensitive"
+    kind: str = "link"  # or featured, header, text, divider, group, contact
+    embed: bool = False  # a player's facade instead of a button
+    body: str | None = None  # a text block's paragraph
+    contact: str | None = None  # a contact block's card, as JSON
+    art: str | None = None  # an embed's thumbnail (/_m/…), once a build fetched it
 
 
 class PageProfile(NamedTuple):

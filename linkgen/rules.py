@@ -286,6 +286,19 @@ def _tel(rest: str) -> str:
     return f"tel:{number}"
 
 
+def phone(raw: str) -> str:
+    """A phone number as a contact card carries it: ``+15551234567`` (spaces dropped)."""
+    return _tel(raw.strip().removeprefix("tel:"))[4:]
+
+
+def web_url(raw: str) -> str:
+    """A web address (https or http) only, normalised like any link."""
+    value = url(raw)
+    if not value.startswith(("https://", "http://")):
+        raise ValueError("must be a web address (https://…)")
+    return value
+
+
 def media_path(raw: str) -> str:
     """An image stored with the site (``/_m/<hash>.webp``): never a third-party request."""
     value = raw.strip()

@@ -26,7 +26,8 @@ def link() -> None:
     """Add, edit, reorder, enable, disable, remove and list links.
 
     A LINK is named by its id, its position (#3), or its title or the start of
-    it, as long as that names one link only.
+    it, as long as that names one link only. Blocks (`linkgen block`) sit among
+    the links: `link mv`, `enable`, `disable`, `rm` and `list` take them too.
 
     Example:
 
@@ -52,6 +53,19 @@ def link_look_options(f: F) -> F:
             "--sensitive",
             type=SENSITIVITY,
             help="Warn before it opens: 18+, 21+, 25+ or sensitive ('' removes the warning).",
+        ),
+        click.option(
+            "--embed/--no-embed",
+            "embed",
+            default=None,
+            help="Show a YouTube, Vimeo, Spotify, SoundCloud, Apple Music, TikTok or Bandcamp "
+            "link as a player's facade: nothing loads from the provider until it is tapped.",
+        ),
+        click.option(
+            "--featured/--plain",
+            "featured",
+            default=None,
+            help="Draw it larger, with its thumbnail, above the others' style (one per profile).",
         ),
     ]
     for option in reversed(options):
@@ -96,6 +110,8 @@ def link_add(
     icon: str | None,
     social: bool | None,
     sensitive: str | None,
+    embed: bool | None,
+    featured: bool | None,
     starts: str | None,
     ends: str | None,
     expected_version: int | None,
@@ -109,6 +125,7 @@ def link_add(
     """
     values = {"title": title, "url": url, "enabled": not disabled, "thumbnail": thumbnail}
     values.update(icon=icon or None, social=bool(social), sensitive=sensitive or None)
+    values.update(embed=bool(embed), kind="featured" if featured else "link")
     values = with_media(app, values, "thumbnail")
     values.update(starts_at=starts or None, ends_at=ends or None)
     from linkgen.models import NewLink, validate
@@ -151,6 +168,8 @@ def link_edit(
     icon: str | None,
     social: bool | None,
     sensitive: str | None,
+    embed: bool | None,
+    featured: bool | None,
     starts: str | None,
     ends: str | None,
     expected_version: int | None,
@@ -167,6 +186,10 @@ def link_edit(
     values = with_media(app, values, "thumbnail")
     if social is not None:
         values["social"] = social
+    if embed is not None:
+        values["embed"] = embed
+    if featured is not None:
+        values["kind"] = "featured" if featured else "link"
     if not values:
         raise click.UsageError("nothing to change: give at least one option (see --help)")
     from linkgen.models import LinkChanges, validate

@@ -12,7 +12,7 @@ import click
 
 if TYPE_CHECKING:
     from linkgen.build import BuildReport
-    from linkgen.models import Profile
+    from linkgen.models import Link, Profile
 
 
 def emit(as_json: bool, data: Any, human: str) -> None:
@@ -48,8 +48,22 @@ def links_text(profile: Profile) -> str:
             start = f"{link.starts_at:%Y-%m-%d %H:%M}Z" if link.starts_at else "…"
             end = f"{link.ends_at:%Y-%m-%d %H:%M}Z" if link.ends_at else "…"
             flags += f" [{start} → {end}]"
-        rows.append(f"  {link.position:>2}. {link.id}  {link.title}  → {link.url}{flags}")
+        flags += " [embed]" if link.embed else ""
+        rows.append(f"  {link.position:>2}. {link.id}  {_item_text(link)}{flags}")
     return "\n".join(rows)
+
+
+def _item_text(link: Link) -> str:
+    if link.kind == "link":
+        return f"{link.title}  → {link.url}"
+    if link.kind == "featured":
+        return f"[featured] {link.title}  → {link.url}"
+    if link.kind == "text":
+        text = " ".join((link.body or "").split())
+        return f"[text] {text[:60]}{'…' if len(text) > 60 else ''}"
+    if link.kind == "contact" and link.contact is not None:
+        return f"[contact] {link.contact.name}"
+    return f"[{link.kind}] {link.title}".rstrip()
 
 
 def profile_json(profile: Profile) -> dict[str, Any]:

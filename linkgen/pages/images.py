@@ -27,13 +27,15 @@ from linkgen.errors import InvalidInput
 if TYPE_CHECKING:
     from PIL import Image as PILImage
 
-Purpose = Literal["avatar", "thumbnail", "card", "background"]
+Purpose = Literal["avatar", "thumbnail", "card", "background", "embed", "cover"]
 # 2x the CSS pixels the page draws; a social image is what link previews show.
 SIZES: dict[Purpose, tuple[int, int]] = {
     "avatar": (192, 192),
     "thumbnail": (80, 80),
     "card": (1200, 630),
     "background": (1600, 1600),  # the longest side; not cropped
+    "embed": (640, 360),  # a video's facade (320 x 180 on the page)
+    "cover": (192, 192),  # an album's or a track's facade (96 x 96)
 }
 FORMATS = frozenset({"JPEG", "PNG", "WEBP", "GIF"})
 MAX_BYTES = 15 * 1024 * 1024

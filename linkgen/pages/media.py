@@ -16,12 +16,17 @@ from __future__ import annotations
 import os
 import re
 import time
+from pathlib import Path
 from typing import NamedTuple
 
-from linkgen.fsutil import remove
+from linkgen.fsutil import remove, write_file
+from linkgen.pages.cards import drawn_cards
 from linkgen.pages.qr import qr_name
 from linkgen.pages.sharing import site_card
 from linkgen.site import Site
+from linkgen.store.build_state import BuildState
+
+MEDIA_META_KEY = "media_dir_mtime"  # build meta: the media folder's mtime at the last copy
 
 MEDIA_REF = re.compile(r"/_m/([0-9a-f]{8,64}\.(?:webp|png|jpe?g|gif|svg))")
 GRACE_SECONDS = 3600.0
@@ -39,7 +44,8 @@ def in_use(site: Site) -> set[str]:
     conn = site.database.conn
     for (text,) in conn.execute(
         "SELECT coalesce(avatar, '') || ' ' || coalesce(social_image, '') || ' ' || style "
-        "FROM profiles UNION ALL SELECT coalesce(thumbnail, '') FROM links"
+        "FROM profiles UNION ALL SELECT coalesce(thumbnail, '') FROM links "
+        "UNION ALL SELECT coalesce(media, '') FROM embed_art"
     ):
         names.update(MEDIA_REF.findall(text or ""))
     out = site.build_dir
@@ -76,3 +82,31 @@ def prune(site: Site, *, dry_run: bool = False, grace: float = GRACE_SECONDS) ->
             for path in paths:
                 remove(path)
     return Pruned(removed, kept, freed)
+
+
+def copy_new(
+    store: BuildState, media: Path, out: Path, intact: bool, *, cards: bool = True
+) -> list[str]:
+    """Avatars and thumbnails (site_data/media/) into build/_m/, new ones only;
+    social cards only while the build draws them.
+
+    Names are content hashes, so a file present is the right file; the
+    directory's mtime tells a no-op build there is nothing new to look at.
+    """
+    try:
+        stamp = str(media.stat().st_mtime_ns)
+    except FileNotFoundError:
+        return []
+    if intact and store.build_meta(MEDIA_META_KEY) == stamp:
+        return []
+    out.mkdir(parents=True, exist_ok=True)
+    present = set(os.listdir(out))
+    if not cards:
+        present |= drawn_cards(media)  # left by earlier builds: not this one's
+    copied = []
+    for name in sorted(os.listdir(media)):
+        if name not in present and not name.startswith("."):
+            write_file(out / name, (media / name).read_bytes())
+            copied.append(f"_m/{name}")
+    store.set_build_meta(MEDIA_META_KEY, stamp)
+    return copied

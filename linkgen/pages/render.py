@@ -16,7 +16,7 @@ import json
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 from urllib.parse import urlsplit
 
 import jinja2
@@ -26,42 +26,27 @@ from linkgen import __version__
 from linkgen.config import Config
 from linkgen.errors import ThemeError
 from linkgen.fsutil import write_file
-from linkgen.pages import brands, cards, icons, images, language, qr, sharing, templating, themes
+from linkgen.pages import (
+    blocks,
+    cards,
+    embeds,
+    icons,
+    images,
+    language,
+    qr,
+    sharing,
+    templating,
+    themes,
+)
 from linkgen.pages.resources import builtin
 from linkgen.records import PageLink, PageProfile
 
 log = logging.getLogger(__name__)
 
 PAGE_TEMPLATE = "profile.html"
+PLAYER_TEMPLATE = "player.html"
 CSS_TEMPLATE = "style.css"
 SITE_TEMPLATES = ("404.html", "robots.txt", "index.html")
-
-
-class LinkView(NamedTuple):
-    """A link as the page template sees it, every decision already taken
-    (``for id, href, opens, title, me, thumbnail, loading, icon, warning in links``:
-    unpacking is cheaper for Jinja than an attribute lookup per field)."""
-
-    id: str
-    href: str  # where the link goes
-    opens: str  # what the button points at: href, or its warning ("#w-<id>")
-    title: str
-    me: bool  # a social profile of the creator: rel="me"
-    thumbnail: str | None
-    loading: str  # "eager" for the first few thumbnails, "lazy" below the fold
-    icon: str | None  # the id of the icon's <symbol>
-    warning: str | None  # "18+", "21+", "25+", "sensitive": a warning before it opens
-
-
-class _LinkViews(NamedTuple):
-    buttons: list[LinkView]
-    socials: list[LinkView]
-    used: dict[str, icons.Icon]  # each icon drawn once, as a <symbol>
-    warned: list[LinkView]
-    same_as: list[str]
-
-
-EAGER_THUMBNAILS = 4  # the buttons above the fold on a phone; the rest load lazily
 
 
 def _theme_image(slug: str, source: bytes) -> bytes:
@@ -72,10 +57,13 @@ def _theme_image(slug: str, source: bytes) -> bytes:
         raise ThemeError(f"theme '{slug}': {exc}") from None
 
 
-@functools.lru_cache(maxsize=16)
-def _parts(socials: bool, icons: bool, warnings: bool, gate: bool) -> frozenset[str]:
+@functools.lru_cache(maxsize=256)
+def _parts(
+    socials: bool, icons: bool, warnings: bool, gate: bool, kinds: frozenset[str] = frozenset()
+) -> frozenset[str]:
     flags = {"socials": socials, "icons": icons, "warnings": warnings, "gate": gate}
-    return frozenset(name for name, wanted in flags.items() if wanted)
+    found = frozenset(name for name, wanted in flags.items() if wanted) | kinds
+    return found | {"blocks"} if kinds else found
 
 
 class Renderer:
@@ -171,7 +159,9 @@ class Renderer:
 
     def _theme_fingerprint(self, slug: str) -> str:
         env = self.env(slug)
-        names = templating.closure(env, self.references, [PAGE_TEMPLATE, CSS_TEMPLATE])
+        names = templating.closure(
+            env, self.references, [PAGE_TEMPLATE, PLAYER_TEMPLATE, CSS_TEMPLATE]
+        )
         return templating.digest(
             self.site_fingerprint,
             self.themes[slug].source,
@@ -247,7 +237,7 @@ class Renderer:
                 target = self.media_dir / name
                 if not target.exists():
                     write_file(target, _theme_image(slug, source))
-                address = f"{self._media_path()}/_m/{name}"
+                address = f"{self.media_path()}/_m/{name}"
         self._theme_images[slug] = address
         return address
 
@@ -256,9 +246,9 @@ class Renderer:
         image = style.get("background_image")
         if not image:
             return style
-        return {**style, "background_image": self._media_path() + image}
+        return {**style, "background_image": self.media_path() + image}
 
-    def _media_path(self) -> str:
+    def media_path(self) -> str:
         """The path part of media_base (/links when the site lives under /links/)."""
         return urlsplit(self.media_base).path.rstrip("/")
 
@@ -266,7 +256,7 @@ class Renderer:
         """An image's address in the page itself: the site's own media by path alone
         (/_m/…, under the site's path), so the page shows them from wherever it is
         served — the bucket, the CDN, `linkgen serve` on any port."""
-        return self._media_path() + ref if ref.startswith("/_m/") else self.absolute(ref)
+        return self.media_path() + ref if ref.startswith("/_m/") else self.absolute(ref)
 
     def absolute(self, ref: str) -> str:
         if ref.startswith("/_m/"):
@@ -275,6 +265,10 @@ class Renderer:
 
     def profile_url(self, username: str) -> str:
         return f"{self.site_url}/{username}"
+
+    def vcard_path(self, username: str) -> str:
+        """Where the page finds the profile's contact card (by path, like its images)."""
+        return f"{self.media_path()}/{username}.vcf"
 
     def ensure_qr(self, username: str) -> str | None:
         """The profile's QR code under /_m/ (made if missing), when the build writes them."""
@@ -309,7 +303,12 @@ class Renderer:
         if len(description) > 200:
             description = description[:199] + "…"
         image = self._share_image(profile, name)
-        buttons, socials, used, warned, same_as = self._link_views(links)
+        buttons, socials, used, warned, same_as, facades = blocks.link_views(
+            self, profile.id, links
+        )
+        pieces, kinds = blocks.arrange(
+            links, {view.id: view for view in buttons}, facades, self.vcard_path(username)
+        )
         # Values used several times in the page are escaped once here.
         template = self.page_template(self.theme_for(profile.theme))
         try:
@@ -324,7 +323,9 @@ class Renderer:
                 image_meta=image,
                 image_alt=speech.gettext("%(name)s (@%(username)s) on %(site)s") % said,
                 avatar=self.on_page(profile.avatar) if profile.avatar else None,
-                links=buttons,
+                links=buttons,  # every button, for a theme's own template that knows no blocks
+                pieces=pieces,
+                blocks=bool(kinds),
                 socials=socials,
                 symbols=Markup("".join(self._symbol(icon) for icon in used.values())),
                 warned=warned,
@@ -343,7 +344,7 @@ class Renderer:
                 css=self.css(
                     profile.theme,
                     profile.style,
-                    _parts(bool(socials), bool(used), bool(warned), bool(profile.sensitive)),
+                    _parts(bool(socials), bool(used), bool(warned), bool(profile.sensitive), kinds),
                 ),
                 beacon=f"{self.redirect_base}/v/{profile.id}" if self.redirect_base else None,
             )
@@ -351,44 +352,26 @@ class Renderer:
             raise templating.error(exc, f"{PAGE_TEMPLATE} (@{username})") from None
         return html.encode("utf-8")
 
-    def _link_views(self, links: Sequence[PageLink]) -> _LinkViews:
-        """The page's buttons and social icons, the icons they use, the links behind a
-        warning, and the creator's own profiles (the social row, else social buttons)."""
-        buttons: list[LinkView] = []
-        socials: list[LinkView] = []
-        used: dict[str, icons.Icon] = {}  # each icon drawn once, as a <symbol>
-        warned: list[LinkView] = []
-        same_as: list[str] = []  # social-network links among the buttons
-        own_profiles: list[str] = []  # the social row: the creator's own profiles
-        for link in links:
-            brand = brands.detect(link.url)
-            me = brands.is_social(brand)
-            if me and not link.sensitive:
-                (own_profiles if link.social else same_as).append(link.url)
-            chosen = link.icon or brand
-            icon = None
-            if chosen != icons.NO_ICON and (chosen or link.social):
-                icon = self.icons.get(chosen) if chosen else icons.GENERIC
-                used.setdefault(icon.slug, icon)
-            href = f"{self.redirect_base}/r/{link.id}" if self.redirect_base else link.url
-            thumb = self.on_page(link.thumbnail) if link.thumbnail else None
-            view = LinkView(
-                link.id,
-                href,
-                f"#w-{link.id}" if link.sensitive else href,
-                link.title,
-                me and not link.sensitive,
-                thumb,
-                "eager" if len(buttons) < EAGER_THUMBNAILS else "lazy",
-                f"i-{icon.slug}" if icon else None,
-                link.sensitive,
+    def player(self, profile: PageProfile, link: PageLink, embed: embeds.Embed) -> bytes:
+        """The page an embed's tap opens: the provider's player, and nothing else of theirs."""
+        env = self.env(profile.theme)
+        speech = self.speech(profile.language)
+        try:
+            html = self._template(env, PLAYER_TEMPLATE).render(
+                speech=speech,
+                policy=embeds.policy(embed),
+                title=link.title,
+                name=profile.display_name or profile.username,
+                css=self.css(profile.theme, profile.style, frozenset({"player"})),
+                player=embed.player,
+                shape=embed.shape,
+                provider=embed.name,
+                href=f"{self.redirect_base}/r/{link.id}" if self.redirect_base else link.url,
+                page=f"{self.media_path()}/{profile.username}",
             )
-            (socials if link.social else buttons).append(view)
-            if link.sensitive:
-                warned.append(view)
-        return _LinkViews(
-            buttons, socials, used, warned, (own_profiles or same_as)[: sharing.SAME_AS]
-        )
+        except jinja2.TemplateError as exc:
+            raise templating.error(exc, f"{PLAYER_TEMPLATE} (@{profile.username})") from None
+        return html.encode("utf-8")
 
     def speech(self, tag: str | None) -> language.Speech:
         """How a page in ``tag`` speaks; None: in the site's language."""

@@ -60,7 +60,10 @@ CONTENT_TYPES = {
     "ico": "image/vnd.microsoft.icon",
     "woff2": "font/woff2",
     "webmanifest": "application/manifest+json",
+    "vcf": "text/vcard; charset=utf-8",
 }
+PLAYERS = "_e/"  # an embed's player page: _e/<profile id>/<link id>
+CARD_SUFFIX = ".vcf"  # a profile's contact card: <username>.vcf
 
 
 class BuiltObject(NamedTuple):
@@ -149,7 +152,9 @@ def _describe(
     if name.startswith(REDIRECTS):  # a link the edge answers: its own key, purged alone
         keys = f"l-{base} all"
         return BuiltObject(name, path, size, mtime_ns, Phase.PAGES, REDIRECT_TYPE, PAGE_CACHE, keys)
-    owner = owners.get(name)
+    owner = owners.get(name.removesuffix(CARD_SUFFIX))
+    if owner is None and name.startswith(PLAYERS):
+        owner = name.split("/")[1]
     if owner is not None:
         keys = f"p-{owner} all"
         return BuiltObject(name, path, size, mtime_ns, Phase.PAGES, kind, PAGE_CACHE, keys)

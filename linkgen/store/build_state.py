@@ -10,7 +10,7 @@ import json
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from linkgen.records import PageLink, PageProfile
+from linkgen.records import LINK_KINDS_SQL, PageLink, PageProfile
 from linkgen.store.database import Database, chunked
 
 
@@ -75,13 +75,36 @@ class BuildState:
         found: dict[str, list[str]] = {}
         for chunk in chunked(profile_ids):
             rows = self.database.conn.execute(
-                f"SELECT profile_id, id FROM links WHERE enabled = 0 "
+                f"SELECT profile_id, id FROM links WHERE enabled = 0 AND kind IN {LINK_KINDS_SQL} "
                 f"AND profile_id IN ({','.join('?' * len(chunk))})",
                 chunk,
             )
             for profile_id, link_id in rows:
                 found.setdefault(profile_id, []).append(link_id)
         return found
+
+    def embeds_without_art(self, profile_ids: Sequence[str], *, tried_before: str) -> list[str]:
+        """The embedded URLs of these profiles with no thumbnail yet (never tried, or
+        last tried before ``tried_before``)."""
+        found: set[str] = set()
+        for chunk in chunked(profile_ids):
+            marks = ",".join("?" * len(chunk))
+            rows = self.database.conn.execute(
+                f"SELECT DISTINCT l.url FROM links l LEFT JOIN embed_art a ON a.url = l.url "
+                f"WHERE l.embed = 1 AND l.enabled = 1 AND l.profile_id IN ({marks}) "
+                f"AND (a.url IS NULL OR (a.media IS NULL AND a.fetched_at < ?))",
+                [*chunk, tried_before],
+            )
+            found |= {row[0] for row in rows}
+        return sorted(found)
+
+    def record_art(self, url: str, media: str | None, error: str | None, at: str) -> None:
+        with self.database.writing():
+            self.database.conn.execute(
+                "INSERT OR REPLACE INTO embed_art (url, media, fetched_at, error) "
+                "VALUES (?, ?, ?, ?)",
+                (url, media, at, error),
+            )
 
     def requeue(self, profile_ids: Sequence[str]) -> None:
         """Build these profiles again next time (their page could not be made now)."""
@@ -151,9 +174,11 @@ class BuildState:
             links: dict[str, list[PageLink]] = {}
             make_link = PageLink._make
             for row in conn.execute(
-                f"SELECT profile_id, id, title, url, thumbnail, starts_at, ends_at, icon, social, "
-                f"sensitive FROM links "
-                f"WHERE enabled = 1 AND profile_id IN ({marks}) ORDER BY profile_id, position",
+                f"SELECT l.profile_id, l.id, l.title, l.url, l.thumbnail, l.starts_at, l.ends_at, "
+                f"l.icon, l.social, l.sensitive, l.kind, l.embed, l.body, l.contact, a.media "
+                f"FROM links l LEFT JOIN embed_art a ON l.embed = 1 AND a.url = l.url "
+                f"WHERE l.enabled = 1 AND l.profile_id IN ({marks}) "
+                f"ORDER BY l.profile_id, l.position",
                 chunk,
             ):
                 links.setdefault(row[0], []).append(make_link(row[1:]))

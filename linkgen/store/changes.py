@@ -24,6 +24,7 @@ _PROFILE_FIELDS = (
     "seo_description",
 )
 _LINK_FIELDS = (
+    "kind",
     "title",
     "url",
     "enabled",
@@ -31,6 +32,9 @@ _LINK_FIELDS = (
     "icon",
     "social",
     "sensitive",
+    "embed",
+    "body",
+    "contact",
     "starts_at",
     "ends_at",
 )
@@ -64,13 +68,19 @@ def summarize(before: Profile | None, after: Profile | None) -> str:
     return "; ".join(parts) or "no change"
 
 
+def _named(link: Link) -> str:
+    """An item as the history names it: ``link 'Shop'``, ``text 'New EP…'``, ``divider``."""
+    if link.kind == "divider":
+        return "divider"
+    name = link.title or link.body or (link.contact.name if link.contact else "")
+    return f"{'link' if link.kind == 'link' else link.kind} {_show(name)}"
+
+
 def _link_changes(before: tuple[Link, ...], after: tuple[Link, ...]) -> list[str]:
     old = {link.id: link for link in before}
     new = {link.id: link for link in after}
-    parts = [f"added link {_show(link.title)} ({link.id})" for link in after if link.id not in old]
-    parts += [
-        f"removed link {_show(link.title)} ({link.id})" for link in before if link.id not in new
-    ]
+    parts = [f"added {_named(link)} ({link.id})" for link in after if link.id not in old]
+    parts += [f"removed {_named(link)} ({link.id})" for link in before if link.id not in new]
     for link in after:
         previous = old.get(link.id)
         if previous is None:
@@ -81,7 +91,7 @@ def _link_changes(before: tuple[Link, ...], after: tuple[Link, ...]) -> list[str
             if getattr(previous, field) != getattr(link, field)
         ]
         if fields:
-            parts.append(f"link {_show(previous.title)}: " + ", ".join(fields))
+            parts.append(f"{_named(previous)}: " + ", ".join(fields))
     kept_old = [link.id for link in before if link.id in new]
     kept_new = [link.id for link in after if link.id in old]
     if kept_old != kept_new:

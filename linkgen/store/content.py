@@ -22,13 +22,20 @@ from linkgen.models import (
     Profile,
     ProfileFields,
     Style,
+    input_of,
     validate,
 )
 from linkgen.pages.themes import ThemeFile
 from linkgen.records import iso, now
 from linkgen.store import references
 from linkgen.store.database import Database
-from linkgen.store.profile_rows import ProfileRows, check_version, content_hash, known_name
+from linkgen.store.profile_rows import (
+    ProfileRows,
+    check_version,
+    contact_json,
+    content_hash,
+    known_name,
+)
 
 
 class ProfileSummary(NamedTuple):
@@ -360,7 +367,8 @@ class Content:
             link_id = self.database.issue_id("link")
             created.append(link_id)
             moment = now()
-            link = Link(id=link_id, position=at, created_at=moment, updated_at=moment, **dict(new))
+            fields = dict(new) | {"url": new.url or ""}
+            link = Link(id=link_id, position=at, created_at=moment, updated_at=moment, **fields)
             links = list(before.links)
             links.insert(at - 1, link)
             self.rows.write_links(before.id, links)
@@ -370,21 +378,25 @@ class Content:
     def _editing(self, link_id: str, edit: LinkChanges) -> Apply:
         def apply(before: Profile) -> None:
             current = self._link(before, link_id)
-            merged = current.model_dump(include=set(NewLink.model_fields))
+            merged = input_of(current)
             merged.update({name: getattr(edit, name) for name in edit.model_fields_set})
             checked = validate(NewLink, merged, strict=False)
             self.database.conn.execute(
-                "UPDATE links SET title = ?, url = ?, enabled = ?, thumbnail = ?, icon = ?, "
-                "social = ?, sensitive = ?, starts_at = ?, ends_at = ?, updated_at = ? "
-                "WHERE id = ?",
+                "UPDATE links SET kind = ?, title = ?, url = ?, enabled = ?, thumbnail = ?, "
+                "icon = ?, social = ?, sensitive = ?, embed = ?, body = ?, contact = ?, "
+                "starts_at = ?, ends_at = ?, updated_at = ? WHERE id = ?",
                 (
+                    checked.kind,
                     checked.title,
-                    checked.url,
+                    checked.url or "",
                     int(checked.enabled),
                     checked.thumbnail,
                     checked.icon,
                     int(checked.social),
                     checked.sensitive,
+                    int(checked.embed),
+                    checked.body,
+                    contact_json(checked.contact),
                     iso(checked.starts_at) if checked.starts_at else None,
                     iso(checked.ends_at) if checked.ends_at else None,
                     iso(now()),

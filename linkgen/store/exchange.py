@@ -13,7 +13,15 @@ import re
 from collections.abc import Sequence
 
 from linkgen.errors import Conflict, InvalidInput, LimitReached
-from linkgen.models import NewLink, NewProfile, Profile, ProfileExport, validate
+from linkgen.models import (
+    INPUT_FIELDS,
+    NewLink,
+    NewProfile,
+    Profile,
+    ProfileExport,
+    input_of,
+    validate,
+)
 from linkgen.records import iso, now
 from linkgen.store.profile_rows import ProfileRows, content_hash
 
@@ -45,9 +53,9 @@ def checked(profile: Profile) -> Profile:
     )
     links = []
     for position, link in enumerate(profile.links, start=1):
-        values = link.model_dump(include=set(NewLink.model_fields))
-        new = validate(NewLink, values, strict=False)
-        links.append(link.model_copy(update={**new.model_dump(), "position": position}))
+        new = validate(NewLink, input_of(link), strict=False)
+        checked = {name: getattr(new, name) for name in INPUT_FIELDS} | {"url": new.url or ""}
+        links.append(link.model_copy(update={**checked, "position": position}))
     return profile.model_copy(
         update={
             **{name: getattr(fields, name) for name in NewProfile.model_fields},

@@ -398,6 +398,28 @@ def _api(db: sqlite_utils.Database) -> None:
     )
 
 
+@migration(11, "blocks among the links, embeds and their thumbnails")
+def _blocks(db: sqlite_utils.Database) -> None:
+    run_script(
+        db,
+        """
+        -- link, featured, header, text, divider, group or contact; a block's url is ''.
+        ALTER TABLE links ADD COLUMN kind TEXT NOT NULL DEFAULT 'link';
+        ALTER TABLE links ADD COLUMN body TEXT;            -- a text block's paragraph
+        ALTER TABLE links ADD COLUMN contact TEXT;         -- a contact block's card (JSON)
+        ALTER TABLE links ADD COLUMN embed INTEGER NOT NULL DEFAULT 0;
+        -- The thumbnail of each embedded URL, fetched once by a build (media: a
+        -- /_m/ path, NULL when it could not be had; tried again after a day).
+        CREATE TABLE embed_art (
+            url TEXT PRIMARY KEY,
+            media TEXT,
+            fetched_at TEXT NOT NULL,
+            error TEXT
+        ) WITHOUT ROWID;
+        """,
+    )
+
+
 def run_script(db: sqlite_utils.Database, script: str) -> None:
     """Run a script statement by statement, inside the caller's transaction.
 

@@ -18,14 +18,15 @@ from pydantic import BaseModel
 
 from linkgen import rules
 from linkgen.errors import Conflict, InvalidInput, NotFound, StaleEdit
-from linkgen.models import Link, NewLink, NewProfile, Profile, Style
+from linkgen.models import Contact, Link, NewLink, NewProfile, Profile, Style
 from linkgen.pages.themes import ThemeFile, contrast_failures
 from linkgen.records import iso, now
 from linkgen.store import changes
 from linkgen.store.database import Database
 from linkgen.store.webhooks import Webhooks
 
-_ADDED_LATER = ("icon", "social", "sensitive")  # link fields of schema version 5
+# Link fields added after schema version 4 (icons, warnings) and 10 (blocks, embeds)
+_ADDED_LATER = ("icon", "social", "sensitive", "embed", "body", "contact")
 
 
 def content_hash(profile: Profile) -> str:
@@ -36,11 +37,17 @@ def content_hash(profile: Profile) -> str:
         for name in _ADDED_LATER:  # unset: hashed as before they existed, so an upgrade
             if not link[name]:  # does not rebuild and republish every page
                 del link[name]
+        if link["kind"] == "link":
+            del link["kind"]
     for name in ("sensitive", "social_image", "language"):  # unset: hashed as before
         if not data[name]:
             del data[name]
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()[:32]
+
+
+def contact_json(card: Contact | None) -> str | None:
+    return card.model_dump_json(exclude_none=True) if card is not None else None
 
 
 def check_version(profile: Profile, expected: int | None) -> None:
@@ -61,9 +68,10 @@ def known_name(username: str) -> str:
 
 
 LINK_NAMES = (
-    "id", "position", "title", "url", "enabled", "thumbnail", "icon", "social", "sensitive",
-    "starts_at", "ends_at", "created_at", "updated_at",
+    "id", "position", "kind", "title", "url", "enabled", "thumbnail", "icon", "social",
+    "sensitive", "embed", "body", "contact", "starts_at", "ends_at", "created_at", "updated_at",
 )  # fmt: skip
+CONTACT_FIELDS = tuple(Contact.model_fields)
 LINK_COLUMNS = ", ".join(LINK_NAMES)
 PROFILE_FIELDS = frozenset(Profile.model_fields) - {"links", "style", "created_at", "updated_at"}
 STYLE_FIELDS = tuple(Style.model_fields)
@@ -76,7 +84,13 @@ def _moment(value: str | None) -> datetime | None:
 
 def _link(values: Sequence[Any]) -> Link:
     fields = dict(zip(LINK_NAMES, values, strict=True))
-    fields["enabled"], fields["social"] = bool(fields["enabled"]), bool(fields["social"])
+    for name in ("enabled", "social", "embed"):
+        fields[name] = bool(fields[name])
+    if fields["contact"] is not None:
+        card = json.loads(fields["contact"])
+        fields["contact"] = _built(
+            Contact, {name: card.get(name) for name in CONTACT_FIELDS}, set(card)
+        )
     for name in ("starts_at", "ends_at", "created_at", "updated_at"):
         fields[name] = _moment(fields[name])
     return _built(Link, fields)
@@ -241,7 +255,18 @@ class ProfileRows:
             raise InvalidInput(f"theme: no theme '{theme}' (known: {known})")
 
     def check_look(self, profile: Profile) -> None:
-        """The profile's colours on its theme keep every text readable (WCAG AA)."""
+        """At most one featured link, and the profile's colours on its theme keep
+        every text readable (WCAG AA)."""
+        featured = [link for link in profile.links if link.kind == "featured"]
+        if len(featured) > 1:
+            raise InvalidInput(
+                f"kind: @{profile.username} can feature one link only "
+                f"({featured[0].title!r} is featured already); make that one a plain link first"
+            )
+        if sum(link.kind == "contact" for link in profile.links) > 1:
+            raise InvalidInput(
+                f"kind: @{profile.username} can have one contact card only; edit the one it has"
+            )
         tokens = self.themes.get(profile.theme) if self.themes is not None else None
         if tokens is None:
             return
@@ -297,14 +322,15 @@ class ProfileRows:
         conn = self.database.conn
         conn.execute("DELETE FROM links WHERE profile_id = ?", (profile_id,))
         conn.executemany(
-            "INSERT INTO links (id, profile_id, position, title, url, enabled, thumbnail, "
-            "icon, social, sensitive, starts_at, ends_at, created_at, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO links (id, profile_id, position, kind, title, url, enabled, thumbnail, "
+            "icon, social, sensitive, embed, body, contact, starts_at, ends_at, created_at, "
+            "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     link.id,
                     profile_id,
                     position,
+                    link.kind,
                     link.title,
                     link.url,
                     int(link.enabled),
@@ -312,6 +338,9 @@ class ProfileRows:
                     link.icon,
                     int(link.social),
                     link.sensitive,
+                    int(link.embed),
+                    link.body,
+                    contact_json(link.contact),
                     iso(link.starts_at) if link.starts_at else None,
                     iso(link.ends_at) if link.ends_at else None,
                     iso(link.created_at),

@@ -9,6 +9,11 @@ from linkgen.models import Link, Profile
 _SHOWN = 5  # candidates named in the error of an ambiguous reference
 
 
+def _name(link: Link) -> str:
+    """What a person calls an item: a link's title, a text's words, a card's name."""
+    return link.title or link.body or (link.contact.name if link.contact else "")
+
+
 def resolve(profile: Profile, reference: str) -> Link:
     """The link of ``profile`` that ``reference`` names, or NotFound saying why not."""
     ref = reference.strip()
@@ -23,8 +28,8 @@ def resolve(profile: Profile, reference: str) -> Link:
             f"link: @{profile.username} has {len(profile.links)} links, there is no {ref}"
         )
     wanted = ref.casefold()
-    exact = [link for link in profile.links if link.title.casefold() == wanted]
-    matches = exact or [link for link in profile.links if link.title.casefold().startswith(wanted)]
+    exact = [link for link in profile.links if _name(link).casefold() == wanted]
+    matches = exact or [link for link in profile.links if _name(link).casefold().startswith(wanted)]
     if len(matches) == 1 and wanted:
         return matches[0]
     if not matches or not wanted:
@@ -32,7 +37,7 @@ def resolve(profile: Profile, reference: str) -> Link:
             f"link '{ref[:40]}' is not a link of @{profile.username} "
             "(give its id, its position as #N, or the start of its title)"
         )
-    shown = ", ".join(f"#{link.position} {link.title!r}" for link in matches[:_SHOWN])
+    shown = ", ".join(f"#{link.position} {_name(link)[:40]!r}" for link in matches[:_SHOWN])
     more = f" and {len(matches) - _SHOWN} more" if len(matches) > _SHOWN else ""
     raise NotFound(
         f"link '{ref[:40]}' could be any of {len(matches)} links of @{profile.username}: "

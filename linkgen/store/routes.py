@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple
 
+from linkgen.records import LINK_KINDS_SQL
 from linkgen.store.database import Database, chunked
 
 
@@ -33,7 +34,8 @@ class Routes:
             rows = self.database.conn.execute(
                 "SELECT l.id, l.profile_id, p.username, l.url, l.enabled, l.starts_at, l.ends_at "
                 "FROM links l JOIN profiles p ON p.id = l.profile_id "
-                f"WHERE l.profile_id IN ({', '.join('?' * len(chunk))})",
+                f"WHERE l.kind IN {LINK_KINDS_SQL} "
+                f"AND l.profile_id IN ({', '.join('?' * len(chunk))})",
                 chunk,
             )
             routes += [LinkRoute(r[0], r[1], r[2], r[3], bool(r[4]), r[5], r[6]) for r in rows]
@@ -44,7 +46,8 @@ class Routes:
         found: dict[str, str] = {}
         for chunk in chunked(sorted(set(link_ids))):
             rows = self.database.conn.execute(
-                f"SELECT id, profile_id FROM links WHERE id IN ({', '.join('?' * len(chunk))})",
+                f"SELECT id, profile_id FROM links WHERE kind IN {LINK_KINDS_SQL} "
+                f"AND id IN ({', '.join('?' * len(chunk))})",
                 chunk,
             )
             found.update(dict(rows.fetchall()))

@@ -22,7 +22,7 @@ from linkgen.build import build
 from linkgen.pages.qr import qr_name
 from linkgen.preview.serve import PreviewServer, make_server
 from tests.support.browser import chromium as launched_chromium
-from tests.support.sample_pages import add_samples
+from tests.support.sample_pages import SAMPLES, add_samples
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "pages"
 
@@ -67,7 +67,7 @@ def open_page(browser: Any, url: str, scheme: str = "light") -> Any:
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-@pytest.mark.parametrize("username", ["mika", "fifty", "layla"])
+@pytest.mark.parametrize("username", SAMPLES)
 def test_sample_pages_have_no_accessibility_violations(
     browser: Any, served: str, username: str, scheme: str
 ) -> None:

@@ -88,13 +88,22 @@ def test_a_profile_is_read_as_the_models_would_have_checked_it(
         "starts_at": "2030-01-01T09:00:00+02:00", "ends_at": "2030-02-01T00:00:00Z",
         "sensitive": "sensitive", "icon": "none", "enabled": False, "social": True,
     }))  # fmt: skip
+    store.add_link("alice", validate(NewLink, {"kind": "contact", "contact": {
+        "name": "Alice A.", "email": "a@example.com", "phone": "+1 555 123 4567"}}))  # fmt: skip
+    store.add_link("alice", validate(NewLink, {"kind": "text", "body": "one\ntwo"}))
+    store.add_link("alice", validate(NewLink, {
+        "title": "Clip", "url": "https://youtu.be/dQw4w9WgXcQ", "embed": True}))  # fmt: skip
     rows = store.rows
     row = rows.row("alice")
     fast = rows.load(row)
+
+    def as_stored(values: tuple[Any, ...]) -> dict[str, Any]:
+        fields = dict(zip(LINK_NAMES, values, strict=True))
+        fields.update({name: bool(fields[name]) for name in ("enabled", "social", "embed")})
+        return fields | {"contact": json.loads(fields["contact"] or "null")}
+
     stored = dict(row, style=json.loads(row["style"]), links=[
-        {**dict(zip(LINK_NAMES, values, strict=True)), "enabled": bool(values[4]),
-         "social": bool(values[7])}
-        for values in rows.database.conn.execute(
+        as_stored(values) for values in rows.database.conn.execute(
             f"SELECT {LINK_COLUMNS} FROM links WHERE profile_id = ? ORDER BY position",
             (row["id"],),
         )

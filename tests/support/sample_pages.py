@@ -2,13 +2,18 @@
 
 - ``mika``: 10 links and 5 social icons, the follow-the-system ``auto`` theme;
 - ``fifty``: 50 links, the ``waves`` theme (a background image), one link behind a 21+ warning;
-- ``layla``: long right-to-left (Arabic) and CJK text, the ``auto-serif`` theme, in Arabic.
+- ``layla``: long right-to-left (Arabic) and CJK text, the ``auto-serif`` theme, in Arabic;
+- ``nova``: every block: 10 links, a header, a text, a group, a divider, a featured link,
+  3 embeds (with their thumbnails, as a build fetches them) and a contact card.
 """
 
 from __future__ import annotations
 
+import io
+
 from linkgen import site as sites
 from linkgen.models import NewLink, NewProfile, validate
+from linkgen.pages import images
 
 SOCIALS = [
     ("Instagram", "https://www.instagram.com/mika.makes"),
@@ -27,7 +32,12 @@ CJK_TITLES = [
     "서울 사진 산책 워크숍 신청하기",
     "旅の記録とフィルムカメラの話",
 ]
-SAMPLES = ("mika", "fifty", "layla")
+SAMPLES = ("mika", "fifty", "layla", "nova")
+EMBEDS = (
+    ("Live at the harbour (video)", "https://www.youtube.com/watch?v=dQw4w9WgXcQ"),
+    ("Night Drive, the album", "https://open.spotify.com/album/4aawyAB9vmqN3uQ7FjRGTy"),
+    ("Studio diary", "https://vimeo.com/76979871"),
+)
 
 
 def add_samples(site: sites.Site) -> list[str]:
@@ -89,4 +99,47 @@ def add_samples(site: sites.Site) -> list[str]:
             },
         ),
     )
+    add_blocks_sample(site)
     return list(SAMPLES)
+
+
+def _art(site: sites.Site, seed: int, purpose: images.Purpose) -> str:
+    """A thumbnail as a build would have fetched and stored it."""
+    from PIL import Image
+
+    picture = Image.new("RGB", (640, 360), ((seed * 70) % 256, 90, (255 - seed * 50) % 256))
+    data = io.BytesIO()
+    picture.save(data, format="PNG")
+    return images.save(images.ingest(data.getvalue(), purpose), site.media_dir)
+
+
+def add_blocks_sample(site: sites.Site) -> None:
+    store = site.content
+    store.create_profile(validate(NewProfile, {
+        "username": "nova", "display_name": "Nova Quartet", "theme": "default",
+        "bio": "Jazz from the harbour town. New album out in spring.",
+    }))  # fmt: skip
+
+    def add(**item: object) -> None:
+        store.add_link("nova", validate(NewLink, item))
+
+    add(kind="featured", title="Pre-save the new album", url="https://music.example.com/pre-save")
+    add(kind="text", body="Four friends, one old piano.\nWe play every Friday at the Anchor.")
+    add(kind="header", title="Listen")
+    for seed, (title, url) in enumerate(EMBEDS, start=1):
+        add(title=title, url=url, embed=True)
+        shape = "cover" if "spotify" in url else "embed"
+        site.builds.record_art(url, _art(site, seed, shape), None, "2026-12-01T00:00:00Z")
+    add(kind="header", title="Shows")
+    for n in range(1, 6):
+        add(title=f"Tickets: spring tour, night {n}", url=f"https://tickets.example.com/{n}")
+    add(kind="group", title="Shop")
+    for n in range(1, 5):
+        add(title=f"Vinyl and prints, part {n}", url=f"https://shop.example.com/nova/{n}")
+    add(kind="divider")
+    add(title="Booking and press kit", url="https://nova.example.com/press")
+    add(kind="contact", contact={
+        "name": "Nova Quartet (booking)", "email": "booking@nova.example.com",
+        "phone": "+44 20 7946 0018", "organisation": "Harbour Music Ltd",
+        "url": "https://nova.example.com",
+    })  # fmt: skip
