@@ -97,7 +97,8 @@ class _Job:
         hidden = self.builds.disabled_links(list(wanted)) if renderer.edge_links else {}
         for profile in self.builds.page_profiles(list(wanted)):
             links, upcoming = visible_links(profile.links, self.at)
-            page = renderer.page(profile, links)
+            rendered = renderer.profile_page(profile, links)
+            page = rendered.html
             if renderer.edge_links:
                 home = renderer.profile_url(profile.username)
                 shown = {link.id for link in links}
@@ -108,7 +109,7 @@ class _Job:
                 }
                 targets.update(dict.fromkeys(hidden.get(profile.id, ()), home))
                 redirects.write(self.out, profile.id, targets)
-            extras.write(self.out, renderer, profile, links)
+            extras.write(self.out, renderer, profile, rendered, existing)
             renderer.ensure_qr(profile.username)
             if existing is None or profile.username in existing:
                 write_if_changed(self.out / profile.username, page)

@@ -294,6 +294,13 @@ class Profile(Strict):
 INPUT_FIELDS = tuple(NewLink.model_fields)  # what an item's input and its record share
 
 
+def record_of(new: NewLink) -> dict[str, Any]:
+    """The fields of an item's input as its record keeps them (a block's URL: "")."""
+    fields = {name: getattr(new, name) for name in INPUT_FIELDS}
+    fields["url"] = new.url or ""
+    return fields
+
+
 def input_of(link: Link) -> dict[str, Any]:
     """The fields of a stored item as its input would give them (a block's URL: None)."""
     fields = {name: getattr(link, name) for name in INPUT_FIELDS}

@@ -60,6 +60,7 @@ class LinkViews(NamedTuple):
     warned: list[LinkView]
     same_as: list[str]
     facades: dict[str, Facade]  # link id -> the embed it is shown as
+    players: list[tuple[PageLink, embeds.Embed]]  # the embeds with a player page of ours
 
 
 EAGER_THUMBNAILS = 4  # the buttons above the fold on a phone; the rest load lazily
@@ -145,6 +146,7 @@ def link_views(renderer: Renderer, profile_id: str, links: Sequence[PageLink]) -
     same_as: list[str] = []  # social-network links among the buttons
     own_profiles: list[str] = []  # the social row: the creator's own profiles
     facades: dict[str, Facade] = {}
+    players: list[tuple[PageLink, embeds.Embed]] = []
     for link in links:
         if link.kind not in LINK_KINDS:
             continue
@@ -163,6 +165,8 @@ def link_views(renderer: Renderer, profile_id: str, links: Sequence[PageLink]) -
             art = renderer.on_page(link.art) if link.art else None
             facades[link.id] = Facade(embed.name, art, embed.shape)
             if embed.player is not None:
+                players.append((link, embed))
+            if embed.player is not None:
                 href = f"{renderer.media_path()}/{embeds.player_key(profile_id, link.id)}"
         thumb = renderer.on_page(link.thumbnail) if link.thumbnail else None
         view = LinkView(
@@ -180,5 +184,11 @@ def link_views(renderer: Renderer, profile_id: str, links: Sequence[PageLink]) -
         if link.sensitive:
             warned.append(view)
     return LinkViews(
-        buttons, socials, used, warned, (own_profiles or same_as)[: sharing.SAME_AS], facades
+        buttons,
+        socials,
+        used,
+        warned,
+        (own_profiles or same_as)[: sharing.SAME_AS],
+        facades,
+        players,
     )

@@ -11,6 +11,7 @@ opens its own page instead.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import NamedTuple
 from urllib.parse import parse_qs, quote, urlsplit
@@ -30,8 +31,7 @@ class Embed(NamedTuple):
         """The player's origin: the one frame source its page allows."""
         if self.player is None:
             return None
-        parts = urlsplit(self.player)
-        return f"{parts.scheme}://{parts.netloc}"
+        return "/".join(self.player.split("/", 3)[:3])  # https://host
 
 
 _YOUTUBE_ID = re.compile(r"^[A-Za-z0-9_-]{11}$")
@@ -59,6 +59,7 @@ def _youtube(host: str, path: str, query: str) -> str | None:
     return video if _YOUTUBE_ID.match(video) else None
 
 
+@functools.lru_cache(maxsize=8192)
 def provider(url: str | None) -> Embed | None:
     """The embed a link's (normalised) URL can be shown as, or None."""
     if not url or not url.startswith("https://"):
@@ -123,7 +124,12 @@ def player_key(profile_id: str, link_id: str) -> str:
 
 def policy(embed: Embed) -> str:
     """The player page's Content-Security-Policy: its own style and that one frame."""
+    return _policy(embed.origin)
+
+
+@functools.lru_cache(maxsize=64)
+def _policy(origin: str | None) -> str:
     return (
-        f"default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-src {embed.origin}; "
+        f"default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-src {origin}; "
         "base-uri 'none'; form-action 'none'"
     )

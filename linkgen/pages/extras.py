@@ -11,43 +11,54 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from linkgen.fsutil import remove, write_if_changed
+from linkgen.fsutil import remove, write_file, write_if_changed
 from linkgen.pages import embeds, vcard
-from linkgen.records import PageLink, PageProfile
+from linkgen.records import PageProfile
 
 if TYPE_CHECKING:
-    from linkgen.pages.render import Renderer
+    from linkgen.pages.render import Rendered, Renderer
 
 CARD_SUFFIX = ".vcf"
 
 
-def write(out: Path, renderer: Renderer, profile: PageProfile, shown: Sequence[PageLink]) -> None:
-    """Write the players and the card of the items on show; remove the rest."""
-    folder = out / embeds.FOLDER / profile.id
-    players: dict[str, bytes] = {}
-    for link in shown:
-        embed = embeds.provider(link.url) if link.embed and link.kind == "link" else None
-        if embed is not None and embed.player is not None:
-            players[link.id] = renderer.player(profile, link, embed)
-    if players or folder.is_dir():
-        folder.mkdir(parents=True, exist_ok=True)
-        for name in set(os.listdir(folder)) - set(players):
-            remove(folder / name)
+def write(
+    out: Path, renderer: Renderer, profile: PageProfile, page: Rendered, existing: set[str] | None
+) -> None:
+    """Write the players and the card of ``page``; remove the rest.
+    ``existing``: the names at the top of ``out`` when known (None: look)."""
+    fresh = existing is not None and embeds.FOLDER not in existing  # build/ had no players
+    if page.players or not fresh:
+        folder = os.path.join(out, embeds.FOLDER, profile.id)
+        if page.players or os.path.isdir(folder):
+            players = {
+                link.id: renderer.player(profile, link, embed) for link, embed in page.players
+            }
+            _write_players(folder, players, fresh)
+    card = f"{profile.username}{CARD_SUFFIX}"
+    known = existing is None or card in existing
+    if page.contact is not None and page.contact.contact:
+        data = vcard.card(json.loads(page.contact.contact), renderer.profile_url(profile.username))
+        (write_if_changed if known else write_file)(out / card, data)
+    elif known:
+        remove(out / card)
+
+
+def _write_players(folder: str, players: dict[str, bytes], fresh: bool) -> None:
+    if fresh:
         for link_id, data in players.items():
-            write_if_changed(folder / link_id, data)
-        if not players:
-            folder.rmdir()
-    target = out / f"{profile.username}{CARD_SUFFIX}"
-    contact = next((link for link in shown if link.kind == "contact"), None)
-    if contact is not None and contact.contact:
-        source = renderer.profile_url(profile.username)
-        write_if_changed(target, vcard.card(json.loads(contact.contact), source))
-    else:
-        remove(target)
+            write_file(Path(folder, link_id), data)  # makes the folder
+        return
+    os.makedirs(folder, exist_ok=True)
+    for name in set(os.listdir(folder)) - set(players):
+        os.unlink(os.path.join(folder, name))
+    for link_id, data in players.items():
+        write_if_changed(Path(folder, link_id), data)
+    if not players:
+        os.rmdir(folder)
 
 
 def forget(out: Path, profile_ids: Iterable[str]) -> None:

@@ -16,7 +16,7 @@ import json
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 import jinja2
@@ -62,8 +62,20 @@ def _parts(
     socials: bool, icons: bool, warnings: bool, gate: bool, kinds: frozenset[str] = frozenset()
 ) -> frozenset[str]:
     flags = {"socials": socials, "icons": icons, "warnings": warnings, "gate": gate}
-    found = frozenset(name for name, wanted in flags.items() if wanted) | kinds
-    return found | {"blocks"} if kinds else found
+    found = frozenset(name for name, wanted in flags.items() if wanted)
+    # Two parts for all blocks, not one per kind: a page's CSS is made once per
+    # combination of parts, and seven kinds would make a hundred combinations.
+    if kinds:
+        found |= {"blocks"}
+    return found | {"embed"} if "embed" in kinds else found
+
+
+class Rendered(NamedTuple):
+    """A profile's page, and what its other files are made from."""
+
+    html: bytes
+    players: list[tuple[PageLink, embeds.Embed]]  # each embed with a player page of ours
+    contact: PageLink | None  # its contact block, if it shows one
 
 
 class Renderer:
@@ -113,6 +125,7 @@ class Renderer:
         # them as data: URIs, and nothing written to the media folder.
         self.standalone = False
         self._pages: dict[str, jinja2.Template] = {}
+        self._players: dict[str, jinja2.Template] = {}
         self.icons = icons.IconBook(cache_dir / "icons.json" if cache_dir else None)
         self.media_dir = media_dir  # where avatars are read and social cards drawn
         # Where pages find /_m/ files: the site, or (the editor's preview) the server
@@ -291,6 +304,9 @@ class Renderer:
             raise templating.error(exc, name) from None
 
     def page(self, profile: PageProfile, links: Sequence[PageLink]) -> bytes:
+        return self.profile_page(profile, links).html
+
+    def profile_page(self, profile: PageProfile, links: Sequence[PageLink]) -> Rendered:
         username = profile.username
         name = profile.display_name or username
         canonical = self.profile_url(username)
@@ -303,9 +319,8 @@ class Renderer:
         if len(description) > 200:
             description = description[:199] + "…"
         image = self._share_image(profile, name)
-        buttons, socials, used, warned, same_as, facades = blocks.link_views(
-            self, profile.id, links
-        )
+        views = blocks.link_views(self, profile.id, links)
+        buttons, socials, used, warned, same_as, facades, players = views
         pieces, kinds = blocks.arrange(
             links, {view.id: view for view in buttons}, facades, self.vcard_path(username)
         )
@@ -350,22 +365,30 @@ class Renderer:
             )
         except jinja2.TemplateError as exc:
             raise templating.error(exc, f"{PAGE_TEMPLATE} (@{username})") from None
-        return html.encode("utf-8")
+        contact = None
+        if "contact" in kinds:
+            contact = next(item for item in links if item.kind == "contact")
+        return Rendered(html.encode("utf-8"), players, contact)
 
     def player(self, profile: PageProfile, link: PageLink, embed: embeds.Embed) -> bytes:
         """The page an embed's tap opens: the provider's player, and nothing else of theirs."""
-        env = self.env(profile.theme)
         speech = self.speech(profile.language)
+        template = self._players.get(profile.theme)
+        if template is None:
+            template = self._template(self.env(profile.theme), PLAYER_TEMPLATE)
+            self._players[profile.theme] = template
         try:
-            html = self._template(env, PLAYER_TEMPLATE).render(
+            html = template.render(
                 speech=speech,
+                # the page's two phrases, looked up here: a template's _() costs more
+                open_on=speech.gettext("Open on %(provider)s") % {"provider": embed.name},
+                go_back=speech.gettext("Go back"),
                 policy=embeds.policy(embed),
                 title=link.title,
                 name=profile.display_name or profile.username,
                 css=self.css(profile.theme, profile.style, frozenset({"player"})),
                 player=embed.player,
                 shape=embed.shape,
-                provider=embed.name,
                 href=f"{self.redirect_base}/r/{link.id}" if self.redirect_base else link.url,
                 page=f"{self.media_path()}/{profile.username}",
             )

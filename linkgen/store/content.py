@@ -23,6 +23,7 @@ from linkgen.models import (
     ProfileFields,
     Style,
     input_of,
+    record_of,
     validate,
 )
 from linkgen.pages.themes import ThemeFile
@@ -367,7 +368,7 @@ class Content:
             link_id = self.database.issue_id("link")
             created.append(link_id)
             moment = now()
-            fields = dict(new) | {"url": new.url or ""}
+            fields = record_of(new)
             link = Link(id=link_id, position=at, created_at=moment, updated_at=moment, **fields)
             links = list(before.links)
             links.insert(at - 1, link)

@@ -14,12 +14,12 @@ from collections.abc import Sequence
 
 from linkgen.errors import Conflict, InvalidInput, LimitReached
 from linkgen.models import (
-    INPUT_FIELDS,
     NewLink,
     NewProfile,
     Profile,
     ProfileExport,
     input_of,
+    record_of,
     validate,
 )
 from linkgen.records import iso, now
@@ -54,8 +54,7 @@ def checked(profile: Profile) -> Profile:
     links = []
     for position, link in enumerate(profile.links, start=1):
         new = validate(NewLink, input_of(link), strict=False)
-        checked = {name: getattr(new, name) for name in INPUT_FIELDS} | {"url": new.url or ""}
-        links.append(link.model_copy(update={**checked, "position": position}))
+        links.append(link.model_copy(update={**record_of(new), "position": position}))
     return profile.model_copy(
         update={
             **{name: getattr(fields, name) for name in NewProfile.model_fields},

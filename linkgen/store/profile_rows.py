@@ -18,7 +18,7 @@ from pydantic import BaseModel
 
 from linkgen import rules
 from linkgen.errors import Conflict, InvalidInput, NotFound, StaleEdit
-from linkgen.models import Contact, Link, NewLink, NewProfile, Profile, Style
+from linkgen.models import Contact, Link, NewLink, NewProfile, Profile, Style, record_of
 from linkgen.pages.themes import ThemeFile, contrast_failures
 from linkgen.records import iso, now
 from linkgen.store import changes
@@ -154,7 +154,7 @@ class ProfileRows:
                     position=i,
                     created_at=stamp,
                     updated_at=stamp,
-                    **link.model_dump(),
+                    **record_of(link),
                 )
                 for i, link in enumerate(links, start=1)
             ),

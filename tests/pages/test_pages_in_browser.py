@@ -127,3 +127,34 @@ def test_the_built_qr_code_reads_back_as_the_page_address(
         ["zbarimg", "--quiet", "--raw", str(shot)], capture_output=True, text=True, check=True
     )
     assert decoded.stdout.strip() == address
+
+
+def test_an_embed_asks_its_provider_for_nothing_until_it_is_tapped(
+    browser: Any, served: str
+) -> None:
+    """Every request of the page with three embeds, recorded: all to the site itself,
+    however far the visitor scrolls; the tap opens our player page, whose one
+    request elsewhere is the privacy-enhanced player's frame."""
+    context = browser.new_context(viewport={"width": 412, "height": 823}, java_script_enabled=False)
+    asked: list[str] = []
+    context.on("request", lambda request: asked.append(request.url))
+    context.route(
+        lambda url: not url.startswith(served),
+        lambda route: route.fulfill(status=200, content_type="text/html", body="<p>player</p>"),
+    )
+    page = context.new_page()
+    page.goto(f"{served}/nova", wait_until="networkidle")
+    page.mouse.wheel(0, 10_000)  # the lazy thumbnails below the fold load too
+    page.wait_for_load_state("networkidle")
+    web = [url for url in asked if url.startswith(("http://", "https://"))]
+    assert len(web) >= 4 and all(url.startswith(served) for url in web), web
+    assert sum("/_m/" in url for url in web) >= 3  # the three thumbnails, ours
+    page.screenshot(path=str(ARTIFACTS / "nova-embeds.png"), full_page=True)
+    before = len(asked)
+    page.get_by_role("link", name="Live at the harbour (video) YouTube").click()
+    page.wait_for_load_state("networkidle")
+    assert "/_e/" in page.url and page.inner_text("h1") == "Live at the harbour (video)"
+    away = [url for url in asked[before:] if not url.startswith(served)]
+    assert away == ["https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ?autoplay=1"]
+    assert page.frame_locator("iframe").locator("p").inner_text() == "player"
+    context.close()
