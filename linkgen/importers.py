@@ -2,14 +2,19 @@
 
 - Linktree: a saved profile page (or its URL) carries the profile as JSON in
   its ``__NEXT_DATA__`` script: name, bio, avatar, links with thumbnails and
-  content gates, and the social icons.
-- LittleLink: its ``index.html``: the avatar, the name (``h1``), the bio (the
-  paragraph after it) and the buttons (``a.button``).
+  content gates, section headers (header blocks here), hidden links (kept,
+  disabled), and the social icons. A page without a title or description
+  gives its ``og:title`` and ``og:description``; Linktree's own
+  ``utm_source=linktree`` is taken off every link.
+- LittleLink: its ``index.html``: the avatar (``img.avatar``, or in older
+  markup the first picture before the name, whatever its class), the name
+  (``h1``), the bio (the paragraph after it) and the buttons (``a.button``).
 
 Every field goes through the same validation as an edit. A link linkgen
-cannot take (no URL, an unsafe scheme, a Linktree section header) is left out
-and listed in the notes; an avatar or thumbnail that cannot be fetched or
-fails the image checks is left out the same way — the rest is imported.
+cannot take (no URL, an unsafe scheme) is left out and listed in the notes,
+with everything else the page had that linkgen does not bring over; an avatar
+or thumbnail that cannot be fetched or fails the image checks is left out the
+same way — the rest is imported.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from typing import Any
 
 from linkgen.errors import InvalidInput, LinkgenError
 from linkgen.models import NewLink, NewProfile, Profile, validate
-from linkgen.pages import images
+from linkgen.pages import images, metatags
 from linkgen.site import Site
 
 MAX_PAGE_BYTES = 5 * 1024 * 1024
@@ -95,11 +100,14 @@ def parse_linktree(html: str) -> Imported:
         raise ImportFailed("the page's __NEXT_DATA__ is not a Linktree profile")
     account = _dict(props.get("account"))
     username = _str(account.get("username")) or _str(props.get("username"))
+    tags = metatags.read(html)
+    name = _text(account.get("pageTitle") or props.get("pageTitle"))
+    bio = _text(account.get("description") or props.get("description"))
     imported = Imported(
         profile={
             "username": _username(username),
-            "display_name": _text(account.get("pageTitle") or props.get("pageTitle"))[:80],
-            "bio": _text(account.get("description") or props.get("description")),
+            "display_name": (name or _og_title(tags.get("og:title", "")))[:80],
+            "bio": bio or _text(tags.get("og:description", "")),
         },
         avatar=_str(account.get("profilePictureUrl") or props.get("profilePictureUrl")) or None,
     )
@@ -121,13 +129,33 @@ def parse_linktree(html: str) -> Imported:
     return imported
 
 
+def _og_title(title: str) -> str:
+    """Linktree's og:title, "Nova Sounds | Linktree", without the "| Linktree"."""
+    return _text(re.sub(r"\s*[|·-]\s*Linktree\s*$", "", title, flags=re.IGNORECASE))
+
+
+def _untracked(url: str) -> str:
+    """``url`` without the ``utm_source=linktree`` Linktree adds; the rest kept as written."""
+    base, mark, query = url.partition("?")
+    if not mark:
+        return url
+    query, hash_mark, fragment = query.partition("#")
+    kept = [part for part in query.split("&") if part.lower() != "utm_source=linktree" and part]
+    return base + ("?" + "&".join(kept) if kept else "") + hash_mark + fragment
+
+
 def _add_link(imported: Imported, entry: dict[str, Any]) -> None:
-    title, url = _text(entry.get("title")), _str(entry.get("url"))
+    title, url = _text(entry.get("title")), _untracked(_str(entry.get("url")))
+    kind = _str(entry.get("type"))[:40]
+    if kind.upper() == "HEADER" and title:
+        imported.links.append({"kind": "header", "title": title})
+        return
     if not url:
-        kind = _str(entry.get("type"))[:40]
         imported.notes.append(f"left out '{title[:80] or kind}': it has no URL")
         return
     link: dict[str, Any] = {"title": title or url, "url": url}
+    if entry.get("isHidden") is True or entry.get("hidden") is True or entry.get("active") is False:
+        link["enabled"] = False
     gate = _dict(_dict(entry.get("rules")).get("gate"))
     warning = _gate(gate.get("age"), gate.get("sensitiveContent"))
     if warning:
@@ -194,6 +222,8 @@ class _LittleLink(HTMLParser):
         self.name = ""
         self.bio = ""
         self.links: list[tuple[str, str]] = []
+        self.first_picture: str | None = None  # older markup: the avatar is any <img> first
+        self.other_links = 0  # links that are not buttons (the footer's, a menu's)
         self._capture: str | None = None  # "name" | "bio" | "link"
         self._href = ""
         self._buffer: list[str] = []
@@ -203,7 +233,11 @@ class _LittleLink(HTMLParser):
         classes = attributes.get("class", "").split()
         if tag == "img" and "avatar" in classes and self.avatar is None:
             self.avatar = attributes.get("src") or None
-        elif tag == "h1" and not self.name:
+        elif tag == "img" and not self.name and self._capture is None:
+            self.first_picture = self.first_picture or attributes.get("src") or None
+        elif tag == "a" and "button" not in classes:
+            self.other_links += 1
+        if tag == "h1" and not self.name:
             self._start("name")
         elif tag == "p" and self.name and not self.bio and not self.links:
             self._start("bio")
@@ -238,7 +272,19 @@ def parse_littlelink(html: str, username: str) -> Imported:
         raise ImportFailed("no LittleLink profile in this page (no h1 and no a.button links)")
     imported = Imported(
         profile={"username": username, "display_name": page.name[:80], "bio": page.bio},
-        avatar=page.avatar,
+        avatar=page.avatar or page.first_picture,
+    )
+    if page.avatar is None and page.first_picture:
+        imported.notes.append("took the first picture before the name as the avatar")
+    elif imported.avatar is None:
+        imported.notes.append("found no avatar (no img.avatar, no picture before the name)")
+    if page.other_links:
+        imported.notes.append(
+            f"left out {page.other_links} links that are not buttons (a footer's or a menu's)"
+        )
+    imported.notes.append(
+        "left out the page's colours, fonts and button icons: pick a theme with "
+        "`linkgen theme set` (brand icons come from each link's URL)"
     )
     for title, href in page.links:
         if not href or href.startswith("#"):

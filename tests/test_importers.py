@@ -168,9 +168,12 @@ def test_a_saved_linktree_page_becomes_a_linkgen_page(
     saved = tmp_path / "nova.html"
     saved.write_text(_Files.files["/nova"].decode())
     result = run("import-linktree", str(saved), "--theme", "midnight")
-    assert "imported @nova-sounds: 5 links (2 in the social row), avatar stored" in result.stdout
+    assert (
+        "imported @nova-sounds: 5 links (2 in the social row), 1 block, avatar stored"
+        in result.stdout
+    )
     assert "the Linktree username 'nova.sounds' is @nova-sounds here" in result.stderr
-    assert "left out 'Music': it has no URL" in result.stderr
+    assert "left out 'Music'" not in result.stderr  # a section header: a header block
     assert "left out 'Bad one'" in result.stderr and "javascript" in result.stderr
     assert "left out the thumbnail of 'Merch" in result.stderr and "404" in result.stderr
     profile = site.content.get("nova-sounds")
@@ -190,7 +193,7 @@ def test_a_saved_linktree_page_becomes_a_linkgen_page(
 
 def test_a_linktree_url_is_fetched(run: Cli, site: sites.Site, origin: str) -> None:
     run("import-linktree", f"{origin}/nova", "--username", "nova")
-    assert len(site.content.get("nova").links) == 5
+    assert [link.kind for link in site.content.get("nova").links].count("link") == 5
     failed = run("import-linktree", f"{origin}/gone", code=1)
     assert "the server answered 404" in failed.stderr and "Traceback" not in failed.stderr
 
@@ -257,3 +260,69 @@ def test_hostile_linktree_data_is_a_clear_error_or_a_clean_import(
     if result.exit_code == 0:
         links = site.content.get("h").links
         assert [link.title for link in links] == ["B", "A"][: len(links)]
+
+
+def test_linktree_headers_hidden_links_og_tags_and_its_tracking_tag(
+    run: Cli, site: sites.Site, tmp_path: Path
+) -> None:
+    """A page whose account has no title or description (they come from its Open
+    Graph tags), a section header, a hidden link, and Linktree's utm_source."""
+    props = {"account": {"username": "kai"}, "links": [
+        {"type": "HEADER", "title": "Listen", "position": 0},
+        {"type": "CLASSIC", "title": "Album", "position": 1,
+         "url": "https://music.example.com/a?utm_source=linktree&ref=bio#top"},
+        {"type": "CLASSIC", "title": "Old shop", "position": 2, "isHidden": True,
+         "url": "https://shop.example.com/?utm_source=linktree"},
+        {"type": "HEADER", "title": "", "position": 3},
+    ]}  # fmt: skip
+    payload = json.dumps({"props": {"pageProps": props}})
+    saved = tmp_path / "kai.html"
+    saved.write_text(
+        '<html><head><meta property="og:title" content="Kai Moana | Linktree">'
+        '<meta property="og:description" content="Songs from the coast.">'
+        f'</head><body><script id="__NEXT_DATA__" type="application/json">{payload}</script>'
+        "</body></html>"
+    )
+    result = run("import-linktree", str(saved))
+    assert "imported @kai: 2 links (0 in the social row), 1 block" in result.stdout
+    assert "left out 'HEADER': it has no URL" in result.stderr  # a header without a title
+    profile = site.content.get("kai")
+    assert (profile.display_name, profile.bio) == ("Kai Moana", "Songs from the coast.")
+    assert [(link.kind, link.title, link.url, link.enabled) for link in profile.links] == [
+        ("header", "Listen", "", True),
+        ("link", "Album", "https://music.example.com/a?ref=bio#top", True),
+        ("link", "Old shop", "https://shop.example.com/", False),
+    ]
+    tree = check_page(site, "kai")
+    assert [h2.text for h2 in tree.iter("h2")] == ["Listen"]
+    assert [span.text for span in tree.iter("span")] == ["Album"]  # the hidden one is not shown
+
+
+OLD_LITTLELINK = """<!DOCTYPE html>
+<html><head><title>Rae</title></head>
+<body><div class="container"><div class="column">
+<nav><a href="/">home</a></nav>
+<img class="profile-picture rounded" src="images/rae.png" alt="Rae">
+<h1>Rae Kim</h1>
+<p>Potter.</p>
+<a class="button button-instagram" href="https://instagram.com/rae"><img class="icon" src="images/icons/instagram.svg" alt="">Instagram</a>
+<footer><a href="https://littlelink.io">LittleLink</a></footer>
+</div></div></body></html>
+"""
+
+
+def test_an_older_littlelink_page_gives_its_avatar_and_says_what_it_left(
+    run: Cli, site: sites.Site, tmp_path: Path
+) -> None:
+    folder = tmp_path / "old"
+    (folder / "images").mkdir(parents=True)
+    (folder / "index.html").write_text(OLD_LITTLELINK)
+    (folder / "images" / "rae.png").write_bytes(png("orange"))
+    result = run("import-littlelink", str(folder / "index.html"), "--username", "rae")
+    assert "imported @rae: 1 link (0 in the social row), avatar stored" in result.stdout
+    assert "took the first picture before the name as the avatar" in result.stderr
+    assert "left out 2 links that are not buttons" in result.stderr
+    assert "left out the page's colours, fonts and button icons" in result.stderr
+    profile = site.content.get("rae")
+    assert profile.avatar and profile.avatar.startswith("/_m/")
+    assert [link.title for link in profile.links] == ["Instagram"]

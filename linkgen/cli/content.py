@@ -51,8 +51,12 @@ def _finish_import(app: App, imported: Any, base: Path | None, theme: str | None
         imported.profile["theme"] = theme
     created, notes = save(app.site, imported, base)
     social = sum(1 for link in created.links if link.social)
+    links = sum(1 for link in created.links if link.url)
+    blocks = len(created.links) - links
     click.echo(
-        f"imported @{created.username}: {len(created.links)} links ({social} in the social row)"
+        f"imported @{created.username}: {links} link{'s' * (links != 1)} "
+        f"({social} in the social row)"
+        + (f", {blocks} block{'s' * (blocks != 1)}" if blocks else "")
         + (", avatar stored" if created.avatar else "")
     )
     for note in notes:
