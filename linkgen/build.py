@@ -100,7 +100,7 @@ class _Job:
             rendered = renderer.profile_page(profile, links)
             page = rendered.html
             if renderer.edge_links:
-                home = renderer.profile_url(profile.username)
+                home = renderer.profile_url(profile.username, profile.domain)
                 shown = {link.id for link in links}
                 targets = {
                     link.id: link.url if link.id in shown else home
@@ -110,7 +110,7 @@ class _Job:
                 targets.update(dict.fromkeys(hidden.get(profile.id, ()), home))
                 redirects.write(self.out, profile.id, targets)
             extras.write(self.out, renderer, profile, rendered, existing)
-            renderer.ensure_qr(profile.username)
+            renderer.ensure_qr(profile.username, profile.domain)
             if existing is None or profile.username in existing:
                 write_if_changed(self.out / profile.username, page)
             else:
@@ -457,7 +457,7 @@ def _write_sitemaps(
                 or not (out / name).exists()
             ):
                 entries = store.sitemap_entries(part)
-                lastmod[part] = max(built for _, built in entries)
+                lastmod[part] = max(entry[1] for entry in entries)
                 files[name] = sitemap.urlset(site_url, entries)
         lastmod = {part: lastmod[part] for part in parts}
         files[sitemap.INDEX] = sitemap.index(site_url, lastmod)

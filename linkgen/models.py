@@ -45,6 +45,7 @@ Username = Annotated[
 ]
 ThemeName = Annotated[str, AfterValidator(rules.theme_name)]
 Language = Annotated[str, AfterValidator(rules.language)]
+Domain = Annotated[str, AfterValidator(rules.domain), Field(json_schema_extra={"maxLength": 253})]
 Url = Annotated[
     str,
     AfterValidator(rules.url),
@@ -138,6 +139,7 @@ class ProfileFields(Strict):
     language: Language | None = None  # the page's language; unset: the site's
     seo_title: SeoTitle | None = None
     seo_description: SeoDescription | None = None
+    domain: Domain | None = None  # a host whose root is the page (the edge maps it)
 
 
 class Contact(Strict):
@@ -285,6 +287,7 @@ class Profile(Strict):
     language: str | None = None
     seo_title: str | None = None
     seo_description: str | None = None
+    domain: str | None = None
     created_at: Moment
     updated_at: Moment
     version: int = Field(ge=1)
@@ -333,6 +336,7 @@ class ProfileExport(Strict):
                 "language": self.profile.language,
                 "seo_title": self.profile.seo_title,
                 "seo_description": self.profile.seo_description,
+                "domain": self.profile.domain,
             }
         )
         return self

@@ -48,6 +48,12 @@ class PageProfile(NamedTuple):
     social_image: str | None = None
     created_at: str | None = None
     language: str | None = None  # a BCP 47 tag; None: the site's
+    domain: str | None = None  # a host of the creator's own: the page is its root
+
+
+def page_address(site_url: str, username: str, domain: str | None = None) -> str:
+    """Where a profile's page is: the root of its own domain, else its path on the site."""
+    return f"https://{domain}/" if domain else f"{site_url}/{username}"
 
 
 def now() -> datetime:

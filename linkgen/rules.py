@@ -299,6 +299,23 @@ def web_url(raw: str) -> str:
     return value
 
 
+def domain(raw: str) -> str:
+    """A host name of the creator's own (``links.alice.example``): lower case, IDNA,
+    two labels at least, no scheme, port, path or IP address."""
+    value = raw.strip().lower().rstrip(".")
+    if "://" in value or "/" in value or ":" in value or "@" in value:
+        raise ValueError("give the host name alone, like links.example.com")
+    if re.fullmatch(r"[0-9.]+", value):
+        raise ValueError("must be a host name, not an IP address")
+    host = _host(value)
+    labels = host.split(".")
+    if len(labels) < 2 or labels[-1].isdigit():
+        raise ValueError("must be a full host name, like links.example.com")
+    if host == "localhost" or host.endswith(".localhost"):
+        raise ValueError("must be a public host name")
+    return host
+
+
 def media_path(raw: str) -> str:
     """An image stored with the site (``/_m/<hash>.webp``): never a third-party request."""
     value = raw.strip()

@@ -84,6 +84,7 @@ class Site:
                 themes={slug: theme.tokens for slug, theme in self.themes.items()},
                 default_theme=self.config.site.default_theme,
                 broken_themes=self.broken_themes,
+                reserved_hosts=self.own_hosts(),
             )
         return self._rows
 
@@ -146,6 +147,14 @@ class Site:
         from linkgen.editor.accounts import Accounts
 
         return Accounts(self.database.conn)
+
+    def own_hosts(self) -> frozenset[str]:
+        """The hosts of the site, its redirector and its editor: no profile's domain."""
+        from urllib.parse import urlsplit
+
+        config = self.config
+        urls = [config.site.url, config.editor.base_url, config.redirector.base_url]
+        return frozenset(host for url in urls if url and (host := urlsplit(url).hostname))
 
     def renderer(self) -> Renderer:
         cache = self.root / DATA_DIR / "cache"

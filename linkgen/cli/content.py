@@ -35,7 +35,9 @@ def qr(app: App, username: str, fmt: str, out_file: Path | None) -> None:
     from linkgen.pages.qr import profile_qr
 
     profile = app.site.content.get(username.lower())
-    url = f"{app.site.config.site.url}/{profile.username}"
+    from linkgen.records import page_address
+
+    url = page_address(app.site.config.site.url, profile.username, profile.domain)
     target = (out_file or Path(f"{profile.username}-qr.{fmt}")).resolve()
     write_file(target, profile_qr(url, "png" if fmt == "png" else "svg"))
     click.echo(f"wrote {target} ({url})")

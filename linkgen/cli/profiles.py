@@ -58,6 +58,13 @@ def profile_field_options(f: F) -> F:
             help="The page's language, a tag such as ja, ar or pt-BR: its lang and "
             "direction, and the words linkgen writes on it ('' goes back to the site's).",
         ),
+        click.option(
+            "--domain",
+            metavar="HOST",
+            help="A host of the creator's own (links.alice.example) whose root is the page; "
+            "its address here then sends visitors there. The edge must map it: run "
+            "`linkgen edge vcl` again ('' removes it).",
+        ),
         click.option("--seo-title", help="Page title for search engines."),
         click.option("--seo-description", help="Meta description for search engines."),
         click.option(
@@ -90,7 +97,9 @@ def _field_values(**options: Any) -> dict[str, Any]:
     for name, value in options.items():
         if value is None:
             continue
-        if value == "" and name in ("avatar", "language", "seo_title", "seo_description"):
+        if value == "" and name in (
+            "avatar", "language", "seo_title", "seo_description", "domain"
+        ):  # fmt: skip
             value = None
         values[name] = value
     return values
@@ -205,7 +214,15 @@ def profile_set(
     updated = store.update_profile(
         username, validate(ProfileFields, values), expected_version=expected_version
     )
-    emit(as_json, profile_json(updated), f"@{updated.username} is at version {updated.version}")
+    said = f"@{updated.username} is at version {updated.version}"
+    if "domain" in values:
+        said += (
+            f"; its page is https://{updated.domain}/ once the edge maps the host "
+            "(`linkgen edge vcl`, docs/domains.md)"
+            if updated.domain
+            else "; no domain of its own any more (`linkgen edge vcl` to drop the host)"
+        )
+    emit(as_json, profile_json(updated), said)
 
 
 @profile.command("rename")

@@ -293,7 +293,8 @@ def _key_prefix(app: App, given: str | None) -> str:
 def edge_vcl(app: App, origin: str | None, bucket_path: str | None) -> None:
     """Print the Varnish VCL (varnish-modules' xkey) for this site's bucket: pages
     cached until purged, the site's 404 page for missing keys, one address per
-    page, compression, linkgen's own files refused.
+    page, compression, linkgen's own files refused, and each profile's own
+    domain (print it again, and reload Varnish, after a domain changes).
 
     Example:
 
@@ -304,7 +305,7 @@ def edge_vcl(app: App, origin: str | None, bucket_path: str | None) -> None:
     if origin is None or bucket_path is None:
         default_origin, default_path = edge.from_settings(app.site.config.publish)
         origin, bucket_path = origin or default_origin, bucket_path or default_path
-    click.echo(edge.vcl(origin, bucket_path), nl=False)
+    click.echo(edge.vcl(origin, bucket_path, app.site.builds.domains()), nl=False)
 
 
 @edge_group.command("cloudfront")

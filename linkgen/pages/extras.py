@@ -41,7 +41,7 @@ def write(
     card = f"{profile.username}{CARD_SUFFIX}"
     known = existing is None or card in existing
     if page.contact is not None and page.contact.contact:
-        data = vcard.card(json.loads(page.contact.contact), renderer.profile_url(profile.username))
+        data = vcard.card(json.loads(page.contact.contact), renderer.vcard_url(profile.username))
         (write_if_changed if known else write_file)(out / card, data)
     elif known:
         remove(out / card)

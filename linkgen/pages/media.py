@@ -23,6 +23,7 @@ from linkgen.fsutil import remove, write_file
 from linkgen.pages.cards import drawn_cards
 from linkgen.pages.qr import qr_name
 from linkgen.pages.sharing import site_card
+from linkgen.records import page_address
 from linkgen.site import Site
 from linkgen.store.build_state import BuildState
 
@@ -58,6 +59,9 @@ def in_use(site: Site) -> set[str]:
     if site.config.build.qr_codes:
         base = site.config.site.url
         names.update(qr_name(f"{base}/{name}") for name in site.builds.usernames())
+        names.update(
+            qr_name(page_address(base, name, host)) for name, host in site.builds.domains()
+        )
     return names
 
 

@@ -39,7 +39,7 @@ from linkgen.pages import (
     themes,
 )
 from linkgen.pages.resources import builtin
-from linkgen.records import PageLink, PageProfile
+from linkgen.records import PageLink, PageProfile, page_address
 
 log = logging.getLogger(__name__)
 
@@ -276,18 +276,22 @@ class Renderer:
             return self.media_base + ref
         return self.site_url + ref if ref.startswith("/") else ref
 
-    def profile_url(self, username: str) -> str:
-        return f"{self.site_url}/{username}"
+    def profile_url(self, username: str, domain: str | None = None) -> str:
+        """The page's address: the root of its own domain, else its path on the site."""
+        return page_address(self.site_url, username, domain)
+
+    def vcard_url(self, username: str) -> str:
+        return f"{self.site_url}/{username}.vcf"
 
     def vcard_path(self, username: str) -> str:
         """Where the page finds the profile's contact card (by path, like its images)."""
         return f"{self.media_path()}/{username}.vcf"
 
-    def ensure_qr(self, username: str) -> str | None:
+    def ensure_qr(self, username: str, domain: str | None = None) -> str | None:
         """The profile's QR code under /_m/ (made if missing), when the build writes them."""
         if not self.config.build.qr_codes or self.media_dir is None:
             return None
-        return "/_m/" + qr.ensure_qr(self.media_dir, self.profile_url(username))
+        return "/_m/" + qr.ensure_qr(self.media_dir, self.profile_url(username, domain))
 
     def page_template(self, slug: str) -> jinja2.Template:
         template = self._pages.get(slug)
@@ -309,7 +313,7 @@ class Renderer:
     def profile_page(self, profile: PageProfile, links: Sequence[PageLink]) -> Rendered:
         username = profile.username
         name = profile.display_name or username
-        canonical = self.profile_url(username)
+        canonical = self.profile_url(username, profile.domain)
         speech = self.speech(profile.language)
         title = profile.seo_title or f"{name} (@{username})"
         said = {"name": name, "username": username, "site": self.config.site.title}

@@ -25,12 +25,14 @@ def part_name(part: int) -> str:
     return f"sitemap-{part + 1}.xml"
 
 
-def urlset(site_url: str, entries: Iterable[tuple[str, str]]) -> bytes:
-    """Usernames are [a-z0-9_-] by rule; only the site URL needs escaping."""
+def urlset(site_url: str, entries: Iterable[tuple[str, str, str | None]]) -> bytes:
+    """Usernames are [a-z0-9_-] and domains IDNA host names by rule; only the site
+    URL needs escaping. A profile with a domain of its own is listed at its root."""
     base = escape(site_url, quote=False)
     body = "".join(
-        f"<url><loc>{base}/{username}</loc><lastmod>{built[:10]}</lastmod></url>\n"
-        for username, built in entries
+        f"<url><loc>{f'https://{domain}/' if domain else f'{base}/{username}'}</loc>"
+        f"<lastmod>{built[:10]}</lastmod></url>\n"
+        for username, built, domain in entries
     )
     return f"{_HEAD}<urlset {_NS}>\n{body}</urlset>\n".encode()
 

@@ -31,7 +31,7 @@ def _fold(line: str) -> str:
 
 def card(contact: Mapping[str, str | None], source: str) -> bytes:
     """The vCard of ``contact`` (name, email, phone, organisation, url); ``source``:
-    the page it belongs to."""
+    where the card itself is published."""
     lines = ["BEGIN:VCARD", "VERSION:4.0", f"FN:{_escape(contact['name'] or '')}"]
     if contact.get("organisation"):
         lines.append(f"ORG:{_escape(contact['organisation'] or '')}")
@@ -41,5 +41,5 @@ def card(contact: Mapping[str, str | None], source: str) -> bytes:
         lines.append(f"TEL;VALUE=uri;TYPE=voice:tel:{contact['phone']}")
     if contact.get("url"):
         lines.append(f"URL:{contact['url']}")
-    lines += [f"SOURCE:{source}.vcf", "PRODID:-//linkgen//EN", "END:VCARD"]
+    lines += [f"SOURCE:{source}", "PRODID:-//linkgen//EN", "END:VCARD"]
     return ("\r\n".join(_fold(line) for line in lines) + "\r\n").encode("utf-8")

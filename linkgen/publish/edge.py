@@ -11,6 +11,8 @@ What every edge does is described in docs/publishing.md ("What the edge does").
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -37,9 +39,35 @@ def _path(value: str) -> str:
     return "" if path == "/" else _plain("the path", path)
 
 
-def vcl(origin: str, bucket_path: str) -> str:
+def _domains(domains: Sequence[tuple[str, str]]) -> str:
+    """VCL for each (username, domain): the host's root is the page, another page's
+    path there is missing, and the profile's address on any other host is a 301."""
+    lines: list[str] = []
+    for username, domain in domains:
+        user, host = _plain("a username", username), _plain("a domain", domain)
+        if not re.fullmatch(r"[a-z0-9_-]+", user) or not re.fullmatch(r"[a-z0-9.-]+", host):
+            raise ConfigError(f"{username!r} and {domain!r} are not a username and a host")
+        pattern = "^" + re.escape(host).replace("\\-", "-") + "(:[0-9]+)?$"
+        lines += [
+            f'        if (std.tolower(req.http.host) ~ "{pattern}") {{',
+            '            if (req.url ~ "^/+$") {',
+            f'                set req.url = "/{user}";',
+            '            } elsif (req.url ~ "^/[^/._]+/*$") {',
+            '                set req.http.x-lg-missing = "1";  # another page: not here',
+            '                set req.url = "/404.html";',
+            "            }",
+            f'        }} elsif (req.url ~ "(?i)^/{user}/*$") {{',
+            f'            set req.http.x-lg-location = "https://{host}/";',
+            '            return (synth(301, "Moved Permanently"));',
+            "        }",
+        ]
+    return "\n".join(lines) if lines else "        # (none)"
+
+
+def vcl(origin: str, bucket_path: str, domains: Sequence[tuple[str, str]] = ()) -> str:
     """The VCL for an S3 origin at ``origin`` (``HOST:PORT`` or a URL) whose objects
-    are under ``bucket_path`` (``/BUCKET/PREFIX``, path-style)."""
+    are under ``bucket_path`` (``/BUCKET/PREFIX``, path-style); ``domains``: the
+    (username, host) of each profile with a domain of its own."""
     parts = urlsplit(origin if "//" in origin else f"//{origin}")
     host = parts.hostname
     if not host:
@@ -49,7 +77,9 @@ def vcl(origin: str, bucket_path: str) -> str:
         _source("varnish.vcl")
         .replace("@ORIGIN_HOST@", _plain("the origin", host))
         .replace("@ORIGIN_PORT@", str(port))
+        .replace("@ORIGIN_AUTHORITY@", _plain("the origin", parts.netloc))
         .replace("@BUCKET_PATH@", _path(bucket_path))
+        .replace("@DOMAINS@", _domains(domains))
     )
 
 

@@ -184,7 +184,8 @@ class BuildState:
                 links.setdefault(row[0], []).append(make_link(row[1:]))
             for row in conn.execute(
                 f"SELECT id, username, display_name, bio, avatar, theme, style, seo_title, "
-                f"seo_description, updated_at, sensitive, social_image, created_at, language "
+                f"seo_description, updated_at, sensitive, social_image, created_at, language, "
+                f"domain "
                 f"FROM profiles "
                 f"WHERE id IN ({marks})",
                 chunk,
@@ -206,6 +207,7 @@ class BuildState:
                         social_image=row[11],
                         created_at=row[12],
                         language=row[13],
+                        domain=row[14],
                     )
                 )
         return result
@@ -241,12 +243,21 @@ class BuildState:
                 "DELETE FROM build_queue WHERE profile_id = ? AND token = ?", queue
             )
 
-    def sitemap_entries(self, part: int | None = None) -> list[tuple[str, str]]:
-        """(username, last built) of the pages in one sitemap part, or all."""
-        where, params = ("WHERE sitemap_part = ?", (part,)) if part is not None else ("", ())
+    def sitemap_entries(self, part: int | None = None) -> list[tuple[str, str, str | None]]:
+        """(username, last built, domain) of the pages in one sitemap part, or all."""
+        where, params = ("WHERE b.sitemap_part = ?", (part,)) if part is not None else ("", ())
         rows = self.database.conn.execute(
-            f"SELECT username, built_at FROM build_state {where} ORDER BY sitemap_part, username",
+            f"SELECT b.username, b.built_at, p.domain FROM build_state b "
+            f"LEFT JOIN profiles p ON p.id = b.profile_id {where} "
+            f"ORDER BY b.sitemap_part, b.username",
             params,
+        )
+        return [(row[0], row[1], row[2]) for row in rows]
+
+    def domains(self) -> list[tuple[str, str]]:
+        """(username, domain) of every profile with a domain of its own."""
+        rows = self.database.conn.execute(
+            "SELECT username, domain FROM profiles WHERE domain IS NOT NULL ORDER BY username"
         )
         return [(row[0], row[1]) for row in rows]
 

@@ -20,6 +20,7 @@ _PROFILE_FIELDS = (
     "sensitive",
     "social_image",
     "language",
+    "domain",
     "seo_title",
     "seo_description",
 )

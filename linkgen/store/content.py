@@ -174,6 +174,8 @@ class Content:
         given = fields.model_fields_set
 
         def apply(before: Profile) -> None:
+            if "domain" in given:
+                self.rows.check_domain_free(fields.domain, before.id)
             values: dict[str, Any] = {}
             for name in given:
                 value = getattr(fields, name)

@@ -46,6 +46,7 @@ def checked(profile: Profile) -> Profile:
             "sensitive": profile.sensitive,
             "social_image": profile.social_image,
             "language": profile.language,
+            "domain": profile.domain,
             "seo_title": profile.seo_title,
             "seo_description": profile.seo_description,
         },

@@ -420,6 +420,18 @@ def _blocks(db: sqlite_utils.Database) -> None:
     )
 
 
+@migration(12, "a profile's own domain")
+def _domain(db: sqlite_utils.Database) -> None:
+    run_script(
+        db,
+        """
+        -- A host name (links.alice.example) whose root is the profile's page; NULL: none.
+        ALTER TABLE profiles ADD COLUMN domain TEXT;
+        CREATE UNIQUE INDEX profiles_by_domain ON profiles(domain) WHERE domain IS NOT NULL;
+        """,
+    )
+
+
 def run_script(db: sqlite_utils.Database, script: str) -> None:
     """Run a script statement by statement, inside the caller's transaction.
 

@@ -39,7 +39,7 @@ def content_hash(profile: Profile) -> str:
                 del link[name]
         if link["kind"] == "link":
             del link["kind"]
-    for name in ("sensitive", "social_image", "language"):  # unset: hashed as before
+    for name in ("sensitive", "social_image", "language", "domain"):  # unset: as before
         if not data[name]:
             del data[name]
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -120,6 +120,7 @@ class ProfileRows:
         default_theme: str = "default",
         actor: str = "linkgen",
         broken_themes: Mapping[str, str] | None = None,
+        reserved_hosts: frozenset[str] = frozenset(),
     ) -> None:
         self.database = database
         self.actor = actor  # who edits, for the history, unless a call names someone
@@ -127,6 +128,7 @@ class ProfileRows:
         self.themes = themes
         self.default_theme = default_theme
         self.broken_themes = broken_themes or {}
+        self.reserved_hosts = reserved_hosts  # the site's own hosts: no profile's domain
 
     def new_profile(
         self, new: NewProfile, stamp: datetime, links: Sequence[NewLink] = ()
@@ -143,6 +145,7 @@ class ProfileRows:
             sensitive=new.sensitive,
             social_image=new.social_image,
             language=new.language,
+            domain=new.domain,
             seo_title=new.seo_title,
             seo_description=new.seo_description,
             created_at=stamp,
@@ -274,6 +277,16 @@ class ProfileRows:
         if failures:
             raise InvalidInput(f"style: {'; '.join(failures)}")
 
+    def check_domain_free(self, domain: str | None, profile_id: str | None = None) -> None:
+        """A domain serves one profile, and is never the site's own host."""
+        if domain is None:
+            return
+        if domain in self.reserved_hosts:
+            raise Conflict(f"domain: '{domain}' is this site's own host")
+        rows = self.database.query("SELECT id, username FROM profiles WHERE domain = ?", (domain,))
+        if rows and rows[0]["id"] != profile_id:
+            raise Conflict(f"domain: '{domain}' is @{rows[0]['username']}'s")
+
     def check_username_free(self, username: str, profile_id: str | None = None) -> None:
         rows = self.database.query("SELECT id FROM profiles WHERE username = ?", (username,))
         if rows and rows[0]["id"] != profile_id:
@@ -282,17 +295,19 @@ class ProfileRows:
     def write(self, profile: Profile) -> None:
         """Replace a profile row and all its links with ``profile``."""
         self.check_look(profile)
+        self.check_domain_free(profile.domain, profile.id)
         conn = self.database.conn
         conn.execute(
             "INSERT INTO profiles (id, username, display_name, bio, avatar, theme, style, "
-            "sensitive, social_image, language, seo_title, seo_description, created_at, "
+            "sensitive, social_image, language, domain, seo_title, seo_description, created_at, "
             "updated_at, version, content_hash) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT(id) DO UPDATE SET "
             "username = excluded.username, display_name = excluded.display_name, "
             "bio = excluded.bio, avatar = excluded.avatar, theme = excluded.theme, "
             "style = excluded.style, sensitive = excluded.sensitive, "
             "social_image = excluded.social_image, language = excluded.language, "
+            "domain = excluded.domain, "
             "seo_title = excluded.seo_title, "
             "seo_description = excluded.seo_description, updated_at = excluded.updated_at, "
             "version = excluded.version, content_hash = excluded.content_hash",
@@ -307,6 +322,7 @@ class ProfileRows:
                 profile.sensitive,
                 profile.social_image,
                 profile.language,
+                profile.domain,
                 profile.seo_title,
                 profile.seo_description,
                 iso(profile.created_at),

@@ -9,6 +9,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +17,13 @@ from linkgen import site as sites
 from linkgen.publish import edge
 
 
-def start_varnish(origin: str, bucket_path: str, work: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """Debian's varnishd with linkgen's VCL, in front of ``origin``, on a free port."""
+def start_varnish(
+    origin: str, bucket_path: str, work: Path, domains: Sequence[tuple[str, str]] = ()
+) -> tuple[subprocess.Popen[bytes], str]:
+    """Debian's varnishd with linkgen's VCL, in front of ``origin``, on a free port;
+    ``domains``: (username, host) of the profiles with a domain of their own."""
     vcl = work / "linkgen.vcl"
-    vcl.write_text(edge.vcl(origin, bucket_path))  # what `linkgen edge vcl` prints
+    vcl.write_text(edge.vcl(origin, bucket_path, domains))  # what `linkgen edge vcl` prints
     name = work / "varnish"
     # -j none: no privilege drop, so varnishd can read the test's private files.
     proc = subprocess.Popen(

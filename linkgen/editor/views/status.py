@@ -45,9 +45,10 @@ async def qr(request: Request, editor: Editor, session: Session) -> Response:
     """The SVG code the build wrote (/_m/<digest>.svg), made here if not built yet;
     a PNG (for print and for apps that take no SVG) is made on request."""
     from linkgen.pages.qr import profile_qr, qr_name
+    from linkgen.records import page_address
 
     profile = editor.editable(session, request.path_params["username"])
-    url = f"{editor.site.config.site.url}/{profile.username}"
+    url = page_address(editor.site.config.site.url, profile.username, profile.domain)
     fmt = request.path_params["fmt"]
     if fmt == "png":
         data, media_type = profile_qr(url, "png"), "image/png"

@@ -3,6 +3,8 @@
 #
 #   /<username>          -> <origin>/<bucket path>/<username>   (cached until purged)
 #   /<User>, /<user>/    -> 301 to /<user>
+#   a profile's own domain: its root is the page, its other paths the site's files
+#   (images, players, the contact card); /<username> elsewhere -> 301 to that domain
 #   /r/<link id>         -> 302 to the link's address (the object r/<link id>)
 #   /v/<profile id>      -> the view beacon (v.gif), never cached by the visitor
 #   a missing or forbidden key, /_linkgen/... -> the site's 404.html, status 404
@@ -72,6 +74,8 @@ sub vcl_recv {
             set req.url = "@BUCKET_PATH@/v.gif";
             return (hash);
         }
+        # Profiles' own domains (`linkgen profile set USER --domain HOST`).
+@DOMAINS@
         # linkgen's own bookkeeping (the manifest's copy) is never a visitor's.
         if (req.url ~ "(?i)^/+(_|%5f)linkgen(/|$)") {
             set req.http.x-lg-missing = "1";
@@ -91,6 +95,9 @@ sub vcl_recv {
 }
 
 sub vcl_backend_fetch {
+    # The origin is asked as itself, whatever host the visitor asked (a profile's
+    # own domain would read as a virtual-hosted bucket name).
+    set bereq.http.host = "@ORIGIN_AUTHORITY@";
     var.set_real("fetch_started", std.real(time=now));
 }
 
