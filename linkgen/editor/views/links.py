@@ -1,4 +1,4 @@
-"""Adding a link, moving, hiding and removing one, and a link's own form."""
+"""Adding a link or a block, moving, hiding and removing one, and its own form."""
 
 from __future__ import annotations
 
@@ -25,6 +25,8 @@ from linkgen.errors import NotFound
 from linkgen.models import Link, LinkChanges, NewLink, Profile, validate
 
 LINK_FIELDS = ("title", "url", "icon", "sensitive", "social", "starts_at", "ends_at")
+ITEM_FIELDS = ("embed", "featured", "body", "name", "email", "phone", "organisation", "site")
+BLOCK_KINDS = ("header", "text", "divider", "group", "contact")  # the editor's "Add a block"
 
 
 def link_of(profile: Profile, link_id: str) -> Link:
@@ -34,8 +36,9 @@ def link_of(profile: Profile, link_id: str) -> Link:
     return link
 
 
-def link_typed(link: Any, zone: str = "UTC") -> dict[str, str]:
-    """A link's fields as its edit form shows them (times in ``zone``)."""
+def link_typed(link: Link, zone: str = "UTC") -> dict[str, str]:
+    """A link's (or block's) fields as its edit form shows them (times in ``zone``)."""
+    card = link.contact.model_dump() if link.contact else {}
     return {
         "title": link.title,
         "url": link.url,
@@ -44,7 +47,35 @@ def link_typed(link: Any, zone: str = "UTC") -> dict[str, str]:
         "social": "on" if link.social else "",
         "starts_at": local_time(link.starts_at, zone, "%Y-%m-%dT%H:%M"),
         "ends_at": local_time(link.ends_at, zone, "%Y-%m-%dT%H:%M"),
+        "embed": "on" if link.embed else "",
+        "featured": "on" if link.kind == "featured" else "",
+        "body": link.body or "",
+        **{key: card.get(key) or "" for key in ("name", "email", "phone", "organisation")},
+        "site": card.get("url") or "",
     }
+
+
+def item_changes(link: Link, typed: dict[str, str], zone: str) -> dict[str, Any]:
+    """What an item's form changes, for its kind: a link's fields, a block's own."""
+    changes: dict[str, Any] = {
+        "starts_at": _utc(typed["starts_at"], zone),
+        "ends_at": _utc(typed["ends_at"], zone),
+    }
+    if link.kind in ("link", "featured"):
+        changes.update(
+            title=typed["title"], url=typed["url"], icon=typed["icon"] or None,
+            sensitive=typed["sensitive"] or None, social=typed["social"] == "on",
+            embed=typed["embed"] == "on", kind="featured" if typed["featured"] == "on" else "link",
+        )  # fmt: skip
+    elif link.kind == "text":
+        changes["body"] = typed["body"]
+    elif link.kind == "contact":
+        card = {key: typed[key] for key in ("name", "email", "phone", "organisation")}
+        changes["contact"] = {key: value for key, value in {**card, "url": typed["site"]}.items()
+                              if value or key == "name"}  # fmt: skip
+    elif link.kind != "divider":
+        changes["title"] = typed["title"]
+    return changes
 
 
 def link_form(
@@ -80,6 +111,30 @@ async def add_link(request: Request, editor: Editor, session: Session) -> Respon
         actor=actor(session),
     )
     return editor.back(profile.username, "Link added.", f"link-{added.id}")
+
+
+async def add_block(request: Request, editor: Editor, session: Session) -> Response:
+    """A header, text, divider, group or contact card; its details on its own page."""
+    profile = editor.editable(session, request.path_params["username"])
+    form = await editor.form(request, session.csrf)
+    kind, text = form.get("kind", ""), form.get("text", "")
+    typed = {"kind": kind, "text": text}
+    stale = "This profile was changed elsewhere; the block was not added. Add it again."
+    redraw_profile(request, editor, session, profile, stale, "block", new_block=typed)
+    item: dict[str, Any] = {"kind": kind if kind in BLOCK_KINDS else "unknown"}
+    if kind == "text":
+        item["body"] = text
+    elif kind == "contact":
+        item["contact"] = {"name": text}
+    elif kind != "divider":
+        item["title"] = text
+    _, added = editor.site.content.add_link(
+        profile.username,
+        validate(NewLink, item),
+        expected_version=form_version(form),
+        actor=actor(session),
+    )
+    return editor.back(profile.username, f"Added a {kind}.", f"link-{added.id}")
 
 
 async def link_action(request: Request, editor: Editor, session: Session) -> Response:
@@ -122,16 +177,8 @@ async def save_link(request: Request, editor: Editor, session: Session) -> Respo
     profile = editor.editable(session, request.path_params["username"])
     link = link_of(profile, request.path_params["link_id"])
     form = await editor.form(request, session.csrf)
-    typed = {key: form.get(key, "") for key in LINK_FIELDS}
-    changes = {
-        "title": typed["title"],
-        "url": typed["url"],
-        "icon": typed["icon"] or None,
-        "sensitive": typed["sensitive"] or None,
-        "social": typed["social"] == "on",
-        "starts_at": _utc(typed["starts_at"], session.user.time_zone),
-        "ends_at": _utc(typed["ends_at"], session.user.time_zone),
-    }
+    typed = {key: form.get(key, "") for key in (*LINK_FIELDS, *ITEM_FIELDS)}
+    changes = item_changes(link, typed, session.user.time_zone)
     redraw_with(
         request,
         lambda status, errors, problem: link_form(
@@ -146,7 +193,8 @@ async def save_link(request: Request, editor: Editor, session: Session) -> Respo
         expected_version=form_version(form),
         actor=actor(session),
     )
-    return editor.back(profile.username, "Link saved.", f"link-{link.id}")
+    saved = "Link saved." if link.kind in ("link", "featured") else "Block saved."
+    return editor.back(profile.username, saved, f"link-{link.id}")
 
 
 def _utc(value: str, zone: str) -> str | None:
@@ -166,6 +214,7 @@ def _utc(value: str, zone: str) -> str | None:
 
 ROUTES = [
     Route("/p/{username}/links", signed_in(add_link), methods=["POST"]),
+    Route("/p/{username}/blocks", signed_in(add_block), methods=["POST"]),
     Route("/p/{username}/links/{link_id}", signed_in(link_page), methods=["GET"]),
     Route("/p/{username}/links/{link_id}", signed_in(save_link), methods=["POST"]),
 ]

@@ -20,6 +20,7 @@ from linkgen.editor.editor import (
 from linkgen.errors import NotFound
 from linkgen.models import NewProfile, Profile, ProfileFields, validate
 from linkgen.pages.language import names as language_names
+from linkgen.records import page_address
 
 PROBLEM = "problem"  # messages shown at the top of the page, not by a field
 # What a creator may set over their theme in the profile form.
@@ -78,8 +79,10 @@ def profile_form(
     typed: dict[str, str] | None = None,
     new_link: dict[str, str] | None = None,
     problem: str | None = None,
+    new_block: dict[str, str] | None = None,
 ) -> Response:
-    """The profile page: its form, the add-a-link form, pictures, history."""
+    """The profile page: its form, the add-a-link and add-a-block forms, pictures,
+    history."""
     return editor.render(
         request,
         "profile.html",
@@ -90,12 +93,13 @@ def profile_form(
         now=datetime.now(UTC),
         zone=session.user.time_zone,
         local_time=local_time,
-        public_url=f"{editor.site.config.site.url}/{profile.username}",
+        public_url=page_address(editor.site.config.site.url, profile.username, profile.domain),
         languages=language_names(),
         site_language=editor.site.config.site.language,
         errors=errors or {},
         typed=typed,
         new_link=new_link or {"title": "", "url": ""},
+        new_block=new_block or {"kind": "header", "text": ""},
         problem=problem,
         history=editor.site.content.history(profile.username, limit=10),
         clicks=_clicks(editor, profile),
