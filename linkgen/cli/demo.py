@@ -1,6 +1,8 @@
 """The embedded demo: a few sample creators, so a new site shows the product as it
 is meant to be seen — avatars and thumbnails (drawn here, nothing downloaded), a
-social row, a scheduled link, a content warning, picture, dark and light themes.
+social row, a scheduled link, a content warning, picture, dark and light themes,
+and blocks: headers, a text, a group, a divider, a featured link, an embed (its
+thumbnail drawn here too) and a contact card.
 """
 
 from __future__ import annotations
@@ -154,6 +156,47 @@ def _links(sample: dict[str, Any], thumbs: list[str]) -> list[NewLink]:
     return links
 
 
+# Blocks the demo adds to two creators: (kind, position, fields); an embed's
+# thumbnail is drawn here and kept as a build would have fetched it.
+BLOCKS: dict[str, list[tuple[int, dict[str, Any]]]] = {
+    "sam-rivera": [
+        (1, {"kind": "text", "body": "A cozy farming game about moths.\nOut in spring."}),
+        (2, {"kind": "header", "title": "Watch"}),
+        (3, {"title": "Mothfields: the trailer", "url": "https://www.youtube.com/watch?v=aqz-KE-bpKQ",
+             "embed": True}),
+        (4, {"kind": "group", "title": "Community"}),
+        (8, {"kind": "divider"}),
+        (9, {"kind": "contact", "contact": {"name": "Sam Rivera (press)",
+             "email": "press@example.dev", "organisation": "Moth Games"}}),
+    ],
+    "ada": [
+        (2, {"kind": "header", "title": "Find me"}),
+        (9, {"kind": "contact", "contact": {"name": "Ada Okafor Studio",
+             "email": "studio@example.com", "phone": "+234 1 555 0100"}}),
+    ],
+}  # fmt: skip
+
+
+def _with_blocks(site: Site, username: str, links: list[NewLink]) -> list[NewLink]:
+    """The sample's links with its blocks among them (sam's first link featured)."""
+    items = list(links)
+    if items and not items[0].social and username == "sam-rivera":
+        items[0] = items[0].model_copy(update={"kind": "featured"})
+    for position, fields in BLOCKS.get(username, []):
+        item = validate(NewLink, fields)
+        items.insert(min(position, len(items)), item)
+        if item.embed and item.url:
+            from PIL import Image
+
+            from linkgen.pages import images
+
+            out = io.BytesIO()
+            Image.new("RGB", (640, 360), PORTRAITS[username][1]).save(out, format="PNG")
+            art = images.save(images.ingest(out.getvalue(), "embed"), site.media_dir)
+            site.builds.record_art(item.url, art, None, "2026-12-01T00:00:00Z")
+    return items
+
+
 def seed(site: Site) -> list[str]:
     """Add the sample creators that are not there yet; return their usernames."""
     batch = []
@@ -163,6 +206,7 @@ def seed(site: Site) -> list[str]:
         avatar, thumbs = _pictures(site, sample["username"])
         fields = {k: v for k, v in sample.items() if k != "links"}
         profile = validate(NewProfile, {**fields, "avatar": avatar})
-        batch.append((profile, _links(sample, thumbs)))
+        links = _with_blocks(site, sample["username"], _links(sample, thumbs))
+        batch.append((profile, links))
     site.exchange.bulk_create(batch)
     return [profile.username for profile, _ in batch]

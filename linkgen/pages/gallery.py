@@ -21,6 +21,16 @@ SAMPLE_LINKS = (
     ("Instagram", "https://www.instagram.com/sample"),
     ("Shop", "https://shop.example.com/"),
 )
+# Blocks among the sample's links, as (kind, title, url, body): every kind a theme draws.
+SAMPLE_ITEMS = (
+    ("featured", "Pre-save the new album", "https://music.example.com/pre-save", None),
+    ("text", "", "", "New songs every month.\nTour dates below."),
+    ("header", "Listen", "", None),
+    ("embed", "The new single", "https://www.youtube.com/watch?v=dQw4w9WgXcQ", None),
+    ("group", "Shows", "", None),
+    ("link", "Tickets: spring tour", "https://tickets.example.com/", None),
+    ("divider", "", "", None),
+)
 
 PAGE = """<!doctype html>
 <html lang="en">
@@ -36,7 +46,7 @@ li{background:#fff;border-radius:12px;padding:1rem;box-shadow:0 1px 4px rgba(0,0
 h2{margin:0;font-size:1.05rem}
 p{margin:.25rem 0 .75rem;color:#4a4f5c}
 code{font-size:.85rem}
-iframe{width:100%;height:520px;border:1px solid #d5d7dd;border-radius:8px;background:#fff}
+iframe{width:100%;height:900px;border:1px solid #d5d7dd;border-radius:8px;background:#fff}
 </style>
 <h1>{{ themes|length }} themes</h1>
 <ul>
@@ -75,6 +85,20 @@ def render_gallery(renderer: Renderer, theme_set: Mapping[str, Theme]) -> bytes:
         links = [
             PageLink(f"sample{n}", title, url, None, None, None)
             for n, (title, url) in enumerate(SAMPLE_LINKS)
+        ]
+        links += [
+            PageLink(
+                f"item{n}",
+                title,
+                url,
+                None,
+                None,
+                None,
+                kind=kind.replace("embed", "link"),
+                embed=kind == "embed",
+                body=body,
+            )
+            for n, (kind, title, url, body) in enumerate(SAMPLE_ITEMS)
         ]
         rendered.append(
             {
