@@ -7,8 +7,7 @@ from typing import Any
 import click
 
 from linkgen.cli.base import App, LinkgenGroup, cli, json_option, pass_app, version_option
-from linkgen.cli.links import schedule_options
-from linkgen.cli.output import emit
+from linkgen.cli.links import said_added, schedule_options
 from linkgen.cli.pictures import with_media
 
 KINDS = ("header", "text", "divider", "group", "featured", "contact")
@@ -92,14 +91,8 @@ def block_add(
     updated, created = app.site.content.add_link(
         username, new, position=position, expected_version=expected_version
     )
-    if as_json:
-        emit(True, created.model_dump(mode="json"), "")
-        return
-    click.echo(created.id)
-    click.echo(
-        f"added a {kind} as item {created.position} of {len(updated.links)} on @{updated.username}",
-        err=True,
-    )
+    where = f"item {created.position} of {len(updated.links)} on @{updated.username}"
+    said_added(created, as_json, f"added a {kind} as {where}")
 
 
 @block.command("edit")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -19,6 +19,9 @@ from linkgen.cli.base import (
 )
 from linkgen.cli.output import emit, links_text
 from linkgen.cli.pictures import with_media
+
+if TYPE_CHECKING:
+    from linkgen.models import Link
 
 
 @cli.group(cls=LinkgenGroup)
@@ -82,6 +85,15 @@ def _icon_note(url: str, icon: str | None) -> str:
     return f"detected {brand} (--icon to change it, --icon none to remove it)" if brand else ""
 
 
+def said_added(created: Link, as_json: bool, said: str) -> None:
+    """A new item's id on stdout (its JSON with --json), and ``said`` on stderr."""
+    if as_json:
+        emit(True, created.model_dump(mode="json"), "")
+        return
+    click.echo(created.id)
+    click.echo(said, err=True)
+
+
 def schedule_options(f: F) -> F:
     f = click.option("--ends", help="Hide the link from this time (ISO 8601, with zone).")(f)
     return click.option("--starts", help="Show the link from this time (ISO 8601, with zone).")(f)
@@ -134,16 +146,10 @@ def link_add(
     updated, created = app.site.content.add_link(
         username, new, position=position, expected_version=expected_version
     )
-    if as_json:
-        emit(True, created.model_dump(mode="json"), "")
-        return
-    click.echo(created.id)
     note = _icon_note(created.url, created.icon)
-    click.echo(
-        f"added '{created.title}' → {created.url} as link {created.position} of "
-        f"{len(updated.links)} on @{updated.username}" + (f"; {note}" if note else ""),
-        err=True,
-    )
+    said_added(created, as_json, f"added '{created.title}' → {created.url} as link "
+               f"{created.position} of {len(updated.links)} on @{updated.username}"
+               + (f"; {note}" if note else ""))  # fmt: skip
 
 
 @link.command("edit")
