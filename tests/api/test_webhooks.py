@@ -83,7 +83,8 @@ def test_an_api_edit_reaches_a_failing_receiver_signed_retried_and_once(
     data = updated[-1].event["data"]
     assert data["username"] == "alice" and data["action"] == "link.edit"
     published = [r for r in box.received if r.event["type"] == "profile.published"]
-    assert published[-1].event["data"]["version"] == site.content.get("alice").version
+    # Events are delivered each on its own: an earlier publish retried may arrive last.
+    assert max(r.event["data"]["version"] for r in published) == site.content.get("alice").version
     assert all(r.event["data"]["username"] == "alice" for r in box.received)  # not bob's
     tries: dict[str, set[str]] = {}  # each event's one id, the same on every try
     for r in box.received:
