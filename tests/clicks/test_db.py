@@ -210,7 +210,10 @@ def test_a_dead_writer_process_is_counted_and_replaced(tmp_path: Path, mode: str
     os.waitpid(first_writer, 0)
     recorder.offer(hit(time.time(), "view", "p1", "", "ip", DESKTOP, "", ""))
     deadline = time.monotonic() + 10
-    while recorder.counters.lost == 0 and time.monotonic() < deadline:
+    # The loss is counted, then the new writer started: wait for both.
+    while (recorder.counters.lost == 0 or recorder.writer_pid == first_writer) and (
+        time.monotonic() < deadline
+    ):
         time.sleep(0.01)
     assert recorder.counters.lost == 1 and recorder.writer_pid != first_writer
     recorder.offer(hit(time.time(), "view", "p1", "", "ip", DESKTOP, "", ""))

@@ -3,12 +3,38 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
 from linkgen import site as sites
+from linkgen.editor import accounts
 from tests.support.editor import PASSWORD, Editor
+
+
+class _Remembered:
+    """argon2id as the editor hashes, each password hashed once per session: the
+    editor process still verifies every sign-in with the real thing."""
+
+    hashes: ClassVar[dict[str, str]] = {}
+
+    def __init__(self) -> None:
+        from argon2 import PasswordHasher
+
+        self.hasher = PasswordHasher()
+
+    def hash(self, password: str) -> str:
+        if password not in self.hashes:
+            self.hashes[password] = self.hasher.hash(password)
+        return self.hashes[password]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.hasher, name)
+
+
+@pytest.fixture(autouse=True)
+def _passwords_hashed_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(accounts, "_hasher", _Remembered)
 
 
 @pytest.fixture

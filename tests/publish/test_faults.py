@@ -21,8 +21,8 @@ from tests.support.buckets import bucket_state
 from tests.support.relay import RelayProxy, answer
 
 # Kills spread evenly over the publish's lifetime (start-up ~0.4 s, work ~0.5 s more),
-# one at a random moment within each slice: 10 cover it as well as 24 random ones did.
-KILLS = 10
+# one at a random moment within each slice of 1/7 s: 7 cover it as 24 random ones did.
+KILLS = 7
 # Each round changes 7 of them (5 edited, one added, one removed): the publish killed
 # is as long as with more, the clean one to compare with shorter.
 PROFILES = 15
