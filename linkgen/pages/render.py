@@ -325,9 +325,14 @@ class Renderer:
         image = self._share_image(profile, name)
         views = blocks.link_views(self, profile.id, links)
         buttons, socials, used, warned, same_as, facades, players = views
-        pieces, kinds = blocks.arrange(
-            links, {view.id: view for view in buttons}, facades, self.vcard_path(username)
-        )
+        if not facades and all(link.kind == "link" for link in links):
+            # links only (most pages): one run of buttons, as before blocks existed
+            kinds: frozenset[str] = frozenset()
+            pieces = [blocks.Piece("links", buttons)] if buttons else []
+        else:
+            pieces, kinds = blocks.arrange(
+                links, {view.id: view for view in buttons}, facades, self.vcard_path(username)
+            )
         # Values used several times in the page are escaped once here.
         template = self.page_template(self.theme_for(profile.theme))
         try:
