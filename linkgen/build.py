@@ -274,7 +274,7 @@ def _execute(
         remove(out / f"{name}{extras.CARD_SUFFIX}")
         if remove(out / name):
             report.removed.append(name)
-    _tidy_links(store, renderer, out, plan)
+    _tidy_objects(store, renderer, out, plan)
 
     # Pages are recorded batch by batch as they are written, each batch with
     # the sitemap parts it leaves owed, so a build that dies part-way keeps
@@ -402,7 +402,7 @@ def _write_home(
     return ["index.html"] if write_if_changed(out / "index.html", data) else []
 
 
-def _tidy_links(store: BuildState, renderer: Renderer, out: Path, plan: _Plan) -> None:
+def _tidy_objects(store: BuildState, renderer: Renderer, out: Path, plan: _Plan) -> None:
     """Link objects and players of deleted profiles go; with links no longer at the
     edge, all link objects do."""
     if plan.intact:

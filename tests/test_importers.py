@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import io
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
 from PIL import Image
@@ -18,6 +16,7 @@ from linkgen import site as sites
 from linkgen.build import build
 from linkgen.cli import cli as cli_main
 from tests.support.cli import Cli
+from tests.support.files import serving
 from tests.support.html import page, parse
 
 
@@ -117,23 +116,6 @@ LITTLELINK = """<!DOCTYPE html>
 """
 
 
-class _Files(BaseHTTPRequestHandler):
-    files: ClassVar[dict[str, bytes]] = {}
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-    def do_GET(self) -> None:
-        body = self.files.get(self.path)
-        if body is None:
-            self.send_error(404)
-            return
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-
 LOCAL_FETCHES = '\n[fetch]\nallow_networks = ["127.0.0.0/8"]\n'  # the test servers' network
 
 
@@ -142,17 +124,11 @@ def origin(site: sites.Site) -> Iterator[str]:
     """Pages and images on a loopback server, which the site is set to fetch from."""
     with (site.root / "linkgen.toml").open("a", encoding="utf-8") as settings:
         settings.write(LOCAL_FETCHES)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Files)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_address[1]}"
-    _Files.files = {
-        "/img/avatar.png": png(),
-        "/img/ep.png": png("purple"),
-        "/nova": linktree_page(f"{base}/img").encode(),
-    }
-    yield base
-    server.shutdown()
-    server.server_close()
+    with serving() as files:
+        files.put("/img/avatar.png", png(), "image/png")
+        files.put("/img/ep.png", png("purple"), "image/png")
+        files.put("/nova", linktree_page(f"{files.base}/img"))
+        yield files.base
 
 
 def check_page(site: sites.Site, username: str) -> Any:
@@ -166,7 +142,7 @@ def test_a_saved_linktree_page_becomes_a_linkgen_page(
     run: Cli, site: sites.Site, origin: str, tmp_path: Path
 ) -> None:
     saved = tmp_path / "nova.html"
-    saved.write_text(_Files.files["/nova"].decode())
+    saved.write_text(linktree_page(f"{origin}/img"))
     result = run("import-linktree", str(saved), "--theme", "midnight")
     assert (
         "imported @nova-sounds: 5 links (2 in the social row), 1 block, avatar stored"

@@ -142,7 +142,7 @@ class Content:
                 after = self.rows.load(
                     self.database.query("SELECT * FROM profiles WHERE id = ?", (before.id,))[0]
                 )
-                self.rows.check_look(after)
+                self.rows.check_profile(after)
                 digest = content_hash(after)
                 if digest == row["content_hash"]:
                     raise _Unchanged

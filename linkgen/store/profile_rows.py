@@ -257,7 +257,7 @@ class ProfileRows:
             known = ", ".join(sorted(self.themes))
             raise InvalidInput(f"theme: no theme '{theme}' (known: {known})")
 
-    def check_look(self, profile: Profile) -> None:
+    def check_profile(self, profile: Profile) -> None:
         """At most one featured link, and the profile's colours on its theme keep
         every text readable (WCAG AA)."""
         featured = [link for link in profile.links if link.kind == "featured"]
@@ -294,7 +294,7 @@ class ProfileRows:
 
     def write(self, profile: Profile) -> None:
         """Replace a profile row and all its links with ``profile``."""
-        self.check_look(profile)
+        self.check_profile(profile)
         self.check_domain_free(profile.domain, profile.id)
         conn = self.database.conn
         conn.execute(
