@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import NamedTuple
 
 LINK_KINDS = frozenset({"link", "featured"})  # the items with a URL: counted, redirected
-LINK_KINDS_SQL = "('link', 'featured')"
+LINK_KINDS_SQL = "(" + ", ".join(f"'{kind}'" for kind in sorted(LINK_KINDS)) + ")"
 
 
 class PageLink(NamedTuple):
