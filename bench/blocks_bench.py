@@ -16,7 +16,10 @@ in the Hugo comparison):
     python bench/blocks_bench.py --profiles 10000 --runs 5 --ref bbff5f6
 
 Reports the median wall time, pages per second and each one's ratio to the
-reference, and the fastest run of each (on a busy machine the least disturbed).
+reference, the fastest run of each (on a busy machine the least disturbed),
+and the median of each run's ratio to that run's reference build (the three
+builds of a run follow each other, so a drift of the machine's speed over
+minutes cancels out).
 """
 
 from __future__ import annotations
@@ -117,6 +120,9 @@ def main() -> None:
     sites = prepare(args.work, args.profiles, args.ref)
     names = list(sites)
     walls: dict[str, list[float]] = {name: [] for name in names}
+    # Each run's walls side by side: a run's ratio to the reference of the same
+    # run cancels the slow drifts of a shared machine's speed.
+    ratios: dict[str, list[float]] = {name: [] for name in names}
     for _ in range(2):  # warm: .pyc files, the settings cache, the page cache
         for name, (site_dir, checkout) in sites.items():
             _build(site_dir, checkout, args.work / f"out-{name.replace(' ', '-')}")
@@ -127,15 +133,19 @@ def main() -> None:
             wall = _build(site_dir, checkout, args.work / f"out-{name.replace(' ', '-')}")
             walls[name].append(wall)
             print(f"  {name:12} {wall:6.2f}s", file=sys.stderr)
+        for name in names:
+            ratios[name].append(walls["reference"][-1] / walls[name][-1])
     reference = statistics.median(walls["reference"])
     fastest = min(walls["reference"])
     print(f"\nN = {args.profiles:,} profiles, {args.runs} runs each, ref {args.ref}\n")
-    print("| build | median wall | pages/s | vs reference | fastest run | vs reference |")
-    print("|---|---|---|---|---|---|")
+    print("| build | median wall | pages/s | vs reference | fastest run | vs reference "
+          "| median of each run's ratio |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|")
     for name in names:
         wall, best = statistics.median(walls[name]), min(walls[name])
         print(f"| {name} | {wall:.2f} s | {args.profiles / wall:,.0f} | {reference / wall:.2f}x "
-              f"| {best:.2f} s | {fastest / best:.2f}x |")  # fmt: skip
+              f"| {best:.2f} s | {fastest / best:.2f}x "
+              f"| {statistics.median(ratios[name]):.2f}x |")  # fmt: skip
 
 
 if __name__ == "__main__":

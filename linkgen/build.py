@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from linkgen.fsutil import remove, write_file, write_if_changed
+from linkgen.fsutil import remove, write_file, write_if_changed, write_new
 from linkgen.pages import embed_art, extras, media, redirects, sitemap
 from linkgen.pages.render import Renderer
 from linkgen.records import LINK_KINDS, PageLink, iso, now
@@ -114,7 +114,7 @@ class _Job:
             if existing is None or profile.username in existing:
                 write_if_changed(self.out / profile.username, page)
             else:
-                write_file(self.out / profile.username, page)
+                write_new(self.out / profile.username, page)
             item = wanted[profile.id]
             built.append(
                 BuiltPage(
@@ -216,10 +216,15 @@ def build(
     stamp = iso(at or now())
     token = store.build_meta(OUTPUT_TOKEN_KEY)
     intact = not full and token is not None and _read_marker(out) == token
+    if not intact:
+        # Until this build ends, build/ is not the one this database built: a
+        # build that dies part-way leaves the next one full too.
+        remove(out / MARKER)
     workers = jobs or site.config.build.jobs or os.cpu_count() or 1
     themes_in_use = store.themes_in_use()
     for slug in themes_in_use:  # background pictures made once here, not by every worker
         renderer.theme_image(renderer.theme_for(slug))
+    renderer.speech(None)  # the site language's catalogue too (babel's imports: 40 ms)
     job = _Job(renderer, site.db_path, out, stamp, None if intact else set(os.listdir(out)))
     # A full build forks its workers now, while this process is still small:
     # a forked page counts in every worker's memory until it is written to.

@@ -1,4 +1,9 @@
-"""Writing output files: always atomically (temp file + rename)."""
+"""Writing output files: atomically (temp file + rename), or in place when new.
+
+``write_new`` is for a full build's files that did not exist when it began:
+nobody has seen them yet, and a full build that dies leaves no marker, so
+the next build is full too and compares every file again (a cut-off one
+differs, and is replaced atomically)."""
 
 from __future__ import annotations
 
@@ -22,13 +27,35 @@ def write_file(path: Path, data: bytes) -> None:
     except FileNotFoundError:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(tmp, _FLAGS, 0o644)
+    _write_all(fd, data)
+    os.replace(tmp, target)
+
+
+_NEW_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+
+
+def write_new(path: Path, data: bytes) -> None:
+    """Write a file that does not exist yet in place (half the cost of
+    ``write_file``); one that does is replaced atomically."""
+    target = os.fspath(path)
+    try:
+        fd = os.open(target, _NEW_FLAGS, 0o644)
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(target, _NEW_FLAGS, 0o644)
+    except FileExistsError:
+        write_file(path, data)
+        return
+    _write_all(fd, data)
+
+
+def _write_all(fd: int, data: bytes) -> None:
     try:
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view) :]
     finally:
         os.close(fd)
-    os.replace(tmp, target)
 
 
 def write_if_changed(path: Path, data: bytes) -> bool:

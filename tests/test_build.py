@@ -236,6 +236,43 @@ def test_files_are_written_atomically(tmp_path: Path) -> None:
     assert os.listdir(tmp_path) == ["page"]  # no temp file left behind
 
 
+def test_a_full_build_that_dies_part_way_leaves_the_next_build_full(
+    crowd: sites.Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    renderer = type(crowd.renderer())
+    real = renderer.profile_page
+    rendered: list[str] = []
+
+    def dies_at_the_fifth(self: Any, profile: Any, links: Any) -> Any:
+        if len(rendered) == 4:
+            (crowd.build_dir / "user7").write_bytes(b"<!doctype html><html><he")  # cut off
+            raise KeyboardInterrupt
+        rendered.append(profile.username)
+        return real(self, profile, links)
+
+    monkeypatch.setattr(renderer, "profile_page", dies_at_the_fifth)
+    with pytest.raises(KeyboardInterrupt):
+        build(crowd, full=True, jobs=1)
+    monkeypatch.undo()
+    report = build(crowd)  # not asked for a full build: the one that died was
+    assert len(report.rendered) == 9
+    assert (crowd.build_dir / "user7").read_bytes().endswith(b"</html>")
+    sitemap = (crowd.build_dir / "sitemap.xml").read_text()
+    assert all(f"/user{n}</loc>" in sitemap for n in range(9))
+    assert build(crowd).rendered == []
+
+
+def test_a_new_file_is_written_in_place_and_an_existing_one_atomically(tmp_path: Path) -> None:
+    from linkgen.fsutil import write_new
+
+    write_new(tmp_path / "players" / "one", b"first")  # makes the folder
+    inode = (tmp_path / "players" / "one").stat().st_ino
+    write_new(tmp_path / "players" / "one", b"second")  # it exists now: replaced whole
+    assert (tmp_path / "players" / "one").read_bytes() == b"second"
+    assert (tmp_path / "players" / "one").stat().st_ino != inode
+    assert os.listdir(tmp_path / "players") == ["one"]
+
+
 def test_long_builds_report_progress(site: sites.Site, add_profile: Any) -> None:
     for n in range(12):
         add_profile(f"user{n}")

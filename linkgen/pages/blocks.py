@@ -35,6 +35,7 @@ class Card(NamedTuple):
     name: str
     organisation: str | None
     href: str  # /<username>.vcf
+    save: str  # the button's words, in the page's language
 
 
 class LinkView(NamedTuple):
@@ -81,13 +82,13 @@ def arrange(
     items: Sequence[PageLink],
     views: Mapping[str, Any],
     facades: Mapping[str, Facade],
-    vcard: str,
+    vcard: tuple[str, str],
 ) -> tuple[list[Piece], frozenset[str]]:
     """The pieces of the page, and which kinds of block it uses (for its CSS).
 
     ``views``: the LinkView of each link drawn as a button (not those in the
     social row); ``facades``: the embeds among them; ``vcard``: the address of
-    the profile's contact card."""
+    the profile's contact card and the words of its button."""
     pieces: list[Piece] = []
     run: list[Any] = []
     used: set[str] = set()
@@ -126,13 +127,13 @@ def arrange(
     return pieces, frozenset(used - {"link"})
 
 
-def _block(item: PageLink, vcard: str) -> Piece:
+def _block(item: PageLink, vcard: tuple[str, str]) -> Piece:
     if item.kind == "text":
-        return Piece("text", text=item.body or "")
+        return Piece("text", (), item.body or "")
     if item.kind == "contact":
         card = json.loads(item.contact or "{}")
-        return Piece("contact", card=Card(card.get("name", ""), card.get("organisation"), vcard))
-    return Piece(item.kind, text=item.title)
+        return Piece("contact", card=Card(card.get("name", ""), card.get("organisation"), *vcard))
+    return Piece(item.kind, (), item.title)
 
 
 def link_views(renderer: Renderer, profile_id: str, links: Sequence[PageLink]) -> LinkViews:
@@ -166,7 +167,6 @@ def link_views(renderer: Renderer, profile_id: str, links: Sequence[PageLink]) -
             facades[link.id] = Facade(embed.name, art, embed.shape)
             if embed.player is not None:
                 players.append((link, embed))
-            if embed.player is not None:
                 href = f"{renderer.media_path()}/{embeds.player_key(profile_id, link.id)}"
         thumb = renderer.on_page(link.thumbnail) if link.thumbnail else None
         view = LinkView(

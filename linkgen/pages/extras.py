@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from linkgen.fsutil import remove, write_file, write_if_changed
+from linkgen.fsutil import remove, write_if_changed, write_new
 from linkgen.pages import embeds, vcard
 from linkgen.records import PageProfile
 
@@ -42,15 +42,21 @@ def write(
     known = existing is None or card in existing
     if page.contact is not None and page.contact.contact:
         data = vcard.card(json.loads(page.contact.contact), renderer.vcard_url(profile.username))
-        (write_if_changed if known else write_file)(out / card, data)
+        (write_if_changed if known else write_new)(out / card, data)
     elif known:
         remove(out / card)
 
 
 def _write_players(folder: str, players: dict[str, bytes], fresh: bool) -> None:
     if fresh:
+        try:
+            os.mkdir(folder)
+        except FileNotFoundError:  # the first profile with players: _e/ too
+            os.makedirs(folder, exist_ok=True)
+        except FileExistsError:
+            pass
         for link_id, data in players.items():
-            write_file(Path(folder, link_id), data)  # makes the folder
+            write_new(Path(f"{folder}/{link_id}"), data)
         return
     os.makedirs(folder, exist_ok=True)
     for name in set(os.listdir(folder)) - set(players):

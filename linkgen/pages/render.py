@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 import jinja2
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from linkgen import __version__
 from linkgen.config import Config
@@ -39,6 +39,7 @@ from linkgen.pages import (
     themes,
 )
 from linkgen.pages.resources import builtin
+from linkgen.pages.templating import escape
 from linkgen.records import PageLink, PageProfile, page_address
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,9 @@ log = logging.getLogger(__name__)
 PAGE_TEMPLATE = "profile.html"
 PLAYER_TEMPLATE = "player.html"
 CSS_TEMPLATE = "style.css"
+# Compiled templates kept between builds; the name changes when what a
+# template compiles to does (templating._Compiler), so older ones are not used.
+BYTECODE_PATTERN = "__linkgen2_%s.cache"
 SITE_TEMPLATES = ("404.html", "robots.txt", "index.html")
 
 
@@ -113,7 +117,9 @@ class Renderer:
             )
         self.default_theme = config.site.default_theme
         self._site_templates = site_dir / "templates"
-        self._bytecode = jinja2.FileSystemBytecodeCache(str(cache_dir)) if cache_dir else None
+        self._bytecode = (
+            jinja2.FileSystemBytecodeCache(str(cache_dir), BYTECODE_PATTERN) if cache_dir else None
+        )
         # Which templates each template source refers to, by source digest:
         # parsing is only needed for templates that changed.
         self.references = dict(references or {})
@@ -131,6 +137,7 @@ class Renderer:
         # Where pages find /_m/ files: the site, or (the editor's preview) the server
         # showing them, which has new images before they are published.
         self.media_base = self.site_url
+        self._media_path = ("", "")  # (media_base, its path)
         self.social_card_key, card = sharing.site_card()
         self.social_card = card
         self.site_fingerprint = templating.digest(
@@ -263,7 +270,10 @@ class Renderer:
 
     def media_path(self) -> str:
         """The path part of media_base (/links when the site lives under /links/)."""
-        return urlsplit(self.media_base).path.rstrip("/")
+        base = self.media_base
+        if self._media_path[0] != base:  # worked out once per media_base, not per image
+            self._media_path = (base, urlsplit(base).path.rstrip("/"))
+        return self._media_path[1]
 
     def on_page(self, ref: str) -> str:
         """An image's address in the page itself: the site's own media by path alone
@@ -301,11 +311,15 @@ class Renderer:
 
     def _template(self, env: jinja2.Environment, name: str) -> jinja2.Template:
         try:
-            return env.get_template(name)
+            template = env.get_template(name)
         except jinja2.TemplateNotFound:
             raise ThemeError(f"template '{name}' not found") from None
         except jinja2.TemplateError as exc:
             raise templating.error(exc, name) from None
+        # Its globals are a ChainMap over the environment's, which every render
+        # copies key by key (10 % of a page); those no longer change.
+        template.globals = dict(template.globals)
+        return template
 
     def page(self, profile: PageProfile, links: Sequence[PageLink]) -> bytes:
         return self.profile_page(profile, links).html
@@ -330,8 +344,9 @@ class Renderer:
             kinds: frozenset[str] = frozenset()
             pieces = [blocks.Piece("links", buttons)] if buttons else []
         else:
+            card = (self.vcard_path(username), speech.gettext("Save contact"))
             pieces, kinds = blocks.arrange(
-                links, {view.id: view for view in buttons}, facades, self.vcard_path(username)
+                links, {view.id: view for view in buttons}, facades, card
             )
         # Values used several times in the page are escaped once here.
         template = self.page_template(self.theme_for(profile.theme))

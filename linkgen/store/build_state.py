@@ -175,8 +175,10 @@ class BuildState:
             make_link = PageLink._make
             for row in conn.execute(
                 f"SELECT l.profile_id, l.id, l.title, l.url, l.thumbnail, l.starts_at, l.ends_at, "
-                f"l.icon, l.social, l.sensitive, l.kind, l.embed, l.body, l.contact, a.media "
-                f"FROM links l LEFT JOIN embed_art a ON l.embed = 1 AND a.url = l.url "
+                f"l.icon, l.social, l.sensitive, l.kind, l.embed, l.body, l.contact, "
+                # looked up for embeds only: a join would search for every link
+                f"CASE WHEN l.embed THEN (SELECT media FROM embed_art WHERE url = l.url) END "
+                f"FROM links l "
                 f"WHERE l.enabled = 1 AND l.profile_id IN ({marks}) "
                 f"ORDER BY l.profile_id, l.position",
                 chunk,

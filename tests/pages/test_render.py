@@ -7,12 +7,15 @@ import re
 from pathlib import Path
 from typing import Any
 
+import markupsafe
 import pytest
+from markupsafe import Markup
 
 from linkgen import site as sites
 from linkgen.build import build
 from linkgen.errors import ConfigError
 from linkgen.models import NewLink, NewProfile, ProfileFields, validate
+from linkgen.pages import templating
 from tests.support.hostile import XSS
 from tests.support.html import page, parse
 
@@ -305,3 +308,26 @@ def test_the_home_page_can_be_a_profile_or_a_redirect(site: sites.Site, add_prof
         (site.root / "linkgen.toml").write_text(f"[site]\nhome = '{wrong}'\n")
         with pytest.raises(ConfigError, match=r"site\.home"):
             sites.Site.open(site.root)
+
+
+class _Html:
+    def __html__(self) -> str:
+        return "<b>safe</b>"
+
+
+class _Text(str):
+    pass
+
+
+@pytest.mark.parametrize(
+    "value", [*XSS, "", "plain", 7, 2.5, None, Markup("<b>kept</b>"), _Html(), _Text("<i>")]
+)
+def test_templates_escape_every_value_exactly_as_markupsafe_does(value: object) -> None:
+    env = templating.environment([], None)
+    template = env.from_string("<p title='{{ value }}'>{{ value }}</p>")
+    expected = str(markupsafe.escape(value))
+    assert template.render(value=value) == f"<p title='{expected}'>{expected}</p>"
+    assert templating.escape(value) == markupsafe.escape(value)
+    assert isinstance(templating.escape(value), Markup)
+    # the quicker escape is the one compiled templates call
+    assert template.root_render_func.__globals__["escape"] is templating.escape
