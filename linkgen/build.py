@@ -22,10 +22,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from linkgen.clicks import smart
 from linkgen.fsutil import remove, write_file, write_if_changed, write_new
 from linkgen.pages import embed_art, extras, media, redirects, sitemap
 from linkgen.pages.render import Renderer
-from linkgen.records import LINK_KINDS, PageLink, iso, now
+from linkgen.records import LINK_KINDS, PageLink, PageProfile, iso, now
 from linkgen.site import Site
 from linkgen.store.build_state import BuildState, BuiltPage, Stale
 from linkgen.store.database import Database
@@ -103,7 +104,7 @@ class _Job:
                 home = renderer.profile_url(profile.username, profile.domain)
                 shown = {link.id for link in links}
                 targets = {
-                    link.id: link.url if link.id in shown else home
+                    link.id: _target(profile, link) if link.id in shown else home
                     for link in profile.links
                     if link.kind in LINK_KINDS
                 }
@@ -128,6 +129,13 @@ class _Job:
                 )
             )
         return built
+
+
+def _target(profile: PageProfile, link: PageLink) -> str:
+    """Where the edge sends a visitor of ``link``: its URL with its UTM tags."""
+    if profile.utm is None and link.utm is None:
+        return link.url
+    return smart.target(link.url, smart.utm_tags(profile.utm, link.utm, link.title), None)[0]
 
 
 _job: _Job | None = None

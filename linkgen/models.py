@@ -126,6 +126,18 @@ class Style(Strict):
         return data
 
 
+UtmValue = Annotated[str, AfterValidator(rules.utm_value)]
+
+
+class Utm(Strict):
+    """UTM tags the redirector adds to a link's URL (``utm_content`` is the link's
+    title as a slug); a link's own tags win over its profile's."""
+
+    source: UtmValue | None = None
+    medium: UtmValue | None = None
+    campaign: UtmValue | None = None
+
+
 class ProfileFields(Strict):
     """The editable fields of a profile; every one optional in an edit."""
 
@@ -140,6 +152,7 @@ class ProfileFields(Strict):
     seo_title: SeoTitle | None = None
     seo_description: SeoDescription | None = None
     domain: Domain | None = None  # a host whose root is the page (the edge maps it)
+    utm: Utm | None = None  # tags added to its links' URLs as visitors follow them
 
 
 class Contact(Strict):
@@ -173,6 +186,31 @@ class _Schedule(Strict):
         return self
 
 
+Device = Literal["ios", "android", "desktop"]
+CountryCode = Annotated[str, AfterValidator(rules.country)]
+RULES_MAX = 10
+
+
+class Rule(_Schedule):
+    """A smart link's rule: where the link sends a visitor for whom every one of its
+    conditions holds (a country, a device, a preferred language, a time window)."""
+
+    url: Url
+    country: Annotated[tuple[CountryCode, ...], Field(max_length=60, strict=False)] = ()
+    device: Annotated[tuple[Device, ...], Field(max_length=3, strict=False)] = ()
+    language: Annotated[tuple[Language, ...], Field(max_length=20, strict=False)] = ()
+
+    @model_validator(mode="after")
+    def _has_a_condition(self) -> Rule:
+        if not (self.country or self.device or self.language or self.starts_at or self.ends_at):
+            raise ValueError("a rule needs a condition: a country, a device, a language or a time")
+        return self
+
+
+# A link's rules, tried in order by the redirector: the first that holds wins.
+Rules = Annotated[tuple[Rule, ...], Field(max_length=RULES_MAX, strict=False)]
+
+
 class NewLink(_Schedule):
     """A new item: a link (``kind`` link or featured, with a URL) or a block."""
 
@@ -187,6 +225,8 @@ class NewLink(_Schedule):
     embed: bool = False  # shown as a player's facade: nothing loads until tapped
     body: Body | None = None  # a text block's paragraph
     contact: Contact | None = None  # a contact block's card
+    rules: Rules = ()  # where it sends some visitors instead (the redirector decides)
+    utm: Utm | None = None  # its own UTM tags, over the profile's
 
     @model_validator(mode="after")
     def _fits_its_kind(self) -> NewLink:
@@ -222,6 +262,8 @@ def check_item(item: NewLink | Link) -> None:
             raise ValueError(f"{name}: a {kind} block has no {name}")
     if item.social or item.embed:
         raise ValueError(f"{'social' if item.social else 'embed'}: a {kind} block is not a link")
+    if item.rules or item.utm:
+        raise ValueError(f"{'rules' if item.rules else 'utm'}: a {kind} block is not a link")
     if kind in ("header", "group") and not item.title:
         raise ValueError(f"title: a {kind} needs a title")
     if kind == "divider" and item.title:
@@ -250,6 +292,8 @@ class LinkChanges(_Schedule):
     embed: bool | None = None
     body: Body | None = None
     contact: Contact | None = None
+    rules: Rules | None = None
+    utm: Utm | None = None
 
 
 class Link(Strict):
@@ -268,6 +312,8 @@ class Link(Strict):
     embed: bool = False
     body: str | None = None
     contact: Contact | None = None
+    rules: tuple[Rule, ...] = ()
+    utm: Utm | None = None
     starts_at: Moment | None = None
     ends_at: Moment | None = None
     created_at: Moment
@@ -288,6 +334,7 @@ class Profile(Strict):
     seo_title: str | None = None
     seo_description: str | None = None
     domain: str | None = None
+    utm: Utm | None = None
     created_at: Moment
     updated_at: Moment
     version: int = Field(ge=1)

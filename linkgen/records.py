@@ -28,6 +28,8 @@ class PageLink(NamedTuple):
     body: str | None = None  # a text block's paragraph
     contact: str | None = None  # a contact block's card, as JSON
     art: str | None = None  # an embed's thumbnail (/_m/…), once a build fetched it
+    smart: bool = False  # it has rules: only the redirector can send it on
+    utm: str | None = None  # its own UTM tags, as stored (JSON)
 
 
 class PageProfile(NamedTuple):
@@ -49,6 +51,7 @@ class PageProfile(NamedTuple):
     created_at: str | None = None
     language: str | None = None  # a BCP 47 tag; None: the site's
     domain: str | None = None  # a host of the creator's own: the page is its root
+    utm: str | None = None  # UTM tags for its links, as stored (JSON)
 
 
 def page_address(site_url: str, username: str, domain: str | None = None) -> str:

@@ -159,6 +159,37 @@ def language(raw: str) -> str:
     return normalize(raw)
 
 
+_UTM = re.compile(r"^[A-Za-z0-9._~+-]{1,100}$")
+
+
+def utm_value(raw: str) -> str:
+    """A UTM tag's value: 1-100 letters, digits and ``. _ ~ + -`` (no spaces)."""
+    value = raw.strip()
+    if not _UTM.match(value):
+        raise ValueError(
+            f"'{raw[:40]}' cannot be a UTM value: use 1-100 letters, digits and . _ ~ + -"
+        )
+    return value
+
+
+_NOT_COUNTRIES = frozenset({"ZZ", "QO", "EU", "EZ", "UN", "XA", "XB"})  # regions, placeholders
+
+
+def country(raw: str) -> str:
+    """An ISO 3166 alpha-2 country code, in capitals ("de" → "DE")."""
+    from babel import Locale
+
+    code = raw.strip().upper()
+    if (
+        len(code) != 2
+        or not code.isalpha()
+        or code in _NOT_COUNTRIES
+        or code not in Locale("en").territories
+    ):
+        raise ValueError(f"'{raw[:20]}' is not a country code (two letters, e.g. DE, US, JP)")
+    return code
+
+
 def colour(raw: str) -> str:
     value = raw.strip()
     if not _HEX_COLOUR_RE.match(value):

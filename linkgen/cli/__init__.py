@@ -26,6 +26,7 @@ from linkgen.cli import (  # noqa: F401
     operations,
     profiles,
     publishing,
+    rules,
     service,
     serving,
     themes,

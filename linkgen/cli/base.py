@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from linkgen import __version__
-from linkgen.errors import LinkgenError
+from linkgen.errors import InvalidInput, LinkgenError
 
 if TYPE_CHECKING:
     from linkgen import site as sites
@@ -194,3 +194,36 @@ def bind(make: Callable[[], T], host: str, port: int) -> T:
         return make()
     except OSError as exc:
         raise LinkgenError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
+def key_values(field: str, items: tuple[str, ...]) -> dict[str, str | None]:
+    """``KEY=VALUE`` options as a dict; 'KEY=' gives None (remove it)."""
+    parsed: dict[str, str | None] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise InvalidInput(f"{field}: '{item}' is not KEY=VALUE")
+        parsed[key.strip()] = value.strip() or None
+    return parsed
+
+
+utm_option = click.option(
+    "--utm",
+    "utms",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="A UTM tag added to the links' URLs as visitors follow them through the "
+    "redirector (never written into the page): source, medium or campaign; "
+    "utm_content is the link's title. 'KEY=' removes it. Off until set.",
+)
+
+
+def utm_tags(current: Any, items: tuple[str, ...]) -> dict[str, str] | None:
+    """The UTM tags ``current`` (a Utm or None) has with ``items`` over them; None: none."""
+    tags = current.model_dump(exclude_none=True) if current is not None else {}
+    for key, value in key_values("utm", items).items():
+        if value is None:
+            tags.pop(key, None)
+        else:
+            tags[key] = value
+    return tags or None

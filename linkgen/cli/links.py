@@ -15,6 +15,8 @@ from linkgen.cli.base import (
     cli,
     json_option,
     pass_app,
+    utm_option,
+    utm_tags,
     version_option,
 )
 from linkgen.cli.output import emit, links_text
@@ -162,6 +164,7 @@ def link_add(
 )
 @link_look_options
 @schedule_options
+@utm_option
 @version_option
 @pass_app
 def link_edit(
@@ -178,6 +181,7 @@ def link_edit(
     featured: bool | None,
     starts: str | None,
     ends: str | None,
+    utms: tuple[str, ...],
     expected_version: int | None,
 ) -> None:
     """Change a link; only the options given change ('' clears a schedule).
@@ -196,13 +200,17 @@ def link_edit(
         values["embed"] = embed
     if featured is not None:
         values["kind"] = "featured" if featured else "link"
+    link_id = app.site.content.link_id(username, link_id)
+    if utms:
+        current = next(item for item in app.site.content.get(username).links if item.id == link_id)
+        values["utm"] = utm_tags(current.utm, utms)
     if not values:
         raise click.UsageError("nothing to change: give at least one option (see --help)")
     from linkgen.models import LinkChanges, validate
 
     _, changed = app.site.content.edit_link(
         username,
-        app.site.content.link_id(username, link_id),
+        link_id,
         validate(LinkChanges, values, strict=False),
         expected_version=expected_version,
     )

@@ -49,6 +49,8 @@ def links_text(profile: Profile) -> str:
             end = f"{link.ends_at:%Y-%m-%d %H:%M}Z" if link.ends_at else "…"
             flags += f" [{start} → {end}]"
         flags += " [embed]" if link.embed else ""
+        if link.rules:
+            flags += f" [{len(link.rules)} rule{'s' if len(link.rules) > 1 else ''}]"
         rows.append(f"  {link.position:>2}. {link.id}  {_item_text(link)}{flags}")
     return "\n".join(rows)
 

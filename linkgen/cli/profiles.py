@@ -15,7 +15,10 @@ from linkgen.cli.base import (
     LinkgenGroup,
     cli,
     json_option,
+    key_values,
     pass_app,
+    utm_option,
+    utm_tags,
     version_option,
 )
 from linkgen.cli.output import emit, profile_json, profile_text
@@ -67,6 +70,7 @@ def profile_field_options(f: F) -> F:
         ),
         click.option("--seo-title", help="Page title for search engines."),
         click.option("--seo-description", help="Meta description for search engines."),
+        utm_option,
         click.option(
             "--style",
             "styles",
@@ -82,13 +86,7 @@ def profile_field_options(f: F) -> F:
 
 
 def _parse_styles(styles: tuple[str, ...]) -> dict[str, str | None]:
-    parsed: dict[str, str | None] = {}
-    for item in styles:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise InvalidInput(f"style: '{item}' is not KEY=VALUE")
-        parsed[key.strip()] = value.strip() or None
-    return parsed
+    return key_values("style", styles)
 
 
 def _field_values(**options: Any) -> dict[str, Any]:
@@ -155,8 +153,10 @@ def profile_add(
     """
     from linkgen.models import NewProfile, Style, validate
 
-    background = fields.pop("background_image")
+    background, utms = fields.pop("background_image"), fields.pop("utms")
     values = _field_values(username=username, **fields)
+    if utms:
+        values["utm"] = utm_tags(None, utms)
     changes = {**_parse_styles(styles), **background_change(app, background)}
     if changes:
         values["style"] = Style().merged(changes)
@@ -202,8 +202,10 @@ def profile_set(
         linkgen profile set alice --bio "New bio" --style button=#1d3fbb --style button_text=#fff
     """
     store = app.site.content
-    background = fields.pop("background_image")
+    background, utms = fields.pop("background_image"), fields.pop("utms")
     values = with_media(app, with_media(app, _field_values(**fields), "avatar"), "social_image")
+    if utms:
+        values["utm"] = utm_tags(store.get(username).utm, utms)
     changes = {**_parse_styles(styles), **background_change(app, background)}
     if changes:
         values["style"] = store.get(username).style.merged(changes)

@@ -7,7 +7,7 @@ small answer when nothing changed), and only the shards whose digest changed
 are fetched. Everything read is hostile until checked: sizes are capped, a
 shard must match the digest the index gives it and hold only profiles of its
 own shard, every id and username must be one linkgen could have made, and
-every address must pass the same URL rules as an edit. A shard that fails is
+every address (a smart link's rules too) must pass the same rules as an edit. A shard that fails is
 logged and skipped — the last good one keeps serving — and tried again on
 the next poll.
 """
@@ -22,8 +22,8 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from linkgen import rules
-from linkgen.clicks.redirector import Route, epoch
-from linkgen.models import describe
+from linkgen.clicks.redirector import Route, choices, epoch
+from linkgen.models import RULES_MAX, Rule, describe
 from linkgen.publish import linkmap
 
 log = logging.getLogger(__name__)
@@ -60,7 +60,11 @@ class MapIndex(_Strict):
         return value
 
 
-LinkRow = tuple[ID, Annotated[str, Field(max_length=rules.URL_MAX)], bool, STAMP, STAMP]
+Address = Annotated[str, Field(max_length=rules.URL_MAX)]
+LinkRow = (
+    tuple[ID, Address, bool, STAMP, STAMP]
+    | tuple[ID, Address, bool, STAMP, STAMP, Annotated[list[Rule], Field(max_length=RULES_MAX)]]
+)
 
 
 class MapProfile(_Strict):
@@ -181,8 +185,11 @@ class BucketLinkIndex:
         routes: dict[str, Route] = {}
         for profile_id, profile in document.profiles.items():
             home = f"{self.site_url}/{profile.username}"
-            for link_id, url, enabled, starts, ends in profile.links:
-                routes[link_id] = Route(url, profile_id, home, enabled, epoch(starts), epoch(ends))
+            for link_id, url, enabled, starts, ends, *smart in profile.links:
+                kept = [rule.model_dump(mode="json") for rule in smart[0]] if smart else []
+                routes[link_id] = Route(
+                    url, profile_id, home, enabled, epoch(starts), epoch(ends), choices(kept)
+                )
         return expected, routes, dict.fromkeys(document.profiles, expected)
 
     def _swap(self) -> None:

@@ -20,15 +20,17 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import json
 import logging
 import threading
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
+from linkgen.clicks import smart
 from linkgen.clicks.metrics import Metrics
 from linkgen.clicks.recorder import Recorder
 from linkgen.store.database import Database
@@ -83,6 +85,8 @@ class Route:
     enabled: bool
     starts: float | None  # unix time
     ends: float | None
+    # A smart link's rules, each with its answer (smart.pick chooses per request).
+    rules: tuple[smart.Choice, ...] = ()
     # The whole answer, built once per edit rather than once per request:
     # a 302 to the target, and a 302 to the profile page when not live.
     to_target: Answer = field(init=False, repr=False, compare=False)
@@ -184,7 +188,23 @@ class LinkIndex:
             enabled=route.enabled,
             starts=epoch(route.starts_at),
             ends=epoch(route.ends_at),
+            rules=choices(json.loads(route.rules)) if route.rules else (),
         )
+
+
+def choices(stored: Sequence[Mapping[str, Any]]) -> tuple[smart.Choice, ...]:
+    """A link's rules as stored (checked already), each with its prebuilt answer."""
+    return tuple(
+        smart.Choice(
+            frozenset(rule.get("country", ())),
+            frozenset(rule.get("device", ())),
+            tuple(tag.lower() for tag in rule.get("language", ())),
+            epoch(rule.get("starts_at")),
+            epoch(rule.get("ends_at")),
+            answer(302, b"", location=rule["url"]),
+        )
+        for rule in stored
+    )
 
 
 @dataclass(frozen=True)
@@ -232,8 +252,12 @@ class Redirector:
 
     # -- one decision for both interfaces ---------------------------------------
 
-    def respond(self, method: str, path: str) -> tuple[Answer, Stub | None]:
-        """The answer to a request, and what to record of it (None: nothing)."""
+    def respond(
+        self, method: str, path: str, header: Header | None = None
+    ) -> tuple[Answer, Stub | None]:
+        """The answer to a request, and what to record of it (None: nothing).
+        ``header(name, default)``: the request's headers, read only for a link
+        with rules."""
         if method != "GET" and method != "HEAD":
             return METHOD_NOT_ALLOWED, None
         if path.startswith("/r/"):  # the hot path: an id not in the index is simply absent
@@ -243,9 +267,12 @@ class Redirector:
             now = time.time()
             if not (route.always or route.live(now)):
                 return route.to_profile, None
+            target = route.to_target
+            if route.rules and header is not None:
+                target = smart.pick(route.rules, now, header, self._country_header) or target
             if method == "HEAD":
-                return route.to_target, None
-            return route.to_target, (now, "click", route.profile_id, path[3:])
+                return target, None
+            return target, (now, "click", route.profile_id, path[3:])
         if path.startswith("/v/"):
             profile_id = path[3:]
             if profile_id not in self.links.hashes:
@@ -272,9 +299,9 @@ class Redirector:
 
     async def __rsgi__(self, scope: Any, protocol: Any) -> None:
         started = time.perf_counter() if self.metrics is not None else 0.0
-        response, stub = self.respond(scope.method, scope.path)
+        headers = scope.headers
+        response, stub = self.respond(scope.method, scope.path, headers.get)
         if stub is not None:
-            headers = scope.headers
             ip = headers.get(self._ip_header) if self._ip_header else None
             self.recorder.offer(
                 (
@@ -304,7 +331,7 @@ class Redirector:
         if scope["type"] != "http":
             return
         started = time.perf_counter() if self.metrics is not None else 0.0
-        response, stub = self.respond(scope["method"], scope["path"])
+        response, stub = self.respond(scope["method"], scope["path"], self._asgi_header(scope))
         if stub is not None:
             self.recorder.offer((*stub, *self._asgi_headers(scope)))
         await send(
@@ -333,6 +360,17 @@ class Redirector:
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
+    @staticmethod
+    def _asgi_header(scope: Scope) -> Header:
+        def header(name: str, default: str = "") -> str:
+            wanted = name.encode("latin-1")
+            for key, value in scope["headers"]:
+                if key == wanted:
+                    return str(value.decode("latin-1"))
+            return default
+
+        return header
+
     def _asgi_headers(self, scope: Scope) -> tuple[bytes, bytes, bytes, bytes]:
         """(ip, user agent, referrer, country) as raw bytes; the writer checks them."""
         user_agent = referrer = country = b""
@@ -353,6 +391,9 @@ class Redirector:
             ip = client[0].encode() if client else b""
         return ip, user_agent, referrer, country
 
+
+# A request's headers by lower-case name, as granian's RSGI headers answer ``get``.
+Header = Callable[[str, str], str]
 
 # What a request decides to record, before its headers are added: (at, kind,
 # profile id, link id).

@@ -161,7 +161,7 @@ def link_views(renderer: Renderer, profile_id: str, links: Sequence[PageLink]) -
         if embed is None and chosen != icons.NO_ICON and (chosen or link.social):
             icon = renderer.icons.get(chosen) if chosen else icons.GENERIC
             used.setdefault(icon.slug, icon)
-        href = f"{renderer.redirect_base}/r/{link.id}" if renderer.redirect_base else link.url
+        href = renderer.link_href(link)
         if embed is not None:
             art = renderer.on_page(link.art) if link.art else None
             facades[link.id] = Facade(embed.name, art, embed.shape)

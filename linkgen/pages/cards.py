@@ -13,10 +13,12 @@ from __future__ import annotations
 import functools
 import hashlib
 import io
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from linkgen.fsutil import write_file
+from linkgen.records import PageProfile
 
 if TYPE_CHECKING:
     from PIL import ImageFont
@@ -50,6 +52,28 @@ def card_name(
         digest.update(b"\0")
     digest.update(hashlib.sha256(avatar).digest() if avatar else b"-")
     return f"{digest.hexdigest()}.jpg"
+
+
+def profile_card(
+    media_dir: Path, site_url: str, profile: PageProfile, name: str, variables: Mapping[str, str]
+) -> str:
+    """The name of the profile's card in ``media_dir``, drawn first if missing, in its
+    page's colours (``variables``: the page's CSS variables) with its avatar."""
+    avatar = None
+    if profile.avatar and profile.avatar.startswith("/_m/"):
+        try:
+            avatar = (media_dir / profile.avatar[4:]).read_bytes()
+        except OSError:
+            avatar = None
+    address = site_url.split("://", 1)[-1]
+    return ensure_card(
+        media_dir,
+        name=name,
+        username=profile.username,
+        address=f"{address}/{profile.username}",
+        avatar=avatar,
+        colours=(variables["--bg"], variables["--fg"], variables["--muted"], variables["--btn"]),
+    )
 
 
 def ensure_card(

@@ -100,6 +100,9 @@ class Renderer:
         self.site_url = config.site.url
         edge = config.redirector.mode == "edge"
         self.redirect_base = self.site_url if edge else config.redirector.base_url
+        # A link with rules goes through the redirector even where the edge serves
+        # the others (the edge cannot choose; its object holds the link's own URL).
+        self.smart_base = config.redirector.base_url
         self.edge_links = edge  # links are objects the edge answers (pages.redirects)
         self.themes = dict(theme_set)
         # Themes that cannot be used (a bad file, a template that does not parse),
@@ -413,12 +416,19 @@ class Renderer:
                 css=self.css(profile.theme, profile.style, frozenset({"player"})),
                 player=embed.player,
                 shape=embed.shape,
-                href=f"{self.redirect_base}/r/{link.id}" if self.redirect_base else link.url,
+                href=self.link_href(link),
                 page=f"{self.media_path()}/{profile.username}",
             )
         except jinja2.TemplateError as exc:
             raise templating.error(exc, f"{PLAYER_TEMPLATE} (@{profile.username})") from None
         return html.encode("utf-8")
+
+    def link_href(self, link: PageLink) -> str:
+        """Where a button for ``link`` points: the redirector, or the edge, when they
+        send visitors on (a link with rules: the redirector), else the link itself."""
+        if link.smart and self.smart_base:
+            return f"{self.smart_base}/r/{link.id}"
+        return f"{self.redirect_base}/r/{link.id}" if self.redirect_base else link.url
 
     def speech(self, tag: str | None) -> language.Speech:
         """How a page in ``tag`` speaks; None: in the site's language."""
@@ -451,26 +461,7 @@ class Renderer:
         variables = themes.css_variables(
             self.themes[self.theme_for(profile.theme)].tokens, profile.style
         )
-        avatar = None
-        if profile.avatar and profile.avatar.startswith("/_m/"):
-            try:
-                avatar = (self.media_dir / profile.avatar[4:]).read_bytes()
-            except OSError:
-                avatar = None
-        address = self.site_url.split("://", 1)[-1]
-        card = cards.ensure_card(
-            self.media_dir,
-            name=name,
-            username=profile.username,
-            address=f"{address}/{profile.username}",
-            avatar=avatar,
-            colours=(
-                variables["--bg"],
-                variables["--fg"],
-                variables["--muted"],
-                variables["--btn"],
-            ),
-        )
+        card = cards.profile_card(self.media_dir, self.site_url, profile, name, variables)
         return sharing.ShareImage(f"{self.site_url}/_m/{card}", *sharing.CARD_SIZE, "image/jpeg")
 
     # -- site files ---------------------------------------------------------

@@ -177,7 +177,8 @@ class BuildState:
                 f"SELECT l.profile_id, l.id, l.title, l.url, l.thumbnail, l.starts_at, l.ends_at, "
                 f"l.icon, l.social, l.sensitive, l.kind, l.embed, l.body, l.contact, "
                 # looked up for embeds only: a join would search for every link
-                f"CASE WHEN l.embed THEN (SELECT media FROM embed_art WHERE url = l.url) END "
+                f"CASE WHEN l.embed THEN (SELECT media FROM embed_art WHERE url = l.url) END, "
+                f"l.rules IS NOT NULL, l.utm "
                 f"FROM links l "
                 f"WHERE l.enabled = 1 AND l.profile_id IN ({marks}) "
                 f"ORDER BY l.profile_id, l.position",
@@ -187,7 +188,7 @@ class BuildState:
             for row in conn.execute(
                 f"SELECT id, username, display_name, bio, avatar, theme, style, seo_title, "
                 f"seo_description, updated_at, sensitive, social_image, created_at, language, "
-                f"domain "
+                f"domain, utm "
                 f"FROM profiles "
                 f"WHERE id IN ({marks})",
                 chunk,
@@ -210,6 +211,7 @@ class BuildState:
                         created_at=row[12],
                         language=row[13],
                         domain=row[14],
+                        utm=row[15],
                     )
                 )
         return result

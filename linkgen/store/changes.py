@@ -21,6 +21,7 @@ _PROFILE_FIELDS = (
     "social_image",
     "language",
     "domain",
+    "utm",
     "seo_title",
     "seo_description",
 )
@@ -36,6 +37,8 @@ _LINK_FIELDS = (
     "embed",
     "body",
     "contact",
+    "rules",
+    "utm",
     "starts_at",
     "ends_at",
 )
@@ -47,6 +50,8 @@ def _show(value: Any) -> str:
         return "(none)"
     if isinstance(value, bool):
         return "on" if value else "off"
+    if isinstance(value, tuple):  # a link's rules
+        return f"{len(value)} rule{'s' if len(value) != 1 else ''}" if value else "(none)"
     if hasattr(value, "model_dump"):
         shown = ", ".join(f"{k}={v}" for k, v in value.model_dump(exclude_none=True).items())
         return shown or "(none)"

@@ -33,9 +33,9 @@ from linkgen.store.database import Database
 from linkgen.store.profile_rows import (
     ProfileRows,
     check_version,
-    contact_json,
     content_hash,
     known_name,
+    utm_json,
 )
 
 
@@ -181,6 +181,8 @@ class Content:
                 value = getattr(fields, name)
                 if name == "style":
                     value = (value or Style()).model_dump_json(exclude_none=True)
+                elif name == "utm":
+                    value = utm_json(value)
                 elif name in ("display_name", "bio") and value is None:
                     value = ""
                 elif name == "theme" and value is None:
@@ -384,28 +386,7 @@ class Content:
             merged = input_of(current)
             merged.update({name: getattr(edit, name) for name in edit.model_fields_set})
             checked = validate(NewLink, merged, strict=False)
-            self.database.conn.execute(
-                "UPDATE links SET kind = ?, title = ?, url = ?, enabled = ?, thumbnail = ?, "
-                "icon = ?, social = ?, sensitive = ?, embed = ?, body = ?, contact = ?, "
-                "starts_at = ?, ends_at = ?, updated_at = ? WHERE id = ?",
-                (
-                    checked.kind,
-                    checked.title,
-                    checked.url or "",
-                    int(checked.enabled),
-                    checked.thumbnail,
-                    checked.icon,
-                    int(checked.social),
-                    checked.sensitive,
-                    int(checked.embed),
-                    checked.body,
-                    contact_json(checked.contact),
-                    iso(checked.starts_at) if checked.starts_at else None,
-                    iso(checked.ends_at) if checked.ends_at else None,
-                    iso(now()),
-                    link_id,
-                ),
-            )
+            self.rows.update_link(link_id, checked)
 
         return apply
 

@@ -47,6 +47,7 @@ def checked(profile: Profile) -> Profile:
             "social_image": profile.social_image,
             "language": profile.language,
             "domain": profile.domain,
+            "utm": profile.utm,
             "seo_title": profile.seo_title,
             "seo_description": profile.seo_description,
         },

@@ -432,6 +432,22 @@ def _domain(db: sqlite_utils.Database) -> None:
     )
 
 
+@migration(13, "smart links: a link's rules, UTM tags")
+def _smart_links(db: sqlite_utils.Database) -> None:
+    run_script(
+        db,
+        """
+        -- A link's rules as JSON ([{"url", "country", "device", "language",
+        -- "starts_at", "ends_at"}, ...]), tried in order; NULL: none.
+        ALTER TABLE links ADD COLUMN rules TEXT;
+        -- UTM tags as JSON ({"source", "medium", "campaign"}); NULL: none. A
+        -- link's own win over its profile's.
+        ALTER TABLE links ADD COLUMN utm TEXT;
+        ALTER TABLE profiles ADD COLUMN utm TEXT;
+        """,
+    )
+
+
 def run_script(db: sqlite_utils.Database, script: str) -> None:
     """Run a script statement by statement, inside the caller's transaction.
 

@@ -8,25 +8,36 @@ the same transaction as the change.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 
 from linkgen import rules
 from linkgen.errors import Conflict, InvalidInput, NotFound, StaleEdit
-from linkgen.models import Contact, Link, NewLink, NewProfile, Profile, Style, record_of
+from linkgen.models import (
+    Contact,
+    Link,
+    NewLink,
+    NewProfile,
+    Profile,
+    Rule,
+    Style,
+    Utm,
+    record_of,
+)
 from linkgen.pages.themes import ThemeFile, contrast_failures
 from linkgen.records import iso, now
 from linkgen.store import changes
 from linkgen.store.database import Database
 from linkgen.store.webhooks import Webhooks
 
-# Link fields added after schema version 4 (icons, warnings) and 10 (blocks, embeds)
-_ADDED_LATER = ("icon", "social", "sensitive", "embed", "body", "contact")
+# Link fields added after schema version 4 (icons, warnings), 10 (blocks, embeds), 12 (rules)
+_ADDED_LATER = ("icon", "social", "sensitive", "embed", "body", "contact", "rules", "utm")
 
 
 def content_hash(profile: Profile) -> str:
@@ -39,7 +50,7 @@ def content_hash(profile: Profile) -> str:
                 del link[name]
         if link["kind"] == "link":
             del link["kind"]
-    for name in ("sensitive", "social_image", "language", "domain"):  # unset: as before
+    for name in ("sensitive", "social_image", "language", "domain", "utm"):  # unset: as before
         if not data[name]:
             del data[name]
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -48,6 +59,54 @@ def content_hash(profile: Profile) -> str:
 
 def contact_json(card: Contact | None) -> str | None:
     return card.model_dump_json(exclude_none=True) if card is not None else None
+
+
+# An item's own columns, as ``item_values`` gives them.
+ITEM_COLUMNS = (
+    "kind", "title", "url", "enabled", "thumbnail", "icon", "social", "sensitive", "embed",
+    "body", "contact", "rules", "utm", "starts_at", "ends_at",
+)  # fmt: skip
+
+
+def item_values(item: Link | NewLink) -> tuple[Any, ...]:
+    """An item's fields as its row stores them, in the order of ITEM_COLUMNS."""
+    return (
+        item.kind,
+        item.title,
+        item.url or "",
+        int(item.enabled),
+        item.thumbnail,
+        item.icon,
+        int(item.social),
+        item.sensitive,
+        int(item.embed),
+        item.body,
+        contact_json(item.contact),
+        rules_json(item.rules),
+        utm_json(item.utm),
+        iso(item.starts_at) if item.starts_at else None,
+        iso(item.ends_at) if item.ends_at else None,
+    )
+
+
+def utm_json(utm: Utm | None) -> str | None:
+    """UTM tags as stored: JSON of the tags set; None: none."""
+    data = utm.model_dump(exclude_none=True) if utm is not None else {}
+    return json.dumps(data, sort_keys=True) if data else None
+
+
+def _utm(stored: str | None) -> Utm | None:
+    if not stored:
+        return None
+    tags = json.loads(stored)
+    return _built(Utm, {name: tags.get(name) for name in UTM_FIELDS}, set(tags))
+
+
+def rules_json(rules: Sequence[Rule]) -> str | None:
+    """A link's rules as stored: JSON, the unset conditions left out; None: none."""
+    if not rules:
+        return None
+    return json.dumps([rule.model_dump(mode="json", exclude_defaults=True) for rule in rules])
 
 
 def check_version(profile: Profile, expected: int | None) -> None:
@@ -69,13 +128,20 @@ def known_name(username: str) -> str:
 
 LINK_NAMES = (
     "id", "position", "kind", "title", "url", "enabled", "thumbnail", "icon", "social",
-    "sensitive", "embed", "body", "contact", "starts_at", "ends_at", "created_at", "updated_at",
+    "sensitive", "embed", "body", "contact", "rules", "utm", "starts_at", "ends_at",
+    "created_at", "updated_at",
 )  # fmt: skip
 CONTACT_FIELDS = tuple(Contact.model_fields)
 LINK_COLUMNS = ", ".join(LINK_NAMES)
 PROFILE_FIELDS = frozenset(Profile.model_fields) - {"links", "style", "created_at", "updated_at"}
 STYLE_FIELDS = tuple(Style.model_fields)
+UTM_FIELDS = tuple(Utm.model_fields)
 PROFILE_ORDER = tuple(Profile.model_fields)  # a model's fields in their order: its JSON's
+
+
+@functools.cache
+def _stored_rules() -> TypeAdapter[tuple[Rule, ...]]:
+    return TypeAdapter(tuple[Rule, ...])  # built on first use: most sites have no rules
 
 
 def _moment(value: str | None) -> datetime | None:
@@ -91,6 +157,8 @@ def _link(values: Sequence[Any]) -> Link:
         fields["contact"] = _built(
             Contact, {name: card.get(name) for name in CONTACT_FIELDS}, set(card)
         )
+    fields["rules"] = _stored_rules().validate_json(fields["rules"]) if fields["rules"] else ()
+    fields["utm"] = _utm(fields["utm"])
     for name in ("starts_at", "ends_at", "created_at", "updated_at"):
         fields[name] = _moment(fields[name])
     return _built(Link, fields)
@@ -146,6 +214,7 @@ class ProfileRows:
             social_image=new.social_image,
             language=new.language,
             domain=new.domain,
+            utm=new.utm,
             seo_title=new.seo_title,
             seo_description=new.seo_description,
             created_at=stamp,
@@ -191,6 +260,7 @@ class ProfileRows:
         fields["style"] = _built(
             Style, {name: style.get(name) for name in STYLE_FIELDS}, set(style)
         )
+        fields["utm"] = _utm(row["utm"])
         fields["links"] = tuple(_link(values) for values in links)
         return _built(Profile, {name: fields[name] for name in PROFILE_ORDER})
 
@@ -300,14 +370,14 @@ class ProfileRows:
         conn.execute(
             "INSERT INTO profiles (id, username, display_name, bio, avatar, theme, style, "
             "sensitive, social_image, language, domain, seo_title, seo_description, created_at, "
-            "updated_at, version, content_hash) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "updated_at, version, content_hash, utm) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT(id) DO UPDATE SET "
             "username = excluded.username, display_name = excluded.display_name, "
             "bio = excluded.bio, avatar = excluded.avatar, theme = excluded.theme, "
             "style = excluded.style, sensitive = excluded.sensitive, "
             "social_image = excluded.social_image, language = excluded.language, "
-            "domain = excluded.domain, "
+            "domain = excluded.domain, utm = excluded.utm, "
             "seo_title = excluded.seo_title, "
             "seo_description = excluded.seo_description, updated_at = excluded.updated_at, "
             "version = excluded.version, content_hash = excluded.content_hash",
@@ -329,6 +399,7 @@ class ProfileRows:
                 iso(profile.updated_at),
                 profile.version,
                 content_hash(profile),
+                utm_json(profile.utm),
             ),
         )
         self.write_links(profile.id, profile.links)
@@ -337,31 +408,26 @@ class ProfileRows:
         """Replace a profile's links with ``links``, numbered in this order."""
         conn = self.database.conn
         conn.execute("DELETE FROM links WHERE profile_id = ?", (profile_id,))
+        columns = ("id", "profile_id", "position", *ITEM_COLUMNS, "created_at", "updated_at")
         conn.executemany(
-            "INSERT INTO links (id, profile_id, position, kind, title, url, enabled, thumbnail, "
-            "icon, social, sensitive, embed, body, contact, starts_at, ends_at, created_at, "
-            "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO links ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
             [
                 (
                     link.id,
                     profile_id,
                     position,
-                    link.kind,
-                    link.title,
-                    link.url,
-                    int(link.enabled),
-                    link.thumbnail,
-                    link.icon,
-                    int(link.social),
-                    link.sensitive,
-                    int(link.embed),
-                    link.body,
-                    contact_json(link.contact),
-                    iso(link.starts_at) if link.starts_at else None,
-                    iso(link.ends_at) if link.ends_at else None,
+                    *item_values(link),
                     iso(link.created_at),
                     iso(link.updated_at),
                 )
                 for position, link in enumerate(links, start=1)
             ],
+        )
+
+    def update_link(self, link_id: str, item: NewLink) -> None:
+        """Store ``item`` (checked) as the link ``link_id`` now is."""
+        sets = ", ".join(f"{column} = ?" for column in ITEM_COLUMNS)
+        self.database.conn.execute(
+            f"UPDATE links SET {sets}, updated_at = ? WHERE id = ?",
+            (*item_values(item), iso(now()), link_id),
         )

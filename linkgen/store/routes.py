@@ -1,10 +1,12 @@
-"""The redirector's read-only view: where each link sends a visitor, and when."""
+"""The redirector's read-only view: where each link sends a visitor, and when (its
+UTM tags added, its rules with them)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import NamedTuple
 
+from linkgen.clicks import smart
 from linkgen.records import LINK_KINDS_SQL
 from linkgen.store.database import Database, chunked
 
@@ -17,6 +19,7 @@ class LinkRoute(NamedTuple):
     enabled: bool
     starts_at: str | None  # ISO 8601 UTC, "Z"
     ends_at: str | None
+    rules: str | None = None  # its rules as stored (JSON), tried in order
 
 
 class Routes:
@@ -32,13 +35,16 @@ class Routes:
         routes: list[LinkRoute] = []
         for chunk in chunked(profile_ids):
             rows = self.database.conn.execute(
-                "SELECT l.id, l.profile_id, p.username, l.url, l.enabled, l.starts_at, l.ends_at "
+                "SELECT l.id, l.profile_id, p.username, l.url, l.enabled, l.starts_at, l.ends_at, "
+                "l.rules, p.utm, l.utm, l.title "
                 "FROM links l JOIN profiles p ON p.id = l.profile_id "
                 f"WHERE l.kind IN {LINK_KINDS_SQL} "
                 f"AND l.profile_id IN ({', '.join('?' * len(chunk))})",
                 chunk,
             )
-            routes += [LinkRoute(r[0], r[1], r[2], r[3], bool(r[4]), r[5], r[6]) for r in rows]
+            for r in rows:
+                url, rules = smart.target(r[3], smart.utm_tags(r[8], r[9], r[10]), r[7])
+                routes.append(LinkRoute(r[0], r[1], r[2], url, bool(r[4]), r[5], r[6], rules))
         return routes
 
     def owners(self, link_ids: Sequence[str]) -> dict[str, str]:

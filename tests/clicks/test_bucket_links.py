@@ -17,6 +17,8 @@ import requests
 from linkgen import site as sites
 from linkgen.clicks.bucket_links import BucketLinkIndex
 from linkgen.clicks.db import HOUR_MS, ClickStore, clicks_path
+from linkgen.clicks.recorder import Recorder, WriterSettings
+from linkgen.clicks.redirector import Redirector, RedirectorOptions
 from linkgen.clicks.shipping import ship
 from linkgen.publish import linkmap
 from tests.support.cli import Cli
@@ -183,3 +185,53 @@ def test_a_redirector_refuses_what_the_bucket_should_not_hold_and_keeps_the_last
     links.refresh()
     assert shop in links.routes
     assert "refused" in caplog.text and "does not match the index" in caplog.text
+
+
+def test_a_smart_links_rules_travel_in_the_link_map_and_hostile_ones_are_refused(
+    site: sites.Site, bucket: Any, s3_endpoint: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    s3, name = bucket
+    run = publishing_site(site, name, s3_endpoint)
+    run("profile", "add", "ada")
+    run("link", "add", "ada", "Shop", "https://shop.example.com/ada")
+    run(
+        "link", "rule", "add", "ada", "Shop", "--country", "DE", "--url", "https://shop.example.de/"
+    )
+    run("publish")
+    ada = run.json("profile", "show", "ada")
+    shop = ada["links"][0]["id"]
+    client = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1")
+    links = BucketLinkIndex(client, name, "links/", refresh_seconds=60)
+    links.refresh()
+    recorder = Recorder(WriterSettings(site.root / "unused-clicks.db"))  # HEAD: nothing recorded
+    redirector = Redirector(links, recorder, RedirectorOptions())
+
+    def location(**headers: str) -> str:
+        answer, _ = redirector.respond("HEAD", f"/r/{shop}", lambda n, d: headers.get(n, d))
+        return dict(answer.text_headers)["location"]
+
+    assert location(**{"cloudfront-viewer-country": "DE"}) == "https://shop.example.de/"
+    assert location(**{"cloudfront-viewer-country": "FR"}) == "https://shop.example.com/ada"
+
+    shard = linkmap.shard_of(ada["id"])
+    key, index_key = f"links/{linkmap.FOLDER}{shard:02x}.json", f"links/{linkmap.INDEX}"
+    good = json.loads(s3.get_object(Bucket=name, Key=key)["Body"].read())
+    assert good["profiles"][ada["id"]]["links"][0][5] == [
+        {"url": "https://shop.example.de/", "country": ["DE"]}
+    ]
+    for hostile in (
+        {"url": "javascript:alert(1)", "country": ["DE"]},
+        {"url": "https://evil.example/", "country": ["Germany"]},
+        {"url": "https://evil.example/"},  # no condition: every visitor
+        {"url": "https://evil.example/", "device": ["ios"], "script": "x"},
+    ):
+        changed = json.loads(json.dumps(good))
+        changed["profiles"][ada["id"]]["links"][0][5] = [hostile]
+        body = json.dumps(changed).encode()
+        index = json.loads(s3.get_object(Bucket=name, Key=index_key)["Body"].read())
+        index["shards"][f"{shard:02x}"] = linkmap.digest(body)
+        s3.put_object(Bucket=name, Key=key, Body=body)
+        s3.put_object(Bucket=name, Key=index_key, Body=json.dumps(index).encode())
+        links.refresh()
+        assert location(**{"cloudfront-viewer-country": "DE"}) == "https://shop.example.de/"
+    assert caplog.text.count("refused") >= 4

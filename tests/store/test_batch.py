@@ -87,7 +87,10 @@ def test_a_profile_is_read_as_the_models_would_have_checked_it(
     store.edit_link("alice", link.id, validate(LinkChanges, {
         "starts_at": "2030-01-01T09:00:00+02:00", "ends_at": "2030-02-01T00:00:00Z",
         "sensitive": "sensitive", "icon": "none", "enabled": False, "social": True,
-    }))  # fmt: skip
+        "rules": [{"url": "https://shop.example/de", "country": ["DE"], "device": ["ios"]},
+                  {"url": "https://shop.example/x", "starts_at": "2030-01-01T00:00:00Z",
+                   "language": ["pt-br"]}],
+    }, strict=False))  # fmt: skip
     store.add_link("alice", validate(NewLink, {"kind": "contact", "contact": {
         "name": "Alice A.", "email": "a@example.com", "phone": "+1 555 123 4567"}}))  # fmt: skip
     store.add_link("alice", validate(NewLink, {"kind": "text", "body": "one\ntwo"}))
@@ -100,7 +103,8 @@ def test_a_profile_is_read_as_the_models_would_have_checked_it(
     def as_stored(values: tuple[Any, ...]) -> dict[str, Any]:
         fields = dict(zip(LINK_NAMES, values, strict=True))
         fields.update({name: bool(fields[name]) for name in ("enabled", "social", "embed")})
-        return fields | {"contact": json.loads(fields["contact"] or "null")}
+        return fields | {"contact": json.loads(fields["contact"] or "null"),
+                         "rules": json.loads(fields["rules"] or "[]")}  # fmt: skip
 
     stored = dict(row, style=json.loads(row["style"]), links=[
         as_stored(values) for values in rows.database.conn.execute(
