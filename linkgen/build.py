@@ -104,7 +104,7 @@ class _Job:
                 home = renderer.profile_url(profile.username, profile.domain)
                 shown = {link.id for link in links}
                 targets = {
-                    link.id: _target(profile, link) if link.id in shown else home
+                    link.id: _target(renderer, profile, link) if link.id in shown else home
                     for link in profile.links
                     if link.kind in LINK_KINDS
                 }
@@ -131,8 +131,12 @@ class _Job:
         return built
 
 
-def _target(profile: PageProfile, link: PageLink) -> str:
-    """Where the edge sends a visitor of ``link``: its URL with its UTM tags."""
+def _target(renderer: Renderer, profile: PageProfile, link: PageLink) -> str:
+    """Where the edge sends a visitor of ``link``: its URL with its UTM tags; a
+    locked one to the redirector, which asks first (else to the profile page)."""
+    if link.locked:
+        base = renderer.smart_base
+        return f"{base}/r/{link.id}" if base else renderer.profile_url(profile.username)
     if profile.utm is None and link.utm is None:
         return link.url
     return smart.target(link.url, smart.utm_tags(profile.utm, link.utm, link.title), None)[0]

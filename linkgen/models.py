@@ -8,6 +8,7 @@ the plain records of ``records.py`` instead.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from functools import partial
 from typing import Annotated, Any, Literal, TypeVar
@@ -210,6 +211,35 @@ class Rule(_Schedule):
 # A link's rules, tried in order by the redirector: the first that holds wins.
 Rules = Annotated[tuple[Rule, ...], Field(max_length=RULES_MAX, strict=False)]
 
+# An argon2id hash as argon2-cffi writes it, with costs a redirector can afford to
+# verify (an imported file cannot make every try cost a gigabyte or a minute).
+_ARGON2ID = re.compile(
+    r"^\$argon2id\$v=19\$m=(\d{1,7}),t=(\d{1,2}),p=(\d{1,2})\$[A-Za-z0-9+/]{16,64}\$[A-Za-z0-9+/]{16,128}$"
+)
+
+
+class Lock(Strict):
+    """A locked link: the redirector asks for its password, or for a visitor to
+    confirm their age, before it sends them on."""
+
+    kind: Literal["password", "age"]
+    password_hash: str | None = Field(None, max_length=300)  # argon2id; never the password
+    age: int | None = Field(None, ge=13, le=25)
+
+    @model_validator(mode="after")
+    def _complete(self) -> Lock:
+        if self.kind == "age":
+            if self.age is None or self.password_hash is not None:
+                raise ValueError("an age lock has an age (13 to 25) and no password")
+            return self
+        found = _ARGON2ID.match(self.password_hash or "")
+        if found is None or self.age is not None:
+            raise ValueError("a password lock has an argon2id password hash and no age")
+        memory, rounds, lanes = (int(value) for value in found.groups())
+        if not (8 <= memory <= 262_144 and 1 <= rounds <= 10 and 1 <= lanes <= 8):
+            raise ValueError("password_hash: its costs are out of bounds")
+        return self
+
 
 class NewLink(_Schedule):
     """A new item: a link (``kind`` link or featured, with a URL) or a block."""
@@ -227,6 +257,7 @@ class NewLink(_Schedule):
     contact: Contact | None = None  # a contact block's card
     rules: Rules = ()  # where it sends some visitors instead (the redirector decides)
     utm: Utm | None = None  # its own UTM tags, over the profile's
+    lock: Lock | None = None  # a password or an age to confirm first (the redirector asks)
 
     @model_validator(mode="after")
     def _fits_its_kind(self) -> NewLink:
@@ -251,6 +282,8 @@ def check_item(item: NewLink | Link) -> None:
 
             if item.social or kind == "featured":
                 raise ValueError("embed: an embed is a button of its own, not an icon or featured")
+            if item.lock is not None:
+                raise ValueError("lock: an embed plays on the page's player; it cannot be locked")
             if provider(item.url) is None:
                 raise ValueError(
                     "embed: only YouTube, Vimeo, Spotify, SoundCloud, Apple Music, TikTok "
@@ -262,8 +295,9 @@ def check_item(item: NewLink | Link) -> None:
             raise ValueError(f"{name}: a {kind} block has no {name}")
     if item.social or item.embed:
         raise ValueError(f"{'social' if item.social else 'embed'}: a {kind} block is not a link")
-    if item.rules or item.utm:
-        raise ValueError(f"{'rules' if item.rules else 'utm'}: a {kind} block is not a link")
+    if item.rules or item.utm or item.lock:
+        name = "rules" if item.rules else "utm" if item.utm else "lock"
+        raise ValueError(f"{name}: a {kind} block is not a link")
     if kind in ("header", "group") and not item.title:
         raise ValueError(f"title: a {kind} needs a title")
     if kind == "divider" and item.title:
@@ -294,6 +328,7 @@ class LinkChanges(_Schedule):
     contact: Contact | None = None
     rules: Rules | None = None
     utm: Utm | None = None
+    lock: Lock | None = None
 
 
 class Link(Strict):
@@ -314,6 +349,7 @@ class Link(Strict):
     contact: Contact | None = None
     rules: tuple[Rule, ...] = ()
     utm: Utm | None = None
+    lock: Lock | None = None
     starts_at: Moment | None = None
     ends_at: Moment | None = None
     created_at: Moment

@@ -30,6 +30,7 @@ class PageLink(NamedTuple):
     art: str | None = None  # an embed's thumbnail (/_m/…), once a build fetched it
     smart: bool = False  # it has rules: only the redirector can send it on
     utm: str | None = None  # its own UTM tags, as stored (JSON)
+    locked: bool = False  # a password or an age first: never its URL on the page or edge
 
 
 class PageProfile(NamedTuple):

@@ -1,7 +1,8 @@
-"""``linkgen link rule …``: where a smart link sends some visitors instead."""
+"""``linkgen link rule …``, ``link lock``, ``link unlock``: smart links' rules and locks."""
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -56,12 +57,18 @@ def _rule_text(number: int, item: Rule) -> str:
 def _set_rules(
     app: App, username: str, reference: str, rules: list[Any], expected_version: int | None
 ) -> Link:
+    return _change(app, username, reference, {"rules": rules}, expected_version)
+
+
+def _change(
+    app: App, username: str, reference: str, values: dict[str, Any], expected_version: int | None
+) -> Link:
     from linkgen.models import LinkChanges, validate
 
     _, changed = app.site.content.edit_link(
         username,
         app.site.content.link_id(username, reference),
-        validate(LinkChanges, {"rules": rules}, strict=False),
+        validate(LinkChanges, values, strict=False),
         expected_version=expected_version,
     )
     return changed
@@ -156,3 +163,75 @@ def rule_rm(
     del rules[number - 1]
     changed = _set_rules(app, username, current.id, rules, expected_version)
     click.echo(f"link {changed.id} '{changed.title}': rule {number} removed")
+
+
+PASSWORD_MIN = 4
+
+
+@link.command("lock")
+@click.argument("username")
+@click.argument("link_id", metavar="LINK")
+@click.option("--age", type=click.IntRange(13, 25), help="Ask visitors to confirm this age.")
+@click.option("--password", "ask", is_flag=True, help="Ask for a password (typed at a prompt).")
+@click.option("--password-stdin", "from_stdin", is_flag=True, help="Read the password from stdin.")
+@version_option
+@pass_app
+def link_lock(
+    app: App,
+    username: str,
+    link_id: str,
+    age: int | None,
+    ask: bool,
+    from_stdin: bool,
+    expected_version: int | None,
+) -> None:
+    """Lock a link: the redirector asks for a password, or for an age, first.
+
+    The page and the edge never show a locked link's address; without a
+    redirector (`[redirector] base_url`) it is not shown at all. Only the
+    password's argon2id hash is kept.
+
+    Example:
+
+        linkgen link lock alice "Early access" --password
+    """
+    if sum((age is not None, ask, from_stdin)) != 1:
+        raise click.UsageError("give one of --age, --password or --password-stdin")
+    lock: dict[str, Any] = {"kind": "age", "age": age}
+    if age is None:
+        if from_stdin:
+            secret = sys.stdin.readline().rstrip("\r\n")
+        else:
+            secret = str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
+        if not PASSWORD_MIN <= len(secret) <= 200:
+            raise click.BadParameter(
+                f"must be {PASSWORD_MIN} to 200 characters", param_hint="password"
+            )
+        from argon2 import PasswordHasher
+
+        lock = {"kind": "password", "password_hash": PasswordHasher().hash(secret)}
+    changed = _change(app, username, link_id, {"lock": lock}, expected_version)
+    how = "a password" if age is None else f"age {age}+"
+    click.echo(f"link {changed.id} '{changed.title}' is locked: {how} first")
+    if app.site.config.redirector.base_url is None:
+        click.echo(
+            "note: [redirector] base_url is not set, so the link is not shown on the page "
+            "until a redirector can ask for its lock",
+            err=True,
+        )
+
+
+@link.command("unlock")
+@click.argument("username")
+@click.argument("link_id", metavar="LINK")
+@version_option
+@pass_app
+def link_unlock(app: App, username: str, link_id: str, expected_version: int | None) -> None:
+    """Open a locked link to everyone again.
+
+    Example:
+
+        linkgen link unlock alice "Early access"
+    """
+    changed = _change(app, username, link_id, {"lock": None}, expected_version)
+    click.echo(f"link {changed.id} '{changed.title}' is open to everyone")

@@ -22,8 +22,9 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from linkgen import rules
+from linkgen.clicks.locks import gate
 from linkgen.clicks.redirector import Route, choices, epoch
-from linkgen.models import RULES_MAX, Rule, describe
+from linkgen.models import RULES_MAX, Lock, Rule, describe
 from linkgen.publish import linkmap
 
 log = logging.getLogger(__name__)
@@ -61,10 +62,16 @@ class MapIndex(_Strict):
 
 
 Address = Annotated[str, Field(max_length=rules.URL_MAX)]
-LinkRow = (
-    tuple[ID, Address, bool, STAMP, STAMP]
-    | tuple[ID, Address, bool, STAMP, STAMP, Annotated[list[Rule], Field(max_length=RULES_MAX)]]
-)
+
+
+class MapSmart(_Strict):
+    """A smart link's rules and lock, checked as an edit checks them."""
+
+    rules: list[Rule] = Field(default_factory=list, max_length=RULES_MAX)
+    lock: Lock | None = None
+
+
+LinkRow = tuple[ID, Address, bool, STAMP, STAMP] | tuple[ID, Address, bool, STAMP, STAMP, MapSmart]
 
 
 class MapProfile(_Strict):
@@ -185,11 +192,13 @@ class BucketLinkIndex:
         routes: dict[str, Route] = {}
         for profile_id, profile in document.profiles.items():
             home = f"{self.site_url}/{profile.username}"
-            for link_id, url, enabled, starts, ends, *smart in profile.links:
-                kept = [rule.model_dump(mode="json") for rule in smart[0]] if smart else []
+            for link_id, url, enabled, starts, ends, *more in profile.links:
+                smart = more[0] if more else MapSmart()
+                kept = [rule.model_dump(mode="json") for rule in smart.rules]
                 routes[link_id] = Route(
-                    url, profile_id, home, enabled, epoch(starts), epoch(ends), choices(kept)
-                )
+                    url, profile_id, home, enabled, epoch(starts), epoch(ends), choices(kept),
+                    gate(smart.lock.model_dump()) if smart.lock else None,
+                )  # fmt: skip
         return expected, routes, dict.fromkeys(document.profiles, expected)
 
     def _swap(self) -> None:

@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
-from linkgen.clicks import smart
+from linkgen.clicks import locks, smart
 from linkgen.clicks.metrics import Metrics
 from linkgen.clicks.recorder import Recorder
 from linkgen.store.database import Database
@@ -87,6 +87,7 @@ class Route:
     ends: float | None
     # A smart link's rules, each with its answer (smart.pick chooses per request).
     rules: tuple[smart.Choice, ...] = ()
+    lock: locks.Gate | None = None  # a password or an age asked first
     # The whole answer, built once per edit rather than once per request:
     # a 302 to the target, and a 302 to the profile page when not live.
     to_target: Answer = field(init=False, repr=False, compare=False)
@@ -189,6 +190,7 @@ class LinkIndex:
             starts=epoch(route.starts_at),
             ends=epoch(route.ends_at),
             rules=choices(json.loads(route.rules)) if route.rules else (),
+            lock=locks.gate(json.loads(route.lock)) if route.lock else None,
         )
 
 
@@ -242,6 +244,7 @@ class Redirector:
         recorder: Recorder,
         options: RedirectorOptions,
         metrics: Metrics | None = None,
+        locks_keeper: locks.Keeper | None = None,
     ) -> None:
         self.links = links
         self.recorder = recorder
@@ -249,6 +252,7 @@ class Redirector:
         self.metrics = metrics
         self._ip_header = options.client_ip_header_name  # RSGI headers are str
         self._country_header = options.country_header_name
+        self.locks = locks_keeper
 
     # -- one decision for both interfaces ---------------------------------------
 
@@ -267,6 +271,9 @@ class Redirector:
             now = time.time()
             if not (route.always or route.live(now)):
                 return route.to_profile, None
+            if route.lock is not None and self.locks is not None:
+                page = self.locks.page(path[3:], route.lock, now)
+                return answer(200, page.encode(), HTML, **LOCK_HEADERS), None
             target = route.to_target
             if route.rules and header is not None:
                 target = smart.pick(route.rules, now, header, self._country_header) or target
@@ -297,9 +304,31 @@ class Redirector:
 
     # -- RSGI: granian's own interface, what `linkgen redirector` serves -------
 
+    async def unlock(
+        self, path: str, body: bytes | None, address: str, header: Header
+    ) -> tuple[Answer, Stub | None]:
+        """A locked link's form posted back (``body`` None: too large): the link's
+        302, its rules applied, and a click; or the form again, or a refusal."""
+        route = self.links.routes.get(path[3:]) if path.startswith("/r/") else None
+        now = time.time()
+        if route is None or route.lock is None or self.locks is None:
+            return METHOD_NOT_ALLOWED, None
+        if not route.live(now):
+            return route.to_profile, None
+        if body is None:
+            return TOO_LARGE, None
+        status, page = await self.locks.opens(path[3:], route.lock, body, address, now)
+        if status != 302:
+            return answer(status, page.encode(), HTML, **LOCK_HEADERS), None
+        target = smart.pick(route.rules, now, header, self._country_header) if route.rules else None
+        return target or route.to_target, (now, "click", route.profile_id, path[3:])
+
     async def __rsgi__(self, scope: Any, protocol: Any) -> None:
         started = time.perf_counter() if self.metrics is not None else 0.0
         headers = scope.headers
+        if scope.method == "POST":
+            await self._rsgi_post(scope, protocol)
+            return
         response, stub = self.respond(scope.method, scope.path, headers.get)
         if stub is not None:
             ip = headers.get(self._ip_header) if self._ip_header else None
@@ -316,6 +345,23 @@ class Redirector:
         if self.metrics is not None:
             self._measure(response.status, started)
 
+    async def _rsgi_post(self, scope: Any, protocol: Any) -> None:
+        headers = scope.headers
+        ip = (headers.get(self._ip_header) if self._ip_header else None) or (
+            scope.client.rpartition(":")[0]
+        )
+        body: bytes | None = b""
+        async for chunk in protocol:
+            body = (body or b"") + chunk
+            if len(body) > locks.BODY_MAX:
+                body = None
+                break
+        response, stub = await self.unlock(scope.path, body, ip, headers.get)
+        if stub is not None:
+            ua = headers.get("user-agent", "")
+            self.recorder.offer((*stub, ip, ua, "", headers.get(self._country_header, "")))
+        protocol.response_bytes(response.status, response.text_headers, response.body)
+
     def __rsgi_init__(self, loop: Any) -> None:
         self.start(loop)
 
@@ -331,9 +377,18 @@ class Redirector:
         if scope["type"] != "http":
             return
         started = time.perf_counter() if self.metrics is not None else 0.0
-        response, stub = self.respond(scope["method"], scope["path"], self._asgi_header(scope))
-        if stub is not None:
-            self.recorder.offer((*stub, *self._asgi_headers(scope)))
+        if scope["method"] == "POST":
+            body = await _asgi_body(receive)
+            ip, agent, _, country = self._asgi_headers(scope)
+            response, stub = await self.unlock(
+                scope["path"], body, ip.decode("latin-1"), self._asgi_header(scope)
+            )
+            if stub is not None:
+                self.recorder.offer((*stub, ip, agent, b"", country))
+        else:
+            response, stub = self.respond(scope["method"], scope["path"], self._asgi_header(scope))
+            if stub is not None:
+                self.recorder.offer((*stub, *self._asgi_headers(scope)))
         await send(
             {"type": "http.response.start", "status": response.status, "headers": response.headers}
         )
@@ -392,6 +447,19 @@ class Redirector:
         return ip, user_agent, referrer, country
 
 
+async def _asgi_body(receive: Receive) -> bytes | None:
+    """A request's body, or None past locks.BODY_MAX."""
+    body = b""
+    while True:
+        message = await receive()
+        chunk: bytes = message.get("body", b"")
+        body += chunk
+        if len(body) > locks.BODY_MAX:
+            return None
+        if not message.get("more_body"):
+            return body
+
+
 # A request's headers by lower-case name, as granian's RSGI headers answer ``get``.
 Header = Callable[[str, str], str]
 
@@ -400,6 +468,8 @@ Header = Callable[[str, str], str]
 Stub = tuple[float, str, str, str]
 
 NOT_FOUND = answer(404, NOT_FOUND_PAGE, HTML)
+TOO_LARGE = answer(413, b"too large\n")
+LOCK_HEADERS = {"content-security-policy": locks.POLICY, "x-frame-options": "DENY"}
 METHOD_NOT_ALLOWED = answer(405, b"method not allowed\n", TEXT, allow="GET, HEAD")
 OK = answer(200, b"ok\n")
 BEACON = answer(200, PIXEL, "image/gif")

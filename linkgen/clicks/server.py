@@ -18,7 +18,7 @@ import logging
 import os
 from pathlib import Path
 
-from linkgen.clicks import visitors
+from linkgen.clicks import locks, visitors
 from linkgen.clicks.bucket_links import BucketLinkIndex
 from linkgen.clicks.db import clicks_path
 from linkgen.clicks.metrics import Metrics
@@ -26,7 +26,7 @@ from linkgen.clicks.recorder import Recorder, WriterSettings
 from linkgen.clicks.redirector import LinkIndex, Links, Redirector, RedirectorOptions
 from linkgen.config import RedirectorSettings
 from linkgen.ops.lifeline import follow_parent
-from linkgen.site import Site
+from linkgen.site import DATA_DIR, Site
 
 SITE_ENV = "LINKGEN_SITE"
 log = logging.getLogger(__name__)
@@ -42,6 +42,7 @@ def create_app(site_root: Path) -> Redirector:
             else LinkIndex(site.db_path, site.config.site.url)
         )
         clicks_db = clicks_path(site.root)
+        keeper = locks.Keeper(locks.site_key(site.root / DATA_DIR))
         retention = settings.events_retention_days
         own = [site.config.site.url, settings.base_url or ""]
     finally:
@@ -66,7 +67,8 @@ def create_app(site_root: Path) -> Redirector:
         metrics_host=settings.metrics_host,
         metrics_port=metrics_port or None,
     )
-    return Redirector(links, recorder, options, Metrics(recorder) if metrics_port else None)
+    metrics = Metrics(recorder) if metrics_port else None
+    return Redirector(links, recorder, options, metrics, keeper)
 
 
 def _bucket_links(settings: RedirectorSettings) -> BucketLinkIndex:

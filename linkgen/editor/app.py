@@ -35,7 +35,7 @@ from linkgen.editor import errors
 from linkgen.editor.editor import HERE, Editor
 from linkgen.editor.limits import BodyLimit, BodyTooLarge, body_too_large
 from linkgen.editor.security import SecurityHeaders
-from linkgen.editor.views import account, links, pictures, profile, status
+from linkgen.editor.views import account, links, pictures, profile, smart, status
 
 
 def create_app(site_root: Path, listen_host: str = "127.0.0.1") -> Any:
@@ -46,6 +46,7 @@ def create_app(site_root: Path, listen_host: str = "127.0.0.1") -> Any:
         *status.ROUTES,
         *pictures.ROUTES,
         *links.ROUTES,
+        *smart.ROUTES,
         *links.ACTION_ROUTES,
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
         # The site's own images (avatars, backgrounds), for the preview.

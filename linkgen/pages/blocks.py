@@ -149,12 +149,12 @@ def link_views(renderer: Renderer, profile_id: str, links: Sequence[PageLink]) -
     facades: dict[str, Facade] = {}
     players: list[tuple[PageLink, embeds.Embed]] = []
     for link in links:
-        if link.kind not in LINK_KINDS:
-            continue
+        if link.kind not in LINK_KINDS or (link.locked and not renderer.smart_base):
+            continue  # a block; a locked link with no redirector to ask for its lock
         embed = embeds.provider(link.url) if link.embed else None
         brand = brands.detect(link.url)
         me = brands.is_social(brand) and embed is None
-        if me and not link.sensitive:
+        if me and not link.sensitive and not link.locked:
             (own_profiles if link.social else same_as).append(link.url)
         chosen = link.icon or brand
         icon = None

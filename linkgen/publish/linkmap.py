@@ -13,10 +13,11 @@ after them, so a redirector that polls the index fetches only what changed
 and never a shard the index does not vouch for. It is written before the
 pages, so a new page never shows a link the redirectors do not know yet.
 Everything is private (linkgen's own bookkeeping, never served by the edge):
-disabled and not-yet-started links are in it. The schedule and a smart link's
-rules (a sixth element of its row) travel with each link and the redirector
-applies them, as it does from the database; a redirector from before rules
-refuses a shard holding any, and keeps serving the last one it accepted.
+disabled and not-yet-started links are in it. The schedule, and a smart
+link's rules and lock (``{"rules": [...], "lock": {...}}``, a sixth element of
+its row), travel with each link and the redirector applies them, as it does
+from the database; a redirector from before them refuses a shard holding
+any, and keeps serving the last one it accepted.
 """
 
 from __future__ import annotations
@@ -52,9 +53,12 @@ def _document(routes: Routes, usernames: dict[str, str], shard: int, members: li
     """The shard's profiles with their usernames and every link, as stable bytes."""
     found: dict[str, Any] = {pid: {"username": usernames[pid], "links": []} for pid in members}
     for route in sorted(routes.link_routes(members)):
-        row = [route.link_id, route.url, route.enabled, route.starts_at, route.ends_at]
-        if route.rules:  # a smart link's rules, as stored
-            row.append(json.loads(route.rules))
+        row: list[Any] = [route.link_id, route.url, route.enabled, route.starts_at, route.ends_at]
+        smart = {"rules": json.loads(route.rules)} if route.rules else {}
+        if route.lock:
+            smart["lock"] = json.loads(route.lock)
+        if smart:  # a smart link's rules and lock, as stored
+            row.append(smart)
         found[route.profile_id]["links"].append(row)
     document = {"format": FORMAT, "shard": shard, "profiles": found}
     return json.dumps(document, sort_keys=True, separators=(",", ":")).encode()

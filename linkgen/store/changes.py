@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from linkgen.models import Link, Profile
+from linkgen.models import Link, Lock, Profile
 
 _PROFILE_FIELDS = (
     "username",
@@ -39,6 +39,7 @@ _LINK_FIELDS = (
     "contact",
     "rules",
     "utm",
+    "lock",
     "starts_at",
     "ends_at",
 )
@@ -52,6 +53,8 @@ def _show(value: Any) -> str:
         return "on" if value else "off"
     if isinstance(value, tuple):  # a link's rules
         return f"{len(value)} rule{'s' if len(value) != 1 else ''}" if value else "(none)"
+    if isinstance(value, Lock):  # its hash is nobody's business
+        return "a password" if value.kind == "password" else f"age {value.age}+"
     if hasattr(value, "model_dump"):
         shown = ", ".join(f"{k}={v}" for k, v in value.model_dump(exclude_none=True).items())
         return shown or "(none)"

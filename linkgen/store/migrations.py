@@ -432,7 +432,7 @@ def _domain(db: sqlite_utils.Database) -> None:
     )
 
 
-@migration(13, "smart links: a link's rules, UTM tags")
+@migration(13, "smart links: a link's rules, UTM tags, locks")
 def _smart_links(db: sqlite_utils.Database) -> None:
     run_script(
         db,
@@ -444,6 +444,9 @@ def _smart_links(db: sqlite_utils.Database) -> None:
         -- link's own win over its profile's.
         ALTER TABLE links ADD COLUMN utm TEXT;
         ALTER TABLE profiles ADD COLUMN utm TEXT;
+        -- A locked link ({"kind": "password", "password_hash"} or {"kind": "age",
+        -- "age"}): the redirector asks first. NULL: open.
+        ALTER TABLE links ADD COLUMN lock TEXT;
         """,
     )
 

@@ -22,6 +22,7 @@ from linkgen.errors import Conflict, InvalidInput, NotFound, StaleEdit
 from linkgen.models import (
     Contact,
     Link,
+    Lock,
     NewLink,
     NewProfile,
     Profile,
@@ -37,7 +38,7 @@ from linkgen.store.database import Database
 from linkgen.store.webhooks import Webhooks
 
 # Link fields added after schema version 4 (icons, warnings), 10 (blocks, embeds), 12 (rules)
-_ADDED_LATER = ("icon", "social", "sensitive", "embed", "body", "contact", "rules", "utm")
+_ADDED_LATER = ("icon", "social", "sensitive", "embed", "body", "contact", "rules", "utm", "lock")
 
 
 def content_hash(profile: Profile) -> str:
@@ -64,7 +65,7 @@ def contact_json(card: Contact | None) -> str | None:
 # An item's own columns, as ``item_values`` gives them.
 ITEM_COLUMNS = (
     "kind", "title", "url", "enabled", "thumbnail", "icon", "social", "sensitive", "embed",
-    "body", "contact", "rules", "utm", "starts_at", "ends_at",
+    "body", "contact", "rules", "utm", "lock", "starts_at", "ends_at",
 )  # fmt: skip
 
 
@@ -84,6 +85,7 @@ def item_values(item: Link | NewLink) -> tuple[Any, ...]:
         contact_json(item.contact),
         rules_json(item.rules),
         utm_json(item.utm),
+        item.lock.model_dump_json(exclude_none=True) if item.lock is not None else None,
         iso(item.starts_at) if item.starts_at else None,
         iso(item.ends_at) if item.ends_at else None,
     )
@@ -128,7 +130,7 @@ def known_name(username: str) -> str:
 
 LINK_NAMES = (
     "id", "position", "kind", "title", "url", "enabled", "thumbnail", "icon", "social",
-    "sensitive", "embed", "body", "contact", "rules", "utm", "starts_at", "ends_at",
+    "sensitive", "embed", "body", "contact", "rules", "utm", "lock", "starts_at", "ends_at",
     "created_at", "updated_at",
 )  # fmt: skip
 CONTACT_FIELDS = tuple(Contact.model_fields)
@@ -136,6 +138,7 @@ LINK_COLUMNS = ", ".join(LINK_NAMES)
 PROFILE_FIELDS = frozenset(Profile.model_fields) - {"links", "style", "created_at", "updated_at"}
 STYLE_FIELDS = tuple(Style.model_fields)
 UTM_FIELDS = tuple(Utm.model_fields)
+LOCK_FIELDS = tuple(Lock.model_fields)
 PROFILE_ORDER = tuple(Profile.model_fields)  # a model's fields in their order: its JSON's
 
 
@@ -159,6 +162,9 @@ def _link(values: Sequence[Any]) -> Link:
         )
     fields["rules"] = _stored_rules().validate_json(fields["rules"]) if fields["rules"] else ()
     fields["utm"] = _utm(fields["utm"])
+    if fields["lock"] is not None:
+        lock = json.loads(fields["lock"])
+        fields["lock"] = _built(Lock, {name: lock.get(name) for name in LOCK_FIELDS}, set(lock))
     for name in ("starts_at", "ends_at", "created_at", "updated_at"):
         fields[name] = _moment(fields[name])
     return _built(Link, fields)

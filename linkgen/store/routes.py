@@ -20,6 +20,7 @@ class LinkRoute(NamedTuple):
     starts_at: str | None  # ISO 8601 UTC, "Z"
     ends_at: str | None
     rules: str | None = None  # its rules as stored (JSON), tried in order
+    lock: str | None = None  # its lock as stored (JSON): a password or an age first
 
 
 class Routes:
@@ -36,7 +37,7 @@ class Routes:
         for chunk in chunked(profile_ids):
             rows = self.database.conn.execute(
                 "SELECT l.id, l.profile_id, p.username, l.url, l.enabled, l.starts_at, l.ends_at, "
-                "l.rules, p.utm, l.utm, l.title "
+                "l.rules, p.utm, l.utm, l.title, l.lock "
                 "FROM links l JOIN profiles p ON p.id = l.profile_id "
                 f"WHERE l.kind IN {LINK_KINDS_SQL} "
                 f"AND l.profile_id IN ({', '.join('?' * len(chunk))})",
@@ -44,7 +45,9 @@ class Routes:
             )
             for r in rows:
                 url, rules = smart.target(r[3], smart.utm_tags(r[8], r[9], r[10]), r[7])
-                routes.append(LinkRoute(r[0], r[1], r[2], url, bool(r[4]), r[5], r[6], rules))
+                routes.append(
+                    LinkRoute(r[0], r[1], r[2], url, bool(r[4]), r[5], r[6], rules, r[11])
+                )
         return routes
 
     def owners(self, link_ids: Sequence[str]) -> dict[str, str]:

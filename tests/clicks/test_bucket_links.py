@@ -57,6 +57,7 @@ def redirector_instance(root: Path, name: str, bucket: str, s3_endpoint: str) ->
     return sites.Site.open(root)
 
 
+SHOP_DE = "https://shop.example.de/"
 BROWSER = {"User-Agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) Mobile/15E148"}
 ANSWERED: Counter[tuple[int, str]] = Counter()  # (port, link id) -> clicks sent on
 
@@ -194,9 +195,9 @@ def test_a_smart_links_rules_travel_in_the_link_map_and_hostile_ones_are_refused
     run = publishing_site(site, name, s3_endpoint)
     run("profile", "add", "ada")
     run("link", "add", "ada", "Shop", "https://shop.example.com/ada")
-    run(
-        "link", "rule", "add", "ada", "Shop", "--country", "DE", "--url", "https://shop.example.de/"
-    )
+    run("link", "rule", "add", "ada", "Shop", "--country", "DE", "--url", SHOP_DE)
+    run("link", "add", "ada", "Wine", "https://wine.example.com/")
+    run("link", "lock", "ada", "Wine", "--age", "21")
     run("publish")
     ada = run.json("profile", "show", "ada")
     shop = ada["links"][0]["id"]
@@ -216,17 +217,25 @@ def test_a_smart_links_rules_travel_in_the_link_map_and_hostile_ones_are_refused
     shard = linkmap.shard_of(ada["id"])
     key, index_key = f"links/{linkmap.FOLDER}{shard:02x}.json", f"links/{linkmap.INDEX}"
     good = json.loads(s3.get_object(Bucket=name, Key=key)["Body"].read())
-    assert good["profiles"][ada["id"]]["links"][0][5] == [
-        {"url": "https://shop.example.de/", "country": ["DE"]}
-    ]
+    rows = {row[0]: row for row in good["profiles"][ada["id"]]["links"]}
+    assert rows[shop][5] == {"rules": [{"url": SHOP_DE, "country": ["DE"]}]}
+    wine = ada["links"][1]["id"]
+    assert rows[wine][5] == {"lock": {"kind": "age", "age": 21}}
+    gate = links.routes[wine].lock
+    assert gate is not None and gate.age == 21
+    position = next(
+        n for n, row in enumerate(good["profiles"][ada["id"]]["links"]) if row[0] == shop
+    )
     for hostile in (
-        {"url": "javascript:alert(1)", "country": ["DE"]},
-        {"url": "https://evil.example/", "country": ["Germany"]},
-        {"url": "https://evil.example/"},  # no condition: every visitor
-        {"url": "https://evil.example/", "device": ["ios"], "script": "x"},
+        {"rules": [{"url": "javascript:alert(1)", "country": ["DE"]}]},
+        {"rules": [{"url": "https://evil.example/", "country": ["Germany"]}]},
+        {"rules": [{"url": "https://evil.example/"}]},  # no condition: every visitor
+        {"rules": [{"url": "https://evil.example/", "device": ["ios"], "script": "x"}]},
+        {"lock": {"kind": "password", "password_hash": "hunter2"}},
+        {"rules": [], "open": True},
     ):
         changed = json.loads(json.dumps(good))
-        changed["profiles"][ada["id"]]["links"][0][5] = [hostile]
+        changed["profiles"][ada["id"]]["links"][position][5] = hostile
         body = json.dumps(changed).encode()
         index = json.loads(s3.get_object(Bucket=name, Key=index_key)["Body"].read())
         index["shards"][f"{shard:02x}"] = linkmap.digest(body)
@@ -234,4 +243,4 @@ def test_a_smart_links_rules_travel_in_the_link_map_and_hostile_ones_are_refused
         s3.put_object(Bucket=name, Key=index_key, Body=json.dumps(index).encode())
         links.refresh()
         assert location(**{"cloudfront-viewer-country": "DE"}) == "https://shop.example.de/"
-    assert caplog.text.count("refused") >= 4
+    assert caplog.text.count("refused") >= 6

@@ -58,8 +58,8 @@ def link_typed(link: Link, zone: str = "UTC") -> dict[str, str]:
 def item_changes(link: Link, typed: dict[str, str], zone: str) -> dict[str, Any]:
     """What an item's form changes, for its kind: a link's fields, a block's own."""
     changes: dict[str, Any] = {
-        "starts_at": _utc(typed["starts_at"], zone),
-        "ends_at": _utc(typed["ends_at"], zone),
+        "starts_at": utc_time(typed["starts_at"], zone),
+        "ends_at": utc_time(typed["ends_at"], zone),
     }
     if link.kind in ("link", "featured"):
         changes.update(
@@ -88,13 +88,16 @@ def link_form(
     typed: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
     problem: str | None = None,
+    smart_typed: dict[str, Any] | None = None,
 ) -> Response:
-    """A link's own page: its fields, its thumbnail."""
+    """A link's own page: its fields, its thumbnail, its rules and UTM tags."""
+    tags = link.utm.model_dump() if link.utm else {}
+    smart = {f"utm_{key}": tags.get(key) or "" for key in ("source", "medium", "campaign")}
     return editor.render(
         request, "link.html", status, session=session, profile=profile, link=link,
         typed=typed if typed is not None else link_typed(link, session.user.time_zone),
         errors=errors or {}, zone=session.user.time_zone,
-        problem=problem,
+        problem=problem, smart={**smart, "rule_device": [], **(smart_typed or {})},
     )  # fmt: skip
 
 
@@ -197,7 +200,7 @@ async def save_link(request: Request, editor: Editor, session: Session) -> Respo
     return editor.back(profile.username, saved, f"link-{link.id}")
 
 
-def _utc(value: str, zone: str) -> str | None:
+def utc_time(value: str, zone: str) -> str | None:
     """A datetime-local field (2026-12-01T09:00), read in ``zone``, as UTC; a value
     that is not a time is passed on for the model to refuse by name."""
     value = value.strip()

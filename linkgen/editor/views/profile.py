@@ -26,6 +26,7 @@ PROBLEM = "problem"  # messages shown at the top of the page, not by a field
 # What a creator may set over their theme in the profile form.
 OVERRIDES = ("background", "text", "button", "button_text", "font", "button_shape")
 CLICK_DAYS = 30  # the clicks each link shows
+UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign")
 
 
 def _home(
@@ -156,7 +157,7 @@ async def profile_page(request: Request, editor: Editor, session: Session) -> Re
 async def save_profile(request: Request, editor: Editor, session: Session) -> Response:
     profile = editor.editable(session, request.path_params["username"])
     form = await editor.form(request, session.csrf)
-    names = ("display_name", "bio", "theme", "language", *OVERRIDES)
+    names = ("display_name", "bio", "theme", "language", *OVERRIDES, *UTM_FIELDS)
     values = {key: form.get(key, "") for key in names}
     colours = {key: values[key].strip() or None for key in OVERRIDES}
     stale = (
@@ -164,11 +165,12 @@ async def save_profile(request: Request, editor: Editor, session: Session) -> Re
         "Your text is still in the form: check the page and save again."
     )
     redraw_profile(request, editor, session, profile, stale, typed=values)
+    tags = {key[4:]: values[key].strip() for key in UTM_FIELDS if values[key].strip()}
     fields = validate(
         ProfileFields,
         {"display_name": values["display_name"] or None, "bio": values["bio"] or None,
          "theme": values["theme"], "language": values["language"].strip() or None,
-         "style": profile.style.merged_data(colours)},
+         "style": profile.style.merged_data(colours), "utm": tags or None},
     )  # fmt: skip
     editor.site.content.update_profile(
         profile.username, fields, expected_version=form_version(form), actor=actor(session)

@@ -1,0 +1,114 @@
+"""A link's rules and UTM tags, from its own page: add a rule, remove one, set the tags."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from linkgen.editor.accounts import Session
+from linkgen.editor.editor import Editor, actor, form_version, redraw_with, signed_in
+from linkgen.editor.views.links import link_form, link_of, utc_time
+from linkgen.errors import NotFound
+from linkgen.models import LinkChanges, validate
+
+DEVICES = ("ios", "android", "desktop")
+RULE_FIELDS = ("rule_url", "rule_country", "rule_language", "rule_starts_at", "rule_ends_at")
+UTM_KEYS = ("source", "medium", "campaign")
+
+
+def _list(value: str) -> list[str]:
+    return [part.strip() for part in value.replace(" ", ",").split(",") if part.strip()]
+
+
+def _redraw_here(request: Request, editor: Editor, session: Session, typed: dict[str, Any]) -> None:
+    profile = editor.editable(session, request.path_params["username"])
+    link = link_of(profile, request.path_params["link_id"])
+
+    def draw(status: int, errors: dict[str, str], problem: str | None) -> Response:
+        # A refused rule or tag is named by its field (rules.2.country.0): shown at its form.
+        found = {("rule" if key.startswith("rules") else "utm"): text
+                 for key, text in errors.items() if key.startswith(("rules", "utm"))}  # fmt: skip
+        return link_form(
+            request, editor, session, profile, link, status,
+            errors={**errors, **found}, problem=problem, smart_typed=typed,
+        )  # fmt: skip
+
+    redraw_with(request, draw, "This profile was changed elsewhere; nothing was saved. Try again.")
+
+
+async def add_rule(request: Request, editor: Editor, session: Session) -> Response:
+    profile = editor.editable(session, request.path_params["username"])
+    link = link_of(profile, request.path_params["link_id"])
+    form = await editor.form(request, session.csrf)
+    typed: dict[str, Any] = {key: str(form.get(key, "")) for key in RULE_FIELDS}
+    typed["rule_device"] = [device for device in DEVICES if form.get(f"rule_device_{device}")]
+    _redraw_here(request, editor, session, typed)
+    zone = session.user.time_zone
+    rule = {
+        "url": typed["rule_url"],
+        "country": _list(typed["rule_country"]),
+        "device": typed["rule_device"],
+        "language": _list(typed["rule_language"]),
+        "starts_at": utc_time(typed["rule_starts_at"], zone),
+        "ends_at": utc_time(typed["rule_ends_at"], zone),
+    }
+    rules = [*(item.model_dump(mode="json") for item in link.rules), rule]
+    editor.site.content.edit_link(
+        profile.username,
+        link.id,
+        validate(LinkChanges, {"rules": rules}, strict=False),
+        expected_version=form_version(form),
+        actor=actor(session),
+    )
+    return editor.back(profile.username, f"Rule {len(rules)} added.", f"link-{link.id}")
+
+
+async def remove_rule(request: Request, editor: Editor, session: Session) -> Response:
+    profile = editor.editable(session, request.path_params["username"])
+    link = link_of(profile, request.path_params["link_id"])
+    form = await editor.form(request, session.csrf)
+    number = request.path_params["number"]
+    if not 1 <= number <= len(link.rules):
+        raise NotFound(f"rule {number}")
+    _redraw_here(request, editor, session, {})
+    rules = [item.model_dump(mode="json") for item in link.rules]
+    del rules[number - 1]
+    editor.site.content.edit_link(
+        profile.username,
+        link.id,
+        validate(LinkChanges, {"rules": rules}, strict=False),
+        expected_version=form_version(form),
+        actor=actor(session),
+    )
+    return editor.back(profile.username, f"Rule {number} removed.", f"link-{link.id}")
+
+
+async def save_utm(request: Request, editor: Editor, session: Session) -> Response:
+    profile = editor.editable(session, request.path_params["username"])
+    link = link_of(profile, request.path_params["link_id"])
+    form = await editor.form(request, session.csrf)
+    typed = {f"utm_{key}": str(form.get(f"utm_{key}", "")).strip() for key in UTM_KEYS}
+    _redraw_here(request, editor, session, typed)
+    tags = {key: typed[f"utm_{key}"] for key in UTM_KEYS if typed[f"utm_{key}"]}
+    editor.site.content.edit_link(
+        profile.username,
+        link.id,
+        validate(LinkChanges, {"utm": tags or None}, strict=False),
+        expected_version=form_version(form),
+        actor=actor(session),
+    )
+    return editor.back(profile.username, "UTM tags saved.", f"link-{link.id}")
+
+
+ROUTES = [
+    Route("/p/{username}/links/{link_id}/rules", signed_in(add_rule), methods=["POST"]),
+    Route(
+        "/p/{username}/links/{link_id}/rules/{number:int}/remove",
+        signed_in(remove_rule),
+        methods=["POST"],
+    ),
+    Route("/p/{username}/links/{link_id}/utm", signed_in(save_utm), methods=["POST"]),
+]

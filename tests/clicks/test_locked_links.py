@@ -1,0 +1,182 @@
+"""Locked links through the real redirector: a password or an age asked first, a
+signed short-lived form, guessing slowed, and the address never shown before."""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+
+from linkgen import site as sites
+from linkgen.clicks import locks
+from linkgen.clicks.db import ClickStore, clicks_path
+from tests.support.cli import Cli
+from tests.support.servers import free_port, start_linkgen
+
+TARGET = "https://secret.example.com/early-access"
+
+
+class Locked:
+    def __init__(self, site: sites.Site) -> None:
+        self.proc, port = start_linkgen(site, "redirector")
+        self.url = f"http://127.0.0.1:{port}"
+
+    def get(self, link_id: str) -> requests.Response:
+        return requests.get(f"{self.url}/r/{link_id}", allow_redirects=False, timeout=5)
+
+    def post(self, link_id: str, fields: dict[str, str], **headers: str) -> requests.Response:
+        return requests.post(f"{self.url}/r/{link_id}", data=fields, headers=headers,
+                             allow_redirects=False, timeout=10)  # fmt: skip
+
+    def stop(self) -> int:
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout=30)
+
+
+def token_of(page: str) -> str:
+    found = re.search(r'name="token" value="([^"]+)"', page)
+    assert found is not None, page
+    return found.group(1)
+
+
+@pytest.fixture
+def locked_site(site: sites.Site, run: Cli) -> Iterator[tuple[sites.Site, Locked, str, str]]:
+    (site.root / "linkgen.toml").write_text(
+        '[site]\nurl = "https://links.example.com"\n[redirector]\n'
+        f'base_url = "https://go.example.com"\nmetrics_port = {free_port()}\n'
+    )
+    run("profile", "add", "alice")
+    run("link", "add", "alice", "Early access", TARGET)
+    run("link", "add", "alice", "Wine club", "https://wine.example.com/")
+    run("link", "lock", "alice", "Early", "--password-stdin", stdin="open sesame\n")
+    run("link", "lock", "alice", "Wine", "--age", "21")
+    opened = sites.Site.open(site.root)
+    early, wine = (link.id for link in opened.content.get("alice").links)
+    running = Locked(opened)
+    yield opened, running, early, wine
+    if running.proc.poll() is None:
+        running.stop()
+
+
+def test_a_password_is_asked_first_and_the_address_shown_to_no_one_before(
+    locked_site: tuple[sites.Site, Locked, str, str],
+) -> None:
+    site, running, early, _ = locked_site
+    form = running.get(early)
+    assert form.status_code == 200 and form.headers["Cache-Control"] == "private, no-store"
+    assert "form-action 'self'" in form.headers["Content-Security-Policy"]
+    assert "secret.example.com" not in form.text and "<script" not in form.text
+    assert 'type="password"' in form.text
+    token = token_of(form.text)
+    wrong = running.post(early, {"token": token, "password": "guess"})
+    assert wrong.status_code == 403 and "That is not the password." in wrong.text
+    assert "secret.example.com" not in wrong.text
+    assert running.post(early, {"token": "1.forged", "password": "open sesame"}).status_code == 400
+    right = running.post(early, {"token": token, "password": "open sesame"})
+    assert right.status_code == 302 and right.headers["Location"] == TARGET
+    assert right.headers["Cache-Control"] == "private, no-store"
+    assert running.stop() == 0
+    events = ClickStore(clicks_path(site.root)).events()
+    assert [event.link_id for event in events] == [early]  # the form counted nothing
+    stored = site.content.get("alice").links[0].lock
+    assert stored is not None and stored.password_hash is not None
+    assert "open sesame" not in stored.password_hash and stored.password_hash.startswith(
+        "$argon2id$"
+    )
+
+
+def test_guessing_is_slowed_per_address_and_link(
+    locked_site: tuple[sites.Site, Locked, str, str],
+) -> None:
+    _, running, early, wine = locked_site
+    token = token_of(running.get(early).text)
+    statuses = [
+        running.post(early, {"token": token, "password": f"guess{n}"}).status_code
+        for n in range(locks.FAILURES_ALLOWED + 1)
+    ]
+    assert statuses == [403] * (locks.FAILURES_ALLOWED - 1) + [429, 429]
+    # even the right password waits now; another link is not slowed
+    assert running.post(early, {"token": token, "password": "open sesame"}).status_code == 429
+    wine_token = token_of(running.get(wine).text)
+    assert running.post(wine, {"token": wine_token, "confirm": "1"}).status_code == 302
+
+
+def test_an_age_is_confirmed_with_a_form_that_expires(
+    locked_site: tuple[sites.Site, Locked, str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, running, _, wine = locked_site
+    page = running.get(wine).text
+    assert "This link is for people aged 21 or over" in page and "wine.example" not in page
+    token = token_of(page)
+    assert running.post(wine, {"token": token}).status_code == 400  # not confirmed
+    opened = running.post(wine, {"token": token, "confirm": "1"})
+    assert opened.status_code == 302 and opened.headers["Location"] == "https://wine.example.com/"
+    keeper = locks.Keeper(b"k" * 32)
+    old = keeper.token(wine, time.time() - locks.TOKEN_SECONDS - 1)
+    assert not keeper.token_holds(wine, old, time.time())
+    assert not keeper.token_holds("another0link", keeper.token(wine, time.time()), time.time())
+    huge = running.post(wine, {"token": token, "confirm": "1", "x": "y" * 10_000})
+    assert huge.status_code == 413
+
+
+def test_locked_links_never_show_their_address_on_the_page_or_the_edge(
+    site: sites.Site, run: Cli
+) -> None:
+    (site.root / "linkgen.toml").write_text(
+        '[site]\nurl = "https://links.example.com"\n[redirector]\nmode = "edge"\n'
+        'base_url = "https://go.example.com"\n'
+    )
+    run("profile", "add", "alice")
+    run("link", "add", "alice", "Early access", TARGET)
+    run("link", "add", "alice", "GitHub", "https://github.com/alice")
+    run("link", "lock", "alice", "GitHub", "--age", "18")
+    run("link", "lock", "alice", "Early", "--password-stdin", stdin="open sesame\n")
+    run("build")
+    opened = sites.Site.open(site.root)
+    early, github = (link.id for link in opened.content.get("alice").links)
+    page = (opened.build_dir / "alice").read_text()
+    assert "secret.example.com" not in page and "github.com/alice" not in page  # not even sameAs
+    assert f'href="https://go.example.com/r/{early}"' in page
+    for locked_id in (early, github):  # the edge sends them to the redirector, which asks
+        edge_object = (opened.build_dir / "r" / locked_id).read_text()
+        assert edge_object == f"https://go.example.com/r/{locked_id}"
+    # without a redirector to ask, a locked link is not on the page at all
+    (site.root / "linkgen.toml").write_text('[site]\nurl = "https://links.example.com"\n')
+    locked = run("link", "lock", "alice", "Early", "--age", "18")
+    assert "is not shown on the page" in locked.stderr
+    run("build")
+    page = (sites.Site.open(site.root).build_dir / "alice").read_text()
+    assert "Early access" not in page and "secret.example.com" not in page
+    assert "GitHub" not in page
+
+
+@pytest.mark.parametrize(
+    ("lock", "error"),
+    [
+        ({"kind": "password", "password_hash": "plain text"}, "argon2id password hash"),
+        (
+            {
+                "kind": "password",
+                "password_hash": "$argon2id$v=19$m=9999999,t=3,p=4$"
+                "c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2g",
+            },
+            "costs are out of bounds",
+        ),
+        ({"kind": "age", "age": 99}, "less than or equal to 25"),
+        ({"kind": "age"}, "an age lock has an age"),
+    ],
+)
+def test_a_hostile_lock_in_an_import_is_refused(run: Cli, lock: dict[str, Any], error: str) -> None:
+    run("profile", "add", "alice")
+    run("link", "add", "alice", "Early access", TARGET)
+    exported = json.loads(run("export", "alice").stdout)
+    run("profile", "rm", "alice", "--yes")
+    exported["profile"]["links"][0]["lock"] = lock
+    refused = run("import", "-", stdin=json.dumps(exported), code=1)
+    assert error in refused.stderr

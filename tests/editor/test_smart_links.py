@@ -1,0 +1,78 @@
+"""Smart links in the web editor: rules added and removed on a link's page, its UTM
+tags set, refusals shown at the form they came from with the typing kept."""
+
+from __future__ import annotations
+
+from linkgen import site as sites
+from tests.support.editor import Editor, signed_in
+
+
+def test_rules_and_tags_are_set_from_a_links_page(editor: tuple[Editor, sites.Site]) -> None:
+    running, site = editor
+    browser = signed_in(running)
+    shop = site.content.get("alice").links[0]
+    path = f"/p/alice/links/{shop.id}"
+
+    def version() -> str:
+        return str(site.content.get("alice").version)
+
+    page = browser.get(path).text
+    assert "Smart rules" in page and f"No rules: every visitor goes to {shop.url}" in page
+    token = browser.token(path)
+    rule = {"rule_url": "https://shop.example.de/", "rule_country": "de, at",
+            "rule_language": "", "rule_starts_at": "", "rule_ends_at": ""}  # fmt: skip
+    refused = browser.post(f"{path}/rules", {**rule, "rule_country": "Germany",
+                                            "version": version()}, token)  # fmt: skip
+    assert refused.status_code == 400 and "is not a country code" in refused.text
+    assert 'id="rule_url-error"' in refused.text and 'value="Germany"' in refused.text
+    nothing = {**rule, "rule_country": "", "version": version()}
+    assert "a rule needs a condition" in browser.post(f"{path}/rules", nothing, token).text
+    added = browser.post(f"{path}/rules", {**rule, "version": version()}, token)
+    assert added.status_code == 303, added.text
+    phones = {**rule, "rule_url": "https://apps.example/", "rule_country": "",
+              "rule_device_ios": "on", "rule_device_android": "on",
+              "rule_starts_at": "2030-01-01T09:00", "version": version()}  # fmt: skip
+    assert browser.post(f"{path}/rules", phones, token).status_code == 303
+    rules = site.content.get("alice").links[0].rules
+    assert [(r.country, r.device) for r in rules] == [(("DE", "AT"), ()), ((), ("ios", "android"))]
+    assert rules[1].starts_at is not None and rules[1].starts_at.year == 2030
+    page = browser.get(path).text
+    assert "country DE, AT → https://shop.example.de/" in page and "Remove rule 2" in page
+    removed = browser.post(f"{path}/rules/1/remove", {"version": version()}, token)
+    assert removed.status_code == 303
+    assert [r.url for r in site.content.get("alice").links[0].rules] == ["https://apps.example/"]
+    assert browser.post(f"{path}/rules/9/remove", {"version": version()}, token).status_code == 404
+
+    tags = {"utm_source": "bio", "utm_medium": "social media", "utm_campaign": ""}
+    refused = browser.post(f"{path}/utm", {**tags, "version": version()}, token)
+    assert refused.status_code == 400 and "cannot be a UTM value" in refused.text
+    assert 'value="social media"' in refused.text
+    saved = browser.post(f"{path}/utm", {**tags, "utm_medium": "social", "version": version()},
+                         token)  # fmt: skip
+    assert saved.status_code == 303
+    utm = site.content.get("alice").links[0].utm
+    assert utm is not None and (utm.source, utm.medium, utm.campaign) == ("bio", "social", None)
+    assert 'value="social"' in browser.get(path).text
+    history = [entry.summary for entry in site.content.history("alice")][:4]
+    assert any("utm (none) → source=bio, medium=social" in line for line in history)
+
+
+def test_a_profiles_utm_tags_are_set_in_its_form(editor: tuple[Editor, sites.Site]) -> None:
+    running, site = editor
+    browser = signed_in(running)
+    token = browser.token("/p/alice")
+    form = {"display_name": "Alice", "bio": "", "theme": "default", "language": "",
+            "utm_source": "linkgen", "utm_medium": "bio link", "utm_campaign": "",
+            "version": str(site.content.get("alice").version)}  # fmt: skip
+    refused = browser.post("/p/alice/profile", form, token)
+    assert refused.status_code == 400 and 'id="utm_medium-error"' in refused.text
+    assert 'value="bio link"' in refused.text
+    saved = browser.post("/p/alice/profile", {**form, "utm_medium": "bio"}, token)
+    assert saved.status_code == 303
+    utm = site.content.get("alice").utm
+    assert utm is not None and (utm.source, utm.medium, utm.campaign) == ("linkgen", "bio", None)
+    assert 'name="utm_source" value="linkgen"' in browser.get("/p/alice").text
+    cleared = {**form, "utm_source": "", "utm_medium": "",
+               "version": str(site.content.get("alice").version)}  # fmt: skip
+    assert browser.post("/p/alice/profile", cleared, token).status_code == 303
+    assert site.content.get("alice").utm is None
