@@ -180,3 +180,54 @@ def test_a_hostile_lock_in_an_import_is_refused(run: Cli, lock: dict[str, Any], 
     exported["profile"]["links"][0]["lock"] = lock
     refused = run("import", "-", stdin=json.dumps(exported), code=1)
     assert error in refused.stderr
+
+
+def test_no_address_or_user_agent_is_kept_anywhere_after_smart_and_locked_clicks(
+    site: sites.Site, run: Cli
+) -> None:
+    (site.root / "linkgen.toml").write_text(
+        '[site]\nurl = "https://links.example.com"\n[redirector]\n'
+        'base_url = "https://go.example.com"\nclient_ip_header = "X-Forwarded-For"\n'
+        f"metrics_port = {free_port()}\n"
+    )
+    run("profile", "add", "alice", "--utm", "source=linkgen")
+    run("link", "add", "alice", "Early access", TARGET)
+    run("link", "add", "alice", "App", "https://app.example.com/")
+    run(
+        "link",
+        "rule",
+        "add",
+        "alice",
+        "App",
+        "--device",
+        "android",
+        "--url",
+        "https://play.example/",
+    )
+    run("link", "lock", "alice", "Early", "--password-stdin", stdin="open sesame\n")
+    opened = sites.Site.open(site.root)
+    early, app = (link.id for link in opened.content.get("alice").links)
+    address, agent = "203.0.113.77", "Mozilla/5.0 (Linux; Android 14; Pixel 8 Zq7) Mobile"
+    who = {"X-Forwarded-For": address, "User-Agent": agent}
+    running = Locked(opened)
+    try:
+        answer = requests.get(
+            f"{running.url}/r/{app}", headers=who, allow_redirects=False, timeout=5
+        )
+        assert answer.headers["Location"].startswith("https://play.example/?utm_source=linkgen")
+        token = token_of(running.get(early).text)
+        assert running.post(early, {"token": token, "password": "nope"}, **who).status_code == 403
+        assert (
+            running.post(early, {"token": token, "password": "open sesame"}, **who).status_code
+            == 302
+        )
+    finally:
+        assert running.stop() == 0
+    events = ClickStore(clicks_path(site.root)).events()
+    assert sorted(event.link_id for event in events) == sorted([app, early])
+    assert {event.device for event in events} == {"mobile"}  # classified, then dropped
+    files = [path for path in site.root.rglob("*") if path.is_file()]
+    assert any(path.suffix == ".db" for path in files)
+    for path in files:
+        data = path.read_bytes()
+        assert address.encode() not in data and b"Pixel 8 Zq7" not in data, path

@@ -76,3 +76,37 @@ def test_a_profiles_utm_tags_are_set_in_its_form(editor: tuple[Editor, sites.Sit
                "version": str(site.content.get("alice").version)}  # fmt: skip
     assert browser.post("/p/alice/profile", cleared, token).status_code == 303
     assert site.content.get("alice").utm is None
+
+
+def test_a_link_is_locked_and_opened_from_its_page(editor: tuple[Editor, sites.Site]) -> None:
+    running, site = editor
+    browser = signed_in(running)
+    shop = site.content.get("alice").links[0]
+    path = f"/p/alice/links/{shop.id}"
+    token = browser.token(path)
+
+    def version() -> str:
+        return str(site.content.get("alice").version)
+
+    assert "Open to everyone." in browser.get(path).text
+    fields = {"lock": "password", "lock_password": "abc", "lock_age": "18"}
+    short = browser.post(f"{path}/lock", {**fields, "version": version()}, token)
+    assert short.status_code == 400 and 'id="lock_password-error"' in short.text
+    fields["lock_password"] = "open sesame"
+    locked = browser.post(f"{path}/lock", {**fields, "version": version()}, token)
+    assert locked.status_code == 303
+    lock = site.content.get("alice").links[0].lock
+    assert lock is not None and lock.kind == "password" and lock.password_hash is not None
+    assert lock.password_hash.startswith("$argon2id$") and "open sesame" not in lock.password_hash
+    page = browser.get(path).text
+    assert "Locked: visitors give its password first." in page and "$argon2id$" not in page
+    too_old = browser.post(f"{path}/lock", {"lock": "age", "lock_age": "40", "version": version()},
+                           token)  # fmt: skip
+    assert too_old.status_code == 400 and "less than or equal to 25" in too_old.text
+    aged = {"lock": "age", "lock_age": "21", "version": version()}
+    assert browser.post(f"{path}/lock", aged, token).status_code == 303
+    assert site.content.get("alice").links[0].lock.age == 21  # type: ignore[union-attr]
+    opened = browser.post(f"{path}/lock", {"lock": "", "lock_age": "", "version": version()}, token)
+    assert opened.status_code == 303 and site.content.get("alice").links[0].lock is None
+    history = " ".join(entry.summary for entry in site.content.history("alice"))
+    assert "lock (none) → a password" in history and "$argon2id$" not in history

@@ -1,9 +1,11 @@
-"""A link's rules and UTM tags, from its own page: add a rule, remove one, set the tags."""
+"""A link's rules, UTM tags and lock, from its own page: add a rule, remove one, set
+the tags, lock it with a password or an age, open it again."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -11,7 +13,7 @@ from starlette.routing import Route
 from linkgen.editor.accounts import Session
 from linkgen.editor.editor import Editor, actor, form_version, redraw_with, signed_in
 from linkgen.editor.views.links import link_form, link_of, utc_time
-from linkgen.errors import NotFound
+from linkgen.errors import InvalidInput, NotFound
 from linkgen.models import LinkChanges, validate
 
 DEVICES = ("ios", "android", "desktop")
@@ -29,8 +31,9 @@ def _redraw_here(request: Request, editor: Editor, session: Session, typed: dict
 
     def draw(status: int, errors: dict[str, str], problem: str | None) -> Response:
         # A refused rule or tag is named by its field (rules.2.country.0): shown at its form.
-        found = {("rule" if key.startswith("rules") else "utm"): text
-                 for key, text in errors.items() if key.startswith(("rules", "utm"))}  # fmt: skip
+        mine = ("rules", "utm", "lock")
+        found = {key.split(".")[0].removesuffix("s"): text
+                 for key, text in errors.items() if key.startswith(mine)}  # fmt: skip
         return link_form(
             request, editor, session, profile, link, status,
             errors={**errors, **found}, problem=problem, smart_typed=typed,
@@ -103,6 +106,38 @@ async def save_utm(request: Request, editor: Editor, session: Session) -> Respon
     return editor.back(profile.username, "UTM tags saved.", f"link-{link.id}")
 
 
+PASSWORD_MIN = 4
+
+
+async def save_lock(request: Request, editor: Editor, session: Session) -> Response:
+    profile = editor.editable(session, request.path_params["username"])
+    link = link_of(profile, request.path_params["link_id"])
+    form = await editor.form(request, session.csrf)
+    kind = form.get("lock", "")
+    typed = {"lock": kind, "lock_age": form.get("lock_age", "")}
+    _redraw_here(request, editor, session, typed)
+    lock: dict[str, Any] | None = None
+    if kind == "age":
+        lock = {"kind": "age", "age": int(typed["lock_age"]) if typed["lock_age"].isdigit() else 0}
+    elif kind == "password":
+        password = form.get("lock_password", "")
+        if not PASSWORD_MIN <= len(password) <= 200:
+            raise InvalidInput(f"lock: a password of {PASSWORD_MIN} to 200 characters")
+        from argon2 import PasswordHasher
+
+        digest = await run_in_threadpool(PasswordHasher().hash, password)
+        lock = {"kind": "password", "password_hash": digest}
+    editor.site.content.edit_link(
+        profile.username,
+        link.id,
+        validate(LinkChanges, {"lock": lock}, strict=False),
+        expected_version=form_version(form),
+        actor=actor(session),
+    )
+    said = "The link is open to everyone." if lock is None else "The link is locked."
+    return editor.back(profile.username, said, f"link-{link.id}")
+
+
 ROUTES = [
     Route("/p/{username}/links/{link_id}/rules", signed_in(add_rule), methods=["POST"]),
     Route(
@@ -111,4 +146,5 @@ ROUTES = [
         methods=["POST"],
     ),
     Route("/p/{username}/links/{link_id}/utm", signed_in(save_utm), methods=["POST"]),
+    Route("/p/{username}/links/{link_id}/lock", signed_in(save_lock), methods=["POST"]),
 ]
