@@ -18,7 +18,9 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    SerializationInfo,
     ValidationError,
+    field_serializer,
     model_validator,
 )
 
@@ -239,6 +241,15 @@ class Lock(Strict):
         if not (8 <= memory <= 262_144 and 1 <= rounds <= 10 and 1 <= lanes <= 8):
             raise ValueError("password_hash: its costs are out of bounds")
         return self
+
+    @field_serializer("password_hash")
+    def _kept_inside(self, value: str | None, info: SerializationInfo) -> str | None:
+        """The hash goes into the database, exports and undo, never out of an API or
+        a command's JSON (dumped with ``context=PUBLIC``)."""
+        return None if (info.context or {}).get("public") else value
+
+
+PUBLIC = {"public": True}  # serialization context of what leaves linkgen: no secrets
 
 
 class NewLink(_Schedule):

@@ -25,7 +25,7 @@ from linkgen.api.ratelimit import TokenBuckets
 from linkgen.api.tokens import Token, Tokens
 from linkgen.config import ApiSettings
 from linkgen.errors import LinkgenError, NotFound, StaleEdit
-from linkgen.models import Profile
+from linkgen.models import PUBLIC, Profile
 from linkgen.store.database import Busy
 
 T = TypeVar("T")
@@ -118,7 +118,7 @@ class Api:
         if cached is not None and cached[0] == row[1]:
             return cached
         profile = caller.site.content.get(name)
-        made = (profile.version, profile.model_dump_json().encode())
+        made = (profile.version, profile.model_dump_json(context=PUBLIC).encode())
         with self._read_lock:
             self._read[profile.id] = made
             self._read.move_to_end(profile.id)
@@ -211,7 +211,7 @@ def expected_version(if_match: str | None, current: int) -> int | None:
 def answer(
     model: BaseModel | None, status: int = 200, headers: dict[str, str] | None = None
 ) -> idempotency.Answer:
-    body = b"" if model is None else model.model_dump_json().encode()
+    body = b"" if model is None else model.model_dump_json(context=PUBLIC).encode()
     return idempotency.Answer(status, headers or {}, body)
 
 

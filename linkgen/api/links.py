@@ -24,7 +24,7 @@ from linkgen.api.schemas import (
     NewLinkRequest,
 )
 from linkgen.errors import NotFound
-from linkgen.models import Link, LinkChanges, NewLink, Profile
+from linkgen.models import PUBLIC, Link, LinkChanges, NewLink, Profile
 from linkgen.store.content import LinkOperation
 
 router = APIRouter(tags=["links"])
@@ -50,7 +50,7 @@ def _link_answer(profile: Profile, link_id: str, status: int = 200) -> r.Answer:
 async def list_links(request: Request, username: Username) -> Response:
     def work(caller: Caller) -> Response:
         profile = caller.profile(username)
-        body = LinkPage(items=list(profile.links)).model_dump_json()
+        body = LinkPage(items=list(profile.links)).model_dump_json(context=PUBLIC)
         return Response(
             body, media_type="application/json", headers={"ETag": etag(profile.version)}
         )
@@ -85,7 +85,7 @@ async def get_link(request: Request, username: Username, link_id: LinkId) -> Res
         profile = caller.profile(username)
         link = _link(profile, link_id)
         return Response(
-            link.model_dump_json(),
+            link.model_dump_json(context=PUBLIC),
             media_type="application/json",
             headers={"ETag": etag(profile.version)},
         )

@@ -90,7 +90,9 @@ def _icon_note(url: str, icon: str | None) -> str:
 def said_added(created: Link, as_json: bool, said: str) -> None:
     """A new item's id on stdout (its JSON with --json), and ``said`` on stderr."""
     if as_json:
-        emit(True, created.model_dump(mode="json"), "")
+        from linkgen.models import PUBLIC
+
+        emit(True, created.model_dump(mode="json", context=PUBLIC), "")
         return
     click.echo(created.id)
     click.echo(said, err=True)
@@ -301,4 +303,7 @@ def link_list(app: App, username: str, as_json: bool) -> None:
         linkgen link list alice
     """
     found = app.site.content.get(username)
-    emit(as_json, [lk.model_dump(mode="json") for lk in found.links], links_text(found))
+    from linkgen.models import PUBLIC
+
+    shown = [lk.model_dump(mode="json", context=PUBLIC) for lk in found.links]
+    emit(as_json, shown, links_text(found))

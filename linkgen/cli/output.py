@@ -69,7 +69,9 @@ def _item_text(link: Link) -> str:
 
 
 def profile_json(profile: Profile) -> dict[str, Any]:
-    data = profile.model_dump(mode="json")
+    from linkgen.models import PUBLIC  # loaded already: there is a profile
+
+    data = profile.model_dump(mode="json", context=PUBLIC)
     data["style"] = profile.style.model_dump(exclude_none=True)
     return data
 

@@ -6,6 +6,9 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import Any
+
+from argon2 import PasswordHasher
 
 from linkgen import site as sites
 from linkgen.models import NewProfile, ProfileFields, validate
@@ -323,3 +326,29 @@ def test_history_stats_publish_status_and_a_purge_are_the_clis_own(
     run("publish")  # a publish sends what is queued (with no CDN: nothing to send)
     assert server.site.manifest.pending_purges("key") == []
     assert alice.get("/profiles/alice/publish").json()["state"] == "live"
+
+
+def test_a_locked_links_password_hash_never_leaves_through_the_api_or_the_cli(
+    server: ApiServer, run: Any
+) -> None:
+    from linkgen.models import LinkChanges, validate
+
+    content = server.site.content
+    shop = content.get("alice").links[0].id
+    digest = PasswordHasher().hash("open sesame")
+    lock = {"kind": "password", "password_hash": digest}
+    content.edit_link("alice", shop, validate(LinkChanges, {"lock": lock}, strict=False))
+    alice = server.client(server.token("alice"))
+    one = alice.get(f"/profiles/alice/links/{shop}").json()
+    assert one["lock"] == {"kind": "password", "password_hash": None, "age": None}
+    for path in ("/profiles/alice", "/profiles/alice/links"):
+        answer = alice.get(path)
+        assert answer.status_code == 200 and "$argon2id$" not in answer.text, path
+    etag = alice.etag("alice")
+    changed = alice.patch(f"/profiles/alice/links/{shop}", {"title": "Shop now"}, if_match=etag)
+    assert changed.status_code == 200 and "$argon2id$" not in changed.text
+    for command in (("profile", "show", "alice", "--json"), ("link", "list", "alice", "--json")):
+        assert "$argon2id$" not in run(*command).stdout, command
+    exported = run("export", "alice").stdout  # the creator's own copy keeps it, for an import
+    assert digest in exported
+    assert content.get("alice").links[0].lock.password_hash == digest  # type: ignore[union-attr]

@@ -4,10 +4,14 @@ signed short-lived form, guessing slowed, and the address never shown before."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -37,6 +41,13 @@ class Locked:
     def stop(self) -> int:
         self.proc.send_signal(signal.SIGTERM)
         return self.proc.wait(timeout=30)
+
+
+def _answers(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=1).ok
+    except requests.ConnectionError:
+        return False
 
 
 def token_of(page: str) -> str:
@@ -231,3 +242,46 @@ def test_no_address_or_user_agent_is_kept_anywhere_after_smart_and_locked_clicks
     for path in files:
         data = path.read_bytes()
         assert address.encode() not in data and b"Pixel 8 Zq7" not in data, path
+
+
+def test_through_asgi_too_a_lock_asks_first_and_a_rule_reads_the_headers(
+    site: sites.Site, run: Cli
+) -> None:
+    (site.root / "linkgen.toml").write_text(
+        '[site]\nurl = "https://links.example.com"\n[redirector]\n'
+        'base_url = "https://go.example.com"\nmetrics_port = 0\n'
+    )
+    run("profile", "add", "alice")
+    run("link", "add", "alice", "Early access", TARGET)
+    run("link", "lock", "alice", "Early", "--password-stdin", stdin="open sesame\n")
+    run(
+        "link", "rule", "add", "alice", "Early", "--language", "de", "--url", "https://x.example/de"
+    )
+    early = sites.Site.open(site.root).content.get("alice").links[0].id
+    port = free_port()
+    server = subprocess.Popen(
+        [str(Path(sys.executable).with_name("granian")), "--interface", "asgi", "--factory",
+         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
+         "linkgen.clicks.server:app_from_env"],
+        env={**os.environ, "LINKGEN_SITE": str(site.root)},
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while not _answers(f"http://127.0.0.1:{port}/healthz"):
+            assert server.poll() is None and time.monotonic() < deadline, "granian did not start"
+            time.sleep(0.05)
+        running = Locked.__new__(Locked)
+        running.url = f"http://127.0.0.1:{port}"
+        token = token_of(running.get(early).text)
+        assert running.post(early, {"token": token, "password": "x"}).status_code == 403
+        german = running.post(
+            early, {"token": token, "password": "open sesame"}, **{"Accept-Language": "de-AT"}
+        )
+        assert german.status_code == 302 and german.headers["Location"] == "https://x.example/de"
+        other = running.post(early, {"token": token, "password": "open sesame"})
+        assert other.headers["Location"] == TARGET
+        big = running.post(early, {"token": token, "password": "p" * 5000})
+        assert big.status_code == 413
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
