@@ -42,6 +42,23 @@ def _redraw_here(request: Request, editor: Editor, session: Session, typed: dict
     redraw_with(request, draw, "This profile was changed elsewhere; nothing was saved. Try again.")
 
 
+def _change(
+    editor: Editor,
+    session: Session,
+    username: str,
+    link_id: str,
+    form: dict[str, str],
+    values: dict[str, Any],
+) -> None:
+    editor.site.content.edit_link(
+        username,
+        link_id,
+        validate(LinkChanges, values, strict=False),
+        expected_version=form_version(form),
+        actor=actor(session),
+    )
+
+
 async def add_rule(request: Request, editor: Editor, session: Session) -> Response:
     profile = editor.editable(session, request.path_params["username"])
     link = link_of(profile, request.path_params["link_id"])
@@ -59,13 +76,7 @@ async def add_rule(request: Request, editor: Editor, session: Session) -> Respon
         "ends_at": utc_time(typed["rule_ends_at"], zone),
     }
     rules = [*(item.model_dump(mode="json") for item in link.rules), rule]
-    editor.site.content.edit_link(
-        profile.username,
-        link.id,
-        validate(LinkChanges, {"rules": rules}, strict=False),
-        expected_version=form_version(form),
-        actor=actor(session),
-    )
+    _change(editor, session, profile.username, link.id, form, {"rules": rules})
     return editor.back(profile.username, f"Rule {len(rules)} added.", f"link-{link.id}")
 
 
@@ -79,13 +90,7 @@ async def remove_rule(request: Request, editor: Editor, session: Session) -> Res
     _redraw_here(request, editor, session, {})
     rules = [item.model_dump(mode="json") for item in link.rules]
     del rules[number - 1]
-    editor.site.content.edit_link(
-        profile.username,
-        link.id,
-        validate(LinkChanges, {"rules": rules}, strict=False),
-        expected_version=form_version(form),
-        actor=actor(session),
-    )
+    _change(editor, session, profile.username, link.id, form, {"rules": rules})
     return editor.back(profile.username, f"Rule {number} removed.", f"link-{link.id}")
 
 
@@ -96,13 +101,7 @@ async def save_utm(request: Request, editor: Editor, session: Session) -> Respon
     typed = {f"utm_{key}": str(form.get(f"utm_{key}", "")).strip() for key in UTM_KEYS}
     _redraw_here(request, editor, session, typed)
     tags = {key: typed[f"utm_{key}"] for key in UTM_KEYS if typed[f"utm_{key}"]}
-    editor.site.content.edit_link(
-        profile.username,
-        link.id,
-        validate(LinkChanges, {"utm": tags or None}, strict=False),
-        expected_version=form_version(form),
-        actor=actor(session),
-    )
+    _change(editor, session, profile.username, link.id, form, {"utm": tags or None})
     return editor.back(profile.username, "UTM tags saved.", f"link-{link.id}")
 
 
@@ -127,13 +126,7 @@ async def save_lock(request: Request, editor: Editor, session: Session) -> Respo
 
         digest = await run_in_threadpool(PasswordHasher().hash, password)
         lock = {"kind": "password", "password_hash": digest}
-    editor.site.content.edit_link(
-        profile.username,
-        link.id,
-        validate(LinkChanges, {"lock": lock}, strict=False),
-        expected_version=form_version(form),
-        actor=actor(session),
-    )
+    _change(editor, session, profile.username, link.id, form, {"lock": lock})
     said = "The link is open to everyone." if lock is None else "The link is locked."
     return editor.back(profile.username, said, f"link-{link.id}")
 
