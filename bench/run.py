@@ -1,8 +1,8 @@
-"""Build benchmarks: linkgen against Hugo on the same profiles, in one run.
+"""Build benchmarks: linkgen against Hugo and Eleventy on the same profiles, in one run.
 
 For each size N it makes a synthetic site (bench/synth.py) and the same
-profiles as a Hugo site with an equivalent template (bench/hugo_site.py),
-then times, alternating the two tools:
+profiles as a Hugo site and an Eleventy site with equivalent templates
+(bench/hugo_site.py, bench/eleventy_site.py), then times, rotating the tools:
 
 - a full build into an empty output directory: wall time and pages/s over
   --runs runs, then one more run for peak memory of the whole process tree
@@ -39,7 +39,7 @@ import psutil
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from bench import hugo_site, synth  # noqa: E402
+from bench import eleventy_site, hugo_site, synth  # noqa: E402
 
 
 class PeakMemory:
@@ -104,23 +104,30 @@ def timed(
     return {"wall": wall, "rss_mb": memory.rss / 2**20, "pss_mb": memory.pss / 2**20}
 
 
-def prepare(work: Path, size: int) -> tuple[Path, Path]:
+def prepare(work: Path, size: int, eleventy: bool) -> tuple[Path, Path, Path]:
     site_dir, hugo_dir = work / f"site-{size}", work / f"hugo-{size}"
+    eleventy_dir = work / f"eleventy-{size}"
     marker = site_dir / ".bench-size"
     if not marker.exists() or marker.read_text() != str(size):
         shutil.rmtree(site_dir, ignore_errors=True)
         shutil.rmtree(hugo_dir, ignore_errors=True)
+        shutil.rmtree(eleventy_dir, ignore_errors=True)
         print(f"generating {size} profiles ...", file=sys.stderr)
         synth.generate(site_dir, size)
         marker.write_text(str(size))
     if not (hugo_dir / "hugo.toml").exists():
         print(f"writing the Hugo site for {size} profiles ...", file=sys.stderr)
         hugo_site.export(site_dir, hugo_dir)
-    return site_dir, hugo_dir
+    if eleventy and not (eleventy_dir / "eleventy.config.cjs").exists():
+        print(f"writing the Eleventy site for {size} profiles ...", file=sys.stderr)
+        eleventy_site.export(site_dir, eleventy_dir)
+    return site_dir, hugo_dir, eleventy_dir
 
 
-def bench_size(work: Path, size: int, runs: int, linkgen: str, hugo: str) -> dict[str, Any]:
-    site_dir, hugo_dir = prepare(work, size)
+def bench_size(
+    work: Path, size: int, runs: int, linkgen: str, hugo: str, eleventy: str | None
+) -> dict[str, Any]:
+    site_dir, hugo_dir, eleventy_dir = prepare(work, size, eleventy is not None)
     _forget_cards(site_dir)
     out_linkgen, out_hugo = work / f"out-linkgen-{size}", work / f"out-hugo-{size}"
     # Hugo draws no images: linkgen's social cards and QR codes are measured on
@@ -139,10 +146,18 @@ def bench_size(work: Path, size: int, runs: int, linkgen: str, hugo: str) -> dic
         "linkgen": (build, env, out_linkgen),
         "hugo": ([hugo, "--quiet", "-s", str(hugo_dir), "-d", str(out_hugo)], None, out_hugo),
     }
-    results: dict[str, list[dict[str, float]]] = {"linkgen": [], "hugo": []}
+    out_eleventy = work / f"out-eleventy-{size}"
+    if eleventy is not None:
+        commands["eleventy"] = (
+            [eleventy, "--quiet", "--input", str(eleventy_dir), "--output", str(out_eleventy),
+             "--config", str(eleventy_dir / "eleventy.config.cjs")],
+            None, out_eleventy,
+        )  # fmt: skip
+    tools = list(commands)
+    results: dict[str, list[dict[str, float]]] = {tool: [] for tool in tools}
     memory: dict[str, dict[str, float]] = {}
     for run in range(runs + 1):
-        for tool in ("linkgen", "hugo") if run % 2 == 0 else ("hugo", "linkgen"):
+        for tool in tools[run % len(tools) :] + tools[: run % len(tools)]:
             cmd, tool_env, out = commands[tool]
             shutil.rmtree(out, ignore_errors=True)
             if run == runs:  # one more run, for memory only
@@ -155,6 +170,8 @@ def bench_size(work: Path, size: int, runs: int, linkgen: str, hugo: str) -> dic
         "linkgen": sum(1 for p in out_linkgen.iterdir() if not p.suffix and p.is_file()) - 1,
         "hugo": sum(1 for p in out_hugo.glob("*.html") if p.name != "404.html"),
     }
+    if eleventy is not None:
+        pages["eleventy"] = sum(1 for p in out_eleventy.glob("*.html") if p.name != "404.html")
     noop = [timed(build, env)["wall"] for _ in range(5)]
     rng = random.Random(size)
     edit = []
@@ -167,8 +184,8 @@ def bench_size(work: Path, size: int, runs: int, linkgen: str, hugo: str) -> dic
             stdout=subprocess.DEVNULL,
         )
         edit.append(timed(build, env)["wall"])
-    summary: dict[str, Any] = {"size": size, "pages": pages, "runs": results}
-    for tool in ("linkgen", "hugo"):
+    summary: dict[str, Any] = {"size": size, "pages": pages, "runs": results, "tools": tools}
+    for tool in tools:
         walls = [r["wall"] for r in results[tool]]
         summary[tool] = {
             "wall_median": statistics.median(walls),
@@ -178,6 +195,10 @@ def bench_size(work: Path, size: int, runs: int, linkgen: str, hugo: str) -> dic
             "peak_pss_mb": memory[tool]["pss_mb"],
         }
     summary["ratio"] = summary["linkgen"]["pages_per_s"] / summary["hugo"]["pages_per_s"]
+    if eleventy is not None:
+        summary["ratio_eleventy"] = (
+            summary["linkgen"]["pages_per_s"] / summary["eleventy"]["pages_per_s"]
+        )
     summary["noop_median"], summary["noop_all"] = statistics.median(noop), noop
     summary["edit_median"], summary["edit_all"] = statistics.median(edit), edit
     # The same full build drawing a social card, then writing a QR code, for every
@@ -224,7 +245,7 @@ def table(results: list[dict[str, Any]]) -> str:
         "|---|---|---|---|---|---|",
     ]
     for r in results:
-        for tool in ("linkgen", "hugo"):
+        for tool in r["tools"]:
             t = r[tool]
             rows.append(
                 f"| {r['size']:,} | {tool} | {t['wall_median']:.2f} s "
@@ -233,13 +254,15 @@ def table(results: list[dict[str, Any]]) -> str:
             )
     rows += [
         "",
-        "| N | linkgen ÷ Hugo pages/s | no-op rebuild (median) | one-edit rebuild (median) "
+        "| N | linkgen ÷ Hugo pages/s | linkgen ÷ Eleventy | no-op rebuild (median) "
+        "| one-edit rebuild (median) "
         "| full build with a social card per profile | full build with a QR code per profile |",
     ]
-    rows += ["|---|---|---|---|---|---|"]
+    rows += ["|---|---|---|---|---|---|---|"]
     for r in results:
+        versus = f"{r['ratio_eleventy']:.2f}x" if "ratio_eleventy" in r else "-"
         rows.append(
-            f"| {r['size']:,} | {r['ratio']:.2f}x | {r['noop_median']:.2f} s "
+            f"| {r['size']:,} | {r['ratio']:.2f}x | {versus} | {r['noop_median']:.2f} s "
             f"({', '.join(f'{w:.2f}' for w in r['noop_all'])}) | {r['edit_median']:.2f} s "
             f"({', '.join(f'{w:.2f}' for w in r['edit_all'])}) | {r['with_cards']:.2f} s "
             f"({r['cards']:,} cards) | {r['with_qr']:.2f} s ({r['codes']:,} codes) |"
@@ -254,14 +277,23 @@ def main() -> None:
     default_work = "/dev/shm/linkgen-bench" if Path("/dev/shm").is_dir() else "bench/out"
     parser.add_argument("--work", type=Path, default=Path(default_work))
     parser.add_argument("--json", type=Path, help="Also write the raw results here.")
+    parser.add_argument(
+        "--eleventy", type=Path, default=HERE.parent / ".bench-node/node_modules/.bin/eleventy",
+        help="Eleventy's command (npm @11ty/eleventy; scripts/bench installs it); "
+        "left out when missing.",
+    )  # fmt: skip
     args = parser.parse_args()
     linkgen = str(Path(sys.executable).with_name("linkgen"))
+    eleventy = str(args.eleventy) if args.eleventy.is_file() else None
+    if eleventy is None:
+        print(f"{args.eleventy} is missing: measuring without Eleventy", file=sys.stderr)
     hugo = shutil.which("hugo")
     if hugo is None:
         raise SystemExit("hugo is not installed: apt-get install hugo (scripts/bench does)")
     args.work.mkdir(parents=True, exist_ok=True)
     results = [
-        bench_size(args.work, int(size), args.runs, linkgen, hugo) for size in args.sizes.split(",")
+        bench_size(args.work, int(size), args.runs, linkgen, hugo, eleventy)
+        for size in args.sizes.split(",")
     ]
     version = subprocess.run([hugo, "version"], capture_output=True, text=True).stdout.split()[1]
     print(

@@ -172,6 +172,24 @@ def utm_value(raw: str) -> str:
     return value
 
 
+# An argon2id hash as argon2-cffi writes it, with costs a redirector can afford to
+# verify (an imported file cannot make every try cost a gigabyte or a minute).
+_ARGON2ID = re.compile(
+    r"^\$argon2id\$v=19\$m=(\d{1,7}),t=(\d{1,2}),p=(\d{1,2})\$[A-Za-z0-9+/]{16,64}\$[A-Za-z0-9+/]{16,128}$"
+)
+
+
+def argon2id_hash(raw: str) -> str:
+    """A password hash a lock may hold: argon2id, its costs within a redirector's means."""
+    found = _ARGON2ID.match(raw)
+    if found is None:
+        raise ValueError("must be an argon2id password hash ($argon2id$v=19$m=…)")
+    memory, rounds, lanes = (int(value) for value in found.groups())
+    if not (8 <= memory <= 262_144 and 1 <= rounds <= 10 and 1 <= lanes <= 8):
+        raise ValueError("its costs are out of bounds (m ≤ 262144, t ≤ 10, p ≤ 8)")
+    return raw
+
+
 _NOT_COUNTRIES = frozenset({"ZZ", "QO", "EU", "EZ", "UN", "XA", "XB"})  # regions, placeholders
 
 

@@ -31,6 +31,9 @@ def profile_text(profile: Profile) -> str:
     style = profile.style.model_dump(exclude_none=True)
     if style:
         lines.append("  style " + " ".join(f"{k}={v}" for k, v in style.items()))
+    if profile.utm is not None:
+        tags = profile.utm.model_dump(exclude_none=True)
+        lines.append("  utm " + " ".join(f"{k}={v}" for k, v in tags.items()))
     lines.append(links_text(profile))
     return "\n".join(lines)
 
@@ -51,6 +54,15 @@ def links_text(profile: Profile) -> str:
         flags += " [embed]" if link.embed else ""
         if link.rules:
             flags += f" [{len(link.rules)} rule{'s' if len(link.rules) > 1 else ''}]"
+        if link.lock is not None:
+            locked = "password" if link.lock.kind == "password" else f"{link.lock.age}+"
+            flags += f" [locked: {locked}]"
+        if link.utm is not None:
+            flags += (
+                " [utm "
+                + ",".join(f"{k}={v}" for k, v in link.utm.model_dump(exclude_none=True).items())
+                + "]"
+            )
         rows.append(f"  {link.position:>2}. {link.id}  {_item_text(link)}{flags}")
     return "\n".join(rows)
 

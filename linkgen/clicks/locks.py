@@ -168,7 +168,10 @@ class Keeper:
         and the page to answer with (403 with the form again, 400, 429)."""
         if self.throttled(address, link_id, now):
             return 429, self.page(link_id, lock, now, TOO_MANY)
-        form = parse_qs(body.decode("utf-8", "replace"), max_num_fields=5)
+        try:
+            form = parse_qs(body.decode("utf-8", "replace"), max_num_fields=5)
+        except ValueError:  # more fields than the form has
+            return 400, self.page(link_id, lock, now, "That was not this form.")
         token = form.get("token", [""])[0]
         if not self.token_holds(link_id, token, now):
             return 400, self.page(link_id, lock, now, "This form expired: try again.")

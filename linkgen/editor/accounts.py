@@ -350,6 +350,10 @@ class Accounts:
 
     def _fail(self, key: str) -> None:
         stamp = time.time()
+        # What is a day old counts for nothing: it goes, address and all.
+        self.conn.execute(
+            "DELETE FROM sign_in_failures WHERE last_at < ?", (stamp - FAILURES_FORGOTTEN_AFTER,)
+        )
         self.conn.execute(
             "INSERT INTO sign_in_failures VALUES (?, 1, ?) ON CONFLICT (key) DO UPDATE SET "
             "failures = CASE WHEN ? - last_at > ? THEN 1 ELSE failures + 1 END, last_at = ?",

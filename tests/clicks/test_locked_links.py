@@ -67,6 +67,8 @@ def locked_site(site: sites.Site, run: Cli) -> Iterator[tuple[sites.Site, Locked
     run("link", "add", "alice", "Wine club", "https://wine.example.com/")
     run("link", "lock", "alice", "Early", "--password-stdin", stdin="open sesame\n")
     run("link", "lock", "alice", "Wine", "--age", "21")
+    listed = run("link", "list", "alice").stdout
+    assert "[locked: password]" in listed and "[locked: 21+]" in listed
     opened = sites.Site.open(site.root)
     early, wine = (link.id for link in opened.content.get("alice").links)
     running = Locked(opened)
@@ -134,6 +136,10 @@ def test_an_age_is_confirmed_with_a_form_that_expires(
     assert not keeper.token_holds("another0link", keeper.token(wine, time.time()), time.time())
     huge = running.post(wine, {"token": token, "confirm": "1", "x": "y" * 10_000})
     assert huge.status_code == 413
+    crowded = running.post(
+        wine, {"token": token, "confirm": "1", **{f"f{n}": "x" for n in range(9)}}
+    )
+    assert crowded.status_code == 400 and "That was not this form." in crowded.text
 
 
 def test_locked_links_never_show_their_address_on_the_page_or_the_edge(

@@ -257,6 +257,8 @@ def test_rules_and_tags_travel_in_an_export_and_a_hostile_one_is_refused(run: An
     run("profile", "add", "alice", "--utm", "source=linkgen")
     run("link", "add", "alice", "Shop", "https://shop.example.com/")
     run("link", "rule", "add", "alice", "Shop", "--country", "DE", "--url", "https://x.example/de")
+    shown = run("profile", "show", "alice").stdout
+    assert "  utm source=linkgen" in shown and "[1 rule]" in shown
     exported = json.loads(run("export", "alice").stdout)
     run("profile", "rm", "alice", "--yes")
     for path, value, error in (

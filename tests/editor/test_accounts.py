@@ -98,6 +98,26 @@ def test_repeated_failures_wait_longer_each_time(
     book.sign_in("alice@example.com", PASSWORD, "192.0.2.1")  # and a success forgives
 
 
+def test_a_failed_sign_ins_address_is_forgotten_after_a_day(
+    alice: tuple[Accounts, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    book, token = alice
+    book.set_password_with_link(token, PASSWORD)
+    clock = [1_000_000.0]
+    monkeypatch.setattr(accounts.time, "time", lambda: clock[0])
+    with pytest.raises(SignInRefused):
+        book.sign_in("alice@example.com", "wrong wrong wrong", "203.0.113.5")
+
+    def stored() -> list[str]:
+        return [row[0] for row in book.conn.execute("SELECT key FROM sign_in_failures")]
+
+    assert "addr:203.0.113.5" in stored()
+    clock[0] += accounts.FAILURES_FORGOTTEN_AFTER + 1
+    with pytest.raises(SignInRefused):  # someone else fails a day later
+        book.sign_in("nobody@example.com", "wrong wrong wrong", "192.0.2.9")
+    assert not any("203.0.113.5" in key for key in stored())
+
+
 def test_a_creator_may_edit_only_their_profiles(
     site: sites.Site, add_profile: Any, alice: tuple[Accounts, str]
 ) -> None:
