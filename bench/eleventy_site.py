@@ -20,6 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench import hugo_site
 from linkgen.pages import brands
 from linkgen.site import Site
 
@@ -124,23 +125,10 @@ def export(linkgen_dir: Path, eleventy_dir: Path) -> int:
     about = {"url": settings.url, "lang": settings.language, "title": settings.title,
              "card": renderer.social_card_key}  # fmt: skip
     (data / "site.json").write_text(json.dumps(about))
-    (data / "css.json").write_text(
-        json.dumps({slug: str(renderer.css(slug, {})) for slug in site.themes})
-    )
+    (data / "css.json").write_text(json.dumps(hugo_site.theme_css(site, renderer)))
     (data / "brands.json").write_text(json.dumps(dict(brands._HOSTS)))
     ids = [page.id for page in store.all_pages()]
-    profiles = [
-        {
-            "id": profile.id,
-            "username": profile.username,
-            "display_name": profile.display_name,
-            "bio": profile.bio,
-            "theme": profile.theme,
-            "updated_at": profile.updated_at,
-            "links": [{"id": lk.id, "title": lk.title, "url": lk.url} for lk in profile.links],
-        }
-        for profile in store.page_profiles(ids)
-    ]
+    profiles = [hugo_site.profile_data(profile) for profile in store.page_profiles(ids)]
     (data / "profiles.json").write_text(json.dumps(profiles, ensure_ascii=False))
     site.close()
     return len(profiles)

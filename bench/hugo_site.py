@@ -16,10 +16,13 @@ import json
 import shutil
 import sys
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from linkgen.pages import brands
+from linkgen.pages.render import Renderer
+from linkgen.records import PageProfile
 from linkgen.site import Site
 
 HUGO_CONFIG = """\
@@ -95,6 +98,24 @@ NOT_FOUND = """<!doctype html><html lang="{{ site.LanguageCode }}"><head><meta c
 """
 
 
+def theme_css(site: Site, renderer: Renderer) -> dict[str, str]:
+    """Each theme's CSS as linkgen inlines it (for the peers' templates)."""
+    return {slug: str(renderer.css(slug, {})) for slug in site.themes}
+
+
+def profile_data(profile: PageProfile) -> dict[str, Any]:
+    """What the peers' templates read of a profile (the same fields for each)."""
+    return {
+        "id": profile.id,
+        "username": profile.username,
+        "display_name": profile.display_name,
+        "bio": profile.bio,
+        "theme": profile.theme,
+        "updated_at": profile.updated_at,
+        "links": [{"id": lk.id, "title": lk.title, "url": lk.url} for lk in profile.links],
+    }
+
+
 def export(linkgen_dir: Path, hugo_dir: Path) -> int:
     site = Site.open(linkgen_dir)
     renderer = site.renderer()
@@ -115,23 +136,13 @@ def export(linkgen_dir: Path, hugo_dir: Path) -> int:
             card=renderer.social_card_key,
         )
     )
-    css = {slug: str(renderer.css(slug, {})) for slug in site.themes}
-    (hugo_dir / "data" / "css.json").write_text(json.dumps(css))
+    (hugo_dir / "data" / "css.json").write_text(json.dumps(theme_css(site, renderer)))
     hosts = {host: slug for host, slug in brands._HOSTS.items()}
     (hugo_dir / "data" / "brands.json").write_text(json.dumps(hosts))
     ids = [page.id for page in store.all_pages()]
     count = 0
     for profile in store.page_profiles(ids):
-        front = {
-            "title": profile.display_name or profile.username,
-            "id": profile.id,
-            "username": profile.username,
-            "display_name": profile.display_name,
-            "bio": profile.bio,
-            "theme": profile.theme,
-            "updated_at": profile.updated_at,
-            "links": [{"id": lk.id, "title": lk.title, "url": lk.url} for lk in profile.links],
-        }
+        front = {"title": profile.display_name or profile.username, **profile_data(profile)}
         (content / f"{profile.username}.md").write_text(
             json.dumps(front, ensure_ascii=False) + "\n"
         )

@@ -110,9 +110,12 @@ def wait_up(url: str, proc: subprocess.Popen[bytes]) -> None:
     raise RuntimeError(f"{url} did not come up in {START_SECONDS} s")
 
 
-def wrk(url: str, duration: float, connections: int = 64) -> dict[str, float]:
+def wrk(
+    url: str, duration: float, connections: int = 64, headers: dict[str, str] | None = None
+) -> dict[str, float]:
+    sent = [arg for name, value in (headers or {}).items() for arg in ("-H", f"{name}: {value}")]
     out = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{duration:g}s", "--latency", url],
+        ["wrk", "-t2", f"-c{connections}", f"-d{duration:g}s", "--latency", *sent, url],
         capture_output=True,
         text=True,
         check=True,
@@ -343,13 +346,19 @@ def run_nginx(work: Path, duration: float) -> dict[str, float]:
     return load_run(["nginx", "-p", str(work), "-c", str(work / "nginx.conf")], port, duration)
 
 
-def run_linkgen(server: str, site_root: Path, link_id: str, duration: float) -> dict[str, float]:
+def run_linkgen(
+    server: str,
+    site_root: Path,
+    link_id: str,
+    duration: float,
+    headers: dict[str, str] | None = None,
+) -> dict[str, float]:
     """A load run, then SIGTERM: result["saved"] is the clicks recorded during it."""
     port = free_port()
     proc = start_linkgen(server, site_root, port)
     wait_up(f"http://127.0.0.1:{port}/healthz", proc)
     warm = recorded(site_root)
-    result = wrk(f"http://127.0.0.1:{port}/r/{link_id}", duration)
+    result = wrk(f"http://127.0.0.1:{port}/r/{link_id}", duration, headers=headers)
     proc.send_signal(signal.SIGTERM)
     proc.wait(timeout=60)
     result["saved"] = recorded(site_root) - warm

@@ -21,16 +21,14 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.redirect_bench import free_port, make_site, recorded, start_linkgen, wait_up
+from bench.redirect_bench import make_site, run_linkgen
 from linkgen.models import LinkChanges, validate
 
 HEADERS = {
@@ -46,34 +44,6 @@ NONE_HOLDS = [
     {"url": "https://shop.example.co.uk/", "country": ["GB", "IE"]},
 ]
 LAST_HOLDS = [*NONE_HOLDS[:4], {"url": "https://shop.example.fr/", "country": ["FR", "BE"]}]
-
-
-def wrk(url: str, duration: float) -> dict[str, float]:
-    headers = [arg for name, value in HEADERS.items() for arg in ("-H", f"{name}: {value}")]
-    out = subprocess.run(
-        ["wrk", "-t2", "-c64", f"-d{duration:g}s", "--latency", *headers, url],
-        capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
-    rps = float(out.split("Requests/sec:")[1].split()[0])
-    requests = float(out.split(" requests in ")[0].split()[-1])
-    p99 = out.split(" 99% ")[1].split()[0]
-    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}
-    unit = next(u for u in ("us", "ms", "s") if p99.endswith(u))
-    bad = "Non-2xx or 3xx responses" in out
-    return {"rps": rps, "requests": requests, "p99": float(p99[: -len(unit)]) * scale[unit],
-            "bad": float(bad)}  # fmt: skip
-
-
-def run(site_root: Path, link_id: str, duration: float) -> dict[str, float]:
-    port = free_port()
-    proc = start_linkgen("granian", site_root, port)
-    wait_up(f"http://127.0.0.1:{port}/healthz", proc)
-    before = recorded(site_root)
-    result = wrk(f"http://127.0.0.1:{port}/r/{link_id}", duration)
-    proc.send_signal(signal.SIGTERM)
-    proc.wait(timeout=60)
-    result["saved"] = recorded(site_root) - before
-    return result
 
 
 def main() -> None:
@@ -97,7 +67,9 @@ def main() -> None:
             names = list(cases)
             names = names[round_number % 3 :] + names[: round_number % 3]
             for name in names:
-                results[name].append(run(work / "site", cases[name], args.duration))
+                results[name].append(
+                    run_linkgen("granian", work / "site", cases[name], args.duration, HEADERS)
+                )
                 got = results[name][-1]
                 print(f"  {name:24} {got['rps']:9,.0f} req/s  p99 {got['p99']:.2f} ms",
                       file=sys.stderr)  # fmt: skip

@@ -129,7 +129,10 @@ class Keeper:
         """The form a locked link answers with; ``error`` says why it is shown again."""
         if lock.kind == "age":
             title = f"This link is for people aged {lock.age} or over"
-            fields = f'<button type="submit" name="confirm" value="1">I am {lock.age} or over, continue</button>\n'  # noqa: E501
+            fields = (
+                '<button type="submit" name="confirm" value="1">'
+                f"I am {lock.age} or over, continue</button>\n"
+            )
         else:
             title = "This link is locked"
             fields = (

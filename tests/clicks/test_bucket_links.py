@@ -135,6 +135,16 @@ def test_two_redirectors_serve_the_same_links_from_the_bucket_and_count_each_cli
     assert figures["range"]["views"] == 2
 
 
+def vouched_for(s3: Any, bucket: str, shard: int, body: bytes) -> None:
+    """Put ``body`` as a shard of the link map, and the index vouching for it (as
+    whoever can write the bucket could)."""
+    index_key = f"links/{linkmap.INDEX}"
+    index = json.loads(s3.get_object(Bucket=bucket, Key=index_key)["Body"].read())
+    index["shards"][f"{shard:02x}"] = linkmap.digest(body)
+    s3.put_object(Bucket=bucket, Key=f"links/{linkmap.FOLDER}{shard:02x}.json", Body=body)
+    s3.put_object(Bucket=bucket, Key=index_key, Body=json.dumps(index).encode())
+
+
 def first_profile_id(run: Cli) -> str:
     return str(run.json("profile", "show", "ada")["id"])
 
@@ -172,10 +182,7 @@ def test_a_redirector_refuses_what_the_bucket_should_not_hold_and_keeps_the_last
         if profile_id is not None:
             changed["profiles"] = {profile_id: entry}
         body = json.dumps(changed).encode()
-        index = json.loads(s3.get_object(Bucket=name, Key=index_key)["Body"].read())
-        index["shards"][f"{shard:02x}"] = linkmap.digest(body)  # the index vouches for it
-        s3.put_object(Bucket=name, Key=key, Body=body)
-        s3.put_object(Bucket=name, Key=index_key, Body=json.dumps(index).encode())
+        vouched_for(s3, name, shard, body)
         links.refresh()
         assert links.routes[shop].url == "https://shop.example.com/ada", url  # kept
     # A shard the index does not vouch for is not read at all.
@@ -215,7 +222,7 @@ def test_a_smart_links_rules_travel_in_the_link_map_and_hostile_ones_are_refused
     assert location(**{"cloudfront-viewer-country": "FR"}) == "https://shop.example.com/ada"
 
     shard = linkmap.shard_of(ada["id"])
-    key, index_key = f"links/{linkmap.FOLDER}{shard:02x}.json", f"links/{linkmap.INDEX}"
+    key = f"links/{linkmap.FOLDER}{shard:02x}.json"
     good = json.loads(s3.get_object(Bucket=name, Key=key)["Body"].read())
     rows = {row[0]: row for row in good["profiles"][ada["id"]]["links"]}
     assert rows[shop][5] == {"rules": [{"url": SHOP_DE, "country": ["DE"]}]}
@@ -237,10 +244,7 @@ def test_a_smart_links_rules_travel_in_the_link_map_and_hostile_ones_are_refused
         changed = json.loads(json.dumps(good))
         changed["profiles"][ada["id"]]["links"][position][5] = hostile
         body = json.dumps(changed).encode()
-        index = json.loads(s3.get_object(Bucket=name, Key=index_key)["Body"].read())
-        index["shards"][f"{shard:02x}"] = linkmap.digest(body)
-        s3.put_object(Bucket=name, Key=key, Body=body)
-        s3.put_object(Bucket=name, Key=index_key, Body=json.dumps(index).encode())
+        vouched_for(s3, name, shard, body)
         links.refresh()
         assert location(**{"cloudfront-viewer-country": "DE"}) == "https://shop.example.de/"
     assert caplog.text.count("refused") >= 6
