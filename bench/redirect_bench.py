@@ -111,9 +111,16 @@ def wait_up(url: str, proc: subprocess.Popen[bytes]) -> None:
 
 
 def wrk(
-    url: str, duration: float, connections: int = 64, headers: dict[str, str] | None = None
+    url: str,
+    duration: float,
+    connections: int = 64,
+    headers: dict[str, str] | None = None,
+    script: Path | None = None,
 ) -> dict[str, float]:
+    """wrk's figures; with a Lua ``script`` that prints ``accepted N``, that too."""
     sent = [arg for name, value in (headers or {}).items() for arg in ("-H", f"{name}: {value}")]
+    if script is not None:
+        sent += ["-s", str(script)]
     out = subprocess.run(
         ["wrk", "-t2", f"-c{connections}", f"-d{duration:g}s", "--latency", *sent, url],
         capture_output=True,
@@ -131,6 +138,9 @@ def wrk(
         r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out
     )
     result["socket_errors"] = float(sum(map(int, socket_errors.groups()))) if socket_errors else 0.0
+    accepted = re.search(r"^accepted (\d+)$", out, re.MULTILINE)
+    if accepted:
+        result["accepted"] = float(accepted.group(1))
     return result
 
 

@@ -75,8 +75,8 @@ ButtonShape = Literal["rounded", "pill", "square"]
 ButtonStyle = Literal["fill", "outline", "soft"]
 # What an item of a profile is: a link (or the one featured link, drawn larger),
 # or a block that only shows something: a section title, a paragraph, a rule,
-# a collapsible group of the links under it, a contact card.
-Kind = Literal["link", "featured", "header", "text", "divider", "group", "contact"]
+# a collapsible group of the links under it, a contact card, an e-mail sign-up form.
+Kind = Literal["link", "featured", "header", "text", "divider", "group", "contact", "signup"]
 TEXT_MAX = 500
 Body = Annotated[str, AfterValidator(partial(rules.text, max_len=TEXT_MAX, multiline=True))]
 Email = Annotated[str, AfterValidator(rules.email)]
@@ -298,7 +298,7 @@ def check_item(item: NewLink | Link) -> None:
     if item.rules or item.utm or item.lock:
         name = "rules" if item.rules else "utm" if item.utm else "lock"
         raise ValueError(f"{name}: a {kind} block is not a link")
-    if kind in ("header", "group") and not item.title:
+    if kind in ("header", "group", "signup") and not item.title:
         raise ValueError(f"title: a {kind} needs a title")
     if kind == "divider" and item.title:
         raise ValueError("title: a divider has no title")

@@ -19,6 +19,7 @@ import sys
 
 # Importing a command module registers its commands on the root group.
 from linkgen.cli import (  # noqa: F401
+    audience,
     blocks,
     clicks,
     content,

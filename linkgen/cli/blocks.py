@@ -1,4 +1,5 @@
-"""``linkgen block …``: headers, text, dividers, groups, a featured link, a contact card."""
+"""``linkgen block …``: headers, text, dividers, groups, a featured link, a contact card,
+an e-mail sign-up form."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from linkgen.cli.base import App, LinkgenGroup, cli, json_option, pass_app, vers
 from linkgen.cli.links import said_added, schedule_options
 from linkgen.cli.pictures import with_media
 
-KINDS = ("header", "text", "divider", "group", "featured", "contact")
+KINDS = ("header", "text", "divider", "group", "featured", "contact", "signup")
 
 
 @cli.group(cls=LinkgenGroup)
@@ -22,6 +23,8 @@ def block() -> None:
     divider, folded under its title (a visitor can collapse it). featured: a
     link drawn larger with its thumbnail (one per profile). contact: a card a
     visitor saves to their address book (published as /<username>.vcf).
+    signup: an e-mail field for a mailing list (double opt-in through the
+    redirector; `linkgen audience export` gives the addresses).
 
     Blocks sit among the links: `linkgen link mv`, `enable`, `disable`, `rm`
     and `list` take them too, and `undo` undoes them like any edit.
@@ -65,13 +68,15 @@ def block_add(
     as_json: bool,
 ) -> None:
     """Add a block; TEXT is a header's or group's title, a text's paragraph, a
-    featured link's title or a contact's name. Prints the new block's id.
+    featured link's title, a contact's name or what a sign-up form invites to.
+    Prints the new block's id.
 
     Examples:
 
         linkgen block add alice text "New EP out now.\\nTour dates below."
         linkgen block add alice featured "The new album" --url https://example.com/album
         linkgen block add alice contact "Alice Example" --email alice@example.com
+        linkgen block add alice signup "Get my monthly letter"
     """
     values: dict[str, Any] = {"kind": kind, "enabled": not disabled}
     values.update(starts_at=starts or None, ends_at=ends or None)

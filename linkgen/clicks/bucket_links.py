@@ -22,8 +22,8 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from linkgen import rules
+from linkgen.clicks.link_index import Form, Route, choices, epoch
 from linkgen.clicks.locks import gate
-from linkgen.clicks.redirector import Route, choices, epoch
 from linkgen.models import RULES_MAX, Lock, Rule, describe
 from linkgen.publish import linkmap
 
@@ -109,6 +109,7 @@ class BucketLinkIndex:
         self.prefix = prefix
         self.refresh_seconds = refresh_seconds
         self.routes: dict[str, Route] = {}
+        self.forms: dict[str, Form] = {}  # sign-up forms need the content database
         self.hashes: dict[str, str] = {}  # profile id -> its shard's digest: those that exist
         self.site_url = ""
         self._shards: dict[int, tuple[str, dict[str, Route], dict[str, str]]] = {}

@@ -23,12 +23,14 @@ import hmac
 import html
 import os
 import secrets
-from collections import OrderedDict, deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
+
+from linkgen.clicks.allowance import Allowance
+from linkgen.clicks.own_pages import small_page
 
 TOKEN_SECONDS = 15 * 60
 FAILURES_ALLOWED = 5
@@ -37,30 +39,6 @@ TRACKED_MAX = 100_000  # (address, link) pairs remembered; the oldest go first
 BODY_MAX = 4096
 KEY_FILE = "redirector.key"
 TOO_MANY = "Too many tries: wait a few minutes and try again."
-POLICY = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'"
-
-_PAGE = """<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex">
-<title>{title}</title>
-<link rel="icon" href="data:,">
-<style>body{{font:1.1rem/1.5 system-ui,sans-serif;max-width:28rem;margin:3rem auto;padding:0 1rem}}
-input,button{{font:inherit;padding:.6rem;width:100%;box-sizing:border-box;margin:.3rem 0}}
-.error{{color:#a00}}</style>
-</head>
-<body>
-<main>
-<h1>{title}</h1>
-{error}<form method="post">
-<input type="hidden" name="token" value="{token}">
-{fields}</form>
-</main>
-</body>
-</html>
-"""
 
 
 @dataclass(frozen=True)
@@ -109,7 +87,7 @@ class Keeper:
 
     def __init__(self, key: bytes) -> None:
         self.key = key
-        self._failures: OrderedDict[tuple[str, str], deque[float]] = OrderedDict()
+        self.failures = Allowance(FAILURES_ALLOWED, FAILURE_WINDOW, TRACKED_MAX)
 
     def token(self, link_id: str, now: float) -> str:
         expires = int(now) + TOKEN_SECONDS
@@ -142,34 +120,16 @@ class Keeper:
                 '<button type="submit">Open the link</button>\n'
             )
         shown = f'<p class="error" role="alert">{html.escape(error)}</p>\n' if error else ""
-        return _PAGE.format(
-            title=html.escape(title),
-            error=shown,
-            token=html.escape(self.token(link_id, now)),
-            fields=fields,
-        )
-
-    def throttled(self, address: str, link_id: str, now: float) -> bool:
-        failures = self._failures.get((address, link_id))
-        if not failures:
-            return False
-        while failures and failures[0] <= now - FAILURE_WINDOW:
-            failures.popleft()
-        return len(failures) >= FAILURES_ALLOWED
-
-    def _failed(self, address: str, link_id: str, now: float) -> None:
-        key = (address, link_id)
-        self._failures.setdefault(key, deque(maxlen=FAILURES_ALLOWED)).append(now)
-        self._failures.move_to_end(key)
-        while len(self._failures) > TRACKED_MAX:
-            self._failures.popitem(last=False)
+        token = html.escape(self.token(link_id, now))
+        form = f'<form method="post">\n<input type="hidden" name="token" value="{token}">\n'
+        return small_page(title, f"{shown}{form}{fields}</form>\n")
 
     async def opens(
         self, link_id: str, lock: Gate, body: bytes, address: str, now: float
     ) -> tuple[int, str]:
         """Whether this form opens the link: (302, "") when it does, else the status
         and the page to answer with (403 with the form again, 400, 429)."""
-        if self.throttled(address, link_id, now):
+        if self.failures.spent((address, link_id), now):
             return 429, self.page(link_id, lock, now, TOO_MANY)
         try:
             form = parse_qs(body.decode("utf-8", "replace"), max_num_fields=5)
@@ -189,7 +149,7 @@ class Keeper:
             verified = await asyncio.get_running_loop().run_in_executor(None, check)
         if verified:
             return 302, ""
-        self._failed(address, link_id, now)
-        if self.throttled(address, link_id, now):
+        self.failures.use((address, link_id), now)
+        if self.failures.spent((address, link_id), now):
             return 429, self.page(link_id, lock, now, TOO_MANY)
         return 403, self.page(link_id, lock, now, "That is not the password.")

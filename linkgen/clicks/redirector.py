@@ -9,32 +9,26 @@ CDNs never replay a click without asking (a cached 301 loses every repeat
 click). Hits go to the recorder's in-memory queue; nothing on the request
 path waits on SQLite.
 
-Links are held in memory and refreshed in the background: the content
-database is polled (``PRAGMA data_version``, a few microseconds) every
-``refresh_seconds``; when it changed, only the profiles whose content hash
-changed are reloaded, so an edit reaches the redirector within about a
-quarter of a second.
+Links are held in memory and refreshed in the background (clicks.link_index).
 """
 
 from __future__ import annotations
 
 import asyncio
 import gc
-import json
 import logging
-import threading
 import time
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any, NamedTuple, Protocol
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
 
-from linkgen.clicks import locks, smart
+from linkgen.clicks import locks, own_pages, smart
+from linkgen.clicks.link_index import TEXT, Answer, Form, Route, answer
 from linkgen.clicks.metrics import Metrics
 from linkgen.clicks.recorder import Recorder
-from linkgen.store.database import Database
-from linkgen.store.routes import LinkRoute, Routes
+
+if TYPE_CHECKING:
+    from linkgen.audience.signups import Signups
 
 log = logging.getLogger(__name__)
 
@@ -52,161 +46,6 @@ NOT_FOUND_PAGE = (
     b"<h1>Link not found</h1><p>This link does not exist, or no longer does.</p></html>"
 )
 HTML = "text/html; charset=utf-8"
-TEXT = "text/plain; charset=utf-8"
-
-
-class Answer(NamedTuple):
-    """A whole response, built once: for ASGI (bytes headers) and RSGI (str headers)."""
-
-    status: int
-    headers: list[tuple[bytes, bytes]]
-    text_headers: list[tuple[str, str]]
-    body: bytes
-
-
-def answer(status: int, body: bytes, content_type: str = TEXT, **extra: str) -> Answer:
-    text = [
-        ("cache-control", "private, no-store"),
-        ("content-type", content_type),
-        ("content-length", str(len(body))),
-        ("x-content-type-options", "nosniff"),
-        ("referrer-policy", "no-referrer"),
-        *extra.items(),
-    ]
-    raw = [(name.encode(), value.encode()) for name, value in text]
-    return Answer(status, raw, text, body)
-
-
-@dataclass(frozen=True)
-class Route:
-    url: str
-    profile_id: str
-    profile_url: str
-    enabled: bool
-    starts: float | None  # unix time
-    ends: float | None
-    # A smart link's rules, each with its answer (smart.pick chooses per request).
-    rules: tuple[smart.Choice, ...] = ()
-    lock: locks.Gate | None = None  # a password or an age asked first
-    # The whole answer, built once per edit rather than once per request:
-    # a 302 to the target, and a 302 to the profile page when not live.
-    to_target: Answer = field(init=False, repr=False, compare=False)
-    to_profile: Answer = field(init=False, repr=False, compare=False)
-    always: bool = field(init=False, repr=False, compare=False)  # enabled, no schedule
-
-    def __post_init__(self) -> None:
-        for name, url in (("to_target", self.url), ("to_profile", self.profile_url)):
-            object.__setattr__(self, name, answer(302, b"", location=url))
-        plain = self.enabled and self.starts is None and self.ends is None
-        object.__setattr__(self, "always", plain)
-
-    def live(self, now: float) -> bool:
-        if not self.enabled:
-            return False
-        if self.starts is not None and now < self.starts:
-            return False
-        return self.ends is None or now < self.ends
-
-
-def epoch(value: str | None) -> float | None:
-    if value is None:
-        return None
-    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).timestamp()
-
-
-class LinkIndex:
-    """link id -> Route, and the profile ids that exist, refreshed from the content db."""
-
-    def __init__(self, db_path: Path, site_url: str, refresh_seconds: float = 0.25) -> None:
-        self.db_path = db_path
-        self.site_url = site_url.rstrip("/")
-        self.refresh_seconds = refresh_seconds
-        self.routes: dict[str, Route] = {}
-        self.hashes: dict[str, str] = {}  # profile id -> content hash: the profiles that exist
-        self._by_profile: dict[str, list[str]] = {}
-        self._stop = threading.Event()
-        self._ready = threading.Event()
-        self._failure: Exception | None = None
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        """Load every link, then keep watching the database in the background."""
-        self._thread = threading.Thread(target=self._watch, daemon=True, name="link-index")
-        self._thread.start()
-        self._ready.wait(60)
-        if self._failure is not None:
-            raise self._failure
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(5)
-
-    def _watch(self) -> None:
-        try:  # the connection lives and dies on this thread
-            database = Database(self.db_path)
-            database.conn.execute("PRAGMA query_only = ON")
-            seen = database.conn.execute("PRAGMA data_version").fetchone()[0]
-            store = Routes(database)
-            self._reload(store)
-        except Exception as exc:
-            self._failure = exc
-            self._ready.set()
-            return
-        self._ready.set()
-        try:
-            while not self._stop.wait(self.refresh_seconds):
-                try:
-                    version = database.conn.execute("PRAGMA data_version").fetchone()[0]
-                    if version != seen:
-                        seen = version
-                        self._reload(store)
-                except Exception:  # keep serving the last good index
-                    log.exception("could not refresh the links; serving the last known ones")
-        finally:
-            database.close()
-
-    def _reload(self, store: Routes) -> None:
-        hashes = store.profile_hashes()
-        changed = [pid for pid, digest in hashes.items() if self.hashes.get(pid) != digest]
-        gone = [pid for pid in self.hashes if pid not in hashes]
-        routes = dict(self.routes)
-        by_profile = dict(self._by_profile)
-        for pid in [*changed, *gone]:
-            for link_id in by_profile.pop(pid, []):
-                routes.pop(link_id, None)
-        for route in store.link_routes(changed):
-            routes[route.link_id] = self._route(route)
-            by_profile.setdefault(route.profile_id, []).append(route.link_id)
-        # Swapped in whole: a request sees the old index or the new one.
-        self.routes, self._by_profile, self.hashes = routes, by_profile, hashes
-
-    def _route(self, route: LinkRoute) -> Route:
-        return Route(
-            url=route.url,
-            profile_id=route.profile_id,
-            profile_url=f"{self.site_url}/{route.username}",
-            enabled=route.enabled,
-            starts=epoch(route.starts_at),
-            ends=epoch(route.ends_at),
-            rules=choices(json.loads(route.rules)) if route.rules else (),
-            lock=locks.gate(json.loads(route.lock)) if route.lock else None,
-        )
-
-
-def choices(stored: Sequence[Mapping[str, Any]]) -> tuple[smart.Choice, ...]:
-    """A link's rules as stored (checked already), each with its prebuilt answer."""
-    return tuple(
-        smart.Choice(
-            frozenset(rule.get("country", ())),
-            frozenset(rule.get("device", ())),
-            tuple(tag.lower() for tag in rule.get("language", ())),
-            epoch(rule.get("starts_at")),
-            epoch(rule.get("ends_at")),
-            answer(302, b"", location=rule["url"]),
-        )
-        for rule in stored
-    )
 
 
 @dataclass(frozen=True)
@@ -230,6 +69,7 @@ class Links(Protocol):
     link map (clicks.bucket_links.BucketLinkIndex)."""
 
     routes: dict[str, Route]
+    forms: dict[str, Form]  # block id -> a sign-up form
     hashes: dict[str, str]  # the profiles that exist (their ids are the keys)
 
     def start(self) -> None: ...
@@ -245,6 +85,7 @@ class Redirector:
         options: RedirectorOptions,
         metrics: Metrics | None = None,
         locks_keeper: locks.Keeper | None = None,
+        signups: Signups | None = None,
     ) -> None:
         self.links = links
         self.recorder = recorder
@@ -253,6 +94,7 @@ class Redirector:
         self._ip_header = options.client_ip_header_name  # RSGI headers are str
         self._country_header = options.country_header_name
         self.locks = locks_keeper
+        self.signups = signups
 
     # -- one decision for both interfaces ---------------------------------------
 
@@ -273,7 +115,7 @@ class Redirector:
                 return route.to_profile, None
             if route.lock is not None and self.locks is not None:
                 page = self.locks.page(path[3:], route.lock, now)
-                return answer(200, page.encode(), HTML, **LOCK_HEADERS), None
+                return answer(200, page.encode(), HTML, **own_pages.HEADERS), None
             target = route.to_target
             if route.rules and header is not None:
                 target = smart.pick(route.rules, now, header, self._country_header) or target
@@ -285,6 +127,8 @@ class Redirector:
             if profile_id not in self.links.hashes:
                 return NO_PIXEL, None
             return BEACON, None if method == "HEAD" else (time.time(), "view", profile_id, "")
+        if path.startswith("/s/") and self.signups is not None:
+            return self.signups.page(method, path), None
         if path == "/healthz":
             return OK, None
         return NOT_FOUND, None
@@ -294,21 +138,31 @@ class Redirector:
         (the server's event loop) when given."""
         self.links.start()
         self.recorder.start(loop)
+        if self.signups is not None:
+            self.signups.start()
         if self.metrics is not None and self.options.metrics_port:
             self.metrics.serve(self.options.metrics_host, self.options.metrics_port)
         gc.freeze()  # the loaded index and modules: never scanned again
 
     def stop(self) -> None:
         self.recorder.stop()  # everything queued is written first
+        if self.signups is not None:
+            self.signups.stop()  # and every sign-up
         self.links.stop()
 
     # -- RSGI: granian's own interface, what `linkgen redirector` serves -------
 
-    async def unlock(
+    async def post(
         self, path: str, body: bytes | None, address: str, header: Header
     ) -> tuple[Answer, Stub | None]:
-        """A locked link's form posted back (``body`` None: too large): the link's
-        302, its rules applied, and a click; or the form again, or a refusal."""
+        """A form posted (``body`` None: too large): a locked link's, answered with the
+        link's 302, its rules applied, and a click, or the form again, or a refusal;
+        or a sign-up form's, or a subscriber's confirmation or unsubscription."""
+        if path.startswith("/s/") and self.signups is not None:
+            form = self.links.forms.get(path[3:])
+            if form is not None:
+                return self.signups.post(form, body, address, time.time()), None
+            return await self.signups.act(path), None
         route = self.links.routes.get(path[3:]) if path.startswith("/r/") else None
         now = time.time()
         if route is None or route.lock is None or self.locks is None:
@@ -319,7 +173,7 @@ class Redirector:
             return TOO_LARGE, None
         status, page = await self.locks.opens(path[3:], route.lock, body, address, now)
         if status != 302:
-            return answer(status, page.encode(), HTML, **LOCK_HEADERS), None
+            return answer(status, page.encode(), HTML, **own_pages.HEADERS), None
         target = smart.pick(route.rules, now, header, self._country_header) if route.rules else None
         return target or route.to_target, (now, "click", route.profile_id, path[3:])
 
@@ -356,7 +210,7 @@ class Redirector:
             if len(body) > locks.BODY_MAX:
                 body = None
                 break
-        response, stub = await self.unlock(scope.path, body, ip, headers.get)
+        response, stub = await self.post(scope.path, body, ip, headers.get)
         if stub is not None:
             ua = headers.get("user-agent", "")
             self.recorder.offer((*stub, ip, ua, "", headers.get(self._country_header, "")))
@@ -380,7 +234,7 @@ class Redirector:
         if scope["method"] == "POST":
             body = await _asgi_body(receive)
             ip, agent, _, country = self._asgi_headers(scope)
-            response, stub = await self.unlock(
+            response, stub = await self.post(
                 scope["path"], body, ip.decode("latin-1"), self._asgi_header(scope)
             )
             if stub is not None:
@@ -469,7 +323,6 @@ Stub = tuple[float, str, str, str]
 
 NOT_FOUND = answer(404, NOT_FOUND_PAGE, HTML)
 TOO_LARGE = answer(413, b"too large\n")
-LOCK_HEADERS = {"content-security-policy": locks.POLICY, "x-frame-options": "DENY"}
 METHOD_NOT_ALLOWED = answer(405, b"method not allowed\n", TEXT, allow="GET, HEAD")
 OK = answer(200, b"ok\n")
 BEACON = answer(200, PIXEL, "image/gif")

@@ -18,12 +18,15 @@ import logging
 import os
 from pathlib import Path
 
+from linkgen.audience.signups import Outgoing, Signups
+from linkgen.audience.store import audience_path
 from linkgen.clicks import locks, visitors
 from linkgen.clicks.bucket_links import BucketLinkIndex
 from linkgen.clicks.db import clicks_path
+from linkgen.clicks.link_index import LinkIndex
 from linkgen.clicks.metrics import Metrics
 from linkgen.clicks.recorder import Recorder, WriterSettings
-from linkgen.clicks.redirector import LinkIndex, Links, Redirector, RedirectorOptions
+from linkgen.clicks.redirector import Links, Redirector, RedirectorOptions
 from linkgen.config import RedirectorSettings
 from linkgen.ops.lifeline import follow_parent
 from linkgen.site import DATA_DIR, Site
@@ -45,6 +48,7 @@ def create_app(site_root: Path) -> Redirector:
         keeper = locks.Keeper(locks.site_key(site.root / DATA_DIR))
         retention = settings.events_retention_days
         own = [site.config.site.url, settings.base_url or ""]
+        signups = _signups(site, links, keeper.key) if settings.base_url else None
     finally:
         site.close()
     recorder = Recorder(
@@ -68,7 +72,21 @@ def create_app(site_root: Path) -> Redirector:
         metrics_port=metrics_port or None,
     )
     metrics = Metrics(recorder) if metrics_port else None
-    return Redirector(links, recorder, options, metrics, keeper)
+    return Redirector(links, recorder, options, metrics, keeper, signups)
+
+
+def _signups(site: Site, links: Links, key: bytes) -> Signups:
+    """The sign-up forms' queue, writer and mailer (docs/audience.md)."""
+
+    def username(profile_id: str) -> str | None:
+        names = (f.username for f in links.forms.values() if f.route.profile_id == profile_id)
+        return next(names, None)
+
+    settings = site.config.redirector
+    assert settings.base_url is not None
+    own = None if settings.links_from else (lambda: links.hashes.keys())  # all profiles
+    outgoing = Outgoing(site.config.email, settings.base_url, site.config.site.title, username, own)
+    return Signups(audience_path(site.root), key, outgoing, capacity=settings.queue_capacity)
 
 
 def _bucket_links(settings: RedirectorSettings) -> BucketLinkIndex:

@@ -1,9 +1,10 @@
 """``linkgen backup``: a consistent copy of a site that is running.
 
-Both databases are copied with SQLite's online backup API, each as one
-snapshot however many edits and clicks are being written meanwhile; then the
-media (named by their content, so every file a snapshot refers to is there),
-the site's settings, templates and themes, and the editor's signing key. The
+The databases (content, clicks, the audience) are copied with SQLite's online
+backup API, each as one snapshot however many edits and clicks are being
+written meanwhile; then the media (named by their content, so every file a
+snapshot refers to is there), the site's settings, templates and themes, and
+the editor's and the redirector's signing keys. The
 copy of the clicks database keeps only the visitor salt of today: the salts of
 days gone are never in a backup. ``manifest.json`` lists every file with its
 SHA-256, and is written last.
@@ -23,6 +24,7 @@ from pathlib import Path
 
 from linkgen import __version__
 from linkgen import site as sites
+from linkgen.audience.store import audience_path
 from linkgen.clicks.db import clicks_path
 from linkgen.config import CONFIG_FILE
 from linkgen.errors import BackupError
@@ -31,8 +33,10 @@ from linkgen.ops.stores import MANIFEST, PREFIX, open_store
 FORMAT = "linkgen.backup/1"
 DATABASE = "linkgen.db"
 CLICKS = "clicks.db"
+AUDIENCE = "audience.db"  # the sign-up forms' addresses (docs/privacy.md)
 SITE_FILES = (CONFIG_FILE, "templates", "themes")
 KEY_FILE = "editor.key"
+LINKS_KEY = "redirector.key"  # signs the links in the confirmations the audience was sent
 
 
 @dataclass
@@ -85,6 +89,9 @@ def stage(site: sites.Site, into: Path) -> dict[str, dict[str, object]]:
     if clicks.is_file():
         snapshot(clicks, into / CLICKS)
         _forget_old_salts(into / CLICKS, dt.datetime.now(dt.UTC).date().isoformat())
+    audience = audience_path(site.root)
+    if audience.is_file():
+        snapshot(audience, into / AUDIENCE)
     if site.media_dir.is_dir():
         shutil.copytree(site.media_dir, into / "media")
     for name in SITE_FILES:
@@ -94,9 +101,10 @@ def stage(site: sites.Site, into: Path) -> dict[str, dict[str, object]]:
         elif source.is_file():
             (into / "site").mkdir(exist_ok=True)
             shutil.copy2(source, into / "site" / name)
-    key = site.root / sites.DATA_DIR / KEY_FILE
-    if key.is_file():
-        shutil.copy2(key, into / KEY_FILE)
+    for name in (KEY_FILE, LINKS_KEY):
+        key = site.root / sites.DATA_DIR / name
+        if key.is_file():
+            shutil.copy2(key, into / name)
     return {
         path.relative_to(into).as_posix(): {"sha256": digest(path), "size": path.stat().st_size}
         for path in sorted(into.rglob("*"))

@@ -22,12 +22,15 @@ from typing import Any
 
 from linkgen import site as sites
 from linkgen.errors import BackupError
-from linkgen.ops.backup import CLICKS, DATABASE, FORMAT, KEY_FILE, digest
+from linkgen.ops.backup import AUDIENCE, CLICKS, DATABASE, FORMAT, KEY_FILE, LINKS_KEY, digest
 from linkgen.ops.stores import MANIFEST, PREFIX, FolderStore, open_store
 
 # Where each file of a backup goes in the site (None: refused).
 _PLACES = (
-    (re.compile(r"linkgen\.db|clicks\.db|editor\.key"), sites.DATA_DIR),
+    (
+        re.compile(r"linkgen\.db|clicks\.db|audience\.db|editor\.key|redirector\.key"),
+        sites.DATA_DIR,
+    ),
     (re.compile(r"media/[A-Za-z0-9_.-]+"), sites.DATA_DIR),
     (re.compile(r"site/linkgen\.toml"), ""),
     (re.compile(r"site/(templates|themes)(/[A-Za-z0-9_. -]+)+"), ""),
@@ -77,7 +80,7 @@ def check(folder: Path) -> dict[str, Any]:
     extra = [p for p in folder.rglob("*") if p.is_file() and p not in listed]
     if extra:
         raise BackupError(f"{folder}: {extra[0].relative_to(folder)} is not in the manifest")
-    for name in (DATABASE, CLICKS):
+    for name in (DATABASE, CLICKS, AUDIENCE):
         if name in files:
             _integrity(folder / name)
     return manifest
@@ -154,8 +157,9 @@ def _locate(
 
 def _put_in_place(folder: Path, files: dict[str, Any], site_dir: Path) -> list[str]:
     kept: list[str] = []
-    for stale in ("linkgen.db-wal", "linkgen.db-shm", "clicks.db-wal", "clicks.db-shm"):
-        (site_dir / sites.DATA_DIR / stale).unlink(missing_ok=True)
+    for stale in (DATABASE, CLICKS, AUDIENCE):
+        for suffix in ("-wal", "-shm"):
+            (site_dir / sites.DATA_DIR / (stale + suffix)).unlink(missing_ok=True)
     for relative in sorted(files):
         place = _place(relative)
         assert place is not None  # checked
@@ -168,7 +172,8 @@ def _put_in_place(folder: Path, files: dict[str, Any], site_dir: Path) -> list[s
             target.replace(aside)
             kept.append(str(aside.relative_to(site_dir)))
         shutil.copy2(folder / relative, target)
-    key = site_dir / sites.DATA_DIR / KEY_FILE
-    if key.exists():
-        key.chmod(0o600)
+    for name in (KEY_FILE, LINKS_KEY):
+        key = site_dir / sites.DATA_DIR / name
+        if key.exists():
+            key.chmod(0o600)
     return kept

@@ -4,7 +4,7 @@ The page template walks ``pieces`` in order; each piece is one thing it
 draws. Links in a row become one ``links`` piece (one ``<ul>``); a header
 starts a section; a group wraps the items under it in ``<details>`` until the
 next header, group or divider; the featured link, an embed's facade, a text,
-a divider and a contact card are pieces of their own. A profile with links
+a divider, a contact card and a sign-up form are pieces of their own. A profile with links
 only is one ``links`` piece: its page is what it was before blocks existed.
 """
 
@@ -68,11 +68,12 @@ EAGER_THUMBNAILS = 4  # the buttons above the fold on a phone; the rest load laz
 
 
 class Piece(NamedTuple):
-    kind: str  # links, featured, embed, header, text, divider, group, end, contact
+    kind: str  # links, featured, embed, header, text, divider, group, end, contact, signup
     views: Sequence[Any] = ()  # LinkViews: a run of buttons, or the one featured/embedded
     text: str = ""  # a header's or group's title, a text block's paragraph
     facade: Facade | None = None
     card: Card | None = None
+    form: str = ""  # a sign-up block's form: where it posts
 
 
 _ENDS_GROUP = frozenset({"header", "group", "divider"})
@@ -83,12 +84,14 @@ def arrange(
     views: Mapping[str, Any],
     facades: Mapping[str, Facade],
     vcard: tuple[str, str],
+    forms: str | None = None,
 ) -> tuple[list[Piece], frozenset[str]]:
     """The pieces of the page, and which kinds of block it uses (for its CSS).
 
     ``views``: the LinkView of each link drawn as a button (not those in the
     social row); ``facades``: the embeds among them; ``vcard``: the address of
-    the profile's contact card and the words of its button."""
+    the profile's contact card and the words of its button; ``forms``: where a
+    sign-up form posts (the redirector's base), None: not drawn."""
     pieces: list[Piece] = []
     run: list[Any] = []
     used: set[str] = set()
@@ -112,6 +115,11 @@ def arrange(
             flush()
             kind = "embed" if facade is not None else "featured"
             pieces.append(Piece(kind, (view,), facade=facade))
+        elif kind == "signup":
+            if forms is None:
+                continue
+            flush()
+            pieces.append(Piece("signup", (), item.title, form=f"{forms}/s/{item.id}"))
         else:
             flush()
             if in_group and kind in _ENDS_GROUP:

@@ -348,9 +348,8 @@ class Renderer:
             pieces = [blocks.Piece("links", buttons)] if buttons else []
         else:
             card = (self.vcard_path(username), speech.gettext("Save contact"))
-            pieces, kinds = blocks.arrange(
-                links, {view.id: view for view in buttons}, facades, card
-            )
+            on = {view.id: view for view in buttons}
+            pieces, kinds = blocks.arrange(links, on, facades, card, self.smart_base)
         # Values used several times in the page are escaped once here.
         template = self.page_template(self.theme_for(profile.theme))
         try:

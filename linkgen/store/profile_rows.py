@@ -342,10 +342,11 @@ class ProfileRows:
                 f"kind: @{profile.username} can feature one link only "
                 f"({featured[0].title!r} is featured already); make that one a plain link first"
             )
-        if sum(link.kind == "contact" for link in profile.links) > 1:
-            raise InvalidInput(
-                f"kind: @{profile.username} can have one contact card only; edit the one it has"
-            )
+        for kind, what in (("contact", "contact card"), ("signup", "sign-up form")):
+            if sum(link.kind == kind for link in profile.links) > 1:
+                raise InvalidInput(
+                    f"kind: @{profile.username} can have one {what} only; edit the one it has"
+                )
         tokens = self.themes.get(profile.theme) if self.themes is not None else None
         if tokens is None:
             return

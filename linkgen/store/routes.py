@@ -50,6 +50,19 @@ class Routes:
                 )
         return routes
 
+    def signup_forms(self, profile_ids: Sequence[str]) -> list[LinkRoute]:
+        """The sign-up blocks of these profiles (``url`` empty: a form has none)."""
+        forms: list[LinkRoute] = []
+        for chunk in chunked(profile_ids):
+            rows = self.database.conn.execute(
+                "SELECT l.id, l.profile_id, p.username, '', l.enabled, l.starts_at, l.ends_at "
+                "FROM links l JOIN profiles p ON p.id = l.profile_id "
+                f"WHERE l.kind = 'signup' AND l.profile_id IN ({', '.join('?' * len(chunk))})",
+                chunk,
+            )
+            forms.extend(LinkRoute(r[0], r[1], r[2], r[3], bool(r[4]), r[5], r[6]) for r in rows)
+        return forms
+
     def owners(self, link_ids: Sequence[str]) -> dict[str, str]:
         """link id -> its profile id, for the links that exist."""
         found: dict[str, str] = {}

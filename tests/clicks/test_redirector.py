@@ -18,8 +18,9 @@ from hypothesis import strategies as st
 
 from linkgen import site as sites
 from linkgen.clicks.db import ClickStore, clicks_path
+from linkgen.clicks.link_index import LinkIndex
 from linkgen.clicks.recorder import Recorder, WriterSettings
-from linkgen.clicks.redirector import LinkIndex, Redirector, RedirectorOptions
+from linkgen.clicks.redirector import Redirector, RedirectorOptions
 from linkgen.models import LinkChanges, NewLink, validate
 from tests.support.servers import free_port, start_linkgen
 

@@ -22,13 +22,16 @@ def test_blocks_are_added_edited_and_listed_in_the_editor(
     assert empty.status_code == 400 and "a header needs a title" in empty.text
     assert 'id="block-text-error"' in empty.text  # at the block form, not the link form
     for kind, text in (("header", "Merch"), ("text", "Two\r\nlines"), ("divider", ""),
-                       ("group", "Tour"), ("contact", "Alice Example")):  # fmt: skip
+                       ("group", "Tour"), ("contact", "Alice Example"),
+                       ("signup", "My letter")):  # fmt: skip
         added = browser.post("/p/alice/blocks", {"kind": kind, "text": text, "version": version()},
                              csrf)  # fmt: skip
         assert added.status_code == 303, added.text
     items = site.content.get("alice").links
     assert [item.kind for item in items] == ["link", "header", "text", "divider", "group",
-                                             "contact"]  # fmt: skip
+                                             "contact", "signup"]  # fmt: skip
+    signup = browser.get(f"/p/alice/links/{items[6].id}").text
+    assert "What visitors sign up for" in signup and 'value="My letter"' in signup
     assert items[2].body == "Two\nlines"
     page = browser.get("/p/alice").text
     assert '<span class="kind">header</span> <bdi>Merch</bdi>' in page

@@ -3,9 +3,7 @@ accounts and a forgotten password, the same answer for every address, limited.""
 
 from __future__ import annotations
 
-import email
 import re
-import threading
 from collections.abc import Iterator
 from email.message import Message
 from typing import Any
@@ -17,40 +15,17 @@ from aiosmtpd.controller import Controller
 from linkgen import site as sites
 from tests.support.cli import Cli
 from tests.support.editor import PASSWORD, Browser, Editor
+from tests.support.mail import Inbox, smtp_server
 from tests.support.servers import free_port, wait_for
 
 NEW_PASSWORD = "a brand new passphrase"
 
 
-class Inbox:
-    """Every message the server accepted, as parsed e-mail."""
-
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-        self.lock = threading.Lock()
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        with self.lock:
-            self.messages.append(email.message_from_bytes(envelope.content))
-        return "250 OK"
-
-    def to(self, address: str) -> list[Message]:
-        with self.lock:
-            return [m for m in self.messages if m["To"] == address]
-
-
 @pytest.fixture
 def inbox(site: sites.Site) -> Iterator[Inbox]:
-    box = Inbox()
-    port = free_port()
-    server = Controller(box, hostname="127.0.0.1", port=port)
-    server.start()
-    (site.root / "linkgen.toml").write_text(
-        f'[email]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\n'
-        f'from_address = "links@example.com"\n'
-    )
-    yield box
-    server.stop()
+    with smtp_server() as box:
+        (site.root / "linkgen.toml").write_text(box.settings())
+        yield box
 
 
 def link_in(message: Message) -> str:

@@ -16,7 +16,9 @@ from typing import Any
 import pytest
 
 from linkgen import site as sites
+from linkgen.audience.store import AudienceStore, audience_path
 from linkgen.clicks.db import ClickStore, Event, clicks_path
+from linkgen.clicks.locks import site_key
 from linkgen.errors import BackupError
 from linkgen.models import NewLink, validate
 from linkgen.ops.backup import backup
@@ -82,6 +84,10 @@ def test_the_restore_drill(
     s3, name = bucket
     a_live_site(site, run, name, s3_endpoint, tmp_path)
     root = site.root
+    list_of_ada = AudienceStore(audience_path(root), site_key(root / sites.DATA_DIR))
+    list_of_ada.add([(site.content.get("ada").id, "fan@example.com")], time.time())
+    (signed_up,) = list_of_ada.due(time.time())
+    list_of_ada.close()
 
     # Back up while edits and clicks are being written.
     stop = threading.Event()
@@ -119,7 +125,8 @@ def test_the_restore_drill(
     assert report.files >= 8 and report.name.startswith("linkgen-backup-")
     taken = tmp_path / "backups" / report.name
     files = json.loads((taken / "manifest.json").read_text())["files"]
-    assert {"linkgen.db", "clicks.db", "site/linkgen.toml"} <= set(files)
+    assert {"linkgen.db", "clicks.db", "audience.db", "redirector.key"} <= set(files)
+    assert "site/linkgen.toml" in files
     assert any(key.startswith("media/") for key in files)
     snapshot = sqlite3.connect(taken / "linkgen.db")
     links_then = snapshot.execute("SELECT count(*) FROM links").fetchone()[0]
@@ -165,6 +172,9 @@ def test_the_restore_drill(
     ] == [1]
     clicks.close()
     back.close()
+    restored_list = AudienceStore(audience_path(root), site_key(root / sites.DATA_DIR))
+    assert restored_list.unsubscribe(signed_up.unsubscribe)  # the list, and its links' key
+    restored_list.close()
 
 
 def a_backup(site: sites.Site, run: Cli, tmp_path: Path) -> Path:

@@ -4,7 +4,6 @@ Screenshots are kept in test-artifacts/demo/."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,8 +13,8 @@ import pytest
 from linkgen import site as sites
 from linkgen.build import build
 from linkgen.cli.demo import SAMPLES, seed
-from linkgen.preview.serve import make_server
 from tests.support.browser import chromium as launched_chromium
+from tests.support.servers import previewing
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "demo"
 SIZES = {"phone": (390, 844), "desktop": (1280, 800)}
@@ -26,12 +25,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     site = sites.init(tmp_path_factory.mktemp("demo") / "site")
     seed(site)
     build(site)
-    server = make_server(site.build_dir, port=0, reload=None)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    host, port = server.server_address[:2]
-    yield f"http://{host}:{port}"
-    server.shutdown()
-    server.server_close()
+    with previewing(site.build_dir) as url:
+        yield url
     site.close()
 
 

@@ -16,7 +16,7 @@ from linkgen import site as sites
 from linkgen.build import build
 from linkgen.models import NewLink, NewProfile, validate
 from tests.support.hostile import XSS
-from tests.support.sample_pages import add_samples
+from tests.support.sample_pages import add_samples, add_signup_sample
 
 REPO = Path(__file__).resolve().parents[2]
 JAR = Path(
@@ -56,7 +56,9 @@ def test_the_nu_checker_finds_no_error_in_any_built_page(site: sites.Site, tmp_p
     command = checker()
     names = [*add_samples(site), *add_language_pages(site)]
     build(site)
-    pages = [site.build_dir / name for name in names]
+    with_form = add_signup_sample(tmp_path / "signup")  # a sign-up form needs a redirector
+    build(with_form)
+    pages = [site.build_dir / name for name in names] + [with_form.build_dir / "sol"]
     pages += [site.build_dir / "404.html", site.build_dir / "index.html"]
     control = tmp_path / "broken"  # proves the checker reads extensionless files
     control.write_text(BROKEN)

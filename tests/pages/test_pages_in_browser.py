@@ -9,7 +9,6 @@ kept in test-artifacts/pages/.
 from __future__ import annotations
 
 import subprocess
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,9 +19,9 @@ from axe_playwright_python.sync_playwright import Axe
 from linkgen import site as sites
 from linkgen.build import build
 from linkgen.pages.qr import qr_name
-from linkgen.preview.serve import PreviewServer, make_server
 from tests.support.browser import chromium as launched_chromium
-from tests.support.sample_pages import SAMPLES, add_samples
+from tests.support.sample_pages import SAMPLES, add_samples, add_signup_sample
+from tests.support.servers import previewing
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "pages"
 
@@ -38,12 +37,17 @@ def samples(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sites.Site]:
 
 @pytest.fixture(scope="module")
 def served(samples: sites.Site) -> Iterator[str]:
-    server: PreviewServer = make_server(samples.build_dir, port=0, reload=None)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    host, port = server.server_address[:2]
-    yield f"http://{host}:{port}"
-    server.shutdown()
-    server.server_close()
+    with previewing(samples.build_dir) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def signup_served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    site = add_signup_sample(tmp_path_factory.mktemp("signup") / "site")
+    build(site)
+    with previewing(site.build_dir) as url:
+        yield url
+    site.close()
 
 
 @pytest.fixture(scope="module")
@@ -78,6 +82,28 @@ def test_sample_pages_have_no_accessibility_violations(
     violations = [(v["id"], v["help"]) for v in results.response["violations"]]
     assert violations == [], violations
     assert results.response["passes"], "axe ran no checks at all"
+    page.context.close()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_a_sign_up_form_is_accessible_and_its_thanks_shows_without_javascript(
+    browser: Any, signup_served: str, scheme: str
+) -> None:
+    page = open_page(browser, f"{signup_served}/sol", scheme)
+    violations = [(v["id"], v["help"]) for v in Axe().run(page).response["violations"]]
+    assert violations == [], violations
+    assert not page.is_visible("#signed-up")
+    off = page.eval_on_selector("#signup-hp", "e => e.getBoundingClientRect().right")
+    assert off <= 0  # the honeypot: off the screen, out of the tab order, hidden from readers
+    sizes = page.eval_on_selector_all(
+        ".signup input:not(#signup-hp), .signup button",
+        "all => all.map(e => e.getBoundingClientRect().height)",
+    )
+    assert len(sizes) == 2 and min(sizes) >= 48
+    page.goto(f"{signup_served}/sol#signed-up")  # where the redirector's 303 returns to
+    assert page.is_visible("#signed-up")
+    assert "check your inbox" in page.inner_text("#signed-up")
+    page.screenshot(path=str(ARTIFACTS / f"sol-signed-up-{scheme}.png"), full_page=True)
     page.context.close()
 
 

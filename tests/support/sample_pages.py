@@ -4,12 +4,15 @@
 - ``fifty``: 50 links, the ``waves`` theme (a background image), one link behind a 21+ warning;
 - ``layla``: long right-to-left (Arabic) and CJK text, the ``auto-serif`` theme, in Arabic;
 - ``nova``: every block: 10 links, a header, a text, a group, a divider, a featured link,
-  3 embeds (with their thumbnails, as a build fetches them) and a contact card.
+  3 embeds (with their thumbnails, as a build fetches them), a contact card and an
+  e-mail sign-up form (drawn where the site has a redirector to post it to:
+  ``add_signup_sample``'s site).
 """
 
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 from linkgen import site as sites
 from linkgen.models import NewLink, NewProfile, validate
@@ -143,3 +146,24 @@ def add_blocks_sample(site: sites.Site) -> None:
         "phone": "+44 20 7946 0018", "organisation": "Harbour Music Ltd",
         "url": "https://nova.example.com",
     })  # fmt: skip
+    add(kind="signup", title="Get a letter before each tour")
+
+
+def add_signup_sample(root: Path) -> sites.Site:
+    """A site with a redirector, whose ``sol`` has a sign-up form among links."""
+    site = sites.init(root)
+    (root / "linkgen.toml").write_text(
+        '[site]\nurl = "https://links.example.com"\n'
+        '[redirector]\nbase_url = "https://go.example.com"\n'
+    )
+    site.close()
+    site = sites.Site.open(root)
+    store = site.content
+    store.create_profile(validate(NewProfile, {"username": "sol", "display_name": "Sol Ray"}))
+    for item in (
+        {"title": "New single", "url": "https://music.example.com/sol"},
+        {"kind": "signup", "title": "Get my monthly letter"},
+        {"title": "Tour dates", "url": "https://tour.example.com/sol"},
+    ):
+        store.add_link("sol", validate(NewLink, item))
+    return site

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import requests
@@ -53,3 +57,18 @@ def wait_for(condition: Any, timeout: float = 15.0) -> None:
             pass
         time.sleep(0.05)
     raise AssertionError("condition not met in time")
+
+
+@contextlib.contextmanager
+def previewing(build_dir: Path) -> Iterator[str]:
+    """``linkgen serve``'s preview server over ``build_dir`` on a free port: its URL."""
+    from linkgen.preview.serve import make_server
+
+    server = make_server(build_dir, port=0, reload=None)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    host, port = server.server_address[:2]
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -26,7 +26,7 @@ from linkgen.models import Link, LinkChanges, NewLink, Profile, validate
 
 LINK_FIELDS = ("title", "url", "icon", "sensitive", "social", "starts_at", "ends_at")
 ITEM_FIELDS = ("embed", "featured", "body", "name", "email", "phone", "organisation", "site")
-BLOCK_KINDS = ("header", "text", "divider", "group", "contact")  # the editor's "Add a block"
+BLOCK_KINDS = ("header", "text", "divider", "group", "contact", "signup")  # "Add a block"
 
 
 def link_of(profile: Profile, link_id: str) -> Link:
@@ -117,7 +117,8 @@ async def add_link(request: Request, editor: Editor, session: Session) -> Respon
 
 
 async def add_block(request: Request, editor: Editor, session: Session) -> Response:
-    """A header, text, divider, group or contact card; its details on its own page."""
+    """A header, text, divider, group, contact card or sign-up form; its details on its
+    own page."""
     profile = editor.editable(session, request.path_params["username"])
     form = await editor.form(request, session.csrf)
     kind, text = form.get("kind", ""), form.get("text", "")

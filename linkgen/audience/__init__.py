@@ -1,0 +1,1 @@
+"""The audience: e-mail addresses given to a profile's sign-up form, double opt-in."""
