@@ -84,15 +84,15 @@ class AudienceStore:
     """The only code that touches audience.db."""
 
     def __init__(self, path: Path, key: bytes) -> None:
-        import sqlite_utils
-
         path.parent.mkdir(parents=True, exist_ok=True)
         self.key = key
         self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self.conn.execute("PRAGMA journal_mode = WAL")
         self.conn.execute("PRAGMA synchronous = NORMAL")
         self.conn.execute("PRAGMA busy_timeout = 5000")
-        if AUDIENCE.pending(self.conn):
+        if AUDIENCE.pending(self.conn):  # sqlite-utils imported only to migrate
+            import sqlite_utils
+
             AUDIENCE.migrate(sqlite_utils.Database(self.conn))
 
     def close(self) -> None:

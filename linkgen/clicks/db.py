@@ -194,8 +194,6 @@ class ClickStore:
     def __init__(
         self, path: Path, *, retention_days: int = 90, busy_timeout_ms: int = 5000
     ) -> None:
-        import sqlite_utils
-
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.retention_days = retention_days
@@ -203,7 +201,9 @@ class ClickStore:
         self.conn.execute("PRAGMA journal_mode = WAL")
         self.conn.execute("PRAGMA synchronous = NORMAL")
         self.conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-        if CLICKS.pending(self.conn):
+        if CLICKS.pending(self.conn):  # sqlite-utils imported only to migrate
+            import sqlite_utils
+
             CLICKS.migrate(sqlite_utils.Database(self.conn))
         self._salts: dict[str, bytes] = {}
 
