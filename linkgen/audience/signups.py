@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
+import sqlite3
 import threading
 import time
 from collections import deque
@@ -168,7 +169,11 @@ class Signups:
     # -- the writer and the mailer ---------------------------------------------------
 
     def start(self) -> None:
-        AudienceStore(self.path, self.key).close()  # the schema, before the first post
+        try:  # the schema, before the first post
+            AudienceStore(self.path, self.key).close()
+        except sqlite3.OperationalError:  # another worker was making it at that moment
+            time.sleep(0.5)
+            AudienceStore(self.path, self.key).close()
         for name, target in (("audience-writer", self._write), ("audience-mailer", self._send)):
             thread = threading.Thread(target=target, daemon=True, name=name)
             thread.start()
