@@ -7,6 +7,7 @@ import json
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -18,6 +19,7 @@ import pytest
 import requests
 
 from linkgen import site as sites
+from linkgen.audience.store import audience_path
 from linkgen.clicks import locks
 from linkgen.clicks.db import ClickStore, clicks_path
 from tests.support.cli import Cli
@@ -263,6 +265,7 @@ def test_through_asgi_too_a_lock_asks_first_and_a_rule_reads_the_headers(
     run(
         "link", "rule", "add", "alice", "Early", "--language", "de", "--url", "https://x.example/de"
     )
+    form = run("block", "add", "alice", "signup", "Join my list").stdout.split()[-1]
     early = sites.Site.open(site.root).content.get("alice").links[0].id
     port = free_port()
     server = subprocess.Popen(
@@ -288,6 +291,12 @@ def test_through_asgi_too_a_lock_asks_first_and_a_rule_reads_the_headers(
         assert other.headers["Location"] == TARGET
         big = running.post(early, {"token": token, "password": "p" * 5000})
         assert big.status_code == 413
+        signed = requests.post(f"{running.url}/s/{form}", data={"email": "fan@example.com"},
+                               allow_redirects=False, timeout=10)  # fmt: skip
+        assert signed.status_code == 303
+        assert signed.headers["Location"] == "https://links.example.com/alice#signed-up"
     finally:
         server.terminate()
         server.wait(timeout=30)
+    with sqlite3.connect(audience_path(site.root)) as kept:  # written by the ASGI shutdown
+        assert kept.execute("SELECT email FROM subscribers").fetchall() == [("fan@example.com",)]
