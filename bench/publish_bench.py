@@ -1,16 +1,24 @@
-"""Publish benchmarks: linkgen publish against `aws s3 sync`, same build, same S3 server.
+"""Publish benchmarks: linkgen publish against `aws s3 sync` and `rclone sync --checksum`,
+same build, same S3 server.
 
-Both tools talk to moto's S3 server through a counting proxy on loopback, so
+The tools talk to moto's S3 server through a counting proxy on loopback, so
 each one's requests are counted by kind (LIST, PUT, DELETE, GET, HEAD, and
 linkgen's PURGE, which the proxy answers as a Varnish edge would). The proxy
 adds ``--latency-ms`` to every request, as the network to a real S3
 endpoint does (0 shows moto's own speed):
 
 1. first publish of N profiles: wall time, objects/s; linkgen with its
-   parallel pool and with one connection (parallel = 1), and aws s3 sync;
+   parallel pool and with one connection (parallel = 1), aws s3 sync, and
+   rclone sync --checksum (Debian's rclone, 16 transfers and checkers);
 2. one profile edited and rebuilt, ``--edits`` times: requests and median
    wall time of `linkgen publish --no-build` (a whole command, interpreter
-   start included) and of `aws s3 sync build/ s3://...` for the same change.
+   start included) and of `aws s3 sync build/ s3://...` and rclone for the
+   same change.
+
+Beside each run: its requests by kind, and what they would cost on S3
+(request prices only). moto spends ~550 ms of CPU per 1,000-key LIST page, so
+the tools that LIST the bucket (aws, rclone) are slower here than against
+real S3: the request counts say how much each would LIST there.
 
 The site is built with the defaults — a page, a social card and a QR code per
 profile, about three objects each — or, with ``--no-cards``, pages only.
@@ -77,9 +85,21 @@ class CountingProxy(RelayProxy):
         return counts
 
 
+# S3 Standard's request prices (us-east-1, USD per 1,000): PUT, COPY, POST and LIST
+# at one rate, GET and HEAD at another, DELETE free; a CDN purge is not S3's.
+PRICE_PER_1000 = {"PUT": 0.005, "POST": 0.005, "LIST": 0.005, "GET": 0.0004, "HEAD": 0.0004}
+
+
+def request_cost(counts: dict[str, int]) -> float:
+    """What the requests would cost on S3 (the cost model beside the wall times)."""
+    return sum(PRICE_PER_1000.get(kind, 0.0) * n / 1000 for kind, n in counts.items())
+
+
 def run(cmd: list[str], env: dict[str, str]) -> float:
     started = time.perf_counter()
-    subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    done = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    if done.returncode != 0:
+        raise SystemExit(f"{cmd[0]} failed ({done.returncode}): {done.stderr.decode()[-2000:]}")
     return time.perf_counter() - started
 
 
@@ -139,6 +159,19 @@ def main() -> None:
     publish_cmd = [linkgen, "--site", str(site_dir), "publish", "--no-build"]
     sync_cmd = [aws, "s3", "sync", "--quiet", "--endpoint-url", proxy.url]
     sync_cmd += [str(site.build_dir), "s3://aws-sync/site"]
+    # rclone (Debian's) with its remote from the environment, comparing checksums
+    # (the objects' MD5 ETags) rather than sizes and times, 16 transfers like linkgen
+    # (AWS_CA_BUNDLE, where a machine sets it, makes rclone's S3 client fail: plain http here)
+    rclone_env = {key: value for key, value in env.items() if key != "AWS_CA_BUNDLE"}
+    rclone_env.update({
+        "RCLONE_CONFIG_BENCH_TYPE": "s3", "RCLONE_CONFIG_BENCH_PROVIDER": "Other",
+        "RCLONE_CONFIG_BENCH_ENDPOINT": proxy.url, "RCLONE_CONFIG_BENCH_REGION": "us-east-1",
+        "RCLONE_CONFIG_BENCH_ACCESS_KEY_ID": "bench",
+        "RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY": "bench",
+    })  # fmt: skip
+    rclone = shutil.which("rclone") or "rclone"
+    rclone_cmd = [rclone, "sync", "--checksum", "--transfers", "16", "--checkers", "16", "-q"]
+    rclone_cmd += [str(site.build_dir), "bench:rclone-sync/site"]
     results: dict[str, Any] = {"profiles": args.profiles, "objects": objects}
 
     runs = [("one connection", 1), ("parallel pool", 16)]
@@ -157,8 +190,11 @@ def main() -> None:
     proxy.take()
     wall = run(sync_cmd, env)
     results["first sync, aws s3 sync"] = (wall, objects / wall, proxy.take())
+    s3.create_bucket(Bucket="rclone-sync")
+    wall = run(rclone_cmd, rclone_env)
+    results["first sync, rclone sync --checksum"] = (wall, objects / wall, proxy.take())
 
-    edit_walls: dict[str, list[float]] = {"linkgen publish": [], "aws s3 sync": []}
+    edit_walls: dict[str, list[float]] = {"linkgen publish": [], "aws s3 sync": [], "rclone": []}
     for n in range(args.edits):
         site.content.update_profile(f"user{n * 97:06d}", ProfileFields(bio=f"edit {n}"))
         build(site)
@@ -167,6 +203,8 @@ def main() -> None:
         results["one edit, linkgen publish"] = (edit_walls["linkgen publish"], None, proxy.take())
         edit_walls["aws s3 sync"].append(run(sync_cmd, env))
         results["one edit, aws s3 sync"] = (edit_walls["aws s3 sync"], None, proxy.take())
+        edit_walls["rclone"].append(run(rclone_cmd, rclone_env))
+        results["one edit, rclone sync --checksum"] = (edit_walls["rclone"], None, proxy.take())
 
     what = (
         "pages only (no social cards, no QR codes)"
@@ -177,8 +215,8 @@ def main() -> None:
         f"\n{args.profiles:,} profiles, {objects:,} objects: {what}; moto S3 server on "
         f"loopback, {args.latency_ms:g} ms added per request\n"
     )
-    print("| run | wall | objects/s | requests |")
-    print("|---|---|---|---|")
+    print("| run | wall | objects/s | requests | requests' cost on S3 |")
+    print("|---|---|---|---|---|")
     for name, value in results.items():
         if not isinstance(value, tuple):
             continue
@@ -188,7 +226,9 @@ def main() -> None:
         else:
             shown_wall = f"{wall:.2f} s"
         shown = ", ".join(f"{k} {v:,}" for k, v in sorted(counts.items()))
-        print(f"| {name} | {shown_wall} | {f'{rate:,.0f}' if rate else '-'} | {shown} |")
+        per_run = len(wall) if isinstance(wall, list) else 1
+        cost = f"${request_cost(counts) / per_run:.6f}"
+        print(f"| {name} | {shown_wall} | {f'{rate:,.0f}' if rate else '-'} | {shown} | {cost} |")
     if not args.skip_single:
         pool = results["first publish, parallel pool"]
         single = results["first publish, one connection"]
