@@ -110,7 +110,6 @@ class Signups:
         self._stop = threading.Event()
         self._mail = threading.Event()
         self._threads: list[threading.Thread] = []
-        self.accepted = self.written = 0
 
     # -- the request path ----------------------------------------------------------
 
@@ -139,13 +138,12 @@ class Signups:
             return _back(form, 503, "Busy", "Too many sign-ups at once: try again in a minute.")
         self.allowance.use(address, now)
         self._queue.append((form.route.profile_id, email, now))
-        self.accepted += 1
         return form.thanks
 
-    def page(self, method: str, path: str) -> Answer:
+    def page(self, path: str) -> Answer:
         """``GET /s/confirm/<token>``, ``GET /s/unsubscribe/<token>``: one button."""
         purpose, _, token = path[3:].partition("/")
-        if method not in ("GET", "HEAD") or not token or "/" in token:
+        if not token or "/" in token:
             return UNKNOWN
         return {"confirm": CONFIRM_PAGE, "unsubscribe": UNSUBSCRIBE_PAGE}.get(purpose, UNKNOWN)
 
@@ -214,7 +212,6 @@ class Signups:
             log.exception("could not record %d sign-ups; trying again", len(batch))
             self._queue.extendleft(reversed(batch))
             return
-        self.written += len(batch)
         if due:
             self._mail.set()
 

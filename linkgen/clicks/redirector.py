@@ -128,7 +128,7 @@ class Redirector:
                 return NO_PIXEL, None
             return BEACON, None if method == "HEAD" else (time.time(), "view", profile_id, "")
         if path.startswith("/s/") and self.signups is not None:
-            return self.signups.page(method, path), None
+            return self.signups.page(path), None
         if path == "/healthz":
             return OK, None
         return NOT_FOUND, None

@@ -73,13 +73,21 @@ def test_wrong_passwords_and_unknown_accounts_look_the_same(alice: tuple[Account
     assert str(wrong.value) == str(unknown.value)
 
 
-def test_repeated_failures_wait_longer_each_time(
+def with_a_clock(
     alice: tuple[Accounts, str], monkeypatch: pytest.MonkeyPatch
-) -> None:
+) -> tuple[Accounts, list[float]]:
+    """Alice's account with her password set, and the clock it reads (set it to move)."""
     book, token = alice
     book.set_password_with_link(token, PASSWORD)
     clock = [1_000_000.0]
     monkeypatch.setattr(accounts.time, "time", lambda: clock[0])
+    return book, clock
+
+
+def test_repeated_failures_wait_longer_each_time(
+    alice: tuple[Accounts, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    book, clock = with_a_clock(alice, monkeypatch)
     for _ in range(accounts.FREE_FAILURES):
         with pytest.raises(SignInRefused):
             book.sign_in("alice@example.com", "wrong wrong wrong", "203.0.113.5")
@@ -101,10 +109,7 @@ def test_repeated_failures_wait_longer_each_time(
 def test_a_failed_sign_ins_address_is_forgotten_after_a_day(
     alice: tuple[Accounts, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    book, token = alice
-    book.set_password_with_link(token, PASSWORD)
-    clock = [1_000_000.0]
-    monkeypatch.setattr(accounts.time, "time", lambda: clock[0])
+    book, clock = with_a_clock(alice, monkeypatch)
     with pytest.raises(SignInRefused):
         book.sign_in("alice@example.com", "wrong wrong wrong", "203.0.113.5")
 
