@@ -212,6 +212,36 @@ class Rule(_Schedule):
 # A link's rules, tried in order by the redirector: the first that holds wins.
 Rules = Annotated[tuple[Rule, ...], Field(max_length=RULES_MAX, strict=False)]
 
+SPLIT_VARIANTS_MAX = 4  # beside the link's own URL: variants B to E
+WEIGHT_MAX = 1000
+Weight = Annotated[int, Field(ge=1, le=WEIGHT_MAX)]
+
+
+class Variant(Strict):
+    """One of an A/B test's other URLs, and its weight among the variants."""
+
+    url: Url
+    weight: Weight = 50
+
+
+class Split(Strict):
+    """An A/B test: the link's own URL (variant A, ``weight``) and its variants (B,
+    C, …) share its visitors by weight. The redirector chooses from the day's
+    visitor hash, so a visitor keeps one variant all day and no cookie is set;
+    ``since`` is when this set of URLs and weights began (its numbers count from
+    there)."""
+
+    weight: Weight = 50
+    variants: Annotated[tuple[Variant, ...], Field(max_length=SPLIT_VARIANTS_MAX, strict=False)]
+    since: Moment
+
+    @model_validator(mode="after")
+    def _has_a_variant(self) -> Split:
+        if not self.variants:
+            raise ValueError("variants: an A/B test needs a URL beside the link's own")
+        return self
+
+
 PasswordHash = Annotated[str, AfterValidator(rules.argon2id_hash)]
 
 
@@ -258,6 +288,7 @@ class NewLink(_Schedule):
     rules: Rules = ()  # where it sends some visitors instead (the redirector decides)
     utm: Utm | None = None  # its own UTM tags, over the profile's
     lock: Lock | None = None  # a password or an age to confirm first (the redirector asks)
+    split: Split | None = None  # an A/B test of its URL (the redirector chooses)
 
     @model_validator(mode="after")
     def _fits_its_kind(self) -> NewLink:
@@ -284,6 +315,8 @@ def check_item(item: NewLink | Link) -> None:
                 raise ValueError("embed: an embed is a button of its own, not an icon or featured")
             if item.lock is not None:
                 raise ValueError("lock: an embed plays on the page's player; it cannot be locked")
+            if item.split is not None:
+                raise ValueError("split: an embed plays on the page's player; it has one URL")
             if provider(item.url) is None:
                 raise ValueError(
                     "embed: only YouTube, Vimeo, Spotify, SoundCloud, Apple Music, TikTok "
@@ -295,8 +328,8 @@ def check_item(item: NewLink | Link) -> None:
             raise ValueError(f"{name}: a {kind} block has no {name}")
     if item.social or item.embed:
         raise ValueError(f"{'social' if item.social else 'embed'}: a {kind} block is not a link")
-    if item.rules or item.utm or item.lock:
-        name = "rules" if item.rules else "utm" if item.utm else "lock"
+    if item.rules or item.utm or item.lock or item.split:
+        name = "rules" if item.rules else "utm" if item.utm else "lock" if item.lock else "split"
         raise ValueError(f"{name}: a {kind} block is not a link")
     if kind in ("header", "group", "signup") and not item.title:
         raise ValueError(f"title: a {kind} needs a title")
@@ -329,6 +362,7 @@ class LinkChanges(_Schedule):
     rules: Rules | None = None
     utm: Utm | None = None
     lock: Lock | None = None
+    split: Split | None = None
 
 
 class Link(Strict):
@@ -350,6 +384,7 @@ class Link(Strict):
     rules: tuple[Rule, ...] = ()
     utm: Utm | None = None
     lock: Lock | None = None
+    split: Split | None = None
     starts_at: Moment | None = None
     ends_at: Moment | None = None
     created_at: Moment

@@ -11,6 +11,7 @@ from typing import NamedTuple
 
 LINK_KINDS = frozenset({"link", "featured"})  # the items with a URL: counted, redirected
 LINK_KINDS_SQL = "(" + ", ".join(f"'{kind}'" for kind in sorted(LINK_KINDS)) + ")"
+VARIANT_LABELS = "ABCDE"  # an A/B test's variants: A is the link's own URL
 
 
 class PageLink(NamedTuple):
@@ -28,7 +29,7 @@ class PageLink(NamedTuple):
     body: str | None = None  # a text block's paragraph
     contact: str | None = None  # a contact block's card, as JSON
     art: str | None = None  # an embed's thumbnail (/_m/…), once a build fetched it
-    smart: bool = False  # it has rules: only the redirector can send it on
+    smart: bool = False  # rules, a lock or an A/B test: only the redirector sends it on
     utm: str | None = None  # its own UTM tags, as stored (JSON)
     locked: bool = False  # a password or an age first: never its URL on the page or edge
 

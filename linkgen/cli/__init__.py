@@ -30,6 +30,7 @@ from linkgen.cli import (  # noqa: F401
     rules,
     service,
     serving,
+    splits,
     themes,
     tokens,
     users,

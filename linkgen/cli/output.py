@@ -57,6 +57,8 @@ def links_text(profile: Profile) -> str:
         if link.lock is not None:
             locked = "password" if link.lock.kind == "password" else f"{link.lock.age}+"
             flags += f" [locked: {locked}]"
+        if link.split is not None:
+            flags += f" [A/B: {len(link.split.variants) + 1} URLs]"
         if link.utm is not None:
             flags += (
                 " [utm "

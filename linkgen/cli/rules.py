@@ -57,10 +57,10 @@ def _rule_text(number: int, item: Rule) -> str:
 def _set_rules(
     app: App, username: str, reference: str, rules: list[Any], expected_version: int | None
 ) -> Link:
-    return _change(app, username, reference, {"rules": rules}, expected_version)
+    return change_link(app, username, reference, {"rules": rules}, expected_version)
 
 
-def _change(
+def change_link(
     app: App, username: str, reference: str, values: dict[str, Any], expected_version: int | None
 ) -> Link:
     from linkgen.models import LinkChanges, validate
@@ -74,7 +74,7 @@ def _change(
     return changed
 
 
-def _current(app: App, username: str, reference: str) -> Link:
+def current_link(app: App, username: str, reference: str) -> Link:
     link_id = app.site.content.link_id(username, reference)
     return next(item for item in app.site.content.get(username).links if item.id == link_id)
 
@@ -110,7 +110,7 @@ def rule_add(
 
         linkgen link rule add alice "#2" --device ios --url https://apps.apple.com/app/id1
     """
-    current = _current(app, username, link_id)
+    current = current_link(app, username, link_id)
     new: dict[str, Any] = {"url": url, "country": _csv(country), "device": _csv(device)}
     new.update(language=_csv(language), starts_at=starts or None, ends_at=ends or None)
     rules: list[Any] = [item.model_dump(mode="json") for item in current.rules]
@@ -134,7 +134,7 @@ def rule_list(app: App, username: str, link_id: str, as_json: bool) -> None:
 
         linkgen link rule list alice Shop
     """
-    current = _current(app, username, link_id)
+    current = current_link(app, username, link_id)
     lines = [_rule_text(n, item) for n, item in enumerate(current.rules, start=1)]
     lines.append(f"  otherwise → {current.url}")
     emit(as_json, [item.model_dump(mode="json") for item in current.rules], "\n".join(lines))
@@ -155,7 +155,7 @@ def rule_rm(
 
         linkgen link rule rm alice Shop 1
     """
-    current = _current(app, username, link_id)
+    current = current_link(app, username, link_id)
     if not 1 <= number <= len(current.rules):
         have = f"rules 1 to {len(current.rules)}" if current.rules else "no rules"
         raise click.BadParameter(f"the link has {have}", param_hint="NUMBER")
@@ -210,7 +210,7 @@ def link_lock(
         from argon2 import PasswordHasher
 
         lock = {"kind": "password", "password_hash": PasswordHasher().hash(secret)}
-    changed = _change(app, username, link_id, {"lock": lock}, expected_version)
+    changed = change_link(app, username, link_id, {"lock": lock}, expected_version)
     how = "a password" if age is None else f"age {age}+"
     click.echo(f"link {changed.id} '{changed.title}' is locked: {how} first")
     if app.site.config.redirector.base_url is None:
@@ -233,5 +233,5 @@ def link_unlock(app: App, username: str, link_id: str, expected_version: int | N
 
         linkgen link unlock alice "Early access"
     """
-    changed = _change(app, username, link_id, {"lock": None}, expected_version)
+    changed = change_link(app, username, link_id, {"lock": None}, expected_version)
     click.echo(f"link {changed.id} '{changed.title}' is open to everyone")

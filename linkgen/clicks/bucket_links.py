@@ -7,9 +7,9 @@ small answer when nothing changed), and only the shards whose digest changed
 are fetched. Everything read is hostile until checked: sizes are capped, a
 shard must match the digest the index gives it and hold only profiles of its
 own shard, every id and username must be one linkgen could have made, and
-every address (a smart link's rules too) must pass the same rules as an edit. A shard that fails is
-logged and skipped — the last good one keeps serving — and tried again on
-the next poll.
+every address (a smart link's rules and A/B variants too) must pass the same
+rules as an edit. A shard that fails is logged and skipped — the last good
+one keeps serving — and tried again on the next poll.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from linkgen import rules
-from linkgen.clicks.link_index import Form, Route, choices, epoch
+from linkgen.clicks.link_index import Form, Route, choices, epoch, split_test
 from linkgen.clicks.locks import gate
-from linkgen.models import RULES_MAX, Lock, Rule, describe
+from linkgen.models import RULES_MAX, Lock, Rule, Split, describe
 from linkgen.publish import linkmap
 
 log = logging.getLogger(__name__)
@@ -65,10 +65,11 @@ Address = Annotated[str, Field(max_length=rules.URL_MAX)]
 
 
 class MapSmart(_Strict):
-    """A smart link's rules and lock, checked as an edit checks them."""
+    """A smart link's rules, lock and A/B test, checked as an edit checks them."""
 
     rules: list[Rule] = Field(default_factory=list, max_length=RULES_MAX)
     lock: Lock | None = None
+    split: Split | None = None
 
 
 LinkRow = tuple[ID, Address, bool, STAMP, STAMP] | tuple[ID, Address, bool, STAMP, STAMP, MapSmart]
@@ -199,6 +200,7 @@ class BucketLinkIndex:
                 routes[link_id] = Route(
                     url, profile_id, home, enabled, epoch(starts), epoch(ends), choices(kept),
                     gate(smart.lock.model_dump()) if smart.lock else None,
+                    split_test(link_id, url, smart.split.model_dump()) if smart.split else None,
                 )  # fmt: skip
         return expected, routes, dict.fromkeys(document.profiles, expected)
 

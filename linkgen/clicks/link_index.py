@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from linkgen.clicks import locks, smart
+from linkgen.clicks import locks, smart, variants
 from linkgen.store.database import Database
 from linkgen.store.routes import LinkRoute, Routes
 
@@ -61,6 +61,7 @@ class Route:
     # A smart link's rules, each with its answer (smart.pick chooses per request).
     rules: tuple[smart.Choice, ...] = ()
     lock: locks.Gate | None = None  # a password or an age asked first
+    split: variants.Test | None = None  # an A/B test: a variant per visitor of the day
     # The whole answer, built once per edit rather than once per request:
     # a 302 to the target, and a 302 to the profile page when not live.
     to_target: Answer = field(init=False, repr=False, compare=False)
@@ -186,6 +187,9 @@ class LinkIndex:
             ends=epoch(route.ends_at),
             rules=choices(json.loads(route.rules)) if route.rules else (),
             lock=locks.gate(json.loads(route.lock)) if route.lock else None,
+            split=split_test(route.link_id, route.url, json.loads(route.split))
+            if route.split
+            else None,
         )
 
 
@@ -201,4 +205,15 @@ def choices(stored: Sequence[Mapping[str, Any]]) -> tuple[smart.Choice, ...]:
             answer(302, b"", location=rule["url"]),
         )
         for rule in stored
+    )
+
+
+def split_test(link_id: str, url: str, stored: Mapping[str, Any]) -> variants.Test:
+    """A link's A/B test as stored (checked already): A is its own ``url``."""
+    weights = (stored["weight"], *(variant["weight"] for variant in stored["variants"]))
+    urls = (url, *(variant["url"] for variant in stored["variants"]))
+    return variants.Test(
+        link_id,
+        variants.bounds_of(weights),
+        tuple(answer(302, b"", location=target) for target in urls),
     )

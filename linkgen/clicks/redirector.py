@@ -20,9 +20,9 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
-from linkgen.clicks import locks, own_pages, smart
+from linkgen.clicks import locks, own_pages, smart, variants
 from linkgen.clicks.link_index import TEXT, Answer, Form, Route, answer
 from linkgen.clicks.metrics import Metrics
 from linkgen.clicks.recorder import Recorder
@@ -86,6 +86,7 @@ class Redirector:
         metrics: Metrics | None = None,
         locks_keeper: locks.Keeper | None = None,
         signups: Signups | None = None,
+        hasher: variants.DayHasher | None = None,
     ) -> None:
         self.links = links
         self.recorder = recorder
@@ -95,15 +96,17 @@ class Redirector:
         self._country_header = options.country_header_name
         self.locks = locks_keeper
         self.signups = signups
+        self.hasher = hasher  # the day's visitor hash, for A/B tests
 
     # -- one decision for both interfaces ---------------------------------------
 
     def respond(
         self, method: str, path: str, header: Header | None = None
-    ) -> tuple[Answer, Stub | None]:
+    ) -> tuple[Answer | variants.Test, Stub | None]:
         """The answer to a request, and what to record of it (None: nothing).
         ``header(name, default)``: the request's headers, read only for a link
-        with rules."""
+        with rules. For a split link the answer is its ``variants.Test``, which
+        ``settled`` turns into the visitor's variant."""
         if method != "GET" and method != "HEAD":
             return METHOD_NOT_ALLOWED, None
         if path.startswith("/r/"):  # the hot path: an id not in the index is simply absent
@@ -116,11 +119,14 @@ class Redirector:
             if route.lock is not None and self.locks is not None:
                 page = self.locks.page(path[3:], route.lock, now)
                 return answer(200, page.encode(), HTML, **own_pages.HEADERS), None
-            target = route.to_target
+            target: Answer | variants.Test = route.to_target
             if route.rules and header is not None:
-                target = smart.pick(route.rules, now, header, self._country_header) or target
-            if method == "HEAD":
-                return target, None
+                picked = smart.pick(route.rules, now, header, self._country_header)
+                target = picked or route.split or target
+            elif route.split is not None:
+                target = route.split
+            if method == "HEAD":  # nothing is counted, no variant drawn
+                return route.to_target if target is route.split else target, None
             return target, (now, "click", route.profile_id, path[3:])
         if path.startswith("/v/"):
             profile_id = path[3:]
@@ -132,6 +138,16 @@ class Redirector:
         if path == "/healthz":
             return OK, None
         return NOT_FOUND, None
+
+    def settled(
+        self, response: Answer | variants.Test, at: float, profile_id: str, ip: Any, agent: Any
+    ) -> Answer:
+        """The answer itself: for a split link, the variant of this visitor of the day."""
+        if not isinstance(response, variants.Test):
+            return response
+        visitor = self.hasher.visitor(at, ip, agent, profile_id) if self.hasher else None
+        chosen: Answer = response.answer(visitor)
+        return chosen
 
     def start(self, loop: Any = None) -> None:
         """Load the links and start recording; hits are handed over on ``loop``
@@ -154,7 +170,7 @@ class Redirector:
 
     async def post(
         self, path: str, body: bytes | None, address: str, header: Header
-    ) -> tuple[Answer, Stub | None]:
+    ) -> tuple[Answer | variants.Test, Stub | None]:
         """A form posted (``body`` None: too large): a locked link's, answered with the
         link's 302, its rules applied, and a click, or the form again, or a refusal;
         or a sign-up form's, or a subscriber's confirmation or unsubscription."""
@@ -175,7 +191,7 @@ class Redirector:
         if status != 302:
             return answer(status, page.encode(), HTML, **own_pages.HEADERS), None
         target = smart.pick(route.rules, now, header, self._country_header) if route.rules else None
-        return target or route.to_target, (now, "click", route.profile_id, path[3:])
+        return target or route.split or route.to_target, (now, "click", route.profile_id, path[3:])
 
     async def __rsgi__(self, scope: Any, protocol: Any) -> None:
         started = time.perf_counter() if self.metrics is not None else 0.0
@@ -183,18 +199,17 @@ class Redirector:
         if scope.method == "POST":
             await self._rsgi_post(scope, protocol)
             return
-        response, stub = self.respond(scope.method, scope.path, headers.get)
+        decided, stub = self.respond(scope.method, scope.path, headers.get)
         if stub is not None:
-            ip = headers.get(self._ip_header) if self._ip_header else None
-            self.recorder.offer(
-                (
-                    *stub,
-                    ip or scope.client.rpartition(":")[0],  # "host:port"
-                    headers.get("user-agent", ""),
-                    headers.get("referer", ""),
-                    headers.get(self._country_header, ""),
-                )
+            ip = (headers.get(self._ip_header) if self._ip_header else None) or (
+                scope.client.rpartition(":")[0]  # "host:port"
             )
+            agent = headers.get("user-agent", "")
+            response = self.settled(decided, stub[0], stub[2], ip, agent)
+            referer = headers.get("referer", "")
+            self.recorder.offer((*stub, ip, agent, referer, headers.get(self._country_header, "")))
+        else:
+            response = cast(Answer, decided)  # HEAD and what is not counted: never a split
         protocol.response_bytes(response.status, response.text_headers, response.body)
         if self.metrics is not None:
             self._measure(response.status, started)
@@ -210,9 +225,11 @@ class Redirector:
             if len(body) > locks.BODY_MAX:
                 body = None
                 break
-        response, stub = await self.post(scope.path, body, ip, headers.get)
+        decided, stub = await self.post(scope.path, body, ip, headers.get)
+        response = cast(Answer, decided)  # a refusal or the form again: never a split
         if stub is not None:
             ua = headers.get("user-agent", "")
+            response = self.settled(decided, stub[0], stub[2], ip, ua)
             self.recorder.offer((*stub, ip, ua, "", headers.get(self._country_header, "")))
         protocol.response_bytes(response.status, response.text_headers, response.body)
 
@@ -234,15 +251,19 @@ class Redirector:
         if scope["method"] == "POST":
             body = await _asgi_body(receive)
             ip, agent, _, country = self._asgi_headers(scope)
-            response, stub = await self.post(
+            decided, stub = await self.post(
                 scope["path"], body, ip.decode("latin-1"), self._asgi_header(scope)
             )
             if stub is not None:
+                decided = self.settled(decided, stub[0], stub[2], ip, agent)
                 self.recorder.offer((*stub, ip, agent, b"", country))
         else:
-            response, stub = self.respond(scope["method"], scope["path"], self._asgi_header(scope))
+            decided, stub = self.respond(scope["method"], scope["path"], self._asgi_header(scope))
             if stub is not None:
-                self.recorder.offer((*stub, *self._asgi_headers(scope)))
+                found = self._asgi_headers(scope)
+                decided = self.settled(decided, stub[0], stub[2], found[0], found[1])
+                self.recorder.offer((*stub, *found))
+        response = cast(Answer, decided)  # settled when counted; else never a split
         await send(
             {"type": "http.response.start", "status": response.status, "headers": response.headers}
         )

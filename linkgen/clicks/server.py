@@ -20,9 +20,9 @@ from pathlib import Path
 
 from linkgen.audience.signups import Outgoing, Signups
 from linkgen.audience.store import audience_path
-from linkgen.clicks import locks, visitors
+from linkgen.clicks import locks, variants, visitors
 from linkgen.clicks.bucket_links import BucketLinkIndex
-from linkgen.clicks.db import clicks_path
+from linkgen.clicks.db import ClickStore, clicks_path
 from linkgen.clicks.link_index import LinkIndex
 from linkgen.clicks.metrics import Metrics
 from linkgen.clicks.recorder import Recorder, WriterSettings
@@ -45,6 +45,7 @@ def create_app(site_root: Path) -> Redirector:
             else LinkIndex(site.db_path, site.config.site.url)
         )
         clicks_db = clicks_path(site.root)
+        ClickStore(clicks_db).close()  # made and migrated before any request needs a salt
         keeper = locks.Keeper(locks.site_key(site.root / DATA_DIR))
         retention = settings.events_retention_days
         own = [site.config.site.url, settings.base_url or ""]
@@ -72,7 +73,8 @@ def create_app(site_root: Path) -> Redirector:
         metrics_port=metrics_port or None,
     )
     metrics = Metrics(recorder) if metrics_port else None
-    return Redirector(links, recorder, options, metrics, keeper, signups)
+    hasher = variants.DayHasher(clicks_db)
+    return Redirector(links, recorder, options, metrics, keeper, signups, hasher)
 
 
 def _signups(site: Site, links: Links, key: bytes) -> Signups:
@@ -126,6 +128,7 @@ def serve(site_root: Path, *, host: str, port: int, workers: int) -> None:
     from granian.log import LogLevels
 
     os.environ[SITE_ENV] = str(site_root.resolve())
+    ClickStore(clicks_path(site_root)).close()  # migrated once, before the workers start
     Granian(
         "linkgen.clicks.server:app_from_env",
         factory=True,

@@ -86,26 +86,29 @@ def pick(
     ``header(name, default)``: the request's headers by lower-case name;
     ``country``: the name of the CDN's country header. Each header is read at
     most once, and only when a rule asks."""
-    seen: dict[str, str] = {}
-
-    def read(name: str, reduce: Callable[[str], str]) -> str:
-        if name not in seen:
-            seen[name] = reduce(str(header(name, ""))[:512])
-        return seen[name]
-
+    # Each header read once, when a rule first asks (locals, not a closure:
+    # this runs on every request of a link with rules).
+    where = kind = speaks = None
     for choice in choices:
         if choice.starts is not None and now < choice.starts:
             continue
         if choice.ends is not None and now >= choice.ends:
             continue
-        if choice.countries and read(country, _country) not in choice.countries:
-            continue
-        if choice.devices and read("user-agent", device) not in choice.devices:
-            continue
-        if choice.languages and not _speaks(
-            read("accept-language", preferred_language), choice.languages
-        ):
-            continue
+        if choice.countries:
+            if where is None:
+                where = _country(str(header(country, ""))[:512])
+            if where not in choice.countries:
+                continue
+        if choice.devices:
+            if kind is None:
+                kind = device(str(header("user-agent", ""))[:512])
+            if kind not in choice.devices:
+                continue
+        if choice.languages:
+            if speaks is None:
+                speaks = preferred_language(str(header("accept-language", ""))[:512])
+            if not _speaks(speaks, choice.languages):
+                continue
         return choice.answer
     return None
 
@@ -129,6 +132,16 @@ def target(url: str, tags: Mapping[str, str], rules: str | None) -> tuple[str, s
             rule["url"] = tagged(rule["url"], tags)
         rules = json.dumps(found)
     return tagged(url, tags), rules
+
+
+def tagged_split(split: str | None, tags: Mapping[str, str]) -> str | None:
+    """A link's A/B test (as stored) with its UTM tags added to every variant's URL."""
+    if not split or not tags:
+        return split
+    found = json.loads(split)
+    for variant in found["variants"]:
+        variant["url"] = tagged(variant["url"], tags)
+    return json.dumps(found)
 
 
 def content_tag(title: str) -> str:

@@ -14,10 +14,11 @@ and never a shard the index does not vouch for. It is written before the
 pages, so a new page never shows a link the redirectors do not know yet.
 Everything is private (linkgen's own bookkeeping, never served by the edge):
 disabled and not-yet-started links are in it. The schedule, and a smart
-link's rules and lock (``{"rules": [...], "lock": {...}}``, a sixth element of
-its row), travel with each link and the redirector applies them, as it does
-from the database; a redirector from before them refuses a shard holding
-any, and keeps serving the last one it accepted.
+link's rules, lock and A/B test (``{"rules": [...], "lock": {...}, "split":
+{...}}``, a sixth element of its row), travel with each link and the
+redirector applies them, as it does from the database; a redirector from
+before them refuses a shard holding any, and keeps serving the last one it
+accepted.
 """
 
 from __future__ import annotations
@@ -57,7 +58,9 @@ def _document(routes: Routes, usernames: dict[str, str], shard: int, members: li
         smart = {"rules": json.loads(route.rules)} if route.rules else {}
         if route.lock:
             smart["lock"] = json.loads(route.lock)
-        if smart:  # a smart link's rules and lock, as stored
+        if route.split:
+            smart["split"] = json.loads(route.split)
+        if smart:  # a smart link's rules, lock and A/B test, as stored
             row.append(smart)
         found[route.profile_id]["links"].append(row)
     document = {"format": FORMAT, "shard": shard, "profiles": found}

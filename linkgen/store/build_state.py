@@ -178,7 +178,8 @@ class BuildState:
                 f"l.icon, l.social, l.sensitive, l.kind, l.embed, l.body, l.contact, "
                 # looked up for embeds only: a join would search for every link
                 f"CASE WHEN l.embed THEN (SELECT media FROM embed_art WHERE url = l.url) END, "
-                f"l.rules IS NOT NULL OR l.lock IS NOT NULL, l.utm, l.lock IS NOT NULL "
+                f"l.rules IS NOT NULL OR l.lock IS NOT NULL OR l.split IS NOT NULL, "
+                f"l.utm, l.lock IS NOT NULL "
                 f"FROM links l "
                 f"WHERE l.enabled = 1 AND l.profile_id IN ({marks}) "
                 f"ORDER BY l.profile_id, l.position",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from linkgen.models import Link, Lock, Profile
+from linkgen.models import Link, Lock, Profile, Split
 
 _PROFILE_FIELDS = (
     "username",
@@ -40,6 +40,7 @@ _LINK_FIELDS = (
     "rules",
     "utm",
     "lock",
+    "split",
     "starts_at",
     "ends_at",
 )
@@ -53,6 +54,9 @@ def _show(value: Any) -> str:
         return "on" if value else "off"
     if isinstance(value, tuple):  # a link's rules
         return f"{len(value)} rule{'s' if len(value) != 1 else ''}" if value else "(none)"
+    if isinstance(value, Split):  # an A/B test
+        weights = "/".join(str(w) for w in (value.weight, *(v.weight for v in value.variants)))
+        return f"A/B test of {len(value.variants) + 1} URLs ({weights})"
     if isinstance(value, Lock):  # its hash is nobody's business
         return "a password" if value.kind == "password" else f"age {value.age}+"
     if hasattr(value, "model_dump"):

@@ -451,6 +451,19 @@ def _smart_links(db: sqlite_utils.Database) -> None:
     )
 
 
+@migration(14, "A/B tests of a link's URL")
+def _splits(db: sqlite_utils.Database) -> None:
+    run_script(
+        db,
+        """
+        -- An A/B test of a link's URL ({"weight", "variants": [{"url", "weight"}],
+        -- "since"}): the redirector shares its visitors by the day's visitor hash.
+        -- NULL: none.
+        ALTER TABLE links ADD COLUMN split TEXT;
+        """,
+    )
+
+
 def run_script(db: sqlite_utils.Database, script: str) -> None:
     """Run a script statement by statement, inside the caller's transaction.
 

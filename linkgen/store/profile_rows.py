@@ -27,6 +27,7 @@ from linkgen.models import (
     NewProfile,
     Profile,
     Rule,
+    Split,
     Style,
     Utm,
     record_of,
@@ -37,8 +38,11 @@ from linkgen.store import changes
 from linkgen.store.database import Database
 from linkgen.store.webhooks import Webhooks
 
-# Link fields added after schema version 4 (icons, warnings), 10 (blocks, embeds), 12 (rules)
-_ADDED_LATER = ("icon", "social", "sensitive", "embed", "body", "contact", "rules", "utm", "lock")
+# Link fields added after schema version 4 (icons, warnings), 10 (blocks, embeds), 12 (rules),
+# 14 (A/B tests)
+_ADDED_LATER = (
+    "icon", "social", "sensitive", "embed", "body", "contact", "rules", "utm", "lock", "split",
+)  # fmt: skip
 
 
 def content_hash(profile: Profile) -> str:
@@ -65,7 +69,7 @@ def contact_json(card: Contact | None) -> str | None:
 # An item's own columns, as ``item_values`` gives them.
 ITEM_COLUMNS = (
     "kind", "title", "url", "enabled", "thumbnail", "icon", "social", "sensitive", "embed",
-    "body", "contact", "rules", "utm", "lock", "starts_at", "ends_at",
+    "body", "contact", "rules", "utm", "lock", "split", "starts_at", "ends_at",
 )  # fmt: skip
 
 
@@ -86,6 +90,7 @@ def item_values(item: Link | NewLink) -> tuple[Any, ...]:
         rules_json(item.rules),
         utm_json(item.utm),
         item.lock.model_dump_json(exclude_none=True) if item.lock is not None else None,
+        item.split.model_dump_json() if item.split is not None else None,
         iso(item.starts_at) if item.starts_at else None,
         iso(item.ends_at) if item.ends_at else None,
     )
@@ -130,8 +135,8 @@ def known_name(username: str) -> str:
 
 LINK_NAMES = (
     "id", "position", "kind", "title", "url", "enabled", "thumbnail", "icon", "social",
-    "sensitive", "embed", "body", "contact", "rules", "utm", "lock", "starts_at", "ends_at",
-    "created_at", "updated_at",
+    "sensitive", "embed", "body", "contact", "rules", "utm", "lock", "split", "starts_at",
+    "ends_at", "created_at", "updated_at",
 )  # fmt: skip
 CONTACT_FIELDS = tuple(Contact.model_fields)
 LINK_COLUMNS = ", ".join(LINK_NAMES)
@@ -145,6 +150,11 @@ PROFILE_ORDER = tuple(Profile.model_fields)  # a model's fields in their order: 
 @functools.cache
 def _stored_rules() -> TypeAdapter[tuple[Rule, ...]]:
     return TypeAdapter(tuple[Rule, ...])  # built on first use: most sites have no rules
+
+
+def stored_split(value: str | None) -> Split | None:
+    """A link's A/B test as stored (JSON); None: none."""
+    return Split.model_validate_json(value, strict=False) if value else None
 
 
 def _moment(value: str | None) -> datetime | None:
@@ -162,6 +172,7 @@ def _link(values: Sequence[Any]) -> Link:
         )
     fields["rules"] = _stored_rules().validate_json(fields["rules"]) if fields["rules"] else ()
     fields["utm"] = _utm(fields["utm"])
+    fields["split"] = stored_split(fields["split"])
     if fields["lock"] is not None:
         lock = json.loads(fields["lock"])
         fields["lock"] = _built(Lock, {name: lock.get(name) for name in LOCK_FIELDS}, set(lock))

@@ -21,6 +21,7 @@ class LinkRoute(NamedTuple):
     ends_at: str | None
     rules: str | None = None  # its rules as stored (JSON), tried in order
     lock: str | None = None  # its lock as stored (JSON): a password or an age first
+    split: str | None = None  # its A/B test as stored (JSON), its URLs tagged
 
 
 class Routes:
@@ -37,16 +38,18 @@ class Routes:
         for chunk in chunked(profile_ids):
             rows = self.database.conn.execute(
                 "SELECT l.id, l.profile_id, p.username, l.url, l.enabled, l.starts_at, l.ends_at, "
-                "l.rules, p.utm, l.utm, l.title, l.lock "
+                "l.rules, p.utm, l.utm, l.title, l.lock, l.split "
                 "FROM links l JOIN profiles p ON p.id = l.profile_id "
                 f"WHERE l.kind IN {LINK_KINDS_SQL} "
                 f"AND l.profile_id IN ({', '.join('?' * len(chunk))})",
                 chunk,
             )
             for r in rows:
-                url, rules = smart.target(r[3], smart.utm_tags(r[8], r[9], r[10]), r[7])
+                tags = smart.utm_tags(r[8], r[9], r[10])
+                url, rules = smart.target(r[3], tags, r[7])
+                split = smart.tagged_split(r[12], tags)
                 routes.append(
-                    LinkRoute(r[0], r[1], r[2], url, bool(r[4]), r[5], r[6], rules, r[11])
+                    LinkRoute(r[0], r[1], r[2], url, bool(r[4]), r[5], r[6], rules, r[11], split)
                 )
         return routes
 

@@ -20,6 +20,7 @@ from linkgen.clicks.db import HOUR_MS, ClickStore, clicks_path
 from linkgen.clicks.recorder import Recorder, WriterSettings
 from linkgen.clicks.redirector import Redirector, RedirectorOptions
 from linkgen.clicks.shipping import ship
+from linkgen.clicks.variants import DayHasher
 from linkgen.publish import linkmap
 from tests.support.cli import Cli
 from tests.support.servers import start_linkgen, wait_for
@@ -248,3 +249,57 @@ def test_a_smart_links_rules_travel_in_the_link_map_and_hostile_ones_are_refused
         links.refresh()
         assert location(**{"cloudfront-viewer-country": "DE"}) == "https://shop.example.de/"
     assert caplog.text.count("refused") >= 6
+
+
+def test_an_ab_test_travels_in_the_link_map_and_hostile_ones_are_refused(
+    site: sites.Site, bucket: Any, s3_endpoint: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    s3, name = bucket
+    run = publishing_site(site, name, s3_endpoint)
+    run("profile", "add", "ada")
+    run("link", "add", "ada", "Shop", "https://shop.example.com/ada")
+    run("link", "split", "add", "ada", "Shop", "https://shop.example.com/new", "--weight", "30")
+    run("publish")
+    ada = run.json("profile", "show", "ada")
+    shop = ada["links"][0]["id"]
+    client = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1")
+    links = BucketLinkIndex(client, name, "links/", refresh_seconds=60)
+    links.refresh()
+    clicks_db = site.root / "edge-clicks.db"
+    ClickStore(clicks_db).close()
+    recorder = Recorder(WriterSettings(site.root / "unused-clicks.db"))  # nothing offered
+    redirector = Redirector(links, recorder, RedirectorOptions(), hasher=DayHasher(clicks_db))
+
+    def locations() -> Counter[str]:
+        found: Counter[str] = Counter()
+        for n in range(100):
+            decided, stub = redirector.respond("GET", f"/r/{shop}", lambda n, d: d)
+            assert stub is not None
+            answer = redirector.settled(decided, stub[0], stub[2], f"203.0.113.{n}", "Firefox")
+            found[dict(answer.text_headers)["location"]] += 1
+        return found
+
+    drawn = locations()
+    assert set(drawn) == {"https://shop.example.com/ada", "https://shop.example.com/new"}
+    assert 15 <= drawn["https://shop.example.com/new"] <= 45  # 30 of 100 by weight
+    shard = linkmap.shard_of(ada["id"])
+    key = f"links/{linkmap.FOLDER}{shard:02x}.json"
+    good = json.loads(s3.get_object(Bucket=name, Key=key)["Body"].read())
+    row = good["profiles"][ada["id"]]["links"][0]
+    split = row[5]["split"]
+    assert split["weight"] == 50 and split["variants"] == [
+        {"url": "https://shop.example.com/new", "weight": 30}
+    ]
+    for hostile in (
+        {**split, "variants": [{"url": "javascript:alert(1)", "weight": 50}]},
+        {**split, "variants": [{"url": "https://evil.example/", "weight": 0}]},
+        {**split, "variants": []},
+        {**split, "variants": [{"url": "https://evil.example/", "weight": 5, "cookie": 1}]},
+        {"weight": 50, "variants": split["variants"]},  # when it began: missing
+    ):
+        changed = json.loads(json.dumps(good))
+        changed["profiles"][ada["id"]]["links"][0][5] = {"split": hostile}
+        vouched_for(s3, name, shard, json.dumps(changed).encode())
+        links.refresh()
+        assert locations() == drawn  # the last good shard keeps serving
+    assert caplog.text.count("refused") >= 5

@@ -266,7 +266,9 @@ def test_through_asgi_too_a_lock_asks_first_and_a_rule_reads_the_headers(
         "link", "rule", "add", "alice", "Early", "--language", "de", "--url", "https://x.example/de"
     )
     form = run("block", "add", "alice", "signup", "Join my list").stdout.split()[-1]
-    early = sites.Site.open(site.root).content.get("alice").links[0].id
+    run("link", "add", "alice", "Sale", "https://sale.example.com/a")
+    run("link", "split", "add", "alice", "Sale", "https://sale.example.com/b")
+    early, _, sale = (link.id for link in sites.Site.open(site.root).content.get("alice").links)
     port = free_port()
     server = subprocess.Popen(
         [str(Path(sys.executable).with_name("granian")), "--interface", "asgi", "--factory",
@@ -295,8 +297,19 @@ def test_through_asgi_too_a_lock_asks_first_and_a_rule_reads_the_headers(
                                allow_redirects=False, timeout=10)  # fmt: skip
         assert signed.status_code == 303
         assert signed.headers["Location"] == "https://links.example.com/alice#signed-up"
+        # an A/B test: each visitor (here: a user agent) keeps a variant; both are drawn
+        drawn = {agent: _location(running.url, sale, agent) for agent in range(40)}
+        assert drawn == {agent: _location(running.url, sale, agent) for agent in range(40)}
+        assert set(drawn.values()) == {"https://sale.example.com/a", "https://sale.example.com/b"}
     finally:
         server.terminate()
         server.wait(timeout=30)
     with sqlite3.connect(audience_path(site.root)) as kept:  # written by the ASGI shutdown
         assert kept.execute("SELECT email FROM subscribers").fetchall() == [("fan@example.com",)]
+
+
+def _location(base: str, link_id: str, agent: int) -> str:
+    answer = requests.get(f"{base}/r/{link_id}", headers={"User-Agent": f"Browser/{agent}"},
+                          allow_redirects=False, timeout=5)  # fmt: skip
+    assert answer.status_code == 302
+    return str(answer.headers["Location"])

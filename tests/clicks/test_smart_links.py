@@ -242,12 +242,15 @@ def test_in_edge_mode_the_edge_objects_carry_the_tags_and_smart_links_go_to_the_
         "--url",
         "https://play.example/",
     )
+    run("link", "add", "alice", "Sale", "https://sale.example.com/")
+    run("link", "split", "add", "alice", "Sale", "https://sale.example.com/b")
     run("build")
     opened = sites.Site.open(site.root)
-    shop, app = (link.id for link in opened.content.get("alice").links)
+    shop, app, sale = (link.id for link in opened.content.get("alice").links)
     page = (opened.build_dir / "alice").read_text()
     assert f'href="https://links.example.com/r/{shop}"' in page  # the edge answers it
     assert f'href="https://go.example.com/r/{app}"' in page  # only the redirector can choose
+    assert f'href="https://go.example.com/r/{sale}"' in page  # an A/B test: the redirector
     assert "utm_" not in page
     tagged = "https://shop.example.com/?utm_source=linkgen&utm_content=shop"
     assert (opened.build_dir / "r" / shop).read_text() == tagged

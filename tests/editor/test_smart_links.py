@@ -110,3 +110,46 @@ def test_a_link_is_locked_and_opened_from_its_page(editor: tuple[Editor, sites.S
     assert opened.status_code == 303 and site.content.get("alice").links[0].lock is None
     history = " ".join(entry.summary for entry in site.content.history("alice"))
     assert "lock (none) → a password" in history and "$argon2id$" not in history
+
+
+def test_an_ab_test_is_set_up_and_ended_from_a_links_page(
+    editor: tuple[Editor, sites.Site],
+) -> None:
+    running, site = editor
+    browser = signed_in(running)
+    shop = site.content.get("alice").links[0]
+    path = f"/p/alice/links/{shop.id}"
+
+    def version() -> str:
+        return str(site.content.get("alice").version)
+
+    page = browser.get(path).text
+    assert "A/B test" in page and f"No A/B test: every visitor goes to {shop.url}" in page
+    token = browser.token(path)
+    refused = browser.post(f"{path}/split", {"split_url": "javascript:alert(1)",
+                           "split_weight": "50", "version": version()}, token)  # fmt: skip
+    assert refused.status_code == 400 and "the scheme 'javascript:' is not allowed" in refused.text
+    assert 'id="split_url-error"' in refused.text and 'value="javascript:alert(1)"' in refused.text
+    heavy = {"split_url": "https://shop.example.com/b", "split_weight": "5000"}
+    refused = browser.post(f"{path}/split", {**heavy, "version": version()}, token)
+    assert refused.status_code == 400 and "less than or equal to 1000" in refused.text
+    for url in ("https://shop.example.com/b", "https://shop.example.com/c"):
+        added = browser.post(f"{path}/split", {"split_url": url, "split_weight": "30",
+                             "version": version()}, token)  # fmt: skip
+        assert added.status_code == 303, added.text
+    split = site.content.get("alice").links[0].split
+    assert split is not None and [(v.url, v.weight) for v in split.variants] == [
+        ("https://shop.example.com/b", 30),
+        ("https://shop.example.com/c", 30),
+    ]
+    page = browser.get(path).text
+    assert "B: https://shop.example.com/b (weight 30)" in page and "Remove variant C" in page
+    removed = browser.post(f"{path}/split/1/remove", {"version": version()}, token)
+    assert removed.status_code == 303
+    split = site.content.get("alice").links[0].split
+    assert split is not None and [v.url for v in split.variants] == ["https://shop.example.com/c"]
+    assert browser.post(f"{path}/split/5/remove", {"version": version()}, token).status_code == 404
+    assert browser.post(f"{path}/split/end", {"version": version()}, token).status_code == 303
+    assert site.content.get("alice").links[0].split is None
+    history = [entry.summary for entry in site.content.history("alice")][:4]
+    assert any("A/B test of 2 URLs (50/30) → (none)" in line for line in history)

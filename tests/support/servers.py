@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import subprocess
 import sys
 import threading
 import time
 import urllib.error
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -28,11 +29,15 @@ def free_port(*taken: int) -> int:
             return port
 
 
-def start_linkgen(site: sites.Site, *args: str) -> tuple[subprocess.Popen[bytes], int]:
-    """`linkgen --site SITE ARGS... --port N` as a real process, once /healthz answers."""
+def start_linkgen(
+    site: sites.Site, *args: str, env: Mapping[str, str] | None = None
+) -> tuple[subprocess.Popen[bytes], int]:
+    """`linkgen --site SITE ARGS... --port N` as a real process, once /healthz answers
+    (``env``: more environment variables for it)."""
     port = free_port(site.config.redirector.metrics_port)
     proc = subprocess.Popen(
         [sys.executable, "-m", "linkgen", "--site", str(site.root), *args, "--port", str(port)],
+        env={**os.environ, **env} if env else None,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )

@@ -1,5 +1,6 @@
-"""A link's rules, UTM tags and lock, from its own page: add a rule, remove one, set
-the tags, lock it with a password or an age, open it again."""
+"""A link's rules, A/B test, UTM tags and lock, from its own page: add a rule, remove
+one, add or remove a variant, end the test, set the tags, lock it with a password
+or an age, open it again."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from linkgen.editor.editor import Editor, actor, form_version, redraw_with, sign
 from linkgen.editor.views.links import link_form, link_of, utc_time
 from linkgen.errors import InvalidInput, NotFound
 from linkgen.models import LinkChanges, validate
+from linkgen.records import VARIANT_LABELS, iso, now
 
 DEVICES = ("ios", "android", "desktop")
 RULE_FIELDS = ("rule_url", "rule_country", "rule_language", "rule_starts_at", "rule_ends_at")
@@ -31,7 +33,7 @@ def _redraw_here(request: Request, editor: Editor, session: Session, typed: dict
 
     def draw(status: int, errors: dict[str, str], problem: str | None) -> Response:
         # A refused rule or tag is named by its field (rules.2.country.0): shown at its form.
-        mine = ("rules", "utm", "lock")
+        mine = ("rules", "utm", "lock", "split")
         found = {key.split(".")[0].removesuffix("s"): text
                  for key, text in errors.items() if key.startswith(mine)}  # fmt: skip
         return link_form(
@@ -105,6 +107,54 @@ async def save_utm(request: Request, editor: Editor, session: Session) -> Respon
     return editor.back(profile.username, "UTM tags saved.", f"link-{link.id}")
 
 
+def _split(link: Any, variants: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The link's test with these variants, starting now (None: no variant left)."""
+    weight = link.split.weight if link.split else 50
+    return {"weight": weight, "variants": variants, "since": iso(now())} if variants else None
+
+
+def _variants(link: Any) -> list[dict[str, Any]]:
+    return [v.model_dump(mode="json") for v in link.split.variants] if link.split else []
+
+
+async def add_variant(request: Request, editor: Editor, session: Session) -> Response:
+    profile = editor.editable(session, request.path_params["username"])
+    link = link_of(profile, request.path_params["link_id"])
+    form = await editor.form(request, session.csrf)
+    typed = {key: str(form.get(key, "")).strip() for key in ("split_url", "split_weight")}
+    _redraw_here(request, editor, session, typed)
+    weight = int(typed["split_weight"]) if typed["split_weight"].isdigit() else 0
+    variants = [*_variants(link), {"url": typed["split_url"], "weight": weight}]
+    _change(editor, session, profile.username, link.id, form, {"split": _split(link, variants)})
+    label = VARIANT_LABELS[len(variants)]
+    return editor.back(profile.username, f"Variant {label} added; the test starts now.",
+                       f"link-{link.id}")  # fmt: skip
+
+
+async def remove_variant(request: Request, editor: Editor, session: Session) -> Response:
+    profile = editor.editable(session, request.path_params["username"])
+    link = link_of(profile, request.path_params["link_id"])
+    form = await editor.form(request, session.csrf)
+    number = request.path_params["number"]
+    variants = _variants(link)
+    if not 1 <= number <= len(variants):
+        raise NotFound(f"variant {number}")
+    _redraw_here(request, editor, session, {})
+    del variants[number - 1]
+    _change(editor, session, profile.username, link.id, form, {"split": _split(link, variants)})
+    said = f"Variant {VARIANT_LABELS[number]} removed."
+    return editor.back(profile.username, said, f"link-{link.id}")
+
+
+async def end_split(request: Request, editor: Editor, session: Session) -> Response:
+    profile = editor.editable(session, request.path_params["username"])
+    link = link_of(profile, request.path_params["link_id"])
+    form = await editor.form(request, session.csrf)
+    _redraw_here(request, editor, session, {})
+    _change(editor, session, profile.username, link.id, form, {"split": None})
+    return editor.back(profile.username, "The A/B test ended.", f"link-{link.id}")
+
+
 PASSWORD_MIN = 4
 
 
@@ -138,6 +188,13 @@ ROUTES = [
         signed_in(remove_rule),
         methods=["POST"],
     ),
+    Route("/p/{username}/links/{link_id}/split", signed_in(add_variant), methods=["POST"]),
+    Route(
+        "/p/{username}/links/{link_id}/split/{number:int}/remove",
+        signed_in(remove_variant),
+        methods=["POST"],
+    ),
+    Route("/p/{username}/links/{link_id}/split/end", signed_in(end_split), methods=["POST"]),
     Route("/p/{username}/links/{link_id}/utm", signed_in(save_utm), methods=["POST"]),
     Route("/p/{username}/links/{link_id}/lock", signed_in(save_lock), methods=["POST"]),
 ]
