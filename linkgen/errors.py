@@ -2,10 +2,16 @@
 
 The CLI turns a ``LinkgenError`` into a one-line message and exit code 1;
 the web editor answers it with a 4xx page (``editor/errors.py``). Nothing else
-should reach a user.
+should reach a user. ``describe`` and ``describe_lines`` say a pydantic
+``ValidationError`` as people read it: each failing field named with its rule.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 
 class LinkgenError(Exception):
@@ -54,3 +60,43 @@ class PublishError(LinkgenError):
 
 class BackupError(LinkgenError):
     """A backup that cannot be made, or a copy that cannot be restored as it is."""
+
+
+def describe(error: ValidationError) -> str:
+    """One line naming each failing field and its rule."""
+    parts = []
+    for item in error.errors():
+        field = ".".join(str(p) for p in item["loc"])
+        message = str(item["msg"]).removeprefix("Value error, ")
+        if item["type"] == "extra_forbidden":
+            message = "is not a known field"
+        parts.append(f"{field}: {message}" if field else message)
+    return "; ".join(parts)
+
+
+def json_path(loc: tuple[int | str, ...]) -> str:
+    """``("profile", "links", 3, "url")`` as ``profile.links[3].url``."""
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def describe_lines(error: ValidationError, limit: int = 10) -> str:
+    """One line per problem (at most ``limit``), each naming its JSON path: for a
+    file someone edited by hand."""
+    problems = error.errors()
+    lines = []
+    for item in problems[:limit]:
+        message = str(item["msg"]).removeprefix("Value error, ")[:200]
+        if item["type"] == "extra_forbidden":
+            message = "is not a known field"
+        where = json_path(tuple(item["loc"]))
+        lines.append(f"{where}: {message}" if where else message)
+    if len(problems) > limit:
+        lines.append(f"… and {len(problems) - limit} more problems")
+    return (
+        f"{len(problems)} problems in the file:\n  " + "\n  ".join(lines)
+        if len(problems) > 1
+        else lines[0]
+    )

@@ -25,6 +25,9 @@ from pydantic import (
 
 from linkgen import rules
 from linkgen.errors import InvalidInput
+from linkgen.errors import describe as describe
+from linkgen.errors import describe_lines as describe_lines
+from linkgen.errors import json_path as json_path
 from linkgen.records import LINK_KINDS
 
 DISPLAY_NAME_MAX = 80
@@ -471,46 +474,6 @@ class HistoryEntry(Strict):
 
 
 M = TypeVar("M", bound=BaseModel)
-
-
-def describe(error: ValidationError) -> str:
-    """One line naming each failing field and its rule."""
-    parts = []
-    for item in error.errors():
-        field = ".".join(str(p) for p in item["loc"])
-        message = str(item["msg"]).removeprefix("Value error, ")
-        if item["type"] == "extra_forbidden":
-            message = "is not a known field"
-        parts.append(f"{field}: {message}" if field else message)
-    return "; ".join(parts)
-
-
-def json_path(loc: tuple[int | str, ...]) -> str:
-    """``("profile", "links", 3, "url")`` as ``profile.links[3].url``."""
-    text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text
-
-
-def describe_lines(error: ValidationError, limit: int = 10) -> str:
-    """One line per problem (at most ``limit``), each naming its JSON path: for a
-    file someone edited by hand."""
-    problems = error.errors()
-    lines = []
-    for item in problems[:limit]:
-        message = str(item["msg"]).removeprefix("Value error, ")[:200]
-        if item["type"] == "extra_forbidden":
-            message = "is not a known field"
-        where = json_path(tuple(item["loc"]))
-        lines.append(f"{where}: {message}" if where else message)
-    if len(problems) > limit:
-        lines.append(f"… and {len(problems) - limit} more problems")
-    return (
-        f"{len(problems)} problems in the file:\n  " + "\n  ".join(lines)
-        if len(problems) > 1
-        else lines[0]
-    )
 
 
 def validate(model: type[M], data: Any, *, strict: bool | None = None) -> M:
