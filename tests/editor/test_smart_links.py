@@ -128,7 +128,7 @@ def test_an_ab_test_is_set_up_and_ended_from_a_links_page(
     token = browser.token(path)
     refused = browser.post(f"{path}/split", {"split_url": "javascript:alert(1)",
                            "split_weight": "50", "version": version()}, token)  # fmt: skip
-    assert refused.status_code == 400 and "the scheme 'javascript:' is not allowed" in refused.text
+    assert refused.status_code == 400 and "the scheme &#39;javascript:&#39; is not" in refused.text
     assert 'id="split_url-error"' in refused.text and 'value="javascript:alert(1)"' in refused.text
     heavy = {"split_url": "https://shop.example.com/b", "split_weight": "5000"}
     refused = browser.post(f"{path}/split", {**heavy, "version": version()}, token)
