@@ -10,7 +10,9 @@ times, for the 30-day and 365-day ranges:
 2. the whole command, `linkgen stats USER --json`, as a user runs it
    (interpreter start included), median of 7;
 3. for reference, the same per-link totals straight from the raw events
-   (one GROUP BY over the events table): what stats would cost without rollups.
+   (one GROUP BY over the events table): what stats would cost without rollups;
+4. an A/B test's numbers (`split_stats.report`, the one report read from raw
+   events) for a test on the first link begun 30 and 365 days ago, median of 3.
 
     python bench/stats_bench.py --events 10000000
 """
@@ -145,6 +147,7 @@ def main() -> None:
 
         raw_time = timed(raw, 3)
         rows.append((days, in_process, command_time, raw_time))
+    splits = [(days, *split_time(site, clicks, username, days)) for days in (30, 365)]
     site.close()
     clicks.close()
     print(f"\n{total:,} raw events, one profile, 10 links\n")
@@ -155,6 +158,30 @@ def main() -> None:
             f"| {days} days | {1000 * in_process:.1f} ms | {1000 * command_time:.0f} ms | "
             f"{1000 * raw_time:,.0f} ms |"
         )
+    print("\n| A/B test begun | events read | `split show` numbers (in process) |")
+    print("|---|---|---|")
+    for days, read, seconds in splits:
+        print(f"| {days} days ago | {read:,} | {1000 * seconds:,.0f} ms |")
+
+
+def split_time(site: sites.Site, clicks: ClickStore, username: str, days: int) -> tuple[int, float]:
+    """(events the report reads, seconds) for an A/B test on the first link."""
+    from linkgen.clicks.split_stats import report
+    from linkgen.models import LinkChanges
+
+    since = dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
+    test = {"weight": 50, "since": since.isoformat(),
+            "variants": [{"url": "https://shop.example.com/b", "weight": 50}]}  # fmt: skip
+    profile = site.content.get(username)
+    changes = validate(LinkChanges, {"split": test}, strict=False)
+    _, link = site.content.edit_link(username, profile.links[0].id, changes)
+    seconds = timed(lambda: report(clicks.conn, profile.id, link), 3)
+    events = clicks.conn.execute(
+        "SELECT count(*) FROM events WHERE at_ms >= ? AND profile_id = ? AND bot = 0 "
+        "AND (kind = 'view' OR link_id = ?)",
+        (int(since.timestamp() * 1000), profile.id, link.id),
+    ).fetchone()[0]
+    return int(events), seconds
 
 
 if __name__ == "__main__":

@@ -199,7 +199,7 @@ def choices(stored: Sequence[Mapping[str, Any]]) -> tuple[smart.Choice, ...]:
         smart.Choice(
             frozenset(rule.get("country", ())),
             frozenset(rule.get("device", ())),
-            tuple(tag.lower() for tag in rule.get("language", ())),
+            tuple(f"{tag.lower()}-" for tag in rule.get("language", ())),
             epoch(rule.get("starts_at")),
             epoch(rule.get("ends_at")),
             answer(302, b"", location=rule["url"]),

@@ -34,7 +34,7 @@ class Choice(NamedTuple):
 
     countries: frozenset[str]  # empty: any
     devices: frozenset[str]
-    languages: tuple[str, ...]  # lower-case tags; "de" also matches "de-AT"
+    languages: tuple[str, ...]  # lower-case tags each with "-": "de-" matches de and de-AT
     starts: float | None  # unix time
     ends: float | None
     answer: Any  # the redirector's prebuilt 302 to the rule's URL
@@ -75,10 +75,6 @@ def _country(value: str) -> str:
     return value.strip().upper()
 
 
-def _speaks(visitor: str, languages: Sequence[str]) -> bool:
-    return any(visitor == tag or visitor.startswith(f"{tag}-") for tag in languages)
-
-
 def pick(
     choices: Sequence[Choice], now: float, header: Callable[[str, str], str], country: str
 ) -> Any | None:
@@ -86,30 +82,31 @@ def pick(
     ``header(name, default)``: the request's headers by lower-case name;
     ``country``: the name of the CDN's country header. Each header is read at
     most once, and only when a rule asks."""
-    # Each header read once, when a rule first asks (locals, not a closure:
-    # this runs on every request of a link with rules).
+    # Each header read once, when a rule first asks (locals, not a closure, and
+    # each rule unpacked rather than read by attribute: this runs on every
+    # request of a link with rules).
     where = kind = speaks = None
-    for choice in choices:
-        if choice.starts is not None and now < choice.starts:
+    for countries, devices, languages, starts, ends, found in choices:
+        if starts is not None and now < starts:
             continue
-        if choice.ends is not None and now >= choice.ends:
+        if ends is not None and now >= ends:
             continue
-        if choice.countries:
+        if countries:
             if where is None:
                 where = _country(str(header(country, ""))[:512])
-            if where not in choice.countries:
+            if where not in countries:
                 continue
-        if choice.devices:
+        if devices:
             if kind is None:
                 kind = device(str(header("user-agent", ""))[:512])
-            if kind not in choice.devices:
+            if kind not in devices:
                 continue
-        if choice.languages:
+        if languages:
             if speaks is None:
                 speaks = preferred_language(str(header("accept-language", ""))[:512])
-            if not _speaks(speaks, choice.languages):
+            if not f"{speaks}-".startswith(languages):  # "fr-ca-" starts with "fr-"
                 continue
-        return choice.answer
+        return found
     return None
 
 

@@ -26,7 +26,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from linkgen.clicks.variants import bounds_of, variant_of
+from linkgen.clicks.variants import bounds_of, draw, link_key
 from linkgen.models import Link
 from linkgen.records import VARIANT_LABELS as LABELS
 
@@ -82,6 +82,7 @@ def report(clicks: sqlite3.Connection, profile_id: str, link: Link) -> SplitRepo
     viewers: list[set[str]] = [set() for _ in groups]
     clickers: list[set[str]] = [set() for _ in groups]
     drawn: dict[str, int] = {}
+    key = link_key(link.id)
     rows = clicks.execute(
         "SELECT kind, visitor FROM events WHERE at_ms >= ? AND profile_id = ? AND bot = 0 "
         "AND (kind = 'view' OR (kind = 'click' AND link_id = ?))",
@@ -90,7 +91,7 @@ def report(clicks: sqlite3.Connection, profile_id: str, link: Link) -> SplitRepo
     for kind, visitor in rows:
         n = drawn.get(visitor)
         if n is None:
-            n = drawn[visitor] = variant_of(visitor, link.id, bounds)
+            n = drawn[visitor] = draw(int(visitor, 16), key, bounds)
         if kind == "view":
             viewers[n].add(visitor)
         else:

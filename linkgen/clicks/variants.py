@@ -44,7 +44,8 @@ def link_key(link_id: str) -> int:
     return int.from_bytes(hashlib.blake2b(link_id.encode(), digest_size=8).digest(), "big")
 
 
-def _variant(visitor: int, key: int, bounds: Sequence[int]) -> int:
+def draw(visitor: int, key: int, bounds: Sequence[int]) -> int:
+    """The variant of a visitor hash (an integer) for the link of ``key``."""
     # The visitor hash is uniform already; the link's key and a multiplicative
     # hash (Fibonacci hashing's constant, the product's high half) make each
     # link's draw its own — integer steps on the request path, not a second hash.
@@ -54,7 +55,7 @@ def _variant(visitor: int, key: int, bounds: Sequence[int]) -> int:
 
 def variant_of(visitor: str, link_id: str, bounds: Sequence[int]) -> int:
     """The variant (0: A) of a visitor of the day, by their stored visitor hash (hex)."""
-    return _variant(int(visitor, 16), link_key(link_id), bounds)
+    return draw(int(visitor, 16), link_key(link_id), bounds)
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,7 @@ class Test:
         integer); without one, A's."""
         if visitor is None:
             return self.answers[0]
-        return self.answers[_variant(visitor, self.key, self.bounds)]
+        return self.answers[draw(visitor, self.key, self.bounds)]
 
 
 class DayHasher:

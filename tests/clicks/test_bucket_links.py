@@ -59,6 +59,16 @@ def redirector_instance(root: Path, name: str, bucket: str, s3_endpoint: str) ->
 
 
 SHOP_DE = "https://shop.example.de/"
+
+
+def bucket_index(s3_endpoint: str, bucket: str) -> BucketLinkIndex:
+    """The links as a redirector reads them from the bucket's link map, read once."""
+    client = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1")
+    links = BucketLinkIndex(client, bucket, "links/", refresh_seconds=60)
+    links.refresh()
+    return links
+
+
 BROWSER = {"User-Agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) Mobile/15E148"}
 ANSWERED: Counter[tuple[int, str]] = Counter()  # (port, link id) -> clicks sent on
 
@@ -160,9 +170,7 @@ def test_a_redirector_refuses_what_the_bucket_should_not_hold_and_keeps_the_last
     run("publish")
     ada = run.json("profile", "show", "ada")
     shop = ada["links"][0]["id"]
-    client = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1")
-    links = BucketLinkIndex(client, name, "links/", refresh_seconds=60)
-    links.refresh()
+    links = bucket_index(s3_endpoint, name)
     assert links.routes[shop].url == "https://shop.example.com/ada"
     assert links.routes[shop].profile_url == "https://links.example.com/ada"
 
@@ -209,9 +217,7 @@ def test_a_smart_links_rules_travel_in_the_link_map_and_hostile_ones_are_refused
     run("publish")
     ada = run.json("profile", "show", "ada")
     shop = ada["links"][0]["id"]
-    client = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1")
-    links = BucketLinkIndex(client, name, "links/", refresh_seconds=60)
-    links.refresh()
+    links = bucket_index(s3_endpoint, name)
     recorder = Recorder(WriterSettings(site.root / "unused-clicks.db"))  # HEAD: nothing recorded
     redirector = Redirector(links, recorder, RedirectorOptions())
 
@@ -262,9 +268,7 @@ def test_an_ab_test_travels_in_the_link_map_and_hostile_ones_are_refused(
     run("publish")
     ada = run.json("profile", "show", "ada")
     shop = ada["links"][0]["id"]
-    client = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1")
-    links = BucketLinkIndex(client, name, "links/", refresh_seconds=60)
-    links.refresh()
+    links = bucket_index(s3_endpoint, name)
     clicks_db = site.root / "edge-clicks.db"
     ClickStore(clicks_db).close()
     recorder = Recorder(WriterSettings(site.root / "unused-clicks.db"))  # nothing offered

@@ -3,19 +3,25 @@ tags set, refusals shown at the form they came from with the typing kept."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from linkgen import site as sites
 from tests.support.editor import Editor, signed_in
 
 
-def test_rules_and_tags_are_set_from_a_links_page(editor: tuple[Editor, sites.Site]) -> None:
+def _shop_page(editor: tuple[Editor, sites.Site]) -> tuple[Any, sites.Site, Any, str, Any]:
+    """(a signed-in browser, the site, alice's first link, its page, its version now)."""
     running, site = editor
-    browser = signed_in(running)
-    shop = site.content.get("alice").links[0]
-    path = f"/p/alice/links/{shop.id}"
 
     def version() -> str:
         return str(site.content.get("alice").version)
 
+    shop = site.content.get("alice").links[0]
+    return signed_in(running), site, shop, f"/p/alice/links/{shop.id}", version
+
+
+def test_rules_and_tags_are_set_from_a_links_page(editor: tuple[Editor, sites.Site]) -> None:
+    browser, site, shop, path, version = _shop_page(editor)
     page = browser.get(path).text
     assert "Smart rules" in page and f"No rules: every visitor goes to {shop.url}" in page
     token = browser.token(path)
@@ -115,14 +121,7 @@ def test_a_link_is_locked_and_opened_from_its_page(editor: tuple[Editor, sites.S
 def test_an_ab_test_is_set_up_and_ended_from_a_links_page(
     editor: tuple[Editor, sites.Site],
 ) -> None:
-    running, site = editor
-    browser = signed_in(running)
-    shop = site.content.get("alice").links[0]
-    path = f"/p/alice/links/{shop.id}"
-
-    def version() -> str:
-        return str(site.content.get("alice").version)
-
+    browser, site, shop, path, version = _shop_page(editor)
     page = browser.get(path).text
     assert "A/B test" in page and f"No A/B test: every visitor goes to {shop.url}" in page
     token = browser.token(path)
