@@ -69,7 +69,6 @@ class Classifier:
             hasher = hashers.get(at_ms // DAY_MS)
             if hasher is None:
                 hasher = self._hasher(at_ms // DAY_MS)
-            # visitor_digest, inlined: a call per event is writer CPU the server lacks
             visitor = hasher.copy()
             first_ip = _raw(ip).split(b",", 1)[0].strip()[:64]
             visitor.update(b"\x00".join((first_ip, seen_agent[0], profile_id.encode())))
@@ -108,19 +107,6 @@ class Classifier:
 def hasher_of(salt: bytes) -> Any:
     """The visitor hash of a day, keyed with its salt (copied for each visitor)."""
     return hashlib.blake2b(key=salt[:64], digest_size=8)
-
-
-def visitor_digest(hasher: Any, ip: bytes | str, agent: bytes, profile_id: str) -> bytes:
-    """The visitor hash of a hit (``agent``: its first 512 bytes), as bytes."""
-    visitor = hasher.copy()
-    first_ip = _raw(ip).split(b",", 1)[0].strip()[:64]
-    visitor.update(b"\x00".join((first_ip, agent, profile_id.encode())))
-    return bytes(visitor.digest())
-
-
-def visitor_of(hasher: Any, ip: bytes | str, agent: bytes | str, profile_id: str) -> str:
-    """The visitor hash the writer stores for a hit with this address and user agent."""
-    return visitor_digest(hasher, ip, _raw(agent)[:512], profile_id).hex()
 
 
 def to_events(store: ClickStore, hits: list[Hit], own_hosts: frozenset[str]) -> list[Event]:
