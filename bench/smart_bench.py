@@ -137,7 +137,7 @@ def in_process(root: Path, cases: dict[str, str]) -> dict[str, float]:
                 for ip in ips:
                     decided, stub = redirector.respond("GET", path, header)
                     assert stub is not None
-                    redirector.settled(decided, stub[0], stub[2], ip, agent)
+                    redirector.settled(decided, stub, ip, agent)
                 rounds.append((time.perf_counter() - started) / len(ips) * 1e6)
             costs[name] = statistics.median(rounds)
     finally:

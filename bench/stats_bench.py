@@ -69,6 +69,7 @@ def fill(site_root: Path, username: str, events: int, days: int) -> None:
                     "view" if view else "click",
                     profile.id,
                     "" if view else link_ids[n % len(link_ids)],
+                    "",
                     f"10.{n % 7}.{(n // 7) % 250}.{n % 211}".encode(),
                     AGENTS[n % len(AGENTS)],
                     REFERRERS[n % len(REFERRERS)],

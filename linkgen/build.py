@@ -98,7 +98,12 @@ class _Job:
         hidden = self.builds.disabled_links(list(wanted)) if renderer.edge_links else {}
         for profile in self.builds.page_profiles(list(wanted)):
             links, upcoming = visible_links(profile.links, self.at)
-            rendered = renderer.profile_page(profile, links)
+            test = extras.title_test(links)
+            if test is None:
+                rendered = renderer.profile_page(profile, links)
+            else:  # the page itself is variant a of its title test
+                variant = extras.page_variant(links, test[0].id, "a", test[0].title)
+                rendered = renderer.profile_page(profile, variant, label="a")
             page = rendered.html
             if renderer.edge_links:
                 home = renderer.profile_url(profile.username, profile.domain)
@@ -111,6 +116,7 @@ class _Job:
                 targets.update(dict.fromkeys(hidden.get(profile.id, ()), home))
                 redirects.write(self.out, profile.id, targets)
             extras.write(self.out, renderer, profile, rendered, existing)
+            extras.write_title_test(self.out, renderer, profile, links, test, existing)
             renderer.ensure_qr(profile.username, profile.domain)
             if existing is None or profile.username in existing:
                 write_if_changed(self.out / profile.username, page)

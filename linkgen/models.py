@@ -221,10 +221,19 @@ Weight = Annotated[int, Field(ge=1, le=WEIGHT_MAX)]
 
 
 class Variant(Strict):
-    """One of an A/B test's other URLs, and its weight among the variants."""
+    """One of an A/B test's other variants: a URL, a title shown instead of the
+    link's (a title test: the edge serves each visitor the page of their
+    variant), or both; what it leaves out is the link's own."""
 
-    url: Url
+    url: Url | None = None
+    title: LinkTitle | None = None
     weight: Weight = 50
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> Variant:
+        if self.url is None and not self.title:
+            raise ValueError("a variant needs a URL or a title of its own")
+        return self
 
 
 class Split(Strict):
@@ -241,8 +250,13 @@ class Split(Strict):
     @model_validator(mode="after")
     def _has_a_variant(self) -> Split:
         if not self.variants:
-            raise ValueError("variants: an A/B test needs a URL beside the link's own")
+            raise ValueError("variants: an A/B test needs a variant beside the link's own")
         return self
+
+    @property
+    def titled(self) -> bool:
+        """Whether it tests titles: then the page differs per visitor, not just the URL."""
+        return any(variant.title for variant in self.variants)
 
 
 PasswordHash = Annotated[str, AfterValidator(rules.argon2id_hash)]
@@ -449,17 +463,9 @@ class ProfileExport(Strict):
         for link in links:
             # Re-run the input rules: an export file is user input too.
             NewLink.model_validate(input_of(link), strict=False)
-        ProfileFields.model_validate(
-            {
-                "display_name": self.profile.display_name,
-                "bio": self.profile.bio,
-                "avatar": self.profile.avatar,
-                "language": self.profile.language,
-                "seo_title": self.profile.seo_title,
-                "seo_description": self.profile.seo_description,
-                "domain": self.profile.domain,
-            }
-        )
+        checked = ("display_name", "bio", "avatar", "language", "seo_title", "seo_description",
+                   "domain")  # fmt: skip
+        ProfileFields.model_validate({name: getattr(self.profile, name) for name in checked})
         return self
 
 

@@ -32,6 +32,8 @@ class PageLink(NamedTuple):
     smart: bool = False  # rules, a lock or an A/B test: only the redirector sends it on
     utm: str | None = None  # its own UTM tags, as stored (JSON)
     locked: bool = False  # a password or an age first: never its URL on the page or edge
+    titles: str | None = None  # its A/B test as stored (JSON), when it tests titles
+    label: str | None = None  # on a title test's page variant: the variant shown ("b")
 
 
 class PageProfile(NamedTuple):

@@ -58,7 +58,8 @@ def links_text(profile: Profile) -> str:
             locked = "password" if link.lock.kind == "password" else f"{link.lock.age}+"
             flags += f" [locked: {locked}]"
         if link.split is not None:
-            flags += f" [A/B: {len(link.split.variants) + 1} URLs]"
+            what = "titles" if link.split.titled else "URLs"
+            flags += f" [A/B: {len(link.split.variants) + 1} {what}]"
         if link.utm is not None:
             flags += (
                 " [utm "

@@ -1,4 +1,4 @@
-"""``linkgen link split …``: A/B tests of a link's URL, and their numbers."""
+"""``linkgen link split …``: A/B tests of a link's URL or title, and their numbers."""
 
 from __future__ import annotations
 
@@ -22,21 +22,25 @@ WEIGHT = click.IntRange(1, 1000)
 
 @link.group("split", cls=LinkgenGroup)
 def split() -> None:
-    """A/B tests: a link's own URL (variant A) against up to four others.
+    """A/B tests: a link's own URL and title (variant A) against up to four others.
 
-    The redirector shares the link's visitors between the variants by their
-    weights, from the visitor hash of the day: a visitor keeps one variant
-    all day, with no cookie, and is drawn afresh the next day. `split show`
-    gives each variant's viewers, clicks, clickers and CTR, and says when a
-    variant differs from A beyond chance (a two-proportion z-test). Rules
-    (`link rule`) come first: a visitor a rule holds for goes where it says.
-    Any change of the variants or weights starts the test again; its numbers
-    count from then. Pages do not change: the link goes through the
-    redirector, which needs `[redirector] base_url`.
+    A URL test: the redirector shares the link's visitors between the
+    variants by their weights, from the visitor hash of the day: a visitor
+    keeps one variant all day, with no cookie, and is drawn afresh the next
+    day. A title test (`--title`; one link per profile): the build writes a
+    page per variant and the edge (`linkgen edge vcl`) serves each visitor
+    theirs, drawn from their address, browser and the day; its beacon and
+    link say which they saw. `split show` gives each variant's viewers,
+    clicks, clickers and CTR, and says when a variant differs from A beyond
+    chance (a two-proportion z-test). Rules (`link rule`) come first. Any
+    change of the variants or weights starts the test again; its numbers
+    count from then. The link goes through the redirector, which needs
+    `[redirector] base_url`.
 
     Example:
 
         linkgen link split add alice Shop https://example.com/shop-new
+        linkgen link split add alice Shop --title "Shop my spring picks"
     """
 
 
@@ -69,22 +73,27 @@ def _label(current: Link, label: str) -> int:
 @split.command("add")
 @click.argument("username")
 @click.argument("link_id", metavar="LINK")
-@click.argument("url")
+@click.argument("url", required=False)
+@click.option("--title", help="Show this title instead of the link's (a title test).")
 @click.option("--weight", type=WEIGHT, default=50, show_default=True, help="Its share (1-1000).")
 @version_option
 @pass_app
 def split_add(
-    app: App, username: str, link_id: str, url: str, weight: int, expected_version: int | None
-) -> None:
-    """Add a variant URL to a link's A/B test (starting one: A is the link's URL).
+    app: App, username: str, link_id: str, url: str | None, title: str | None, weight: int,
+    expected_version: int | None,
+) -> None:  # fmt: skip
+    """Add a variant to a link's A/B test (starting one: A is the link itself):
+    another URL, another title, or both.
 
     Example:
 
         linkgen link split add alice Shop https://example.com/shop-new --weight 50
     """
+    if url is None and title is None:
+        raise click.UsageError("give the variant a URL, a title (--title), or both")
     current = current_link(app, username, link_id)
     own, found = _variants(current)
-    found.append({"url": url, "weight": weight})
+    found.append({"url": url, "title": title, "weight": weight})
     changed = _set(app, username, current, own, found, expected_version)
     assert changed.split is not None
     label = LABELS[len(changed.split.variants)]
@@ -158,7 +167,8 @@ def split_rm(
 def split_end(
     app: App, username: str, link_id: str, keep: str | None, expected_version: int | None
 ) -> None:
-    """End a link's A/B test: every visitor gets A again, or the variant kept.
+    """End a link's A/B test: every visitor gets A again, or the variant kept
+    (its URL and title become the link's).
 
     Example:
 
@@ -170,8 +180,11 @@ def split_end(
     values: dict[str, Any] = {"split": None}
     if keep is not None:
         index = _label(current, keep)
-        if index:
-            values["url"] = current.split.variants[index - 1].url
+        kept = current.split.variants[index - 1] if index else None
+        if kept is not None and kept.url is not None:
+            values["url"] = kept.url
+        if kept is not None and kept.title:
+            values["title"] = kept.title
     changed = change_link(app, username, current.id, values, expected_version)
     click.echo(f"link {changed.id} '{changed.title}': A/B test ended; it goes to {changed.url}")
 
@@ -213,6 +226,7 @@ def _shares(current: Link) -> str:
 
 def _report_text(numbers: SplitReport) -> str:
     lines = [f"A/B test of link {numbers.link_id} '{numbers.title}' since {numbers.since}"]
+    titled = any(v.title != numbers.title for v in numbers.variants)
     lines.append("  variant  weight  viewers  clicks  clickers     CTR  against A")
     for v in numbers.variants:
         ctr = f"{v.ctr:.2f} %" if v.ctr is not None else "—"
@@ -221,5 +235,7 @@ def _report_text(numbers: SplitReport) -> str:
         lines.append(f"  {v.label:<7}  {v.weight:>6}  {v.viewers:>7}  {v.clicks:>6}  "
                      f"{v.clickers:>8}  {ctr:>7}  {against}")  # fmt: skip
         lines.append(f"           {v.url}")
+        if titled:
+            lines.append(f"           {v.title!r}")
     lines.append(f"  {numbers.test}, level {numbers.alpha:g}; humans only; visitors per day.")
     return "\n".join(lines)

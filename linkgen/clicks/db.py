@@ -46,6 +46,7 @@ class Event(NamedTuple):
     country: str
     device: str  # mobile | tablet | desktop | unknown
     bot: bool
+    variant: str = ""  # the A/B test variant the page or link said it showed ("b"), or ""
 
     @property
     def day(self) -> str:
@@ -163,6 +164,17 @@ def _ingest_positions(db: sqlite_utils.Database) -> None:
     )
 
 
+@CLICKS.migration(4, "the A/B test variant of each event")
+def _variants(db: sqlite_utils.Database) -> None:
+    run_script(
+        db,
+        """
+        -- The label a page variant's beacon or link carried (a title test), or ''.
+        ALTER TABLE events ADD COLUMN variant TEXT NOT NULL DEFAULT '';
+        """,
+    )
+
+
 HOUR_MS = 3_600_000
 
 
@@ -272,7 +284,7 @@ class ClickStore:
             _insert(
                 conn,
                 "INSERT INTO events (at_ms, kind, profile_id, link_id, visitor, referrer_host, "
-                "country, device, bot) VALUES",
+                "country, device, bot, variant) VALUES",
                 rows,
             )
             returned = _insert(
@@ -375,7 +387,7 @@ class ClickStore:
         rows = self.conn.execute(
             f"SELECT {', '.join(Event._fields)} FROM events WHERE {where} ORDER BY id", parameters
         )
-        return [Event._make((*row[:8], bool(row[8]))) for row in rows]
+        return [Event._make((*row[:8], bool(row[8]), row[9])) for row in rows]
 
 
 class Row(NamedTuple):
@@ -406,9 +418,11 @@ def _tally(
     rows: list[tuple[object, ...]] = []
     days: dict[int, str] = {}
     for e in events:
-        at_ms, kind, profile_id, link_id, visitor, referrer, country, device, bot = e
+        at_ms, kind, profile_id, link_id, visitor, referrer, country, device, bot, variant = e
         flag = 1 if bot else 0
-        rows.append((at_ms, kind, profile_id, link_id, visitor, referrer, country, device, flag))
+        rows.append(
+            (at_ms, kind, profile_id, link_id, visitor, referrer, country, device, flag, variant)
+        )
         day = days.get(at_ms // DAY_MS)
         if day is None:
             day = days[at_ms // DAY_MS] = day_of(at_ms)

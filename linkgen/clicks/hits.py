@@ -22,13 +22,14 @@ from linkgen.clicks.db import DAY_MS, Event, day_of
 if TYPE_CHECKING:
     from linkgen.clicks.db import ClickStore
 
-# What a request leaves in the queue: (at, kind, profile_id, link_id, ip,
-# user_agent, referrer, country), the header values as the server gave them
+# What a request leaves in the queue: (at, kind, profile_id, link_id, variant,
+# ip, user_agent, referrer, country) — the variant an A/B test's page or link
+# said it showed ("b"), or "" — the header values as the server gave them
 # (bytes from ASGI, str from RSGI); they are decoded and checked here, and
 # the IP and user agent never reach the disk. A plain tuple: built on the
 # request path and pickled to the writer process, where a NamedTuple costs
 # fifteen times as much (2.2 against 0.15 µs a hit).
-Hit = tuple[float, str, str, str, bytes | str, bytes | str, bytes | str, bytes | str]
+Hit = tuple[float, str, str, str, str, bytes | str, bytes | str, bytes | str, bytes | str]
 
 CACHE_ENTRIES = 4096  # per header; emptied when full (a new day of traffic refills it)
 
@@ -55,7 +56,7 @@ class Classifier:
                 cache.clear()
         hashers = self._hashers
         events = []
-        for at, kind, profile_id, link_id, ip, agent, referer, country in hits:
+        for at, kind, profile_id, link_id, variant, ip, agent, referer, country in hits:
             seen_agent = agents.get(agent)
             if seen_agent is None:
                 seen_agent = agents[agent] = self._agent(agent)
@@ -83,6 +84,7 @@ class Classifier:
                     code,
                     seen_agent[1],
                     seen_agent[2],
+                    variant,
                 )
             )
         return events

@@ -28,6 +28,7 @@ from linkgen.clicks import visitors
 from linkgen.clicks.db import ClickStore, clicks_path
 from linkgen.clicks.hits import Hit, to_events
 from linkgen.clicks.logformats import Reader, Record
+from linkgen.clicks.variants import label_of
 from linkgen.errors import InvalidInput
 from linkgen.site import Site
 
@@ -81,6 +82,7 @@ def _hit(record: Record) -> tuple[str, str, Hit] | None:
         kind,
         "",
         "",
+        label_of(record.query),
         record.ip,
         record.agent,
         record.referer,

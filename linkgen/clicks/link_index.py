@@ -209,9 +209,10 @@ def choices(stored: Sequence[Mapping[str, Any]]) -> tuple[smart.Choice, ...]:
 
 
 def split_test(link_id: str, url: str, stored: Mapping[str, Any]) -> variants.Test:
-    """A link's A/B test as stored (checked already): A is its own ``url``."""
+    """A link's A/B test as stored (checked already): A is its own ``url``, and so is
+    a variant's that tests a title only."""
     weights = (stored["weight"], *(variant["weight"] for variant in stored["variants"]))
-    urls = (url, *(variant["url"] for variant in stored["variants"]))
+    urls = (url, *(variant.get("url") or url for variant in stored["variants"]))
     return variants.Test(
         link_id,
         variants.bounds_of(weights),

@@ -35,6 +35,7 @@ class Record(NamedTuple):
     referer: str
     agent: str
     country: str
+    query: str = ""  # what followed the "?" (a title test's page variant: x=b)
 
 
 def _text(value: Any) -> str:
@@ -68,21 +69,23 @@ def _from_json(line: dict[str, Any]) -> Record | None:
     if "ClientRequestPath" in line or "EdgeStartTimestamp" in line:
         ms = _cloudflare_ms(line.get("EdgeStartTimestamp"))
         status = _status(line.get("EdgeResponseStatus"))
-        path = _text(line.get("ClientRequestPath"))
+        path, _, query = _text(line.get("ClientRequestPath")).partition("?")
         if ms is None or status is None:
             return None
         return Record(
-            ms, _text(line.get("ClientRequestMethod")), status, path.split("?", 1)[0],
+            ms, _text(line.get("ClientRequestMethod")), status, path,
             _text(line.get("ClientIP")), _text(line.get("ClientRequestReferer")),
             _text(line.get("ClientRequestUserAgent")), _text(line.get("ClientCountry")),
+            query or _text(line.get("ClientRequestURI")).partition("?")[2],
         )  # fmt: skip
     ms, status = line.get("ms"), _status(line.get("status"))
     if not isinstance(ms, int) or isinstance(ms, bool) or status is None:
         return None
+    path, _, query = _text(line.get("path")).partition("?")
     return Record(
-        ms, _text(line.get("method")), status, _text(line.get("path")).split("?", 1)[0],
+        ms, _text(line.get("method")), status, path,
         _text(line.get("ip")), _text(line.get("referer")), _text(line.get("agent")),
-        _text(line.get("country")),
+        _text(line.get("country")), query,
     )  # fmt: skip
 
 
@@ -127,4 +130,5 @@ class Reader:
         return Record(
             int(when.timestamp() * 1000), field("cs-method"), status, field("cs-uri-stem"),
             field("c-ip"), field("cs(Referer)"), field("cs(User-Agent)"), "",
+            field("cs-uri-query"),
         )  # fmt: skip

@@ -101,12 +101,13 @@ class Redirector:
     # -- one decision for both interfaces ---------------------------------------
 
     def respond(
-        self, method: str, path: str, header: Header | None = None
+        self, method: str, path: str, header: Header | None = None, query: str = ""
     ) -> tuple[Answer | variants.Test, Stub | None]:
         """The answer to a request, and what to record of it (None: nothing).
         ``header(name, default)``: the request's headers, read only for a link
         with rules. For a split link the answer is its ``variants.Test``, which
-        ``settled`` turns into the visitor's variant."""
+        ``settled`` turns into the visitor's variant: the one the page said it
+        showed (``query`` ``x=b``, from a title test's page), else a draw."""
         if method != "GET" and method != "HEAD":
             return METHOD_NOT_ALLOWED, None
         if path.startswith("/r/"):  # the hot path: an id not in the index is simply absent
@@ -127,25 +128,30 @@ class Redirector:
                 target = route.split
             if method == "HEAD":  # nothing is counted, no variant drawn
                 return route.to_target if target is route.split else target, None
-            return target, (now, "click", route.profile_id, path[3:])
+            label = route.split.label(query) if target is route.split and query else ""
+            return target, (now, "click", route.profile_id, path[3:], label)
         if path.startswith("/v/"):
             profile_id = path[3:]
             if profile_id not in self.links.hashes:
                 return NO_PIXEL, None
-            return BEACON, None if method == "HEAD" else (time.time(), "view", profile_id, "")
+            if method == "HEAD":
+                return BEACON, None
+            label = variants.label_of(query) if query else ""
+            return BEACON, (time.time(), "view", profile_id, "", label)
         if path.startswith("/s/") and self.signups is not None:
             return self.signups.page(path), None
         if path == "/healthz":
             return OK, None
         return NOT_FOUND, None
 
-    def settled(
-        self, response: Answer | variants.Test, at: float, profile_id: str, ip: Any, agent: Any
-    ) -> Answer:
-        """The answer itself: for a split link, the variant of this visitor of the day."""
+    def settled(self, response: Answer | variants.Test, stub: Stub, ip: Any, agent: Any) -> Answer:
+        """The answer itself: for a split link, the variant its page showed this
+        visitor, else the one of this visitor of the day."""
         if not isinstance(response, variants.Test):
             return response
-        visitor = self.hasher.visitor(at, ip, agent, profile_id) if self.hasher else None
+        if stub[4]:
+            return cast(Answer, response.labelled(stub[4]))
+        visitor = self.hasher.visitor(stub[0], ip, agent, stub[2]) if self.hasher else None
         chosen: Answer = response.answer(visitor)
         return chosen
 
@@ -191,7 +197,8 @@ class Redirector:
         if status != 302:
             return answer(status, page.encode(), HTML, **own_pages.HEADERS), None
         target = smart.pick(route.rules, now, header, self._country_header) if route.rules else None
-        return target or route.split or route.to_target, (now, "click", route.profile_id, path[3:])
+        stub = (now, "click", route.profile_id, path[3:], "")
+        return target or route.split or route.to_target, stub
 
     async def __rsgi__(self, scope: Any, protocol: Any) -> None:
         started = time.perf_counter() if self.metrics is not None else 0.0
@@ -199,13 +206,13 @@ class Redirector:
         if scope.method == "POST":
             await self._rsgi_post(scope, protocol)
             return
-        decided, stub = self.respond(scope.method, scope.path, headers.get)
+        decided, stub = self.respond(scope.method, scope.path, headers.get, scope.query_string)
         if stub is not None:
             ip = (headers.get(self._ip_header) if self._ip_header else None) or (
                 scope.client.rpartition(":")[0]  # "host:port"
             )
             agent = headers.get("user-agent", "")
-            response = self.settled(decided, stub[0], stub[2], ip, agent)
+            response = self.settled(decided, stub, ip, agent)
             referer = headers.get("referer", "")
             self.recorder.offer((*stub, ip, agent, referer, headers.get(self._country_header, "")))
         else:
@@ -229,7 +236,7 @@ class Redirector:
         response = cast(Answer, decided)  # a refusal or the form again: never a split
         if stub is not None:
             ua = headers.get("user-agent", "")
-            response = self.settled(decided, stub[0], stub[2], ip, ua)
+            response = self.settled(decided, stub, ip, ua)
             self.recorder.offer((*stub, ip, ua, "", headers.get(self._country_header, "")))
         protocol.response_bytes(response.status, response.text_headers, response.body)
 
@@ -255,13 +262,19 @@ class Redirector:
                 scope["path"], body, ip.decode("latin-1"), self._asgi_header(scope)
             )
             if stub is not None:
-                decided = self.settled(decided, stub[0], stub[2], ip, agent)
+                decided = self.settled(decided, stub, ip, agent)
                 self.recorder.offer((*stub, ip, agent, b"", country))
         else:
-            decided, stub = self.respond(scope["method"], scope["path"], self._asgi_header(scope))
+            query = scope.get("query_string", b"")
+            decided, stub = self.respond(
+                scope["method"],
+                scope["path"],
+                self._asgi_header(scope),
+                query.decode("latin-1") if query else "",
+            )
             if stub is not None:
                 found = self._asgi_headers(scope)
-                decided = self.settled(decided, stub[0], stub[2], found[0], found[1])
+                decided = self.settled(decided, stub, found[0], found[1])
                 self.recorder.offer((*stub, *found))
         response = cast(Answer, decided)  # settled when counted; else never a split
         await send(
@@ -339,8 +352,8 @@ async def _asgi_body(receive: Receive) -> bytes | None:
 Header = Callable[[str, str], str]
 
 # What a request decides to record, before its headers are added: (at, kind,
-# profile id, link id).
-Stub = tuple[float, str, str, str]
+# profile id, link id, the A/B variant its page said it showed or "").
+Stub = tuple[float, str, str, str, str]
 
 NOT_FOUND = answer(404, NOT_FOUND_PAGE, HTML)
 TOO_LARGE = answer(413, b"too large\n")

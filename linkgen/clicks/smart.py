@@ -137,7 +137,8 @@ def tagged_split(split: str | None, tags: Mapping[str, str]) -> str | None:
         return split
     found = json.loads(split)
     for variant in found["variants"]:
-        variant["url"] = tagged(variant["url"], tags)
+        if variant.get("url"):  # none: the link's own URL, tagged already
+            variant["url"] = tagged(variant["url"], tags)
     return json.dumps(found)
 
 

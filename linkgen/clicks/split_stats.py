@@ -5,6 +5,9 @@ variant of a split link is worked out again from that hash
 (``variants.variant_of``), exactly as the redirector drew it. So the views of
 the profile's page count per variant as well as the link's clicks, from the
 test's start (``since``) on, humans only (bots and link previews left out).
+A title test's visitors were shared by the edge, which served each their
+page variant: its views and clicks are counted by the variant their beacon
+and link carried (stored with each event), and unlabelled ones left out.
 
 - viewers: visitors of the page (per day: the hash changes daily, so someone
   who comes back tomorrow counts again) whose variant this is;
@@ -40,6 +43,7 @@ class VariantNumbers:
     label: str
     url: str
     weight: int
+    title: str = ""
     viewers: int = 0
     clicks: int = 0
     clickers: int = 0
@@ -74,24 +78,30 @@ def report(clicks: sqlite3.Connection, profile_id: str, link: Link) -> SplitRepo
     split = link.split
     if split is None:
         raise ValueError(f"link {link.id} has no A/B test")
-    urls = (link.url, *(variant.url for variant in split.variants))
-    weights = (split.weight, *(variant.weight for variant in split.variants))
-    bounds = bounds_of(weights)
-    groups = [VariantNumbers(LABELS[n], url, weight) for n, (url, weight) in
-              enumerate(zip(urls, weights, strict=True))]  # fmt: skip
+    groups = [VariantNumbers(LABELS[0], link.url, split.weight, link.title)]
+    groups += [
+        VariantNumbers(LABELS[n], v.url or link.url, v.weight, v.title or link.title)
+        for n, v in enumerate(split.variants, 1)
+    ]
     viewers: list[set[str]] = [set() for _ in groups]
     clickers: list[set[str]] = [set() for _ in groups]
     drawn: dict[str, int] = {}
-    key = link_key(link.id)
+    key, bounds = link_key(link.id), bounds_of([group.weight for group in groups])
+    labelled = {label.lower(): n for n, label in enumerate(LABELS[: len(groups)])}
     rows = clicks.execute(
-        "SELECT kind, visitor FROM events WHERE at_ms >= ? AND profile_id = ? AND bot = 0 "
-        "AND (kind = 'view' OR (kind = 'click' AND link_id = ?))",
+        "SELECT kind, visitor, variant FROM events WHERE at_ms >= ? AND profile_id = ? "
+        "AND bot = 0 AND (kind = 'view' OR (kind = 'click' AND link_id = ?))",
         (int(split.since.timestamp() * 1000), profile_id, link.id),
     )
-    for kind, visitor in rows:
-        n = drawn.get(visitor)
-        if n is None:
-            n = drawn[visitor] = draw(int(visitor, 16), key, bounds)
+    for kind, visitor, variant in rows:
+        if split.titled:  # the page variant the edge served: as its beacon or link said
+            n = labelled.get(variant, -1)
+            if n < 0:
+                continue
+        else:
+            n = drawn.get(visitor, -1)
+            if n < 0:
+                n = drawn[visitor] = draw(int(visitor, 16), key, bounds)
         if kind == "view":
             viewers[n].add(visitor)
         else:

@@ -34,6 +34,13 @@ def bounds_of(weights: Sequence[int]) -> tuple[int, ...]:
 
 
 MASK = (1 << 64) - 1
+LABELS = "abcde"  # as a page variant's links and beacon carry them: ?x=b
+
+
+def label_of(query: str) -> str:
+    """The variant a page's link or beacon said it showed (``x=b``), or "" (none,
+    or not one of ours: a visitor may type anything there)."""
+    return query[2] if len(query) == 3 and query[:2] == "x=" and query[2] in LABELS else ""
 
 
 def link_key(link_id: str) -> int:
@@ -73,6 +80,16 @@ class Test:
         if visitor is None:
             return self.answers[0]
         return self.answers[draw(visitor, self.key, self.bounds)]
+
+    def label(self, query: str) -> str:
+        """The variant a page said it showed, if this test has it (not a typed label,
+        nor one of a variant since removed), else ""."""
+        label = label_of(query)
+        return label if label and LABELS.index(label) < len(self.answers) else ""
+
+    def labelled(self, label: str) -> Any:
+        """The answer of a variant by its label (from ``label``)."""
+        return self.answers[LABELS.index(label)]
 
 
 class DayHasher:

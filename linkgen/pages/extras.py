@@ -1,28 +1,86 @@
-"""The files a profile has besides its page: its embeds' players and its card.
+"""The files a profile has besides its page: its embeds' players, its card and
+the page's variants of a title test.
 
 Players are ``_e/<profile id>/<link id>`` (one folder per profile, so a link
 that stops being an embed, or a deleted profile, leaves nothing behind); the
 contact card is ``<username>.vcf`` (no username has a dot, so it never meets
-a page), removed with the page when the profile goes or is renamed.
+a page), removed with the page when the profile goes or is renamed. A title
+test's page variants are ``_t/<profile id>/<label>`` (b to e; the page itself
+is variant a), with the draw the edge makes in ``_t/<profile id>/.ab`` (not
+published: it becomes the page's ``ab`` metadata, see publish.objects).
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from linkgen.fsutil import remove, write_if_changed, write_new
 from linkgen.pages import embeds, vcard
-from linkgen.records import PageProfile
+from linkgen.records import VARIANT_LABELS, PageLink, PageProfile
 
 if TYPE_CHECKING:
     from linkgen.pages.render import Rendered, Renderer
 
 CARD_SUFFIX = ".vcf"
+TITLE_TESTS = "_t"
+DRAW = ".ab"  # in a title test's folder: "<profile id> a:<bound> b:<bound> …"
+FOLDERS = (embeds.FOLDER, TITLE_TESTS)
+
+
+def title_test(links: Sequence[PageLink]) -> tuple[PageLink, dict[str, Any]] | None:
+    """The link on show whose titles are tested (one per profile), and its test."""
+    for link in links:
+        if link.titles:
+            return link, json.loads(link.titles)
+    return None
+
+
+def page_variant(links: Sequence[PageLink], tested: str, label: str, title: str) -> list[PageLink]:
+    """``links`` as variant ``label`` shows them: the tested link's title, labelled."""
+    return [
+        link._replace(title=title, label=label) if link.id == tested else link for link in links
+    ]
+
+
+def write_title_test(
+    out: Path,
+    renderer: Renderer,
+    profile: PageProfile,
+    links: Sequence[PageLink],
+    test: tuple[PageLink, dict[str, Any]] | None,
+    existing: set[str] | None,
+) -> None:
+    """Write the page variants b, c, … of ``test`` and the draw; remove what was."""
+    folder = out / TITLE_TESTS / profile.id
+    if test is None:
+        if existing is None or TITLE_TESTS in existing:
+            shutil.rmtree(folder, ignore_errors=True)
+        return
+    link, split = test
+    variants = split["variants"]
+    labels = VARIANT_LABELS.lower()
+    bounds = itertools.accumulate([split["weight"], *(variant["weight"] for variant in variants)])
+    draw = " ".join(f"{label}:{bound}" for label, bound in zip(labels, bounds, strict=False))
+    pages = {
+        label: renderer.profile_page(
+            profile,
+            page_variant(links, link.id, label, variant.get("title") or link.title),
+            label=label,
+        ).html
+        for label, variant in zip(labels[1:], variants, strict=False)
+    }
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in set(os.listdir(folder)) - {*pages, DRAW}:
+        os.unlink(folder / name)
+    for name, data in pages.items():
+        write_if_changed(folder / name, data)
+    write_if_changed(folder / DRAW, f"{profile.id} {draw}".encode())
 
 
 def write(
@@ -70,10 +128,10 @@ def _write_players(folder: str, players: dict[str, bytes], fresh: bool) -> None:
 def forget(out: Path, profile_ids: Iterable[str]) -> None:
     """Remove the players of these (deleted) profiles."""
     for profile_id in profile_ids:
-        shutil.rmtree(out / embeds.FOLDER / profile_id, ignore_errors=True)
+        for name in FOLDERS:
+            shutil.rmtree(out / name / profile_id, ignore_errors=True)
 
 
 def known_folders(out: Path) -> list[str]:
-    """The profile ids with a players folder in ``out``."""
-    folder = out / embeds.FOLDER
-    return os.listdir(folder) if folder.is_dir() else []
+    """The profile ids with a players or title test folder in ``out``."""
+    return [pid for name in FOLDERS if (out / name).is_dir() for pid in os.listdir(out / name)]

@@ -327,7 +327,9 @@ class Renderer:
     def page(self, profile: PageProfile, links: Sequence[PageLink]) -> bytes:
         return self.profile_page(profile, links).html
 
-    def profile_page(self, profile: PageProfile, links: Sequence[PageLink]) -> Rendered:
+    def profile_page(
+        self, profile: PageProfile, links: Sequence[PageLink], label: str | None = None
+    ) -> Rendered:  # label: the variant of a title test it is (its beacon says so)
         username = profile.username
         name = profile.display_name or username
         canonical = self.profile_url(username, profile.domain)
@@ -340,6 +342,7 @@ class Renderer:
         if len(description) > 200:
             description = description[:199] + "…"
         image = self._share_image(profile, name)
+        query = f"?x={label}" if label else ""  # a title test's variant, for its beacon
         views = blocks.link_views(self, profile.id, links)
         buttons, socials, used, warned, same_as, facades, players = views
         if not facades and all(link.kind == "link" for link in links):
@@ -387,7 +390,7 @@ class Renderer:
                     profile.style,
                     _parts(bool(socials), bool(used), bool(warned), bool(profile.sensitive), kinds),
                 ),
-                beacon=f"{self.redirect_base}/v/{profile.id}" if self.redirect_base else None,
+                beacon=f"{self.redirect_base}/v/{profile.id}{query}" if self.redirect_base else "",
             )
         except jinja2.TemplateError as exc:
             raise templating.error(exc, f"{PAGE_TEMPLATE} (@{username})") from None
@@ -426,7 +429,8 @@ class Renderer:
         """Where a button for ``link`` points: the redirector, or the edge, when they
         send visitors on (a link with rules: the redirector), else the link itself."""
         if link.smart and self.smart_base:
-            return f"{self.smart_base}/r/{link.id}"
+            label = f"?x={link.label}" if link.label else ""  # a title test's page variant
+            return f"{self.smart_base}/r/{link.id}{label}"
         return f"{self.redirect_base}/r/{link.id}" if self.redirect_base else link.url
 
     def speech(self, tag: str | None) -> language.Speech:

@@ -64,6 +64,10 @@ CONTENT_TYPES = {
 }
 PLAYERS = "_e/"  # an embed's player page: _e/<profile id>/<link id>
 CARD_SUFFIX = ".vcf"  # a profile's contact card: <username>.vcf
+# A title test's page variants: _t/<profile id>/<label>, and in _t/<profile id>/.ab
+# the draw the edge makes, stored on the page as its "ab" metadata (pages.extras).
+TITLE_TESTS = "_t/"
+DRAW = ".ab"
 
 
 class BuiltObject(NamedTuple):
@@ -75,6 +79,7 @@ class BuiltObject(NamedTuple):
     content_type: str
     cache_control: str
     surrogate_keys: str
+    draw: str = ""  # a page with a title test: "<profile id> a:<bound> b:<bound> …"
 
     @property
     def headers(self) -> dict[str, str]:
@@ -85,13 +90,17 @@ class BuiltObject(NamedTuple):
         }
         if self.phase is Phase.PAGES:
             headers["x-amz-meta-surrogate-control"] = PAGE_SURROGATE_CONTROL
+        if self.draw:
+            headers["x-amz-meta-ab"] = self.draw
         return headers
 
     @property
     def header_hash(self) -> str:
-        """A hash of every header: the fixed ones (shared by many objects) and the keys."""
+        """A hash of every header: the fixed ones (shared by many objects), the keys
+        and a title test's draw."""
         fixed = _fixed_headers_hash(self.phase, self.content_type, self.cache_control)
-        return hashlib.sha256(f"{fixed} {self.surrogate_keys}".encode()).hexdigest()[:32]
+        keys = f"{self.surrogate_keys} ab={self.draw}" if self.draw else self.surrogate_keys
+        return hashlib.sha256(f"{fixed} {keys}".encode()).hexdigest()[:32]
 
     @property
     def redirect(self) -> bool:
@@ -125,6 +134,7 @@ _MIME = mimetypes.MimeTypes(filenames=())  # Python's own table only, never /etc
 
 def scan(build_dir: Path, owners: Mapping[str, str]) -> Iterator[BuiltObject]:
     """Every file in build/ except dotfiles; ``owners`` maps username -> profile id."""
+    tests = _draws(build_dir)
     stack = [(str(build_dir), "")]
     while stack:
         directory, prefix = stack.pop()
@@ -139,7 +149,22 @@ def scan(build_dir: Path, owners: Mapping[str, str]) -> Iterator[BuiltObject]:
                 if not entry.is_file(follow_symlinks=False):
                     continue
                 stat = entry.stat()
-                yield _describe(name, entry.path, stat.st_size, stat.st_mtime_ns, owners)
+                found = _describe(name, entry.path, stat.st_size, stat.st_mtime_ns, owners)
+                if tests and owners.get(name) in tests:  # a page with a title test
+                    found = found._replace(draw=tests[owners[name]])
+                yield found
+
+
+def _draws(build_dir: Path) -> dict[str, str]:
+    """profile id -> the draw of its title test, for each test in build/."""
+    folder = build_dir / TITLE_TESTS
+    found: dict[str, str] = {}
+    for profile_id in os.listdir(folder) if folder.is_dir() else ():
+        try:
+            found[profile_id] = (folder / profile_id / DRAW).read_text()
+        except FileNotFoundError:
+            continue
+    return found
 
 
 def _describe(
@@ -153,7 +178,7 @@ def _describe(
         keys = f"l-{base} all"
         return BuiltObject(name, path, size, mtime_ns, Phase.PAGES, REDIRECT_TYPE, PAGE_CACHE, keys)
     owner = owners.get(name.removesuffix(CARD_SUFFIX))
-    if owner is None and name.startswith(PLAYERS):
+    if owner is None and name.startswith((PLAYERS, TITLE_TESTS)):
         owner = name.split("/")[1]
     if owner is not None:
         keys = f"p-{owner} all"

@@ -159,6 +159,8 @@ class S3Target:
         metadata = {"surrogate-key": obj.surrogate_keys}
         if "x-amz-meta-surrogate-control" in obj.headers:
             metadata["surrogate-control"] = obj.headers["x-amz-meta-surrogate-control"]
+        if obj.draw:  # a title test: the edge draws each visitor's page variant
+            metadata["ab"] = obj.draw
         if obj.redirect:  # the address the edge answers this link with
             metadata["location"] = data.decode("ascii")
         self.client.put_object(

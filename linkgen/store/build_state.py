@@ -179,7 +179,8 @@ class BuildState:
                 # looked up for embeds only: a join would search for every link
                 f"CASE WHEN l.embed THEN (SELECT media FROM embed_art WHERE url = l.url) END, "
                 f"l.rules IS NOT NULL OR l.lock IS NOT NULL OR l.split IS NOT NULL, "
-                f"l.utm, l.lock IS NOT NULL "
+                f"l.utm, l.lock IS NOT NULL, "
+                f"""CASE WHEN l.split LIKE '%"title":%' THEN l.split END, NULL """
                 f"FROM links l "
                 f"WHERE l.enabled = 1 AND l.profile_id IN ({marks}) "
                 f"ORDER BY l.profile_id, l.position",

@@ -56,7 +56,8 @@ def _show(value: Any) -> str:
         return f"{len(value)} rule{'s' if len(value) != 1 else ''}" if value else "(none)"
     if isinstance(value, Split):  # an A/B test
         weights = "/".join(str(w) for w in (value.weight, *(v.weight for v in value.variants)))
-        return f"A/B test of {len(value.variants) + 1} URLs ({weights})"
+        what = "titles" if value.titled else "URLs"
+        return f"A/B test of {len(value.variants) + 1} {what} ({weights})"
     if isinstance(value, Lock):  # its hash is nobody's business
         return "a password" if value.kind == "password" else f"age {value.age}+"
     if hasattr(value, "model_dump"):

@@ -90,7 +90,7 @@ def item_values(item: Link | NewLink) -> tuple[Any, ...]:
         rules_json(item.rules),
         utm_json(item.utm),
         item.lock.model_dump_json(exclude_none=True) if item.lock is not None else None,
-        item.split.model_dump_json() if item.split is not None else None,
+        item.split.model_dump_json(exclude_none=True) if item.split is not None else None,
         iso(item.starts_at) if item.starts_at else None,
         iso(item.ends_at) if item.ends_at else None,
     )
@@ -352,6 +352,12 @@ class ProfileRows:
             raise InvalidInput(
                 f"kind: @{profile.username} can feature one link only "
                 f"({featured[0].title!r} is featured already); make that one a plain link first"
+            )
+        tested = [link for link in profile.links if link.split is not None and link.split.titled]
+        if len(tested) > 1:
+            raise InvalidInput(
+                f"split: @{profile.username} can test the titles of one link at a time "
+                f"({tested[0].title!r} has a title test); end that test first"
             )
         for kind, what in (("contact", "contact card"), ("signup", "sign-up form")):
             if sum(link.kind == kind for link in profile.links) > 1:

@@ -78,7 +78,7 @@ def redirector(ab_site: sites.Site) -> Iterator[Redirector]:
 
 def _stored_visitor(site: sites.Site, profile_id: str, ip: str) -> str:
     """The visitor hash the click writer stores today for this address (its own code)."""
-    hit: Hit = (time.time(), "view", profile_id, "", ip, FIREFOX, "", "")
+    hit: Hit = (time.time(), "view", profile_id, "", "", ip, FIREFOX, "", "")
     return to_events(ClickStore(clicks_path(site.root)), [hit], frozenset())[0].visitor
 
 

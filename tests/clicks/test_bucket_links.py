@@ -279,7 +279,7 @@ def test_an_ab_test_travels_in_the_link_map_and_hostile_ones_are_refused(
         for n in range(100):
             decided, stub = redirector.respond("GET", f"/r/{shop}", lambda n, d: d)
             assert stub is not None
-            answer = redirector.settled(decided, stub[0], stub[2], f"203.0.113.{n}", "Firefox")
+            answer = redirector.settled(decided, stub, f"203.0.113.{n}", "Firefox")
             found[dict(answer.text_headers)["location"]] += 1
         return found
 

@@ -30,7 +30,7 @@ DESKTOP = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.
 def hit(at: float, kind: str, profile: str, link: str, *headers: str) -> Hit:
     """A hit as the redirector queues it: the IP, user agent, referrer and country as bytes."""
     ip, agent, referrer, country = (value.encode() for value in headers)
-    return (at, kind, profile, link, ip, agent, referrer, country)
+    return (at, kind, profile, link, "", ip, agent, referrer, country)
 
 
 def event(at: int, kind: str, visitor: str, link: str = "", *, bot: bool = False) -> Event:
@@ -346,7 +346,7 @@ def test_any_header_bytes_are_ingested_as_clean_rows(
     tmp_path_factory: pytest.TempPathFactory, headers: list[tuple[bytes, bytes, bytes, bytes]]
 ) -> None:
     store = ClickStore(tmp_path_factory.mktemp("fuzz") / "clicks.db")
-    hits: list[Hit] = [(time.time(), "click", "p1", "l1", *values) for values in headers]
+    hits: list[Hit] = [(time.time(), "click", "p1", "l1", "", *values) for values in headers]
     store.write(to_events(store, hits, frozenset()))
     for stored in store.events():
         assert len(stored.visitor) == 16 and stored.device in (

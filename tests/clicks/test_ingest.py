@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from linkgen import site as sites
+from linkgen.clicks.db import ClickStore, clicks_path
 from tests.support.cli import Cli
 from tests.support.edge import answer
 from tests.support.servers import wait_for
@@ -62,17 +63,18 @@ def test_a_click_at_the_edge_is_counted_once_from_its_log(
         for _ in range(3):
             assert visit(f"{edge}/r/{link_id}") == 302
         assert visit(f"{edge}/v/{profile_id}") == 200
+        assert visit(f"{edge}/v/{profile_id}?x=b") == 200  # a title test's page variant
         assert visit(f"{edge}/r/{link_id}", agent=GOOGLEBOT) == 302  # counted as a bot
         assert visit(f"{edge}/alice") == 200  # a page view: not a beacon
-        wait_for(lambda: lines(log) == 6)
+        wait_for(lambda: lines(log) == 7)
         first = run.json("clicks", "ingest", str(log))
-        assert (first["clicks"], first["views"], first["ignored"]) == (4, 1, 1)
+        assert (first["clicks"], first["views"], first["ignored"]) == (4, 2, 1)
         again = run.json("clicks", "ingest", str(log))  # the same file: nothing new
         assert (again["clicks"], again["views"], again["already"]) == (0, 0, 1)
 
         log.rename(tmp_path / "edge.log.1")  # logrotate, then SIGHUP: a new file
         assert visit(f"{edge}/r/{link_id}") == 302  # still written to the old file
-        wait_for(lambda: lines(tmp_path / "edge.log.1") == 7)
+        wait_for(lambda: lines(tmp_path / "edge.log.1") == 8)
         ncsa.terminate()  # and started again on the old name: a new file
         ncsa.wait(timeout=10)
         ncsa = subprocess.Popen([argv[0], "-n", str(tmp_path / "varnish"), *argv[1:]])
@@ -87,7 +89,9 @@ def test_a_click_at_the_edge_is_counted_once_from_its_log(
     assert run.json("clicks", "ingest", str(log), str(tmp_path / "edge.log.1"))["lines"] == 0
 
     stats = run.json("stats", "alice", "--days", "1")
-    assert stats["range"]["clicks"] == 5 and stats["range"]["views"] == 1  # the bot left out
+    assert stats["range"]["clicks"] == 5 and stats["range"]["views"] == 2  # the bot left out
+    views = ClickStore(clicks_path(site.root)).events(("view",))
+    assert sorted(view.variant for view in views) == ["", "b"]  # the variant kept from the log
     assert stats["range"]["unique_clickers"] == 1
     with_bots = run.json("stats", "alice", "--days", "1", "--bots")
     assert with_bots["range"]["clicks"] == 6

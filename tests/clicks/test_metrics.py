@@ -10,6 +10,7 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
+from linkgen.clicks.hits import Hit
 from linkgen.clicks.metrics import LATENCY_BUCKETS, Metrics
 from linkgen.clicks.recorder import Recorder, WriterSettings
 from tests.support.servers import free_port
@@ -34,8 +35,8 @@ def scrape(port: int) -> dict[str, dict[tuple[tuple[str, str], ...], float]]:
     return samples
 
 
-def hit(n: int) -> tuple[float, str, str, str, str, str, str, str]:
-    return (time.time(), "click", "p1", f"l{n}", "192.0.2.1", "Mozilla/5.0", "", "DE")
+def hit(n: int) -> Hit:
+    return (time.time(), "click", "p1", f"l{n}", "", "192.0.2.1", "Mozilla/5.0", "", "DE")
 
 
 def test_requests_latency_and_the_click_queue_are_exposed(recorder: Recorder) -> None:

@@ -147,8 +147,14 @@ def test_an_ab_test_is_set_up_and_ended_from_a_links_page(
     assert removed.status_code == 303
     split = site.content.get("alice").links[0].split
     assert split is not None and [v.url for v in split.variants] == ["https://shop.example.com/c"]
+    nothing = browser.post(f"{path}/split", {"split_weight": "30", "version": version()}, token)
+    assert nothing.status_code == 400 and "a variant needs a URL or a title" in nothing.text
+    titled = {"split_title": "Spring <sale>", "split_weight": "40", "version": version()}
+    assert browser.post(f"{path}/split", titled, token).status_code == 303
+    page = browser.get(path).text  # a title test: the same URL, another title
+    assert f"C: {shop.url} “Spring &lt;sale&gt;” (weight 40)" in page
     assert browser.post(f"{path}/split/5/remove", {"version": version()}, token).status_code == 404
     assert browser.post(f"{path}/split/end", {"version": version()}, token).status_code == 303
     assert site.content.get("alice").links[0].split is None
     history = [entry.summary for entry in site.content.history("alice")][:4]
-    assert any("A/B test of 2 URLs (50/30) → (none)" in line for line in history)
+    assert any("A/B test of 3 titles (50/30/40) → (none)" in line for line in history)

@@ -121,10 +121,12 @@ async def add_variant(request: Request, editor: Editor, session: Session) -> Res
     profile = editor.editable(session, request.path_params["username"])
     link = link_of(profile, request.path_params["link_id"])
     form = await editor.form(request, session.csrf)
-    typed = {key: str(form.get(key, "")).strip() for key in ("split_url", "split_weight")}
+    names = ("split_url", "split_title", "split_weight")
+    typed = {key: str(form.get(key, "")).strip() for key in names}
     _redraw_here(request, editor, session, typed)
     weight = int(typed["split_weight"]) if typed["split_weight"].isdigit() else 0
-    variants = [*_variants(link), {"url": typed["split_url"], "weight": weight}]
+    variant = {"url": typed["split_url"] or None, "title": typed["split_title"] or None}
+    variants = [*_variants(link), {**variant, "weight": weight}]
     _change(editor, session, profile.username, link.id, form, {"split": _split(link, variants)})
     label = VARIANT_LABELS[len(variants)]
     return editor.back(profile.username, f"Variant {label} added; the test starts now.",

@@ -7,6 +7,8 @@
 #   (images, players, the contact card); /<username> elsewhere -> 301 to that domain
 #   /r/<link id>         -> 302 to the link's address (the object r/<link id>)
 #   /v/<profile id>      -> the view beacon (v.gif), never cached by the visitor
+#   a page with a title test (its "ab" metadata) -> each visitor their variant's
+#                           page, drawn from their address, browser and the day
 #   a missing or forbidden key, /_linkgen/... -> the site's 404.html, status 404
 #   PURGE with "xkey: p-<profile id> ..." from an allowed address -> xkey.purge()
 #
@@ -17,6 +19,7 @@
 # for clients that accept gzip.
 vcl 4.1;
 
+import directors;
 import std;
 import var;
 import xkey;
@@ -24,6 +27,10 @@ import xkey;
 backend origin {
     .host = "@ORIGIN_HOST@";
     .port = "@ORIGIN_PORT@";
+}
+
+sub vcl_init {
+    new ab = directors.shard();  # only its key(): a string's SHA-256, as an integer
 }
 
 acl purgers {
@@ -57,10 +64,17 @@ sub vcl_recv {
         unset req.http.x-lg-missing;  # set only here, never by a visitor
         unset req.http.x-lg-link;
         unset req.http.x-lg-beacon;
+        unset req.http.x-lg-ab;
+        unset req.http.x-lg-page;
+        unset req.http.x-lg-label;
         if (req.url ~ "\?") {
+            if (req.url ~ "^/[rv]/[A-Za-z0-9]{12}\?x=[a-e]$") {
+                set req.http.x-lg-label = regsub(req.url, "^[^?]*", "");  # a page variant's
+            }
             set req.url = regsub(req.url, "\?.*$", "");
         }
-        set req.http.x-lg-path = req.url;  # the address asked for, for the access log
+        # the address asked for, for the access log (with a title test's variant)
+        set req.http.x-lg-path = req.url + req.http.x-lg-label;
         # Links the edge answers ([redirector] mode = "edge"): /r/<link id> is the
         # object r/<link id>, sent as a 302 to the address it holds; /v/<profile id>,
         # the view beacon, is one image for every profile. Both are in the log.
@@ -164,6 +178,43 @@ sub vcl_backend_response {
 }
 
 sub vcl_deliver {
+    if (req.http.x-lg-page && resp.status != 200) {
+        # A title test's variant not there (yet): the page itself.
+        set req.url = req.http.x-lg-page;
+        unset req.http.x-lg-page;
+        return (restart);
+    }
+    if (resp.status == 200 && !req.http.x-lg-ab
+        && resp.http.x-amz-meta-ab ~ "^[A-Za-z0-9]{12}( [a-e]:[0-9]{1,5}){2,5}$") {
+        # A title test ("<profile id> a:<bound> b:<bound> …", cumulative weights):
+        # the same visitor (address and browser) sees the same variant all day.
+        set req.http.x-lg-point = "" + ab.key(client.ip + " " + req.http.User-Agent + " "
+            + (std.integer(time=now) / 86400) + " " + resp.http.x-amz-meta-ab)
+            % std.integer(regsub(resp.http.x-amz-meta-ab, "^.*:", ""), 1);
+        set req.http.x-lg-ab = "a";
+        if (std.integer(req.http.x-lg-point, 0)
+            >= std.integer(regsub(resp.http.x-amz-meta-ab, "^.* a:([0-9]+).*$", "\1"), 0)) {
+            set req.http.x-lg-ab = "b";
+        }
+        if (resp.http.x-amz-meta-ab ~ " c:" && std.integer(req.http.x-lg-point, 0)
+            >= std.integer(regsub(resp.http.x-amz-meta-ab, "^.* b:([0-9]+).*$", "\1"), 0)) {
+            set req.http.x-lg-ab = "c";
+        }
+        if (resp.http.x-amz-meta-ab ~ " d:" && std.integer(req.http.x-lg-point, 0)
+            >= std.integer(regsub(resp.http.x-amz-meta-ab, "^.* c:([0-9]+).*$", "\1"), 0)) {
+            set req.http.x-lg-ab = "d";
+        }
+        if (resp.http.x-amz-meta-ab ~ " e:" && std.integer(req.http.x-lg-point, 0)
+            >= std.integer(regsub(resp.http.x-amz-meta-ab, "^.* d:([0-9]+).*$", "\1"), 0)) {
+            set req.http.x-lg-ab = "e";
+        }
+        if (req.http.x-lg-ab != "a") {
+            set req.http.x-lg-page = req.url;
+            set req.url = "@BUCKET_PATH@/_t/" + regsub(resp.http.x-amz-meta-ab, " .*$", "")
+                + "/" + req.http.x-lg-ab;
+            return (restart);
+        }
+    }
     if ((resp.status == 403 || resp.status == 404) && !req.http.x-lg-missing) {
         # Nothing of the origin's answer (S3's XML names the bucket) goes out:
         # the site's own 404 page does, itself cached like any site file.
@@ -189,7 +240,12 @@ sub vcl_deliver {
     if (req.http.x-lg-beacon) {
         set resp.http.Cache-Control = "no-store, private";
     }
+    if (req.http.x-lg-ab) {
+        # One visitor's variant: no shared cache downstream may hand it to another.
+        set resp.http.Cache-Control = "private, max-age=60";
+    }
     unset resp.http.x-amz-meta-location;
+    unset resp.http.x-amz-meta-ab;
     unset resp.http.xkey;  # the surrogate keys are the edge's own
     if (obj.hits > 0) {
         set resp.http.X-Cache = "HIT";
