@@ -99,6 +99,10 @@ def split_add(
     label = LABELS[len(changed.split.variants)]
     click.echo(f"link {changed.id} '{changed.title}': variant {label} added; "
                f"{_shares(changed)}; the test starts now")  # fmt: skip
+    provider = app.site.config.cdn.provider
+    if title and provider in ("cloudfront", "fastly"):
+        click.echo(f"note: the {provider} edge does not draw title tests: its visitors all "
+                   "see A (the Varnish edge and the Cloudflare Worker do)", err=True)  # fmt: skip
 
 
 @split.command("weight")

@@ -177,9 +177,13 @@ def test_a_variant_without_anything_of_its_own_is_refused(
     assert error in result.output
 
 
-def test_one_link_per_profile_tests_its_titles(add_profile: Any, run: Cli) -> None:
+def test_one_link_per_profile_tests_its_titles(
+    site: sites.Site, add_profile: Any, run: Cli
+) -> None:
+    (site.root / "linkgen.toml").write_text('[cdn]\nprovider = "fastly"\n')
     add_profile("alice", ("Shop", SHOP), ("Blog", "https://blog.example.com/"))
-    run("link", "split", "add", "alice", "Shop", "--title", "Spring sale")
+    added = run("link", "split", "add", "alice", "Shop", "--title", "Spring sale")
+    assert "the fastly edge does not draw title tests: its visitors all see A" in added.stderr
     refused = run("link", "split", "add", "alice", "Blog", "--title", "Read me", code=1)
     assert "can test the titles of one link at a time ('Shop' has a title test)" in refused.output
     run("link", "split", "add", "alice", "Blog", "https://blog.example.com/new")  # a URL test: yes

@@ -198,6 +198,26 @@ def test_the_cloudflare_worker_serves_pages_like_the_varnish_edge(
     assert get(f"{url}/r/AAAAAAAAAAAA").status_code == 404
 
 
+def test_the_cloudflare_worker_serves_each_visitor_their_title_tests_page_all_day(
+    worker: tuple[str, Any], run: Cli
+) -> None:
+    url, _ = worker
+    run("link", "split", "add", "alice", "Shop", "--title", "Spring sale")
+    run("build")
+    run("publish")
+    seen = {}
+    for n in range(40):
+        who = {"cf-connecting-ip": f"198.51.100.{n}", "user-agent": "Firefox"}
+        page = requests.get(f"{url}/alice", headers=who, timeout=10)
+        assert page.status_code == 200 and page.headers["Cache-Control"] == "private, max-age=60"
+        assert not [h for h in page.headers if h.lower().startswith("x-amz")]
+        seen[n] = "b" if ">Spring sale<" in page.text else "a"
+        assert f"?x={seen[n]}" in page.text  # the page its beacon and link say it is
+        again = requests.get(f"{url}/alice", headers=who, timeout=10).text
+        assert (">Spring sale<" in again) == (seen[n] == "b")  # the same variant all day
+    assert sorted(set(seen.values())) == ["a", "b"]
+
+
 def test_the_fastly_vcl_and_the_worker_are_filled_in_for_the_sites_bucket(
     site: sites.Site, run: Cli
 ) -> None:

@@ -5,6 +5,8 @@
 import http from "node:http";
 import { pathToFileURL } from "node:url";
 
+// Workers have Web Crypto as a global; an older Node keeps it in node:crypto.
+globalThis.crypto ??= (await import("node:crypto")).webcrypto;
 const worker = (await import(pathToFileURL(process.argv[2]).href)).default;
 
 const server = http.createServer(async (incoming, outgoing) => {

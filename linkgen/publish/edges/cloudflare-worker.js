@@ -6,6 +6,8 @@
 //   /                   -> /index.html, the site's home page
 //   a missing or forbidden key, /_linkgen/... -> the site's 404.html, status 404
 //   /r/<link id>        -> 302 to the link's address (the object r/<link id>)
+//   a page with a title test (its "ab" metadata) -> each visitor their variant's
+//                          page, drawn from their address, browser and the day
 //
 // The bucket's answers are cached at the edge as the objects say (s-maxage: a year
 // for a page, until purged by URL); visitors and downstream caches are told only
@@ -60,9 +62,35 @@ export default {
         if (answer.status === 403 || answer.status === 404) {
             return notFound(request, url);
         }
+        const draw = answer.headers.get("x-amz-meta-ab") || "";
+        if (answer.status === 200 && DRAW.test(draw)) {
+            return titleTest(request, url, answer, draw);
+        }
         return forVisitor(answer, answer.status);
     },
 };
+
+// A title test: "<profile id> a:<bound> b:<bound> …" (cumulative weights).
+const DRAW = /^[A-Za-z0-9]{12}( [a-e]:[0-9]{1,5}){2,5}$/;
+
+async function titleTest(request, url, page, draw) {
+    // The same visitor (address and browser) sees the same variant all day.
+    const day = Math.floor(Date.now() / 86400000);
+    const who = [request.headers.get("cf-connecting-ip") || "", request.headers.get("user-agent") || "", day, draw];
+    const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(who.join(" ")));
+    const parts = draw.split(" ");
+    const total = Number(parts[parts.length - 1].split(":")[1]);
+    const point = new DataView(digest).getUint32(0) % total;
+    const label = parts.slice(1).find((part) => point < Number(part.split(":")[1])).split(":")[0];
+    let shown = page;
+    if (label !== "a") {
+        const variant = await fromBucket(request, url, `/_t/${parts[0]}/${label}`);
+        shown = variant.status === 200 ? variant : page; // not there (yet): the page itself
+    }
+    const visitor = forVisitor(shown, 200);
+    visitor.headers.set("cache-control", "private, max-age=60"); // one visitor's variant
+    return visitor;
+}
 
 function fromBucket(request, url, path) {
     return fetch((ORIGIN || url.origin) + PREFIX + path, {
