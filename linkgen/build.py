@@ -28,6 +28,7 @@ from linkgen.pages import embed_art, extras, media, redirects, sitemap
 from linkgen.pages.render import Renderer
 from linkgen.records import LINK_KINDS, PageLink, PageProfile, iso, now
 from linkgen.site import Site
+from linkgen.store import journal
 from linkgen.store.build_state import BuildState, BuiltPage, Stale
 from linkgen.store.database import Database
 
@@ -35,7 +36,6 @@ log = logging.getLogger(__name__)
 
 PARALLEL_THRESHOLD = 300  # below this many pages, forking costs more than it saves
 SITE_META_KEY = "site_files"
-SITEMAP_PARTS_KEY = "sitemap_lastmod"
 SITEMAP_PENDING_KEY = "sitemap_pending"
 FINGERPRINTS_KEY = "fingerprints_built"
 OUTPUT_TOKEN_KEY = "output_token"
@@ -88,13 +88,15 @@ class _Job:
     existing: set[str] | None = None  # names in build/, when known; None = check each
     builds: BuildState | None = None
 
-    def render(self, batch: Sequence[Stale]) -> list[BuiltPage]:
+    def render(self, batch: Sequence[Stale]) -> tuple[list[BuiltPage], list[str]]:
+        """The pages of ``batch`` written, and every name of build/ written or removed."""
         if self.builds is None:
             self.builds = BuildState(Database(self.db_path, run_migrations=False))
         wanted = {item.id: item for item in batch}
         renderer = self.renderer
         existing = self.existing
         built = []
+        touched: list[str] = []
         hidden = self.builds.disabled_links(list(wanted)) if renderer.edge_links else {}
         for profile in self.builds.page_profiles(list(wanted)):
             links, upcoming = visible_links(profile.links, self.at)
@@ -114,9 +116,10 @@ class _Job:
                     if link.kind in LINK_KINDS
                 }
                 targets.update(dict.fromkeys(hidden.get(profile.id, ()), home))
-                redirects.write(self.out, profile.id, targets)
-            extras.write(self.out, renderer, profile, rendered, existing)
-            extras.write_title_test(self.out, renderer, profile, links, test, existing)
+                touched += redirects.write(self.out, profile.id, targets)
+            touched += extras.write(self.out, renderer, profile, rendered, existing)
+            touched += extras.write_title_test(self.out, renderer, profile, links, test, existing)
+            touched.append(profile.username)
             renderer.ensure_qr(profile.username, profile.domain)
             if existing is None or profile.username in existing:
                 write_if_changed(self.out / profile.username, page)
@@ -134,7 +137,7 @@ class _Job:
                     sitemap.part_of(item.rowid),
                 )
             )
-        return built
+        return built, touched
 
 
 def _target(renderer: Renderer, profile: PageProfile, link: PageLink) -> str:
@@ -157,7 +160,7 @@ def _start_worker() -> None:
     gc.disable()
 
 
-def _render_in_worker(batch: Sequence[Stale]) -> list[BuiltPage]:
+def _render_in_worker(batch: Sequence[Stale]) -> tuple[list[BuiltPage], list[str]]:
     assert _job is not None
     return _job.render(batch)
 
@@ -236,8 +239,10 @@ def build(
     intact = not full and token is not None and _read_marker(out) == token
     if not intact:
         # Until this build ends, build/ is not the one this database built: a
-        # build that dies part-way leaves the next one full too.
+        # build that dies part-way leaves the next one full too, and the next
+        # publish compares every file (it may have changed anything).
         remove(out / MARKER)
+        site.journal.add([journal.EVERYTHING])
     workers = jobs or site.config.build.jobs or os.cpu_count() or 1
     themes_in_use = store.themes_in_use()
     for slug in themes_in_use:  # background pictures made once here, not by every worker
@@ -297,7 +302,8 @@ def _execute(
         remove(out / f"{name}{extras.CARD_SUFFIX}")
         if remove(out / name):
             report.removed.append(name)
-    _tidy_objects(store, renderer, out, plan)
+    gone = [n for name in stale_names for n in (name, f"{name}{extras.CARD_SUFFIX}")]
+    site.journal.add(gone + _tidy_objects(store, renderer, out, plan))
 
     # Pages are recorded batch by batch as they are written, each batch with
     # the sitemap parts it leaves owed, so a build that dies part-way keeps
@@ -306,11 +312,13 @@ def _execute(
     owed |= {part for _, _, part in plan.orphans}
     built_with = plan.built_with
 
-    def record(pages: list[BuiltPage]) -> None:
+    def record(result: tuple[list[BuiltPage], list[str]]) -> None:
+        pages, touched = result
         owed.update(page.sitemap_part for page in pages)
         built_with.update(page.theme_fingerprint for page in pages)
         report.rendered.extend(page.username for page in pages)
-        store.record_builds(pages, pending=(SITEMAP_PENDING_KEY, json.dumps(sorted(owed))))
+        pending = (SITEMAP_PENDING_KEY, json.dumps(sorted(owed)))
+        store.record_builds(pages, pending=pending, touched=touched)
 
     if not plan.intact:
         # Every page is rendered and recorded again: inserting into an empty
@@ -328,7 +336,7 @@ def _execute(
     if built_with != set(json.loads(store.build_meta(FINGERPRINTS_KEY) or "[]")):
         store.set_build_meta(FINGERPRINTS_KEY, json.dumps(sorted(built_with)))
     changed_parts = owed if plan.intact else None
-    report.site_files = _write_sitemaps(store, renderer.site_url, out, changed_parts)
+    report.site_files = sitemap.write(store, renderer.site_url, out, changed_parts)
     if owed:
         store.set_build_meta(SITEMAP_PENDING_KEY, "[]")
     site_fp = renderer.site_files_fingerprint()
@@ -339,6 +347,7 @@ def _execute(
     report.site_files += media.copy_new(
         store, site.media_dir, out / "_m", plan.intact, cards=site.config.build.social_cards
     )
+    site.journal.add(report.site_files)
     if plan.refused:
         store.requeue(sorted(plan.refused))
     return report
@@ -378,7 +387,7 @@ def _render(
     workers: int,
     progress: Progress | None,
     report: BuildReport,
-    record: Callable[[list[BuiltPage]], None],
+    record: Callable[[tuple[list[BuiltPage], list[str]]], None],
 ) -> None:
     size = max(50, min(1000, len(todo) // (workers * 8)))
     batches = [todo[i : i + size] for i in range(0, len(todo), size)]
@@ -397,7 +406,7 @@ def _render(
     try:
         for result in workers_pool.pool.imap_unordered(_render_in_worker, batches):
             record(result)
-            done += len(result)
+            done += len(result[0])
             if progress:
                 progress(done, len(todo))
     finally:
@@ -425,25 +434,28 @@ def _write_home(
     return ["index.html"] if write_if_changed(out / "index.html", data) else []
 
 
-def _tidy_objects(store: BuildState, renderer: Renderer, out: Path, plan: _Plan) -> None:
-    """Link objects and players of deleted profiles go; with links no longer at the
-    edge, all link objects do."""
+def _tidy_objects(store: BuildState, renderer: Renderer, out: Path, plan: _Plan) -> list[str]:
+    """Link objects, players and title tests of deleted profiles go; with links no
+    longer at the edge, all link objects do. The names removed."""
     if plan.intact:
-        extras.forget(out, [pid for pid, _, _ in plan.orphans])
+        gone = extras.forget(out, [pid for pid, _, _ in plan.orphans])
     else:
         known = {t.id for t in plan.todo} | set(plan.refused)
-        extras.forget(out, [pid for pid in extras.known_folders(out) if pid not in known])
+        gone = extras.forget(out, [pid for pid in extras.known_folders(out) if pid not in known])
     folder = out / redirects.FOLDER
     if not renderer.edge_links:
         if folder.is_dir():
+            gone += [f"{redirects.FOLDER}/{name}" for name in os.listdir(folder)]
             shutil.rmtree(folder)
         remove(out / redirects.PIXEL_NAME)
-        return
+        return [*gone, redirects.PIXEL_NAME]
     if plan.intact:
-        redirects.forget(out, [pid for pid, _, _ in plan.orphans])
+        gone += redirects.forget(out, [pid for pid, _, _ in plan.orphans])
     elif folder.is_dir():
         known = {t.id for t in plan.todo} | set(plan.refused)
-        redirects.forget(out, [p.name[1:] for p in folder.glob(".*") if p.name[1:] not in known])
+        stale = [p.name[1:] for p in folder.glob(".*") if p.name[1:] not in known]
+        gone += redirects.forget(out, stale)
+    return gone
 
 
 def _write_site_files(renderer: Renderer, out: Path) -> list[str]:
@@ -455,38 +467,3 @@ def _write_site_files(renderer: Renderer, out: Path) -> list[str]:
     if renderer.edge_links:
         files[redirects.PIXEL_NAME] = redirects.PIXEL
     return [name for name, data in files.items() if write_if_changed(out / name, data)]
-
-
-def _write_sitemaps(
-    store: BuildState, site_url: str, out: Path, changed: set[int] | None
-) -> list[str]:
-    """Rewrite the sitemap: the parts in ``changed`` (None: all) and the index."""
-    if changed is not None and not changed:
-        return []
-    known: dict[str, str] = json.loads(store.build_meta(SITEMAP_PARTS_KEY) or "{}")
-    files: dict[str, bytes] = {}
-    lastmod: dict[int, str] = {}
-    if store.count_built() <= sitemap.MAX_URLS:
-        files[sitemap.INDEX] = sitemap.urlset(site_url, store.sitemap_entries())
-    else:
-        lastmod = {int(part): built for part, built in known.items()}
-        parts = store.sitemap_part_numbers()
-        for part in parts:
-            name = sitemap.part_name(part)
-            if (
-                changed is None
-                or part in changed
-                or part not in lastmod
-                or not (out / name).exists()
-            ):
-                entries = store.sitemap_entries(part)
-                lastmod[part] = max(entry[1] for entry in entries)
-                files[name] = sitemap.urlset(site_url, entries)
-        lastmod = {part: lastmod[part] for part in parts}
-        files[sitemap.INDEX] = sitemap.index(site_url, lastmod)
-    written = [name for name, data in files.items() if write_if_changed(out / name, data)]
-    for part in {int(p) for p in known} - set(lastmod):
-        if remove(out / sitemap.part_name(part)):
-            written.append(sitemap.part_name(part))
-    store.set_build_meta(SITEMAP_PARTS_KEY, json.dumps({str(p): m for p, m in lastmod.items()}))
-    return written

@@ -15,6 +15,7 @@ from linkgen.store.build_state import BuildState
 from linkgen.store.content import Content
 from linkgen.store.database import Database
 from linkgen.store.exchange import Exchange
+from linkgen.store.journal import Journal
 from linkgen.store.manifest import Manifest
 from linkgen.store.outbox import Outbox
 from linkgen.store.profile_rows import ProfileRows
@@ -123,6 +124,11 @@ class Site:
     def builds(self) -> BuildState:
         """What the build knows: pages built, the build queue, build meta."""
         return BuildState(self.database)
+
+    @property
+    def journal(self) -> Journal:
+        """The names of build/ each build wrote or removed, for the next publish."""
+        return Journal(self.database)
 
     @property
     def manifest(self) -> Manifest:

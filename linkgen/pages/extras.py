@@ -55,13 +55,14 @@ def write_title_test(
     links: Sequence[PageLink],
     test: tuple[PageLink, dict[str, Any]] | None,
     existing: set[str] | None,
-) -> None:
-    """Write the page variants b, c, … of ``test`` and the draw; remove what was."""
+) -> list[str]:
+    """Write the page variants b, c, … of ``test`` and the draw; remove what was.
+    The names written or removed (build/-relative)."""
     folder = out / TITLE_TESTS / profile.id
     if test is None:
         if existing is None or TITLE_TESTS in existing:
-            shutil.rmtree(folder, ignore_errors=True)
-        return
+            return _gone(out, TITLE_TESTS, profile.id)
+        return []
     link, split = test
     variants = split["variants"]
     labels = VARIANT_LABELS.lower()
@@ -76,36 +77,54 @@ def write_title_test(
         for label, variant in zip(labels[1:], variants, strict=False)
     }
     folder.mkdir(parents=True, exist_ok=True)
-    for name in set(os.listdir(folder)) - {*pages, DRAW}:
+    before = set(os.listdir(folder))
+    for name in before - {*pages, DRAW}:
         os.unlink(folder / name)
     for name, data in pages.items():
         write_if_changed(folder / name, data)
     write_if_changed(folder / DRAW, f"{profile.id} {draw}".encode())
+    return [f"{TITLE_TESTS}/{profile.id}/{name}" for name in (before | set(pages)) - {DRAW}]
+
+
+def _gone(out: Path, folder: str, profile_id: str) -> list[str]:
+    """Remove ``folder``/``profile_id``; the names it held."""
+    path = out / folder / profile_id
+    try:
+        names = [f"{folder}/{profile_id}/{name}" for name in os.listdir(path)]
+    except FileNotFoundError:
+        return []
+    shutil.rmtree(path, ignore_errors=True)
+    return [name for name in names if not name.rpartition("/")[2].startswith(".")]
 
 
 def write(
     out: Path, renderer: Renderer, profile: PageProfile, page: Rendered, existing: set[str] | None
-) -> None:
+) -> list[str]:
     """Write the players and the card of ``page``; remove the rest.
-    ``existing``: the names at the top of ``out`` when known (None: look)."""
+    ``existing``: the names at the top of ``out`` when known (None: look).
+    The names written or removed (build/-relative)."""
     fresh = existing is not None and embeds.FOLDER not in existing  # build/ had no players
+    card = f"{profile.username}{CARD_SUFFIX}"
+    touched = [card]
     if page.players or not fresh:
         folder = os.path.join(out, embeds.FOLDER, profile.id)
         if page.players or os.path.isdir(folder):
             players = {
                 link.id: renderer.player(profile, link, embed) for link, embed in page.players
             }
-            _write_players(folder, players, fresh)
-    card = f"{profile.username}{CARD_SUFFIX}"
+            names = _write_players(folder, players, fresh)
+            touched += [f"{embeds.FOLDER}/{profile.id}/{name}" for name in names]
     known = existing is None or card in existing
     if page.contact is not None and page.contact.contact:
         data = vcard.card(json.loads(page.contact.contact), renderer.vcard_url(profile.username))
         (write_if_changed if known else write_new)(out / card, data)
     elif known:
         remove(out / card)
+    return touched
 
 
-def _write_players(folder: str, players: dict[str, bytes], fresh: bool) -> None:
+def _write_players(folder: str, players: dict[str, bytes], fresh: bool) -> set[str]:
+    """Write ``players`` into ``folder``, removing others; the names written or removed."""
     if fresh:
         try:
             os.mkdir(folder)
@@ -115,21 +134,21 @@ def _write_players(folder: str, players: dict[str, bytes], fresh: bool) -> None:
             pass
         for link_id, data in players.items():
             write_new(Path(f"{folder}/{link_id}"), data)
-        return
+        return set(players)
     os.makedirs(folder, exist_ok=True)
-    for name in set(os.listdir(folder)) - set(players):
+    before = set(os.listdir(folder))
+    for name in before - set(players):
         os.unlink(os.path.join(folder, name))
     for link_id, data in players.items():
         write_if_changed(Path(folder, link_id), data)
     if not players:
         os.rmdir(folder)
+    return before | set(players)
 
 
-def forget(out: Path, profile_ids: Iterable[str]) -> None:
-    """Remove the players of these (deleted) profiles."""
-    for profile_id in profile_ids:
-        for name in FOLDERS:
-            shutil.rmtree(out / name / profile_id, ignore_errors=True)
+def forget(out: Path, profile_ids: Iterable[str]) -> list[str]:
+    """Remove the players and title tests of these (deleted) profiles; the names."""
+    return [name for pid in profile_ids for folder in FOLDERS for name in _gone(out, folder, pid)]
 
 
 def known_folders(out: Path) -> list[str]:

@@ -85,6 +85,8 @@ def prune(site: Site, *, dry_run: bool = False, grace: float = GRACE_SECONDS) ->
         if not dry_run:
             for path in paths:
                 remove(path)
+    if not dry_run:  # the next publish deletes them from the target
+        site.journal.add(f"_m/{name}" for name in removed)
     return Pruned(removed, kept, freed)
 
 

@@ -46,9 +46,9 @@ def targets(
     return found
 
 
-def write(out: Path, profile_id: str, addresses: dict[str, str]) -> None:
+def write(out: Path, profile_id: str, addresses: dict[str, str]) -> list[str]:
     """Write ``addresses`` (link id -> address) as the profile's link objects, and
-    remove the objects of links it no longer has."""
+    remove the objects of links it no longer has; the names written or removed."""
     folder = out / FOLDER
     folder.mkdir(parents=True, exist_ok=True)
     index = _index(out, profile_id)
@@ -61,10 +61,13 @@ def write(out: Path, profile_id: str, addresses: dict[str, str]) -> None:
     for link_id, url in addresses.items():
         write_if_changed(folder / link_id, ascii_url(url).encode("ascii"))
     write_if_changed(index, "\n".join(sorted(addresses)).encode())
+    return [f"{FOLDER}/{link_id}" for link_id in before | set(addresses)]
 
 
-def forget(out: Path, profile_ids: Iterable[str]) -> None:
-    """Remove every link object of these (deleted) profiles."""
+def forget(out: Path, profile_ids: Iterable[str]) -> list[str]:
+    """Remove every link object of these (deleted) profiles; the names removed."""
+    gone = []
     for profile_id in profile_ids:
-        write(out, profile_id, {})
+        gone += write(out, profile_id, {})
         remove(_index(out, profile_id))
+    return gone

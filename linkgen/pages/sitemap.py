@@ -7,12 +7,21 @@ own small part and the index, never the whole sitemap.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from html import escape
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from linkgen.fsutil import remove, write_if_changed
+
+if TYPE_CHECKING:
+    from linkgen.store.build_state import BuildState
 
 MAX_URLS = 50_000  # the protocol's limit for one file
 PART_SIZE = 10_000
 INDEX = "sitemap.xml"
+PARTS_KEY = "sitemap_lastmod"  # build meta: each part's lastmod
 _HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n'
 _NS = 'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"'
 
@@ -44,3 +53,36 @@ def index(site_url: str, parts: Mapping[int, str]) -> bytes:
         for part, built in sorted(parts.items())
     )
     return f"{_HEAD}<sitemapindex {_NS}>\n{body}</sitemapindex>\n".encode()
+
+
+def write(store: BuildState, site_url: str, out: Path, changed: set[int] | None) -> list[str]:
+    """Rewrite the sitemap: the parts in ``changed`` (None: all) and the index."""
+    if changed is not None and not changed:
+        return []
+    known: dict[str, str] = json.loads(store.build_meta(PARTS_KEY) or "{}")
+    files: dict[str, bytes] = {}
+    lastmod: dict[int, str] = {}
+    if store.count_built() <= MAX_URLS:
+        files[INDEX] = urlset(site_url, store.sitemap_entries())
+    else:
+        lastmod = {int(part): built for part, built in known.items()}
+        parts = store.sitemap_part_numbers()
+        for part in parts:
+            name = part_name(part)
+            if (
+                changed is None
+                or part in changed
+                or part not in lastmod
+                or not (out / name).exists()
+            ):
+                entries = store.sitemap_entries(part)
+                lastmod[part] = max(entry[1] for entry in entries)
+                files[name] = urlset(site_url, entries)
+        lastmod = {part: lastmod[part] for part in parts}
+        files[INDEX] = index(site_url, lastmod)
+    written = [name for name, data in files.items() if write_if_changed(out / name, data)]
+    for part in {int(p) for p in known} - set(lastmod):
+        if remove(out / part_name(part)):
+            written.append(part_name(part))
+    store.set_build_meta(PARTS_KEY, json.dumps({str(p): m for p, m in lastmod.items()}))
+    return written

@@ -7,11 +7,13 @@ import hashlib
 import json
 import mimetypes
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from enum import IntEnum
 from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import urlsplit
+
+from linkgen import __version__
 
 # HTML: browsers keep it a minute; shared caches keep it until purged.
 PAGE_CACHE = "public, max-age=60, s-maxage=31536000"
@@ -68,6 +70,14 @@ CARD_SUFFIX = ".vcf"  # a profile's contact card: <username>.vcf
 # the draw the edge makes, stored on the page as its "ab" metadata (pages.extras).
 TITLE_TESTS = "_t/"
 DRAW = ".ab"
+
+
+def policy() -> str:
+    """A digest of the headers linkgen gives objects by their kind: when it changes
+    (another cache policy), every object is compared again (store.journal)."""
+    fixed = (__version__, PAGE_CACHE, PAGE_SURROGATE_CONTROL, SITE_CACHE, NOT_FOUND_CACHE,
+             MEDIA_CACHE, REDIRECT_TYPE, sorted(CONTENT_TYPES.items()))  # fmt: skip
+    return hashlib.sha256(json.dumps(fixed).encode()).hexdigest()[:16]
 
 
 class BuiltObject(NamedTuple):
@@ -134,7 +144,7 @@ _MIME = mimetypes.MimeTypes(filenames=())  # Python's own table only, never /etc
 
 def scan(build_dir: Path, owners: Mapping[str, str]) -> Iterator[BuiltObject]:
     """Every file in build/ except dotfiles; ``owners`` maps username -> profile id."""
-    tests = _draws(build_dir)
+    tests = draws(build_dir)
     stack = [(str(build_dir), "")]
     while stack:
         directory, prefix = stack.pop()
@@ -149,20 +159,36 @@ def scan(build_dir: Path, owners: Mapping[str, str]) -> Iterator[BuiltObject]:
                 if not entry.is_file(follow_symlinks=False):
                     continue
                 stat = entry.stat()
-                found = _describe(name, entry.path, stat.st_size, stat.st_mtime_ns, owners)
-                if tests and owners.get(name) in tests:  # a page with a title test
-                    found = found._replace(draw=tests[owners[name]])
-                yield found
+                yield describe(name, entry.path, stat.st_size, stat.st_mtime_ns, owners, tests)
 
 
-def _draws(build_dir: Path) -> dict[str, str]:
-    """profile id -> the draw of its title test, for each test in build/."""
+def describe(
+    name: str,
+    path: str,
+    size: int,
+    mtime_ns: int,
+    owners: Mapping[str, str],
+    tests: Mapping[str, str],
+) -> BuiltObject:
+    """The object of build/'s file ``name``; ``tests``: profile id -> its title
+    test's draw (``draws``)."""
+    found = _describe(name, path, size, mtime_ns, owners)
+    if tests and owners.get(name) in tests:  # a page with a title test
+        found = found._replace(draw=tests[owners[name]])
+    return found
+
+
+def draws(build_dir: Path, profile_ids: Iterable[str] | None = None) -> dict[str, str]:
+    """profile id -> the draw of its title test, for each test in build/ (or of
+    ``profile_ids``)."""
     folder = build_dir / TITLE_TESTS
     found: dict[str, str] = {}
-    for profile_id in os.listdir(folder) if folder.is_dir() else ():
+    if profile_ids is None:
+        profile_ids = os.listdir(folder) if folder.is_dir() else ()
+    for profile_id in profile_ids:
         try:
             found[profile_id] = (folder / profile_id / DRAW).read_text()
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             continue
     return found
 

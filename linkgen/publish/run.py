@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from linkgen.errors import PublishError
-from linkgen.publish import generation, linkmap, mirror
+from linkgen.publish import generation, linkmap, mirror, objects
 from linkgen.publish.objects import Phase, body_hash
 from linkgen.publish.plan import Plan, Upload, make_plan
 from linkgen.publish.purge import Purger, open_purger, purge_unit
@@ -71,8 +71,7 @@ def publish(
     started = time.perf_counter()
     settings = site.config.publish
     target = target or open_target(settings, site.root)
-    restored = 0
-    plan = None
+    restored, plan = 0, None
     verified = "asked for (--verify)" if verify else None
     if not dry_run:
         # Settings errors surface before anything is uploaded: a purger that
@@ -96,7 +95,7 @@ def publish(
         restored = mirror.restore(site, target, settings.parallel)
     drift, unknown = _verify(site, target) if verify else ([], [])
     if plan is None or restored or drift:
-        plan = make_plan(site, target.name, target.prefix)
+        plan = make_plan(site, target.name, target.prefix, walk=verify or bool(restored or drift))
     report = PublishReport(target.name, dry_run, unchanged=plan.unchanged)
     report.manifest_restored = restored
     report.drift, report.unknown = drift, unknown
@@ -135,6 +134,8 @@ def publish(
                 generation.renew(site.builds, target)
             except Exception as exc:  # the next publish verifies again; nothing lost
                 report.failures.append(f"generation marker: {_reason(exc)}")
+        if report.ok:  # the next publish compares what builds wrote after this plan
+            site.journal.covered(target.name, plan.journal_seq, objects.policy())
     report.seconds = time.perf_counter() - started
     return report
 

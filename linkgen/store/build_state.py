@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from linkgen.records import LINK_KINDS_SQL, PageLink, PageProfile
+from linkgen.store import journal
 from linkgen.store.database import Database, chunked
 
 
@@ -224,14 +225,17 @@ class BuildState:
         removed: Sequence[str] = (),
         queue: Sequence[tuple[str, int]] = (),
         pending: tuple[str, str] | None = None,
+        touched: Sequence[str] = (),
     ) -> None:
         """Record built pages, and take the queue entries a build covered off the queue.
 
         An entry re-queued by an edit made during the build has a new token
         and stays for the next build. ``pending`` is a build-meta (key, value)
-        written in the same transaction (work still owed, like sitemap parts).
+        written in the same transaction (work still owed, like sitemap parts),
+        ``touched`` the names of build/ the pages' writing changed (the journal).
         """
         with self.database.writing():
+            journal.insert(self.database.conn, touched)
             if pending is not None:
                 self.database.conn.execute(
                     "INSERT OR REPLACE INTO build_meta (key, value) VALUES (?, ?)", pending
@@ -289,10 +293,20 @@ class BuildState:
             ).fetchone()
         return parts
 
-    def page_owners(self) -> dict[str, str]:
-        """username -> profile id of every built page."""
-        rows = self.database.conn.execute("SELECT username, profile_id FROM build_state")
-        return {row[0]: row[1] for row in rows}
+    def page_owners(self, usernames: Sequence[str] | None = None) -> dict[str, str]:
+        """username -> profile id of every built page (or of ``usernames``)."""
+        conn = self.database.conn
+        if usernames is None:
+            rows = conn.execute("SELECT username, profile_id FROM build_state")
+            return {row[0]: row[1] for row in rows}
+        found = {}
+        for chunk in chunked(list(usernames)):
+            marks = ",".join("?" * len(chunk))
+            for row in conn.execute(
+                f"SELECT username, profile_id FROM build_state WHERE username IN ({marks})", chunk
+            ):
+                found[row[0]] = row[1]
+        return found
 
     def build_meta(self, key: str) -> str | None:
         row = self.database.conn.execute(

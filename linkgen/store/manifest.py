@@ -36,14 +36,33 @@ class Manifest:
     def held(self, target: str) -> dict[str, Published]:
         return {key: Published(*row) for key, row in self.held_rows(target).items()}
 
-    def held_rows(self, target: str) -> dict[str, tuple[str, str, str, int, int, str]]:
-        """The manifest as plain rows (the planner reads every one of them)."""
-        rows = self.database.conn.execute(
-            "SELECT key, body_hash, header_hash, size, mtime_ns, surrogate_keys "
-            "FROM publish_manifest WHERE target = ?",
-            (target,),
-        )
-        return {row[0]: row for row in rows}
+    def held_rows(
+        self, target: str, keys: Sequence[str] | None = None
+    ) -> dict[str, tuple[str, str, str, int, int, str]]:
+        """The manifest as plain rows: all of them, or those of ``keys``."""
+        columns = "key, body_hash, header_hash, size, mtime_ns, surrogate_keys"
+        conn = self.database.conn
+        if keys is None:
+            rows = conn.execute(
+                f"SELECT {columns} FROM publish_manifest WHERE target = ?", (target,)
+            )
+            return {row[0]: row for row in rows}
+        found = {}
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            for row in conn.execute(
+                f"SELECT {columns} FROM publish_manifest WHERE target = ? "
+                f"AND key IN ({','.join('?' * len(chunk))})",
+                (target, *chunk),
+            ):
+                found[row[0]] = row
+        return found
+
+    def count_held(self, target: str) -> int:
+        row = self.database.conn.execute(
+            "SELECT count(*) FROM publish_manifest WHERE target = ?", (target,)
+        ).fetchone()
+        return int(row[0])
 
     def record_published(
         self, target: str, objects: Sequence[Published], *, mirror: bool = True

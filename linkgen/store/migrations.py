@@ -464,6 +464,21 @@ def _splits(db: sqlite_utils.Database) -> None:
     )
 
 
+@migration(15, "the names each build wrote or removed, for the next publish")
+def _build_journal(db: sqlite_utils.Database) -> None:
+    run_script(
+        db,
+        """
+        -- Each name of build/ a build wrote or removed ("*": it may have changed
+        -- anything); a publish checks the names after its target's last position
+        -- (build meta "journal <target>") instead of every file.
+        -- AUTOINCREMENT: a seq is never used again, even once every row is gone.
+        CREATE TABLE build_journal (seq INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL);
+        CREATE INDEX build_state_by_username ON build_state(username);
+        """,
+    )
+
+
 def run_script(db: sqlite_utils.Database, script: str) -> None:
     """Run a script statement by statement, inside the caller's transaction.
 
