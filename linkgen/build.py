@@ -40,6 +40,7 @@ SITEMAP_PENDING_KEY = "sitemap_pending"
 FINGERPRINTS_KEY = "fingerprints_built"
 OUTPUT_TOKEN_KEY = "output_token"
 MARKER = ".linkgen-build"  # ties build/ to this database; not published
+RUNNING_KEY = "build_running"  # "1" from a build's start to its end
 
 Progress = Callable[[int, int], None]
 
@@ -239,10 +240,13 @@ def build(
     intact = not full and token is not None and _read_marker(out) == token
     if not intact:
         # Until this build ends, build/ is not the one this database built: a
-        # build that dies part-way leaves the next one full too, and the next
-        # publish compares every file (it may have changed anything).
+        # build that dies part-way leaves the next one full too.
         remove(out / MARKER)
+    if not intact or store.build_meta(RUNNING_KEY) == "1":
+        # It may change anything, or the last build died between writing files
+        # and journalling them: the next publish compares every file.
         site.journal.add([journal.EVERYTHING])
+    store.set_build_meta(RUNNING_KEY, "1")
     workers = jobs or site.config.build.jobs or os.cpu_count() or 1
     themes_in_use = store.themes_in_use()
     for slug in themes_in_use:  # background pictures made once here, not by every worker
@@ -264,6 +268,7 @@ def build(
         write_file(out / MARKER, token.encode())
         store.set_build_meta(OUTPUT_TOKEN_KEY, token)
     site.remember_template_references(renderer)
+    store.set_build_meta(RUNNING_KEY, "0")
     report.next_change = store.next_scheduled_change()
     report.seconds = time.perf_counter() - started
     log.info(

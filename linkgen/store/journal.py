@@ -21,8 +21,10 @@ _POSITION = "journal {}"  # build meta: the last seq a complete publish to the t
 
 
 def insert(conn: sqlite3.Connection, names: Iterable[str]) -> None:
-    """Journal ``names`` (inside the caller's transaction)."""
-    conn.executemany("INSERT INTO build_journal (name) VALUES (?)", [(n,) for n in names])
+    """Journal ``names`` (inside the caller's transaction); nothing while no target
+    has a position (its first publish walks build/ anyway)."""
+    if conn.execute("SELECT 1 FROM build_meta WHERE key LIKE 'journal %' LIMIT 1").fetchone():
+        conn.executemany("INSERT INTO build_journal (name) VALUES (?)", [(n,) for n in names])
 
 
 class Journal:

@@ -86,5 +86,10 @@ def test_a_full_build_or_a_new_target_walks_every_file(site: sites.Site, run: Cl
     run("build")
     journalled, _ = plans(site.root)
     assert not journalled.walked and [u.key for u in journalled.uploads] == ["ada"]
+    run("publish")
+    sites.Site.open(site.root).builds.set_build_meta("build_running", "1")  # a build died
+    run("profile", "set", "ada", "--bio", "Hello again")
+    run("build")  # what the dead one wrote was never journalled: compare everything
+    assert plans(site.root)[0].walked
     (site.root / "linkgen.toml").write_text('[publish]\ntarget = "file://elsewhere"\n')
     assert plans(site.root)[0].walked  # a target this site never published to
