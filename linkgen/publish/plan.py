@@ -84,7 +84,7 @@ def make_plan(site: Site, target: str, prefix: str, *, walk: bool = False) -> Pl
     """What to upload to and delete from ``target``: the site's build/ against the
     manifest of what the target holds (``walk``: every file, whatever the journal)."""
     position = None if walk else site.journal.position(target, policy())
-    if position is not None:
+    if position is not None and site.manifest.has_manifest(target):
         names, last = site.journal.since(position)
         if EVERYTHING not in names:
             return _journalled(site, target, prefix, names, last)
