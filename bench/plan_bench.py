@@ -44,6 +44,7 @@ def main() -> None:
     parser.add_argument("--edits", type=int, default=5)
     parser.add_argument("--no-cards", action="store_true", help="No social cards or QR codes.")
     parser.add_argument("--work", type=Path, default=Path("/dev/shm/linkgen-plan-bench"))
+    parser.add_argument("--keep", action="store_true", help="Leave the site in --work.")
     args = parser.parse_args()
     shutil.rmtree(args.work, ignore_errors=True)
     site_dir = args.work / "site"
@@ -58,6 +59,7 @@ def main() -> None:
     build(site)
     first = publish(site)
     assert first.ok, first.failures
+    site.outbox.done(site.outbox.marks())  # as `linkgen publish` leaves it
     objects = len(first.uploaded)
     print(f"built and published {objects:,} objects in {time.perf_counter() - started:.0f} s",
           file=sys.stderr)  # fmt: skip
@@ -91,7 +93,8 @@ def main() -> None:
         values = timings[name]
         print(f"| {label} | {statistics.median(values) * 1000:.1f} ms | "
               f"{min(values) * 1000:.1f} ms | {max(values) * 1000:.1f} ms |")  # fmt: skip
-    shutil.rmtree(args.work, ignore_errors=True)
+    if not args.keep:
+        shutil.rmtree(args.work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -139,6 +139,10 @@ def test_the_edge_serves_each_visitor_their_titles_page_all_day_and_counts_follo
     assert (a["viewers"], a["clicks"], a["clickers"]) == (shares["a"], clicked["a"], clicked["a"])
     assert (b["viewers"], b["clicks"], b["clickers"]) == (shares["b"], clicked["b"], clicked["b"])
     assert b["verdict"] == "better than A" and b["p_value"] < 0.001
+    for path in live.root.rglob("*"):  # the letter is kept; nothing of the visitor
+        if path.is_file():
+            data = path.read_bytes()
+            assert VISITORS[55].encode() not in data and b"Firefox/128" not in data, path
 
 
 def test_ending_a_title_test_keeps_the_winner_and_takes_its_pages_away(
