@@ -12,6 +12,7 @@ from typing import NamedTuple
 LINK_KINDS = frozenset({"link", "featured"})  # the items with a URL: counted, redirected
 LINK_KINDS_SQL = "(" + ", ".join(f"'{kind}'" for kind in sorted(LINK_KINDS)) + ")"
 VARIANT_LABELS = "ABCDE"  # an A/B test's variants: A is the link's own URL
+PAGE_LABELS = VARIANT_LABELS.lower()  # as a title test's pages label links and beacon: ?x=b
 
 
 class PageLink(NamedTuple):

@@ -31,6 +31,7 @@ from datetime import datetime
 
 from linkgen.clicks.variants import bounds_of, draw, link_key
 from linkgen.models import Link
+from linkgen.records import PAGE_LABELS
 from linkgen.records import VARIANT_LABELS as LABELS
 
 ALPHA = 0.05
@@ -87,7 +88,7 @@ def report(clicks: sqlite3.Connection, profile_id: str, link: Link) -> SplitRepo
     clickers: list[set[str]] = [set() for _ in groups]
     drawn: dict[str, int] = {}
     key, bounds = link_key(link.id), bounds_of([group.weight for group in groups])
-    labelled = {label.lower(): n for n, label in enumerate(LABELS[: len(groups)])}
+    labelled = {label: n for n, label in enumerate(PAGE_LABELS[: len(groups)])}
     rows = clicks.execute(
         "SELECT kind, visitor, variant FROM events WHERE at_ms >= ? AND profile_id = ? "
         "AND bot = 0 AND (kind = 'view' OR (kind = 'click' AND link_id = ?))",

@@ -24,6 +24,7 @@ from typing import Any
 
 from linkgen.clicks import hits
 from linkgen.clicks.db import DAY_MS, day_of
+from linkgen.records import PAGE_LABELS
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ def bounds_of(weights: Sequence[int]) -> tuple[int, ...]:
 
 
 MASK = (1 << 64) - 1
-LABELS = "abcde"  # as a page variant's links and beacon carry them: ?x=b
+LABELS = PAGE_LABELS  # as a page variant's links and beacon carry them: ?x=b
 
 
 def label_of(query: str) -> str:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from linkgen.fsutil import remove, write_if_changed, write_new
 from linkgen.pages import embeds, vcard
-from linkgen.records import VARIANT_LABELS, PageLink, PageProfile
+from linkgen.records import PAGE_LABELS, PageLink, PageProfile
 
 if TYPE_CHECKING:
     from linkgen.pages.render import Rendered, Renderer
@@ -65,7 +65,7 @@ def write_title_test(
         return []
     link, split = test
     variants = split["variants"]
-    labels = VARIANT_LABELS.lower()
+    labels = PAGE_LABELS
     bounds = itertools.accumulate([split["weight"], *(variant["weight"] for variant in variants)])
     draw = " ".join(f"{label}:{bound}" for label, bound in zip(labels, bounds, strict=False))
     pages = {
