@@ -189,11 +189,12 @@ def probe(host: str, port: int) -> None:
         probe.bind((host, port))
 
 
-def bind(make: Callable[[], T], host: str, port: int) -> T:
+def bind(make: Callable[[], T], host: str, port: int, remedy: str = "") -> T:
     try:
         return make()
     except OSError as exc:
-        raise LinkgenError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        hint = f" ({remedy})" if remedy else ""
+        raise LinkgenError(f"cannot listen on {host}:{port}: {exc.strerror or exc}{hint}") from None
 
 
 def key_values(field: str, items: tuple[str, ...]) -> dict[str, str | None]:

@@ -115,6 +115,14 @@ def redirector_cmd(app: App, host: str | None, port: int | None, workers: int | 
     settings = config_only.config.redirector
     host, port = host or settings.host, port or settings.port
     bind(lambda: probe(host, port), host, port)
+    metrics_host, metrics_port = settings.metrics_host, settings.metrics_port
+    if metrics_port and (workers or settings.workers) == 1:  # its worker would hang on it
+        bind(
+            lambda: probe(metrics_host, metrics_port),
+            metrics_host,
+            metrics_port,
+            "[redirector] metrics_port: another port, or 0 for no metrics",
+        )
     root = config_only.root
     click.echo(f"redirector for {root} on http://{host}:{port}/ (Ctrl+C stops)")
     app.close()

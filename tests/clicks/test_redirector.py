@@ -237,6 +237,15 @@ def test_a_second_redirector_on_the_same_port_is_a_clear_error(
     assert "cannot listen" in result.stderr and "Traceback" not in result.stderr
 
 
+def test_a_metrics_port_in_use_is_a_clear_error_not_a_hang(
+    linked: sites.Site, redirector: Running, run: Any
+) -> None:
+    taken = linked.config.redirector.metrics_port  # the running redirector's
+    result = run("redirector", "--port", str(free_port(redirector.port, taken)), code=1)
+    assert f"cannot listen on 127.0.0.1:{taken}" in result.stderr
+    assert "metrics_port" in result.stderr and "Traceback" not in result.stderr
+
+
 # -- the application itself, fuzzed in-process ----------------------------------------
 
 

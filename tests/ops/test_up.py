@@ -20,7 +20,7 @@ from linkgen.cli.demo import seed
 from tests.support.api import Client, token_for
 from tests.support.editor import PASSWORD, Browser
 from tests.support.processes import alive, descendants
-from tests.support.servers import free_port, wait_for
+from tests.support.servers import free_port, own_metrics_port, wait_for
 
 
 def child_named(parent: int, name: str) -> int | None:
@@ -66,6 +66,7 @@ def up(site: sites.Site) -> Iterator[Up]:
         [sys.executable, "-m", "linkgen", "--site", str(site.root), "up", "--preview",
          "--preview-port", str(ports["preview"]), "--editor-port", str(ports["editor"]),
          "--worker-port", str(ports["worker"]), "--redirector-port", str(ports["redirector"])],
+        env={**os.environ, **own_metrics_port(site.root)},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )  # fmt: skip

@@ -40,6 +40,10 @@ WORKERS = 8
 BRIEF_PEAK = 116  # requests/s at the brief's peak
 PAGE_BUDGET_MS = 300
 
+# Under pytest-xdist these run one after another on one worker: the load of
+# one brief test never lands on another's measurements.
+pytestmark = pytest.mark.xdist_group("brief")
+
 
 @pytest.fixture(autouse=True)
 def _no_social_cards(monkeypatch: pytest.MonkeyPatch) -> None:

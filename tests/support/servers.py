@@ -16,6 +16,7 @@ from typing import Any
 
 import requests
 
+from linkgen import config
 from linkgen import site as sites
 
 
@@ -29,12 +30,26 @@ def free_port(*taken: int) -> int:
             return port
 
 
+METRICS_PORT_ENV = "LINKGEN_REDIRECTOR__METRICS_PORT"
+
+
+def own_metrics_port(root: Path) -> dict[str, str]:
+    """The environment that gives a redirector on this site a metrics port of its own
+    when its settings keep the default (9464): that is one port for every test
+    worker on the machine, and a second redirector on it would refuse to start."""
+    default = config.RedirectorSettings.model_fields["metrics_port"].default
+    if METRICS_PORT_ENV in os.environ or config.load(root).redirector.metrics_port != default:
+        return {}
+    return {METRICS_PORT_ENV: str(free_port(default))}
+
+
 def start_linkgen(
     site: sites.Site, *args: str, env: Mapping[str, str] | None = None
 ) -> tuple[subprocess.Popen[bytes], int]:
     """`linkgen --site SITE ARGS... --port N` as a real process, once /healthz answers
     (``env``: more environment variables for it)."""
     port = free_port(site.config.redirector.metrics_port)
+    env = {**own_metrics_port(site.root), **(env or {})}
     proc = subprocess.Popen(
         [sys.executable, "-m", "linkgen", "--site", str(site.root), *args, "--port", str(port)],
         env={**os.environ, **env} if env else None,
