@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
-import os
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -14,9 +12,10 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from linkgen import rules
 from linkgen.errors import ConfigError
 from linkgen.models import describe
-
-CONFIG_FILE = "linkgen.toml"
-ENV_PREFIX = "LINKGEN_"
+from linkgen.store import settings_file
+from linkgen.store.settings_file import CONFIG_FILE as CONFIG_FILE
+from linkgen.store.settings_file import ENV_PREFIX as ENV_PREFIX
+from linkgen.store.settings_file import SETTINGS_CACHE as SETTINGS_CACHE
 
 
 def _base_url(value: str) -> str:
@@ -247,35 +246,21 @@ class Config(_Section):
     embeds: EmbedSettings = Field(default_factory=EmbedSettings)
 
 
-def _env_overrides(environ: dict[str, str]) -> dict[str, dict[str, str]]:
-    found: dict[str, dict[str, str]] = {}
-    for name, value in environ.items():
-        if not name.startswith(ENV_PREFIX) or "__" not in name:
-            continue
-        section, _, key = name[len(ENV_PREFIX) :].lower().partition("__")
-        found.setdefault(section, {})[key] = value
-    return found
-
-
 def load(site_dir: Path, environ: dict[str, str] | None = None) -> Config:
     """The site's settings: ``linkgen.toml`` with the environment's overrides, checked.
 
     What was checked is kept in ``site_data/.settings.json`` under a key made of
     the file's bytes, the overrides and the code that checks them, so the next
     command with the same settings reads them back without validating them again
-    (pydantic's schemas for them cost a tenth of a second to build).
+    (pydantic's schemas for them cost a tenth of a second to build;
+    ``store.settings_file``).
     """
     path = site_dir / CONFIG_FILE
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raw = b""
-    overrides = _env_overrides(dict(os.environ if environ is None else environ))
-    key = _cache_key(raw, overrides)
-    cache = site_dir / "site_data" / SETTINGS_CACHE
-    cached = _cached(cache, key)
-    if cached is not None:
-        return cached
+    raw, overrides, key = settings_file.read(site_dir, environ)
+    kept = settings_file.kept(site_dir, key)
+    if kept is not None:
+        with contextlib.suppress(KeyError, TypeError, AttributeError):
+            return from_kept(kept)
     try:
         data: dict[str, Any] = tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
@@ -288,46 +273,17 @@ def load(site_dir: Path, environ: dict[str, str] | None = None) -> Config:
         checked = Config.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(f"{path}: {describe(exc)}") from None
-    _keep(cache, key, checked)
+    settings_file.keep(site_dir, key, checked.model_dump(mode="json"))
     return checked
 
 
-SETTINGS_CACHE = ".settings.json"
-
-
-def _cache_key(raw: bytes, overrides: dict[str, dict[str, str]]) -> str:
-    import hashlib
-
-    digest = hashlib.sha256(Path(__file__).read_bytes())  # this code, and the rules it uses
-    digest.update(Path(rules.__file__).read_bytes())
-    digest.update(b"\0" + raw + b"\0" + json.dumps(overrides, sort_keys=True).encode())
-    return digest.hexdigest()
-
-
-def _cached(cache: Path, key: str) -> Config | None:
-    """The settings kept under ``key``, rebuilt without validation; None if absent,
-    stale or unreadable (then they are checked again)."""
-    try:
-        kept = json.loads(cache.read_bytes())
-        if kept.get("key") != key:
-            return None
-        sections = {
-            name: Config.model_fields[name].annotation.model_construct(**values)  # type: ignore[union-attr]
-            for name, values in kept["settings"].items()
-        }
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return None
+def from_kept(kept: dict[str, dict[str, Any]]) -> Config:
+    """Settings checked before (``settings_file.kept``), rebuilt without validation."""
+    sections = {
+        name: Config.model_fields[name].annotation.model_construct(**values)  # type: ignore[union-attr]
+        for name, values in kept.items()
+    }
     return Config.model_construct(**sections)
-
-
-def _keep(cache: Path, key: str, checked: Config) -> None:
-    if not cache.parent.is_dir():  # not a site yet (init makes site_data/)
-        return
-    from linkgen.fsutil import write_file
-
-    body = json.dumps({"key": key, "settings": checked.model_dump(mode="json")}).encode()
-    with contextlib.suppress(OSError):  # a read-only site is checked every time instead
-        write_file(cache, body)
 
 
 DEFAULT_TOML = """\

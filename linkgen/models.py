@@ -415,7 +415,7 @@ class Profile(Strict):
     bio: str = ""
     avatar: str | None = None
     theme: ThemeName
-    style: Style = Style()
+    style: Style = Style.model_construct()  # not Style(): that would build its validator now
     sensitive: Sensitivity | None = None
     social_image: str | None = None
     language: str | None = None

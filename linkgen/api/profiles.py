@@ -219,7 +219,7 @@ async def stats(
         clicks = ClickStore(clicks_path(caller.site.root))
         try:
             numbers = figures.compute(
-                caller.site.content, clicks, profile.username, days=days, bots=bots
+                caller.site.database, clicks, profile.username, days=days, bots=bots
             )
         finally:
             clicks.close()

@@ -4,7 +4,8 @@ Each command parses options, calls one library function and prints the
 result. A ``LinkgenError`` becomes a one-line message and exit code 1; usage
 errors exit 2; anything unexpected exits 3 with a hint to re-run with -v.
 ``base`` holds the root command and the error translation; each command group
-has its own module; ``output`` shows the results.
+has its own module, imported when one of its commands runs (``commands``);
+``output`` shows the results.
 """
 
 from __future__ import annotations
@@ -17,25 +18,6 @@ os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 import logging
 import sys
 
-# Importing a command module registers its commands on the root group.
-from linkgen.cli import (  # noqa: F401
-    audience,
-    blocks,
-    clicks,
-    content,
-    links,
-    operations,
-    profiles,
-    publishing,
-    rules,
-    service,
-    serving,
-    splits,
-    themes,
-    tokens,
-    users,
-    webhooks,
-)
 from linkgen.cli.base import cli
 
 __all__ = ["cli", "main"]

@@ -37,7 +37,8 @@ class App:
             from linkgen.site import Site  # not at import: `--help` needs no site
 
             self._site = Site.open(self.site_dir)
-            self._site.content.actor = _who()
+            self._site.actor = _who()
+            self._site.database  # a missing database is refused before anything else  # noqa: B018
         return self._site
 
     def close(self) -> None:
@@ -87,6 +88,39 @@ class LinkgenGroup(click.Group):
             raise InternalError(
                 f"unexpected error: {type(exc).__name__}: {exc} (re-run with -v for details)"
             ) from None
+
+
+class RootGroup(LinkgenGroup):
+    """The root: a command's module is imported when that command is asked for
+    (``linkgen.cli.commands``), and the help lists them all from the table."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        from linkgen.cli.commands import COMMANDS
+
+        return sorted({*COMMANDS, *self.commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands:
+            from linkgen.cli.commands import load
+
+            load(cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        from linkgen.cli.commands import COMMANDS
+
+        shown = {
+            name: self.commands.get(name) or click.Command(name, help=summary)
+            for name, (_, summary) in COMMANDS.items()
+        }
+        limit = formatter.width - 6 - max(map(len, shown))
+        rows = [
+            (name, command.get_short_help_str(limit))
+            for name, command in sorted(shown.items())
+            if not command.hidden
+        ]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
 
 def hoist_site(args: list[str]) -> list[str]:
@@ -142,7 +176,7 @@ def version_option(f: F) -> F:
     )(f)
 
 
-@click.group(cls=LinkgenGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=RootGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--site",
     "site_dir",

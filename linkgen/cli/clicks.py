@@ -54,13 +54,13 @@ def stats_cmd(
 
         with s3_events(app.site.config.clicks) as shipped:
             numbers = stats.compute(
-                app.site.content, shipped, username.lower(), days=days, bots=bots
+                app.site.database, shipped, username.lower(), days=days, bots=bots
             )
     else:
         clicks = ClickStore(clicks_path(app.site.root))
         try:
             numbers = stats.compute(
-                app.site.content, clicks, username.lower(), days=days, bots=bots
+                app.site.database, clicks, username.lower(), days=days, bots=bots
             )
         finally:
             clicks.close()
@@ -68,7 +68,7 @@ def stats_cmd(
         from linkgen.clicks.dashboard import render
         from linkgen.fsutil import write_file
 
-        page = render(numbers, note=stats.counting_note(app.site.config.redirector))
+        page = render(numbers, note=counting_note(app))
         write_file(html_file.resolve(), page.encode("utf-8"))
         click.echo(f"wrote {html_file}")
         return
@@ -76,9 +76,16 @@ def stats_cmd(
         click.echo(stats.as_csv(numbers), nl=False)
         return
     emit(as_json, stats.as_dict(numbers), stats.as_text(numbers))
-    note = stats.counting_note(app.site.config.redirector)
+    note = counting_note(app)
     if note and not from_s3:
         click.echo(f"note: {note}", err=True)
+
+
+def counting_note(app: App) -> str | None:
+    from linkgen.clicks import stats
+
+    setting = app.site.setting
+    return stats.counting_note(setting("redirector", "mode"), setting("redirector", "base_url"))
 
 
 @cli.group("clicks")

@@ -302,8 +302,7 @@ def link_list(app: App, username: str, as_json: bool) -> None:
 
         linkgen link list alice
     """
-    found = app.site.content.get(username)
-    from linkgen.models import PUBLIC
+    from linkgen.store import public
 
-    shown = [lk.model_dump(mode="json", context=PUBLIC) for lk in found.links]
-    emit(as_json, shown, links_text(found))
+    items = public.profile(app.site.database, username)["links"]
+    emit(as_json, items, links_text(items))

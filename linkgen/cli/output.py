@@ -12,75 +12,83 @@ import click
 
 if TYPE_CHECKING:
     from linkgen.build import BuildReport
-    from linkgen.models import Link, Profile
+    from linkgen.models import Profile
 
 
 def emit(as_json: bool, data: Any, human: str) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False) if as_json else human)
 
 
-def profile_text(profile: Profile) -> str:
+def profile_text(profile: dict[str, Any]) -> str:
+    """A profile as ``public.profile`` reads it (its JSON), for a person."""
     lines = [
-        f"@{profile.username}  {profile.display_name}".rstrip(),
-        f"  id {profile.id} · version {profile.version} · theme {profile.theme} · "
-        + (f"language {profile.language} · " if profile.language else "")
-        + f"updated {profile.updated_at:%Y-%m-%d %H:%M}Z",
+        f"@{profile['username']}  {profile['display_name']}".rstrip(),
+        f"  id {profile['id']} · version {profile['version']} · theme {profile['theme']} · "
+        + (f"language {profile['language']} · " if profile["language"] else "")
+        + f"updated {_minute(profile['updated_at'])}",
     ]
-    if profile.bio:
-        lines += ["  " + line for line in profile.bio.splitlines()]
-    style = profile.style.model_dump(exclude_none=True)
-    if style:
-        lines.append("  style " + " ".join(f"{k}={v}" for k, v in style.items()))
-    if profile.utm is not None:
-        tags = profile.utm.model_dump(exclude_none=True)
-        lines.append("  utm " + " ".join(f"{k}={v}" for k, v in tags.items()))
-    lines.append(links_text(profile))
+    if profile["bio"]:
+        lines += ["  " + line for line in profile["bio"].splitlines()]
+    if profile["style"]:
+        lines.append("  style " + " ".join(f"{k}={v}" for k, v in profile["style"].items()))
+    if profile["utm"] is not None:
+        lines.append("  utm " + _set(profile["utm"]))
+    lines.append(links_text(profile["links"]))
     return "\n".join(lines)
 
 
-def links_text(profile: Profile) -> str:
-    if not profile.links:
+def _minute(moment: str) -> str:
+    """2026-12-01T09:30:00Z as 2026-12-01 09:30Z."""
+    return f"{moment[:10]} {moment[11:16]}Z"
+
+
+def _set(values: dict[str, Any], between: str = " ") -> str:
+    return between.join(f"{k}={v}" for k, v in values.items() if v is not None)
+
+
+def links_text(links: list[dict[str, Any]]) -> str:
+    """A profile's items (their JSON), one line each."""
+    if not links:
         return "  (no links)"
     rows = []
-    for link in profile.links:
-        flags = "" if link.enabled else " [disabled]"
-        flags += " [social row]" if link.social else ""
-        flags += f" [{link.sensitive}]" if link.sensitive else ""
-        flags += f" [icon: {link.icon}]" if link.icon else ""
-        if link.starts_at or link.ends_at:
-            start = f"{link.starts_at:%Y-%m-%d %H:%M}Z" if link.starts_at else "…"
-            end = f"{link.ends_at:%Y-%m-%d %H:%M}Z" if link.ends_at else "…"
+    for link in links:
+        flags = "" if link["enabled"] else " [disabled]"
+        flags += " [social row]" if link["social"] else ""
+        flags += f" [{link['sensitive']}]" if link["sensitive"] else ""
+        flags += f" [icon: {link['icon']}]" if link["icon"] else ""
+        if link["starts_at"] or link["ends_at"]:
+            start = _minute(link["starts_at"]) if link["starts_at"] else "…"
+            end = _minute(link["ends_at"]) if link["ends_at"] else "…"
             flags += f" [{start} → {end}]"
-        flags += " [embed]" if link.embed else ""
-        if link.rules:
-            flags += f" [{len(link.rules)} rule{'s' if len(link.rules) > 1 else ''}]"
-        if link.lock is not None:
-            locked = "password" if link.lock.kind == "password" else f"{link.lock.age}+"
+        flags += " [embed]" if link["embed"] else ""
+        if link["rules"]:
+            flags += f" [{len(link['rules'])} rule{'s' if len(link['rules']) > 1 else ''}]"
+        if link["lock"] is not None:
+            lock = link["lock"]
+            locked = "password" if lock["kind"] == "password" else f"{lock['age']}+"
             flags += f" [locked: {locked}]"
-        if link.split is not None:
-            what = "titles" if link.split.titled else "URLs"
-            flags += f" [A/B: {len(link.split.variants) + 1} {what}]"
-        if link.utm is not None:
-            flags += (
-                " [utm "
-                + ",".join(f"{k}={v}" for k, v in link.utm.model_dump(exclude_none=True).items())
-                + "]"
-            )
-        rows.append(f"  {link.position:>2}. {link.id}  {_item_text(link)}{flags}")
+        if link["split"] is not None:
+            variants = link["split"]["variants"]
+            what = "titles" if any(variant["title"] for variant in variants) else "URLs"
+            flags += f" [A/B: {len(variants) + 1} {what}]"
+        if link["utm"] is not None:
+            flags += " [utm " + _set(link["utm"], ",") + "]"
+        rows.append(f"  {link['position']:>2}. {link['id']}  {_item_text(link)}{flags}")
     return "\n".join(rows)
 
 
-def _item_text(link: Link) -> str:
-    if link.kind == "link":
-        return f"{link.title}  → {link.url}"
-    if link.kind == "featured":
-        return f"[featured] {link.title}  → {link.url}"
-    if link.kind == "text":
-        text = " ".join((link.body or "").split())
+def _item_text(link: dict[str, Any]) -> str:
+    kind, title = link["kind"], link["title"]
+    if kind == "link":
+        return f"{title}  → {link['url']}"
+    if kind == "featured":
+        return f"[featured] {title}  → {link['url']}"
+    if kind == "text":
+        text = " ".join((link["body"] or "").split())
         return f"[text] {text[:60]}{'…' if len(text) > 60 else ''}"
-    if link.kind == "contact" and link.contact is not None:
-        return f"[contact] {link.contact.name}"
-    return f"[{link.kind}] {link.title}".rstrip()
+    if kind == "contact" and link["contact"] is not None:
+        return f"[contact] {link['contact']['name']}"
+    return f"[{kind}] {title}".rstrip()
 
 
 def profile_json(profile: Profile) -> dict[str, Any]:

@@ -3,18 +3,22 @@ re-encoded and kept with the site, the same way the editor's uploads are."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from linkgen.cli.base import App
-from linkgen.pages import images
 
-PURPOSES: dict[str, images.Purpose] = {"avatar": "avatar", "social_image": "card"}
+if TYPE_CHECKING:
+    from linkgen.pages.images import Purpose
+
+PURPOSES: dict[str, Purpose] = {"avatar": "avatar", "social_image": "card"}
 
 
-def stored_picture(app: App, given: str, purpose: images.Purpose, label: str) -> str:
+def stored_picture(app: App, given: str, purpose: Purpose, label: str) -> str:
     """Read ``given``, check and re-encode it for ``purpose``; return its /_m/ reference."""
+    from linkgen.pages import images  # loaded only when a picture is given
+
     data, source = images.read_source(given, app.site.config.fetch.allow_networks)
     media = images.ingest(data, purpose, source=source)
     click.echo(f"{label}: {source} → {media.ref} ({media.width}x{media.height})", err=True)

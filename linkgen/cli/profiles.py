@@ -176,8 +176,10 @@ def profile_show(app: App, username: str, as_json: bool) -> None:
 
         linkgen profile show alice --json
     """
-    found = app.site.content.get(username)
-    emit(as_json, profile_json(found), profile_text(found))
+    from linkgen.store import public
+
+    found = public.profile(app.site.database, username)
+    emit(as_json, found, profile_text(found))
 
 
 @profile.command("set")

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import click
 
 from linkgen.cli import cli
+from linkgen.cli.commands import load_all
 
 WIDTH = 88  # the help text's width, fixed so the file does not depend on the terminal
 
@@ -27,6 +28,7 @@ def walk(
     command: click.Command, name: str, parent: click.Context | None = None
 ) -> Iterator[tuple[str, click.Context]]:
     """(full name, context) of ``command`` and of every command under it, in order."""
+    load_all()
     ctx = click.Context(
         command,
         info_name=name,

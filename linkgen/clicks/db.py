@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import secrets
 import sqlite3
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -229,6 +228,8 @@ class ClickStore:
         salt = self._salts.get(day)
         if salt is not None:
             return salt
+        import secrets  # OpenSSL: loaded by what records a visitor only
+
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             self.conn.execute(

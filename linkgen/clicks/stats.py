@@ -9,7 +9,6 @@ Bots and link-preview fetchers are left out unless asked for.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 from collections import defaultdict
@@ -17,8 +16,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
 from linkgen.clicks.db import ALL_LINKS, Dimension, Row
-from linkgen.config import RedirectorSettings
-from linkgen.store.content import Content
+from linkgen.store import public
+from linkgen.store.database import Database
 
 UNIQUES_NOTE = (
     "Unique counts over several days are sums of daily uniques "
@@ -80,7 +79,7 @@ class Stats:
 
 
 def compute(
-    store: Content,
+    database: Database,
     clicks: ClickSource,
     username: str,
     *,
@@ -88,13 +87,14 @@ def compute(
     today: dt.date | None = None,
     bots: bool = False,
 ) -> Stats:
-    profile = store.get(username)
+    profile = public.profile(database, username)
+    profile_id = profile["id"]
     last = today or dt.datetime.now(dt.UTC).date()
     first = last - dt.timedelta(days=days - 1)
     span = [(first + dt.timedelta(days=n)).isoformat() for n in range(days)]
-    rows = clicks.daily(profile.id, span[0], span[-1], bots=bots)
-    since = clicks.first_day(profile.id) or span[0]
-    lifetime = _totals(clicks.daily(profile.id, since, span[-1], bots=bots))
+    rows = clicks.daily(profile_id, span[0], span[-1], bots=bots)
+    since = clicks.first_day(profile_id) or span[0]
+    lifetime = _totals(clicks.daily(profile_id, since, span[-1], bots=bots))
     views: dict[str, int] = defaultdict(int)
     link_clicks: dict[str, int] = defaultdict(int)
     per_link: dict[str, list[int]] = defaultdict(lambda: [0, 0])
@@ -107,12 +107,12 @@ def compute(
             per_link[row.link_id][0] += row.total
             per_link[row.link_id][1] += row.uniques
     range_totals = _totals(rows)
-    known = {link.id: link for link in profile.links}
+    known = {link["id"]: link for link in profile["links"]}
     links = [
         LinkStats(
             link_id,
-            known[link_id].title if link_id in known else "(removed link)",
-            known[link_id].url if link_id in known else "",
+            known[link_id]["title"] if link_id in known else "(removed link)",
+            known[link_id]["url"] if link_id in known else "",
             total,
             uniques,
             round(100 * total / range_totals.views, 1) if range_totals.views else None,
@@ -120,15 +120,15 @@ def compute(
         for link_id, (total, uniques) in per_link.items()
     ]
     links += [
-        LinkStats(link.id, link.title, link.url, 0, 0, 0.0 if range_totals.views else None)
-        for link in profile.links
-        if link.id not in per_link
+        LinkStats(link["id"], link["title"], link["url"], 0, 0, 0.0 if range_totals.views else None)
+        for link in profile["links"]
+        if link["id"] not in per_link
     ]
     links.sort(key=lambda item: (-item.clicks, item.title))
-    dimensions = clicks.dimensions(profile.id, span[0], span[-1])
+    dimensions = clicks.dimensions(profile_id, span[0], span[-1])
     return Stats(
-        username=profile.username,
-        profile_id=profile.id,
+        username=profile["username"],
+        profile_id=profile_id,
         first_day=span[0],
         last_day=span[-1],
         range=range_totals,
@@ -158,9 +158,10 @@ def clicks_per_link(
     return dict(found)
 
 
-def counting_note(settings: RedirectorSettings) -> str | None:
-    """Why nothing is counted, when the site's pages cannot count anything."""
-    if settings.mode == "edge" or settings.base_url:
+def counting_note(mode: str, base_url: str | None) -> str | None:
+    """Why nothing is counted, when the site's pages cannot count anything
+    (``[redirector] mode`` and ``base_url``)."""
+    if mode == "edge" or base_url:
         return None
     return (
         "Nothing is counted yet: pages link straight to their targets. Set [redirector] "
@@ -207,6 +208,8 @@ def as_dict(stats: Stats) -> dict[str, Any]:
 def as_csv(stats: Stats) -> str:
     """One row per day: day, views, clicks."""
     out = io.StringIO()
+    import csv
+
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["day", "views", "clicks"])
     for day, views, link_clicks in zip(

@@ -5,5 +5,7 @@ One module per group of tables, all over one connection (``database``):
 ``profile_rows`` (what every write of a profile goes through), ``exchange``
 (export, import, bulk loads), ``outbox``, ``build_state``, ``manifest`` (and
 the purge queue), ``routes`` (the redirector's view), ``migrations`` and
-``changes`` (history summaries). ``Site`` hands each out.
+``changes`` (history summaries); ``public`` reads a profile as commands print
+it without the models, and ``settings_file`` keeps the checked settings.
+``Site`` hands each out.
 """

@@ -9,14 +9,12 @@ tables is still one transaction.
 from __future__ import annotations
 
 import functools
-import secrets
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from linkgen.store import doorbell
 from linkgen.store.migrations import migrate, pending_migrations
 
 if TYPE_CHECKING:
@@ -100,6 +98,8 @@ class Database:
         conn.execute("COMMIT")
         if self._ring:  # an edit was queued: the worker learns of it now, not at its next look
             self._ring = False
+            from linkgen.store import doorbell  # sockets: loaded by a write only
+
             doorbell.ring(self.path.parent)
 
     def ring_after_commit(self) -> None:
@@ -130,6 +130,8 @@ class Database:
 
     def issue_id(self, kind: str) -> str:
         """A new random id, never handed out before (every issued id is kept)."""
+        import secrets  # OpenSSL: loaded by a write only
+
         while True:
             candidate = secrets.token_urlsafe(_ID_LENGTH).translate(_NOT_ALNUM)[:_ID_LENGTH]
             if len(candidate) < _ID_LENGTH:

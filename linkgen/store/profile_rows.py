@@ -36,6 +36,7 @@ from linkgen.pages.themes import ThemeFile, contrast_failures
 from linkgen.records import iso, now
 from linkgen.store import changes
 from linkgen.store.database import Database
+from linkgen.store.public import LINK_NAMES
 from linkgen.store.webhooks import Webhooks
 
 # Link fields added after schema version 4 (icons, warnings), 10 (blocks, embeds), 12 (rules),
@@ -133,11 +134,6 @@ def known_name(username: str) -> str:
         raise NotFound(f"no profile '{username}'") from None
 
 
-LINK_NAMES = (
-    "id", "position", "kind", "title", "url", "enabled", "thumbnail", "icon", "social",
-    "sensitive", "embed", "body", "contact", "rules", "utm", "lock", "split", "starts_at",
-    "ends_at", "created_at", "updated_at",
-)  # fmt: skip
 CONTACT_FIELDS = tuple(Contact.model_fields)
 LINK_COLUMNS = ", ".join(LINK_NAMES)
 PROFILE_FIELDS = frozenset(Profile.model_fields) - {"links", "style", "created_at", "updated_at"}

@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from linkgen.cli import cli
+from linkgen.cli.commands import load_all
 from tests.support.cli import Cli
 
 
@@ -180,6 +181,7 @@ def test_every_command_has_help_with_an_example() -> None:
             found += walk(command, [*path, name])
         return found
 
+    load_all()
     commands = walk(cli, [])
     assert len(commands) > 20
     for path, command in commands:

@@ -8,7 +8,10 @@ from pathlib import Path
 import click
 
 from linkgen.cli import cli
+from linkgen.cli.commands import load_all
 from linkgen.cli.reference import commands, reference
+
+load_all()  # every command module, as the reference has them
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -75,10 +75,11 @@ async def stats(request: Request, editor: Editor, session: Session) -> Response:
     profile = editor.editable(session, request.path_params["username"])
     clicks = ClickStore(clicks_path(editor.site.root))
     try:
-        numbers = figures.compute(editor.site.content, clicks, profile.username, days=30)
+        numbers = figures.compute(editor.site.database, clicks, profile.username, days=30)
     finally:
         clicks.close()
-    note = figures.counting_note(editor.site.config.redirector)
+    settings = editor.site.config.redirector
+    note = figures.counting_note(settings.mode, settings.base_url)
     page = render(numbers, note=note, back=f"/p/{profile.username}")
     return HTMLResponse(page, headers={"Content-Security-Policy": PREVIEW_POLICY})
 

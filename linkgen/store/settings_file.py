@@ -1,0 +1,78 @@
+"""``linkgen.toml`` and the settings last checked from it, read without the models.
+
+``config.load`` checks the file (with the environment's overrides) and keeps
+what it checked in ``site_data/.settings.json`` under a key of the file's
+bytes, the overrides and the code that checks them (``read``). ``kept`` reads that back
+while the key still holds: a command that only reads the database opens the
+site without loading pydantic, and a file that changed is checked again (and
+refused when wrong) before any command runs on it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import zlib
+from pathlib import Path
+from typing import Any
+
+CONFIG_FILE = "linkgen.toml"
+ENV_PREFIX = "LINKGEN_"
+SETTINGS_CACHE = ".settings.json"
+# The code that checks the settings: a change to it checks them again.
+_CHECKERS = ("config.py", "rules.py")
+Overrides = dict[str, dict[str, str]]
+
+
+def env_overrides(environ: dict[str, str] | None = None) -> Overrides:
+    """``LINKGEN_<SECTION>__<KEY>`` variables, by section and key."""
+    found: Overrides = {}
+    for name, value in (os.environ if environ is None else environ).items():
+        if not name.startswith(ENV_PREFIX) or "__" not in name:
+            continue
+        section, _, key = name[len(ENV_PREFIX) :].lower().partition("__")
+        found.setdefault(section, {})[key] = value
+    return found
+
+
+def read(site_dir: Path, environ: dict[str, str] | None = None) -> tuple[bytes, Overrides, str]:
+    """The file's bytes (b"" when there is none), the overrides, and their key: the
+    file's length and CRC-32, the overrides, and the size and time of the code
+    that checks them (as Python keeps its own bytecode). No hash from OpenSSL: a
+    reading command would load it for this alone."""
+    try:
+        raw = (site_dir / CONFIG_FILE).read_bytes()
+    except FileNotFoundError:
+        raw = b""
+    overrides = env_overrides(environ)
+    package = Path(__file__).resolve().parents[1]
+    checkers = [(package / name).stat() for name in _CHECKERS]
+    code = [(found.st_size, found.st_mtime_ns) for found in checkers]
+    key = json.dumps([len(raw), zlib.crc32(raw), overrides, code], sort_keys=True)
+    return raw, overrides, key
+
+
+def kept(site_dir: Path, key: str) -> dict[str, dict[str, Any]] | None:
+    """The settings checked under ``key``, as JSON by section; None if absent, stale
+    or unreadable (then they are checked again)."""
+    try:
+        found = json.loads((site_dir / "site_data" / SETTINGS_CACHE).read_bytes())
+        settings = found["settings"] if found.get("key") == key else None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    if not isinstance(settings, dict) or not all(isinstance(v, dict) for v in settings.values()):
+        return None
+    return settings
+
+
+def keep(site_dir: Path, key: str, settings: dict[str, Any]) -> None:
+    """Keep checked settings under ``key`` (not before ``init`` made site_data/)."""
+    folder = site_dir / "site_data"
+    if not folder.is_dir():
+        return
+    from linkgen.fsutil import write_file
+
+    body = json.dumps({"key": key, "settings": settings}).encode()
+    with contextlib.suppress(OSError):  # a read-only site is checked every time instead
+        write_file(folder / SETTINGS_CACHE, body)
