@@ -72,3 +72,23 @@ def test_an_unknown_command_is_a_usage_error_naming_it() -> None:
     result = CliRunner().invoke(cli, ["profiles"])
     assert result.exit_code == click.UsageError.exit_code
     assert "No such command 'profiles'" in result.output
+
+
+def test_reading_commands_never_load_pydantic_or_jinja(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    assert CliRunner().invoke(cli, ["init", str(site), "--demo"]).exit_code == 0
+    for args in (["profile", "show", "ada"], ["link", "list", "ada"], ["stats", "ada"]):
+        shown = fresh("--site", str(site), *args, "--json")
+        assert shown["code"] == 0, shown["output"]
+        assert isinstance(shown["modules"], list)
+        heavy = {"pydantic", "jinja2", "boto3", "linkgen.models", "linkgen.config"}
+        assert heavy.isdisjoint(shown["modules"]), (args, heavy & set(shown["modules"]))
+
+
+def test_a_changed_settings_file_is_checked_before_a_reading_command_runs(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    assert CliRunner().invoke(cli, ["init", str(site), "--demo"]).exit_code == 0
+    settings = site / "linkgen.toml"
+    settings.write_text(settings.read_text().replace("jobs = 0 ", "jobs = -3 "))
+    shown = fresh("--site", str(site), "profile", "show", "ada")
+    assert shown["code"] == 1 and "jobs" in str(shown["output"])
