@@ -123,7 +123,7 @@ def main() -> None:
         def compute(days: int = days) -> stats.Stats:
             store = ClickStore(db)
             try:
-                return stats.compute(site.content, store, username, days=days, today=today)
+                return stats.compute(site.database, store, username, days=days, today=today)
             finally:
                 store.close()
 
