@@ -105,7 +105,11 @@ def _build(site_dir: Path, checkout: Path, out: Path) -> float:
     shutil.rmtree(out, ignore_errors=True)
     os.sync()
     started = time.perf_counter()
-    subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # Run from the checkout: ``-m`` puts the working directory first on sys.path,
+    # ahead of PYTHONPATH, so from another checkout it would import that one.
+    subprocess.run(
+        cmd, env=env, cwd=checkout, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     return time.perf_counter() - started
 
 
@@ -116,6 +120,7 @@ def main() -> None:
     parser.add_argument("--ref", default="bbff5f6", help="A revision from before blocks.")
     parser.add_argument("--work", type=Path, default=Path("/dev/shm/linkgen-blocks-bench"))
     args = parser.parse_args()
+    args.work = args.work.resolve()  # the builds run from their checkouts
     args.work.mkdir(parents=True, exist_ok=True)
     sites = prepare(args.work, args.profiles, args.ref)
     names = list(sites)

@@ -125,7 +125,13 @@ def prepare(work: Path, size: int, eleventy: bool) -> tuple[Path, Path, Path]:
 
 
 def bench_size(
-    work: Path, size: int, runs: int, linkgen: str, hugo: str, eleventy: str | None
+    work: Path,
+    size: int,
+    runs: int,
+    linkgen: str,
+    hugo: str,
+    eleventy: str | None,
+    media: bool = True,
 ) -> dict[str, Any]:
     site_dir, hugo_dir, eleventy_dir = prepare(work, size, eleventy is not None)
     _forget_cards(site_dir)
@@ -201,6 +207,8 @@ def bench_size(
         )
     summary["noop_median"], summary["noop_all"] = statistics.median(noop), noop
     summary["edit_median"], summary["edit_all"] = statistics.median(edit), edit
+    if not media:
+        return summary
     # The same full build drawing a social card, then writing a QR code, for every
     # profile (none cached).
     summary["with_cards"], summary["cards"] = _with_media(
@@ -264,9 +272,12 @@ def table(results: list[dict[str, Any]]) -> str:
         rows.append(
             f"| {r['size']:,} | {r['ratio']:.2f}x | {versus} | {r['noop_median']:.2f} s "
             f"({', '.join(f'{w:.2f}' for w in r['noop_all'])}) | {r['edit_median']:.2f} s "
-            f"({', '.join(f'{w:.2f}' for w in r['edit_all'])}) | {r['with_cards']:.2f} s "
-            f"({r['cards']:,} cards) | {r['with_qr']:.2f} s ({r['codes']:,} codes) |"
-        )
+            f"({', '.join(f'{w:.2f}' for w in r['edit_all'])}) | " + (
+                f"{r['with_cards']:.2f} s ({r['cards']:,} cards) | "
+                f"{r['with_qr']:.2f} s ({r['codes']:,} codes) |"
+                if "with_cards" in r else "not run (--no-media) | not run (--no-media) |"
+            )
+        )  # fmt: skip
     return "\n".join(rows)
 
 
@@ -282,6 +293,10 @@ def main() -> None:
         help="Eleventy's command (npm @11ty/eleventy; scripts/bench installs it); "
         "left out when missing.",
     )  # fmt: skip
+    parser.add_argument(
+        "--no-media", action="store_true",
+        help="Leave out the full builds drawing every social card and QR code (minutes at 100k).",
+    )  # fmt: skip
     args = parser.parse_args()
     linkgen = str(Path(sys.executable).with_name("linkgen"))
     eleventy = str(args.eleventy) if args.eleventy.is_file() else None
@@ -292,7 +307,7 @@ def main() -> None:
         raise SystemExit("hugo is not installed: apt-get install hugo (scripts/bench does)")
     args.work.mkdir(parents=True, exist_ok=True)
     results = [
-        bench_size(args.work, int(size), args.runs, linkgen, hugo, eleventy)
+        bench_size(args.work, int(size), args.runs, linkgen, hugo, eleventy, not args.no_media)
         for size in args.sizes.split(",")
     ]
     version = subprocess.run([hugo, "version"], capture_output=True, text=True).stdout.split()[1]

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from linkgen.clicks import smart
 from linkgen.fsutil import remove, write_file, write_if_changed, write_new
-from linkgen.pages import embed_art, extras, media, redirects, sitemap
+from linkgen.pages import embed_art, extras, media, redirects, sitemap, templating
 from linkgen.pages.render import Renderer
 from linkgen.records import LINK_KINDS, PageLink, PageProfile, iso, now
 from linkgen.site import Site
@@ -41,6 +41,7 @@ FINGERPRINTS_KEY = "fingerprints_built"
 OUTPUT_TOKEN_KEY = "output_token"
 MARKER = ".linkgen-build"  # ties build/ to this database; not published
 RUNNING_KEY = "build_running"  # "1" from a build's start to its end
+HOME_KEY = "home_made_from"  # what index.html was last drawn from
 
 Progress = Callable[[int, int], None]
 
@@ -125,7 +126,7 @@ class _Job:
             if existing is None or profile.username in existing:
                 write_if_changed(self.out / profile.username, page)
             else:
-                write_new(self.out / profile.username, page)
+                write_new(f"{self.out}/{profile.username}", page)
             item = wanted[profile.id]
             built.append(
                 BuiltPage(
@@ -196,7 +197,7 @@ def _plan(
             ids |= set(store.pages_not_built_with(current))
         todo = store.pages_of(sorted(ids))
         orphans = store.orphaned_pages([pid for pid, _ in queue])
-        total = site.content.count_profiles()
+        total = store.count_profiles()
     else:
         # First build, --full, or build/ was replaced: check everything,
         # including pages deleted from build/ behind our back. The build
@@ -255,7 +256,7 @@ def build(
     job = _Job(renderer, site.db_path, out, stamp, None if intact else set(os.listdir(out)))
     # A full build forks its workers now, while this process is still small:
     # a forked page counts in every worker's memory until it is written to.
-    early = not intact and workers > 1 and site.content.count_profiles() >= PARALLEL_THRESHOLD
+    early = not intact and workers > 1 and store.count_profiles() >= PARALLEL_THRESHOLD
     pool = _Workers(job, workers) if early else None
     try:
         plan = _plan(site, renderer, stamp, intact, themes_in_use)
@@ -348,7 +349,7 @@ def _execute(
     if not plan.intact or store.build_meta(SITE_META_KEY) != site_fp:
         report.site_files += _write_site_files(renderer, out)
         store.set_build_meta(SITE_META_KEY, site_fp)
-    report.site_files += _write_home(renderer, store, out, report.rendered)
+    report.site_files += _write_home(renderer, store, out, report.rendered, site_fp, plan.intact)
     report.site_files += media.copy_new(
         store, site.media_dir, out / "_m", plan.intact, cards=site.config.build.social_cards
     )
@@ -423,20 +424,35 @@ HOME_LIMIT = 1000  # usernames the directory at / lists; it says how many more
 
 
 def _write_home(
-    renderer: Renderer, store: BuildState, out: Path, rendered: Sequence[str]
+    renderer: Renderer,
+    store: BuildState,
+    out: Path,
+    rendered: Sequence[str],
+    site_fp: str,
+    intact: bool,
 ) -> list[str]:
     """index.html, the page at /. A directory lists usernames only, so that an edit
     of a profile never changes it (nor purges the site's files); it changes when a
-    profile comes, goes or is renamed, which changes the sitemap too."""
+    profile comes, goes or is renamed, and is drawn again only then (or when the
+    site's templates or settings change; a full build draws it again)."""
     home = renderer.config.site.home
     page = out / home[1:] if home.startswith("@") else None
+    made = None
     if page is not None and page.is_file():
         if home[1:] not in rendered and (out / "index.html").is_file():
             return []
         data = page.read_bytes()  # that profile's page, as built
     else:
-        data = renderer.home(*store.directory(HOME_LIMIT))
-    return ["index.html"] if write_if_changed(out / "index.html", data) else []
+        usernames, more = store.directory(HOME_LIMIT)
+        theme = renderer.theme_fingerprint(renderer.default_theme)
+        made = templating.digest(site_fp, theme, str(more), *usernames)
+        if intact and store.build_meta(HOME_KEY) == made and (out / "index.html").is_file():
+            return []
+        data = renderer.home(usernames, more)
+    changed = write_if_changed(out / "index.html", data)
+    if made is not None:
+        store.set_build_meta(HOME_KEY, made)
+    return ["index.html"] if changed else []
 
 
 def _tidy_objects(store: BuildState, renderer: Renderer, out: Path, plan: _Plan) -> list[str]:

@@ -34,17 +34,18 @@ def write_file(path: Path, data: bytes) -> None:
 _NEW_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
 
 
-def write_new(path: Path, data: bytes) -> None:
+def write_new(path: Path | str, data: bytes) -> None:
     """Write a file that does not exist yet in place (half the cost of
-    ``write_file``); one that does is replaced atomically."""
+    ``write_file``); one that does is replaced atomically. ``path`` may be a
+    plain string: a full build writes 100,000 files."""
     target = os.fspath(path)
     try:
         fd = os.open(target, _NEW_FLAGS, 0o644)
     except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(target, _NEW_FLAGS, 0o644)
     except FileExistsError:
-        write_file(path, data)
+        write_file(Path(target), data)
         return
     _write_all(fd, data)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from linkgen.errors import SiteNotFound
 from linkgen.store import settings_file
@@ -69,11 +69,16 @@ class Site:
 
     @property
     def config(self) -> config.Config:
-        """The site's settings, checked."""
+        """The site's settings, checked. While linkgen.toml is as last checked, they
+        are read back without the models (``settings_file.Section``: the same
+        names and values as ``config.Config``, read-only)."""
         if self._config is None:
-            from linkgen import config
+            if self._kept:  # as last checked: read without the models
+                self._config = cast("config.Config", settings_file.settings(self._kept))
+            else:
+                from linkgen import config
 
-            self._config = config.from_kept(self._kept) if self._kept else config.load(self.root)
+                self._config = config.load(self.root)
         return self._config
 
     def setting(self, section: str, name: str) -> Any:
@@ -90,7 +95,8 @@ class Site:
             from linkgen.pages.resources import builtin
 
             self._broken = {}
-            self._themes = themes.discover([self.root / "themes", builtin("themes")], self._broken)
+            dirs = [self.root / "themes", builtin("themes")]
+            self._themes = themes.discover(dirs, self._broken, self.root / DATA_DIR / "cache")
         return self._themes
 
     @property

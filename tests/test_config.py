@@ -126,3 +126,31 @@ def test_checked_settings_are_kept_and_read_back_the_same_until_anything_changes
     config.load(tmp_path, environ={})
     kept.write_text('{"key": "', encoding="utf-8")
     assert config.load(tmp_path, environ={}).site.url == "https://links.example.com"
+
+
+def test_a_site_reads_its_kept_settings_as_they_were_checked_and_read_only(
+    tmp_path: Path,
+) -> None:
+    import pickle
+
+    from linkgen import site as sites
+
+    sites.init(tmp_path)
+    settings_file(
+        tmp_path,
+        '[site]\nurl = "https://links.example.com"\ntitle = "Ours"\n'
+        '[cdn]\nprovider = "varnish"\nvarnish_urls = ["http://10.0.0.5:6081"]\n',
+    )
+    checked = sites.Site.open(tmp_path).config  # checked now: the models
+    kept = sites.Site.open(tmp_path).config  # read back: no models
+    assert not isinstance(kept, config.Config)
+    for section, model in config.Config.model_fields.items():
+        assert model.annotation is not None
+        for name in model.annotation.model_fields:
+            want = getattr(checked, section).model_dump(mode="json")[name]
+            assert getattr(getattr(kept, section), name) == want, (section, name)
+    with pytest.raises(AttributeError, match="read-only"):
+        kept.site.url = "https://elsewhere.example"  # type: ignore[misc]
+    with pytest.raises(AttributeError, match="no setting 'nope'"):
+        _ = kept.site.nope  # type: ignore[attr-defined]
+    assert pickle.loads(pickle.dumps(kept)) == kept and hash(kept.cdn) == hash(kept.cdn)

@@ -74,7 +74,7 @@ def theme_show(app: App, name: str, as_json: bool) -> None:
         raise InvalidInput(
             f"theme: no theme '{name}' (known: {', '.join(sorted(app.site.themes))})"
         )
-    tokens = found.tokens.model_dump(by_alias=True, exclude_none=True)
+    tokens = found.tokens.as_file()
     ratio, pair = lowest_contrast(found.tokens)
     lines = [f"{name}: {found.tokens.name} — {found.tokens.description}"]
     lines += [f"  {key}: {value}" for key, value in tokens.items() if key not in ("name",)]

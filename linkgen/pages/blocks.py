@@ -10,6 +10,7 @@ only is one ``links`` piece: its page is what it was before blocks existed.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -200,3 +201,17 @@ def link_views(renderer: Renderer, profile_id: str, links: Sequence[PageLink]) -
         facades,
         players,
     )
+
+
+@functools.lru_cache(maxsize=256)
+def css_parts(
+    socials: bool, icons: bool, warnings: bool, gate: bool, kinds: frozenset[str] = frozenset()
+) -> frozenset[str]:
+    """The optional parts of a page's CSS (``templates/style.css``) it needs."""
+    flags = {"socials": socials, "icons": icons, "warnings": warnings, "gate": gate}
+    found = frozenset(name for name, wanted in flags.items() if wanted)
+    # Two parts for all blocks, not one per kind: a page's CSS is made once per
+    # combination of parts, and seven kinds would make a hundred combinations.
+    if kinds:
+        found |= {"blocks"}
+    return found | {"embed"} if "embed" in kinds else found

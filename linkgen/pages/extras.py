@@ -58,11 +58,11 @@ def write_title_test(
 ) -> list[str]:
     """Write the page variants b, c, … of ``test`` and the draw; remove what was.
     The names written or removed (build/-relative)."""
-    folder = out / TITLE_TESTS / profile.id
     if test is None:
         if existing is None or TITLE_TESTS in existing:
             return _gone(out, TITLE_TESTS, profile.id)
         return []
+    folder = out / TITLE_TESTS / profile.id
     link, split = test
     variants = split["variants"]
     labels = PAGE_LABELS
@@ -133,7 +133,7 @@ def _write_players(folder: str, players: dict[str, bytes], fresh: bool) -> set[s
         except FileExistsError:
             pass
         for link_id, data in players.items():
-            write_new(Path(f"{folder}/{link_id}"), data)
+            write_new(f"{folder}/{link_id}", data)
         return set(players)
     os.makedirs(folder, exist_ok=True)
     before = set(os.listdir(folder))

@@ -10,20 +10,18 @@ profiles whose pages it is part of.
 from __future__ import annotations
 
 import base64
-import functools
 import hashlib
 import json
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import urlsplit
 
 import jinja2
 from markupsafe import Markup
 
 from linkgen import __version__
-from linkgen.config import Config
 from linkgen.errors import ThemeError
 from linkgen.fsutil import write_file
 from linkgen.pages import (
@@ -41,6 +39,10 @@ from linkgen.pages import (
 from linkgen.pages.resources import builtin
 from linkgen.pages.templating import escape
 from linkgen.records import PageLink, PageProfile, page_address
+from linkgen.store import settings_file
+
+if TYPE_CHECKING:
+    from linkgen.config import Config
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +51,7 @@ PLAYER_TEMPLATE = "player.html"
 CSS_TEMPLATE = "style.css"
 # Compiled templates kept between builds; the name changes when what a
 # template compiles to does (templating._Compiler), so older ones are not used.
-BYTECODE_PATTERN = "__linkgen2_%s.cache"
+BYTECODE_PATTERN = "__linkgen3_%s.cache"
 SITE_TEMPLATES = ("404.html", "robots.txt", "index.html")
 
 
@@ -59,19 +61,6 @@ def _theme_image(slug: str, source: bytes) -> bytes:
         return images.ingest(source, "background", source=f"background image of {slug}").data
     except images.ImageRefused as exc:
         raise ThemeError(f"theme '{slug}': {exc}") from None
-
-
-@functools.lru_cache(maxsize=256)
-def _parts(
-    socials: bool, icons: bool, warnings: bool, gate: bool, kinds: frozenset[str] = frozenset()
-) -> frozenset[str]:
-    flags = {"socials": socials, "icons": icons, "warnings": warnings, "gate": gate}
-    found = frozenset(name for name, wanted in flags.items() if wanted)
-    # Two parts for all blocks, not one per kind: a page's CSS is made once per
-    # combination of parts, and seven kinds would make a hundred combinations.
-    if kinds:
-        found |= {"blocks"}
-    return found | {"embed"} if "embed" in kinds else found
 
 
 class Rendered(NamedTuple):
@@ -145,7 +134,7 @@ class Renderer:
         self.social_card = card
         self.site_fingerprint = templating.digest(
             __version__,
-            config.site.model_dump_json(),
+            json.dumps(settings_file.as_json(config.site), separators=(",", ":")),
             config.redirector.base_url or "",
             config.redirector.mode,
             card,
@@ -388,7 +377,9 @@ class Renderer:
                 css=self.css(
                     profile.theme,
                     profile.style,
-                    _parts(bool(socials), bool(used), bool(warned), bool(profile.sensitive), kinds),
+                    blocks.css_parts(
+                        bool(socials), bool(used), bool(warned), bool(profile.sensitive), kinds
+                    ),
                 ),
                 beacon=f"{self.redirect_base}/v/{profile.id}{query}" if self.redirect_base else "",
             )

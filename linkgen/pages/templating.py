@@ -37,13 +37,26 @@ def escape(value: object) -> markupsafe.Markup:
     return markupsafe.escape(value)
 
 
+def output(value: object) -> str:
+    """What a template writes for ``{{ value }}``: ``escape``'s text, unwrapped
+    where it goes straight into the page (text at 0.08 µs: no Markup made for
+    each of a page's 60-odd values, which are only joined)."""
+    if type(value) is str and _escape_inner is not None:
+        return _escape_inner(value)
+    if type(value) is markupsafe.Markup:
+        return value
+    return markupsafe.escape(value)
+
+
 class _Compiler(CodeGenerator):
-    """Compiles a template whose output calls ``escape`` above: the compiled
-    module imports jinja's escape first, and this rebinds the name."""
+    """Compiles a template whose output calls ``output`` above: the compiled
+    module imports jinja's escape first, and this rebinds the name, which its
+    code calls only on what it writes (``yield escape(…)``; a ``{% set %}``
+    block's text is joined and made Markup whole)."""
 
     def visit_Template(self, node: Template, frame: Frame | None = None) -> None:
         super().visit_Template(node, frame)
-        self.writeline(f"from {__name__} import escape")
+        self.writeline(f"from {__name__} import output as escape")
 
 
 def environment(

@@ -15,26 +15,16 @@ refused with the ratio and the pair.
 
 from __future__ import annotations
 
-import tomllib
+import contextlib
+import json
+import zlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Annotated
-
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    model_validator,
-)
+from typing import Any
 
 from linkgen import rules
 from linkgen.errors import ThemeError
-from linkgen.models import ButtonShape, ButtonStyle, Font, describe
-
-Colour = Annotated[str, AfterValidator(rules.colour)]
 
 FONT_STACKS: dict[str, str] = {
     "system": 'system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", sans-serif',
@@ -46,67 +36,71 @@ FONT_STACKS: dict[str, str] = {
 }
 
 
-class _Tokens(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+@dataclass(frozen=True)
+class Colours:
+    background: str
+    text: str
+    button: str
+    button_text: str
+    muted: str | None = None
 
 
-class Colours(_Tokens):
-    background: Colour
-    text: Colour
-    button: Colour
-    button_text: Colour
-    muted: Colour | None = None
+@dataclass(frozen=True)
+class Gradient:
+    start: str  # "from" in the file
+    end: str  # "to"
+    angle: int = 180
 
 
-class Gradient(_Tokens):
-    start: Colour = Field(alias="from")
-    end: Colour = Field(alias="to")
-    angle: int = Field(180, ge=0, le=360)
+@dataclass(frozen=True, kw_only=True)
+class Tokens:
+    """A theme file's design tokens, as checked (``theme_files.check``)."""
+
+    name: str
+    description: str = ""
+    colours: Colours
+    dark: Colours | None = None  # used when the visitor's system is in dark mode
+    font: str = "system"
+    button_shape: str = "rounded"
+    button_style: str = "fill"
+    gradient: Gradient | None = None
+    background_image: str | None = None  # relative to the file
+
+    @classmethod
+    def load(cls, checked: Mapping[str, Any]) -> Tokens:
+        """The tokens from their checked TOML form (``as_file``)."""
+        values = dict(checked)
+        values["colours"] = Colours(**values["colours"])
+        if values.get("dark") is not None:
+            values["dark"] = Colours(**values["dark"])
+        if values.get("gradient") is not None:
+            g = values["gradient"]
+            values["gradient"] = Gradient(g["from"], g["to"], g.get("angle", 180))
+        return cls(**values)
+
+    def as_file(self) -> dict[str, Any]:
+        """The tokens as a theme file writes them: ``from``/``to``, no empty values."""
+        data = {key: value for key, value in asdict(self).items() if value is not None}
+        for key in ("colours", "dark"):
+            if key in data:
+                data[key] = {k: v for k, v in data[key].items() if v is not None}
+        if self.gradient is not None:
+            g = self.gradient
+            data["gradient"] = {"from": g.start, "to": g.end, "angle": g.angle}
+        return data
 
 
 IMAGE_SUFFIXES = (".webp", ".png", ".jpg", ".jpeg")
 MAX_IMAGE_BYTES = 2 * 1024 * 1024  # every visitor of the theme downloads it
 
 
-class ThemeFile(_Tokens):
-    name: str = Field(max_length=60)
-    description: str = Field("", max_length=200)
-    colours: Colours
-    dark: Colours | None = None  # used when the visitor's system is in dark mode
-    font: Font = "system"
-    button_shape: ButtonShape = "rounded"
-    button_style: ButtonStyle = "fill"
-    gradient: Gradient | None = None
-    background_image: str | None = Field(None, max_length=200)  # relative to the file
-
-    @model_validator(mode="after")
-    def _one_background(self) -> ThemeFile:
-        if self.gradient is not None and self.background_image is not None:
-            raise ValueError("a theme has a gradient or a background_image, not both")
-        return self
-
-
 @dataclass(frozen=True)
 class Theme:
     slug: str
-    tokens: ThemeFile
+    tokens: Tokens
     source: bytes
     template_dirs: tuple[Path, ...]  # theme-specific override dirs, site first
     image: bytes | None = None  # the background image file's bytes, as found
-
-
-def _load_file(path: Path) -> tuple[ThemeFile, bytes | None]:
-    try:
-        tokens = ThemeFile.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ThemeError(f"{path}: {exc}") from None
-    except ValidationError as exc:
-        raise ThemeError(f"{path}: {describe(exc)}") from None
-    failures = contrast_failures(tokens, {})
-    if failures:
-        raise ThemeError(f"{path}: {'; '.join(failures)}")
-    image = _read_image(path, tokens.background_image) if tokens.background_image else None
-    return tokens, image
 
 
 def _read_image(theme_file: Path, name: str) -> bytes:
@@ -171,7 +165,7 @@ def _pairs(
     return pairs
 
 
-def contrast_failures(tokens: ThemeFile, style: Mapping[str, str]) -> list[str]:
+def contrast_failures(tokens: Tokens, style: Mapping[str, str]) -> list[str]:
     """Every text/background pair of a theme (with a profile's overrides) below 4.5:1."""
     return [
         f"{pair}: contrast {ratio:.2f}:1, needs at least {MIN_CONTRAST}:1 (WCAG AA)"
@@ -180,15 +174,15 @@ def contrast_failures(tokens: ThemeFile, style: Mapping[str, str]) -> list[str]:
     ]
 
 
-def lowest_contrast(tokens: ThemeFile) -> tuple[float, str]:
+def lowest_contrast(tokens: Tokens) -> tuple[float, str]:
     """A theme's least readable pair: its ratio and a description of the pair."""
     return min(contrast_pairs(tokens, {}))
 
 
-def contrast_pairs(tokens: ThemeFile, style: Mapping[str, str]) -> list[tuple[float, str]]:
+def contrast_pairs(tokens: Tokens, style: Mapping[str, str]) -> list[tuple[float, str]]:
     """(contrast ratio, "text #fff on background #000") of every text on the page."""
     schemes: list[tuple[str, dict[str, str | None], dict[str, str]]] = []
-    light = {**tokens.colours.model_dump(), **{k: v for k, v in style.items() if k in COLOURS}}
+    light = {**asdict(tokens.colours), **{k: v for k, v in style.items() if k in COLOURS}}
     if _own_text_colours(style):
         light["muted"] = None  # the bio then takes the text colour (css_variables)
     backdrops = {"background": light["background"] or ""}
@@ -204,7 +198,7 @@ def contrast_pairs(tokens: ThemeFile, style: Mapping[str, str]) -> list[tuple[fl
         backdrops = {"gradient start": tokens.gradient.start, "gradient end": tokens.gradient.end}
     schemes.append(("", light, backdrops))
     if tokens.dark and not _own_look(style):
-        dark = tokens.dark.model_dump()
+        dark = asdict(tokens.dark)
         schemes.append(("dark ", dark, {"background": dark["background"]}))
     button_style = style.get("button_style", tokens.button_style)
     return [
@@ -242,37 +236,93 @@ def _own_text_colours(style: Mapping[str, str]) -> bool:
     return "background" in style or "text" in style
 
 
-def discover(dirs: list[Path], broken: dict[str, str] | None = None) -> dict[str, Theme]:
+KEPT_FILE = "themes.json"  # in site_data/cache/: the theme files as last checked
+# The code that checks a theme file: a change to it checks them all again.
+_CHECKERS = ("pages/theme_files.py", "pages/themes.py", "models.py", "rules.py")
+
+
+def discover(
+    dirs: list[Path], broken: dict[str, str] | None = None, keep: Path | None = None
+) -> dict[str, Theme]:
     """Themes found in ``dirs`` (highest priority first).
 
     A theme file that cannot be used raises ThemeError, or, given ``broken``, is
     left out and its error kept there by name, so one bad file stops only the
-    profiles that use it.
+    profiles that use it. ``keep``: a folder where what was checked is kept
+    (``KEPT_FILE``), so that files as they were are not checked again.
     """
+    files = [
+        (path, path.read_bytes())
+        for directory in reversed(dirs)
+        for path in (sorted(directory.glob("*.toml")) if directory.is_dir() else [])
+    ]
+    checked = _checked(files, keep)
     found: dict[str, Theme] = {}
-    for directory in reversed(dirs):
-        for path in sorted(directory.glob("*.toml")) if directory.is_dir() else []:
+    for path, raw in files:
+        try:
             try:
-                try:
-                    slug = rules.theme_name(path.stem)
-                except ValueError as exc:
-                    raise ThemeError(f"{path}: {exc}") from None
-                tokens, image = _load_file(path)
-            except ThemeError as exc:
-                if broken is None:
-                    raise
-                broken[path.stem] = str(exc)
-                found.pop(path.stem, None)  # not the built-in one of that name either
-                continue
-            found[slug] = Theme(slug, tokens, path.read_bytes(), (), image)
+                slug = rules.theme_name(path.stem)
+            except ValueError as exc:
+                raise ThemeError(f"{path}: {exc}") from None
+            outcome = checked[str(path)]
+            if "error" in outcome:
+                raise ThemeError(outcome["error"])
+            tokens = Tokens.load(outcome["tokens"])
+            image = _read_image(path, tokens.background_image) if tokens.background_image else None
+        except ThemeError as exc:
+            if broken is None:
+                raise
+            broken[path.stem] = str(exc)
+            found.pop(path.stem, None)  # not the built-in one of that name either
+            continue
+        found[slug] = Theme(slug, tokens, raw, (), image)
     for slug, theme in list(found.items()):
         overrides = tuple(d / slug for d in dirs if (d / slug).is_dir())
         found[slug] = Theme(slug, theme.tokens, theme.source, overrides, theme.image)
     return found
 
 
+Outcome = dict[str, Any]  # {"tokens": the checked TOML form} or {"error": why not}
+
+
+def _checked(files: list[tuple[Path, bytes]], keep: Path | None) -> dict[str, Outcome]:
+    """Each file's outcome by path: as kept, while the files and the code that
+    checks them are as they were; else checked now (and kept)."""
+    package = Path(__file__).resolve().parents[1]
+    code = [(s.st_size, s.st_mtime_ns) for s in ((package / n).stat() for n in _CHECKERS)]
+    key = json.dumps([[str(p), len(raw), zlib.crc32(raw)] for p, raw in files] + [code])
+    kept_file = keep / KEPT_FILE if keep is not None else None
+    if kept_file is not None:
+        try:
+            found = json.loads(kept_file.read_bytes())
+            outcomes: dict[str, Outcome] = found["themes"] if found["key"] == key else {}
+            for outcome in outcomes.values():  # each one readable, or all checked again
+                Tokens.load(outcome["tokens"]) if "error" not in outcome else str(outcome["error"])
+            if outcomes.keys() == {str(path) for path, _ in files}:
+                return outcomes
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            pass  # none, stale or unreadable: checked again
+    outcomes = {str(path): _check(path, raw) for path, raw in files}
+    if kept_file is not None and kept_file.parent.parent.is_dir():  # not before init
+        from linkgen.fsutil import write_file
+
+        with contextlib.suppress(OSError):  # a read-only site is checked every time instead
+            kept_file.parent.mkdir(exist_ok=True)
+            write_file(kept_file, json.dumps({"key": key, "themes": outcomes}).encode())
+    return outcomes
+
+
+def _check(path: Path, raw: bytes) -> Outcome:
+    from linkgen.pages import theme_files
+
+    try:
+        return {"tokens": theme_files.check(path, raw)}
+    except ThemeError as exc:
+        return {"error": str(exc)}
+
+
 def css_variables(
-    tokens: ThemeFile, style: Mapping[str, str], theme_image: str | None = None
+    tokens: Tokens, style: Mapping[str, str], theme_image: str | None = None
 ) -> dict[str, str]:
     """The CSS custom properties of a theme with a profile's overrides applied;
     ``theme_image`` is the address of the theme's background image, if it has one."""
@@ -305,7 +355,7 @@ def css_variables(
     return variables
 
 
-def dark_variables(tokens: ThemeFile, style: Mapping[str, str]) -> dict[str, str]:
+def dark_variables(tokens: Tokens, style: Mapping[str, str]) -> dict[str, str]:
     """The properties a dark system switches to; none once a profile sets its own colours."""
     dark = tokens.dark
     if dark is None or _own_look(style):

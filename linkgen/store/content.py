@@ -26,7 +26,7 @@ from linkgen.models import (
     record_of,
     validate,
 )
-from linkgen.pages.themes import ThemeFile
+from linkgen.pages.themes import Tokens
 from linkgen.records import iso, now
 from linkgen.store import references
 from linkgen.store.database import Database
@@ -78,7 +78,7 @@ class Content:
         path: Path,
         *,
         max_links: int = rules.MAX_LINKS,
-        themes: Mapping[str, ThemeFile] | None = None,
+        themes: Mapping[str, Tokens] | None = None,
         default_theme: str = "default",
     ) -> Content:
         """The content of the database at ``path``, over a connection of its own."""

@@ -32,7 +32,7 @@ from linkgen.models import (
     Utm,
     record_of,
 )
-from linkgen.pages.themes import ThemeFile, contrast_failures
+from linkgen.pages.themes import Tokens, contrast_failures
 from linkgen.records import iso, now
 from linkgen.store import changes
 from linkgen.store.database import Database
@@ -197,7 +197,7 @@ class ProfileRows:
         database: Database,
         *,
         max_links: int = rules.MAX_LINKS,
-        themes: Mapping[str, ThemeFile] | None = None,
+        themes: Mapping[str, Tokens] | None = None,
         default_theme: str = "default",
         actor: str = "linkgen",
         broken_themes: Mapping[str, str] | None = None,

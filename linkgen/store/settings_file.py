@@ -76,3 +76,51 @@ def keep(site_dir: Path, key: str, settings: dict[str, Any]) -> None:
     body = json.dumps({"key": key, "settings": settings}).encode()
     with contextlib.suppress(OSError):  # a read-only site is checked every time instead
         write_file(folder / SETTINGS_CACHE, body)
+
+
+class Section:
+    """Checked settings read back: one section's values (or, at the top, the
+    sections) as read-only attributes, named as in ``config.Config``. What a
+    command reads is what ``config.from_kept`` would have given it, without the
+    models (JSON values: lists, not tuples)."""
+
+    __slots__ = ("_values",)
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        object.__setattr__(self, "_values", values)
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "_values":  # not set yet (a copy being made)
+            raise AttributeError(name)
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(f"no setting '{name}'") from None
+
+    def __reduce__(self) -> tuple[type[Section], tuple[dict[str, Any]]]:
+        return Section, (self._values,)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("checked settings are read-only")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Section) and self._values == other._values
+
+    def __hash__(self) -> int:
+        return hash(json.dumps(self._values, sort_keys=True))
+
+    def __repr__(self) -> str:
+        return f"Section({self._values!r})"
+
+
+def settings(kept: dict[str, dict[str, Any]]) -> Section:
+    """The settings checked before (``kept``), by section: ``.site.url``, ``.build.jobs``."""
+    return Section({name: Section(values) for name, values in kept.items()})
+
+
+def as_json(section: Any) -> dict[str, Any]:
+    """One section's values as JSON, from checked settings of either kind."""
+    if isinstance(section, Section):
+        return dict(section._values)
+    found: dict[str, Any] = section.model_dump(mode="json")
+    return found

@@ -92,3 +92,18 @@ def test_a_changed_settings_file_is_checked_before_a_reading_command_runs(tmp_pa
     settings.write_text(settings.read_text().replace("jobs = 0 ", "jobs = -3 "))
     shown = fresh("--site", str(site), "profile", "show", "ada")
     assert shown["code"] == 1 and "jobs" in str(shown["output"])
+
+
+def test_a_build_with_the_settings_and_themes_as_checked_loads_no_models(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    assert CliRunner().invoke(cli, ["init", str(site), "--demo"]).exit_code == 0
+    assert CliRunner().invoke(cli, ["--site", str(site), "build"]).exit_code == 0
+    shown = fresh("--site", str(site), "build")
+    assert shown["code"] == 0, shown["output"]
+    assert isinstance(shown["modules"], list)
+    heavy = {"pydantic", "linkgen.models", "linkgen.config", "linkgen.pages.theme_files", "babel"}
+    assert heavy.isdisjoint(shown["modules"]), heavy & set(shown["modules"])
+    # a theme file that changed is checked again, and refused when wrong
+    (site / "themes" / "neon.toml").write_text("not toml at all [")
+    shown = fresh("--site", str(site), "theme", "list")
+    assert "neon" in str(shown["output"]) and "CANNOT BE USED" in str(shown["output"])

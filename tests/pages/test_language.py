@@ -216,3 +216,18 @@ def test_every_catalogue_translates_every_word_the_pages_say() -> None:
             for string in strings:
                 assert string, f"{tag}: {key!r} is empty"
                 assert _placeholders(string) == _placeholders(key), f"{tag}: {key!r}"
+
+
+def test_every_language_babel_knows_gets_babels_direction_locale_and_words() -> None:
+    from babel import Locale, localedata
+
+    for identifier in localedata.locale_identifiers():
+        tag = language.normalize(identifier)
+        locale = Locale.parse(tag, sep="-")
+        spoken = language.speech(tag)
+        expected = "rtl" if locale.character_order == "right-to-left" else "ltr"
+        assert spoken.direction == expected, tag
+        assert spoken.og_locale == str(locale), tag
+        assert language.parts(tag) == (locale.language, locale.script, locale.territory), tag
+    assert language.speech("ar").direction == language.speech("pa-Arab").direction == "rtl"
+    assert language.speech("pt-BR").gettext("Continue") != "Continue"  # read from pt

@@ -328,6 +328,29 @@ def test_templates_escape_every_value_exactly_as_markupsafe_does(value: object) 
     expected = str(markupsafe.escape(value))
     assert template.render(value=value) == f"<p title='{expected}'>{expected}</p>"
     assert templating.escape(value) == markupsafe.escape(value)
-    assert isinstance(templating.escape(value), Markup)
-    # the quicker escape is the one compiled templates call
-    assert template.root_render_func.__globals__["escape"] is templating.escape
+    assert isinstance(templating.escape(value), Markup)  # safe to hand a template again
+    assert templating.output(value) == markupsafe.escape(value)
+    # the quicker escape is the one compiled templates call, on what they write only
+    assert template.root_render_func.__globals__["escape"] is templating.output
+    assert env.from_string("{% set x %}{{ v }}{% endset %}{{ x }}").render(v="<") == "&lt;"
+
+
+def test_the_home_page_is_drawn_again_only_when_its_directory_changes(
+    site: sites.Site, add_profile: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from linkgen.pages.render import Renderer
+
+    drawn: list[list[str]] = []
+    draw = Renderer.home
+    monkeypatch.setattr(
+        Renderer, "home", lambda r, names, more: drawn.append(names) or draw(r, names, more)
+    )
+    add_profile("alice")
+    build(site)
+    site.content.update_profile("alice", ProfileFields(display_name="Alice L."))
+    build(site)
+    assert drawn == [["alice"]]  # the edit changed nothing it shows
+    add_profile("bob")
+    build(site)
+    build(site, full=True)  # a full build draws everything again
+    assert drawn == [["alice"], ["alice", "bob"], ["alice", "bob"]]

@@ -300,3 +300,30 @@ def test_a_theme_template_that_does_not_parse_stops_only_its_profiles(run: Any, 
     assert "@bob was not built: theme 'ocean' cannot be used" in built.stderr
     assert "profile.html:1" in built.stderr
     assert (site.root / "build" / "ada").is_file() and not (site.root / "build" / "bob").exists()
+
+
+def test_theme_files_are_read_back_as_they_were_checked_until_one_changes(tmp_path: Path) -> None:
+    from linkgen.pages import theme_files, themes
+    from linkgen.pages.resources import builtin
+
+    keep = tmp_path / "cache"
+    tmp_path.joinpath("own").mkdir()
+    dirs = [tmp_path / "own", builtin("themes")]
+    first = discover(dirs, {}, keep)
+    assert (keep / themes.KEPT_FILE).is_file()
+    for slug, theme in first.items():  # the tokens are the file's, checked
+        checked = theme_files.check(Path(f"{slug}.toml"), theme.source)
+        assert theme.tokens.as_file() == checked and themes.Tokens.load(checked) == theme.tokens
+    assert discover(dirs, {}, keep) == first  # read back
+    # a theme file that changes is checked again: refused when wrong, used when mended
+    murky = 'name = "Murky"\n[colours]\nbackground = "#555555"\ntext = "#777777"\n'
+    (tmp_path / "own" / "murky.toml").write_text(murky + 'button = "#fff"\nbutton_text = "#000"\n')
+    broken: dict[str, str] = {}
+    assert "murky" not in discover(dirs, broken, keep) and "contrast" in broken["murky"]
+    (tmp_path / "own" / "murky.toml").write_text(
+        murky.replace("#777777", "#ffffff") + ('button = "#fff"\nbutton_text = "#000"\n')
+    )
+    assert discover(dirs, {}, keep)["murky"].tokens.colours.text == "#ffffff"
+    # a damaged copy is ignored: every file is checked again
+    (keep / themes.KEPT_FILE).write_text('{"key": 1, "themes": {"x": []}}')
+    assert discover(dirs, {}, keep).keys() == first.keys() | {"murky"}
