@@ -30,7 +30,10 @@ profile, about three objects each — or, with ``--no-cards``, pages only.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import gc
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -95,12 +98,19 @@ def request_cost(counts: dict[str, int]) -> float:
     return sum(PRICE_PER_1000.get(kind, 0.0) * n / 1000 for kind, n in counts.items())
 
 
+CPU: list[float] = []  # each command's own CPU seconds (user + system), in order
+
+
 def run(cmd: list[str], env: dict[str, str]) -> float:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     if done.returncode != 0:
         raise SystemExit(f"{cmd[0]} failed ({done.returncode}): {done.stderr.decode()[-2000:]}")
-    return time.perf_counter() - started
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return wall
 
 
 def configure(site_dir: Path, bucket: str, endpoint: str, parallel: int) -> None:
@@ -127,6 +137,14 @@ def main() -> None:
         help="Build without social cards and QR codes ([build] social_cards, qr_codes = false): "
         "a page per profile and the site's files, as before they were on by default.",
     )
+    parser.add_argument(
+        "--linkgen-only", action="store_true",
+        help="Leave out aws s3 sync and rclone (at 100,000 profiles their first sync takes long).",
+    )  # fmt: skip
+    parser.add_argument(
+        "--keep", action="store_true",
+        help="Keep the moto server, proxy and site running after the runs (for profiling).",
+    )  # fmt: skip
     parser.add_argument("--work", type=Path, default=Path("/dev/shm/linkgen-publish-bench"))
     args = parser.parse_args()
     env = {
@@ -186,21 +204,32 @@ def main() -> None:
         proxy.take()
         wall = run(publish_cmd, env)
         results[f"first publish, {label}"] = (wall, objects / wall, proxy.take())
-    s3.create_bucket(Bucket="aws-sync")
-    proxy.take()
-    wall = run(sync_cmd, env)
-    results["first sync, aws s3 sync"] = (wall, objects / wall, proxy.take())
-    s3.create_bucket(Bucket="rclone-sync")
-    wall = run(rclone_cmd, rclone_env)
-    results["first sync, rclone sync --checksum"] = (wall, objects / wall, proxy.take())
+    peers = not args.linkgen_only
+    if peers:
+        s3.create_bucket(Bucket="aws-sync")
+        proxy.take()
+        wall = run(sync_cmd, env)
+        results["first sync, aws s3 sync"] = (wall, objects / wall, proxy.take())
+        s3.create_bucket(Bucket="rclone-sync")
+        wall = run(rclone_cmd, rclone_env)
+        results["first sync, rclone sync --checksum"] = (wall, objects / wall, proxy.take())
 
+    # moto keeps every object in this process: with 100,000 of them its garbage
+    # collector's passes, which walk the whole heap, would slow each request it
+    # answers by the bucket's size. Real S3 does not; frozen, they are left alone.
+    gc.collect()
+    gc.freeze()
     edit_walls: dict[str, list[float]] = {"linkgen publish": [], "aws s3 sync": [], "rclone": []}
+    edit_cpu: list[float] = []
     for n in range(args.edits):
         site.content.update_profile(f"user{n * 97:06d}", ProfileFields(bio=f"edit {n}"))
         build(site)
         proxy.take()
         edit_walls["linkgen publish"].append(run(publish_cmd, env))
+        edit_cpu.append(CPU[-1])
         results["one edit, linkgen publish"] = (edit_walls["linkgen publish"], None, proxy.take())
+        if not peers:
+            continue
         edit_walls["aws s3 sync"].append(run(sync_cmd, env))
         results["one edit, aws s3 sync"] = (edit_walls["aws s3 sync"], None, proxy.take())
         edit_walls["rclone"].append(run(rclone_cmd, rclone_env))
@@ -229,10 +258,18 @@ def main() -> None:
         per_run = len(wall) if isinstance(wall, list) else 1
         cost = f"${request_cost(counts) / per_run:.6f}"
         print(f"| {name} | {shown_wall} | {f'{rate:,.0f}' if rate else '-'} | {shown} | {cost} |")
+    print(
+        f"\none edit: `linkgen publish` used {statistics.median(edit_cpu):.3f} s of CPU "
+        f"(median; {min(edit_cpu):.3f} to {max(edit_cpu):.3f}), the rest of its wall waiting"
+    )
     if not args.skip_single:
         pool = results["first publish, parallel pool"]
         single = results["first publish, one connection"]
         print(f"\nparallel pool / one connection: {pool[1] / single[1]:.2f}x")
+    if args.keep:
+        print(f"\nkept: moto through the proxy at {proxy.url}; Ctrl-C ends", file=sys.stderr)
+        with contextlib.suppress(KeyboardInterrupt):
+            threading.Event().wait()
     moto.stop()
 
 

@@ -217,20 +217,6 @@ class EmailSettings(_Section):
     timeout: float = Field(10.0, gt=0, le=120)
 
 
-def loopback(url: str | None) -> bool:
-    """Whether ``url`` points at this machine (127.0.0.0/8, ::1, localhost)."""
-    import ipaddress
-    from urllib.parse import urlsplit
-
-    host = (urlsplit(url).hostname or "") if url else ""
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 class Config(_Section):
     site: SiteSettings = Field(default_factory=SiteSettings)
     editor: EditorSettings = Field(default_factory=EditorSettings)

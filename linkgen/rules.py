@@ -382,3 +382,16 @@ def media_or_url(raw: str) -> str:
     if not normalised.startswith(("https://", "http://")):
         raise ValueError("an image must be an https:// URL or a /_m/ media path")
     return normalised
+
+
+def loopback(url: str | None) -> bool:
+    """Whether ``url`` points at this machine (127.0.0.0/8, ::1, localhost)."""
+    import ipaddress
+
+    host = (urlsplit(url).hostname or "") if url else ""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

@@ -148,7 +148,7 @@ def hoist_site(args: list[str]) -> list[str]:
 
 def warn_loopback(app: App, what: str) -> None:
     """Say so while [site] url is this machine's own address."""
-    from linkgen.config import loopback
+    from linkgen.rules import loopback
 
     url = app.site.config.site.url
     if loopback(url):

@@ -52,7 +52,7 @@ def _check_address(app: App, allowed: bool) -> None:
     """A site whose [site] url is this machine may be published to this machine (a
     folder, a local S3); to anywhere else only when asked: its pages would send
     every visitor to their own computer."""
-    from linkgen.config import loopback
+    from linkgen.rules import loopback
 
     settings = app.site.config
     if not loopback(settings.site.url):
@@ -118,8 +118,9 @@ def publish_cmd(
     # A dry run builds too: that only touches build/, and the plan must
     # show what a real run would upload.
     built = None
-    marks = app.site.outbox.marks()  # the edits this build and publish put live
+    marks = []  # the edits this build and publish put live (none known without a build)
     if not no_build:
+        marks = app.site.outbox.marks()
         from linkgen.build import build
 
         with progress_bar(not as_json, "rendering") as progress:

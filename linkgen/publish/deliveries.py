@@ -22,13 +22,16 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from linkgen import fetch
-from linkgen.config import WebhookSettings
 from linkgen.errors import LinkgenError
 from linkgen.records import iso, now
 from linkgen.site import Site
 from linkgen.store.webhooks import Delivery, Webhooks
+
+if TYPE_CHECKING:  # settings read by name: no models loaded
+    from linkgen.config import WebhookSettings
 
 log = logging.getLogger(__name__)
 HOURLY = "link.clicked.hourly"

@@ -14,10 +14,13 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from linkgen.config import PublishSettings
 from linkgen.errors import ConfigError
+
+if TYPE_CHECKING:  # settings read by name: no models loaded
+    from linkgen.config import PublishSettings
 
 EDGES = Path(__file__).with_name("edges")
 CLOUDFRONT_EVENTS = ("viewer-request", "viewer-response")

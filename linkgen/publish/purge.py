@@ -11,11 +11,12 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
-from linkgen.config import CdnSettings
 from linkgen.errors import PublishError
 
 if TYPE_CHECKING:
     import requests
+
+    from linkgen.config import CdnSettings
 
 log = logging.getLogger(__name__)
 

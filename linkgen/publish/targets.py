@@ -6,12 +6,14 @@ import base64
 import functools
 import hashlib
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from linkgen.config import PublishSettings
 from linkgen.errors import ConfigError, PublishError
 from linkgen.fsutil import remove, write_file
 from linkgen.publish.objects import BuiltObject
+
+if TYPE_CHECKING:  # settings read by name: no models loaded
+    from linkgen.config import PublishSettings
 
 DELETE_BATCH = 1000  # the S3 limit for one DeleteObjects request
 

@@ -114,9 +114,12 @@ class Manifest:
             )
 
     def manifest_shard(self, target: str, shard: int) -> list[Published]:
+        # By the shard's index: left to itself, SQLite walks every row of the
+        # target in key order (12 ms at 100,000 objects, against 1 ms).
         rows = self.database.conn.execute(
             "SELECT key, body_hash, header_hash, size, mtime_ns, surrogate_keys "
-            "FROM publish_manifest WHERE target = ? AND shard = ? ORDER BY key",
+            "FROM publish_manifest INDEXED BY publish_manifest_by_shard "
+            "WHERE target = ? AND shard = ? ORDER BY key",
             (target, shard),
         )
         return [Published(*row) for row in rows]

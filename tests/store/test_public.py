@@ -85,3 +85,22 @@ def test_a_missing_profile_is_not_found(site: sites.Site) -> None:
 )
 def test_the_field_lists_are_the_models_own(fields: tuple[str, ...], model: type) -> None:
     assert fields == tuple(model.model_fields)
+
+
+def test_a_build_reads_every_link_field_as_stored(site: sites.Site, run: Cli) -> None:
+    """The build reads the fields most links leave empty as one value: each link,
+    with every field set or none, is still what its columns hold."""
+    every_field(run)
+    run("link", "add", "alice", "Plain", "plain.example.com")
+    profile_id = site.content.get("alice").id
+    (page,) = site.builds.page_profiles([profile_id])
+    rows = site.database.conn.execute(
+        "SELECT id, title, url, thumbnail, starts_at, ends_at, icon, social, sensitive, kind, "
+        "embed, body, contact, (SELECT media FROM embed_art WHERE url = l.url), "
+        "rules IS NOT NULL OR lock IS NOT NULL OR split IS NOT NULL, utm, lock IS NOT NULL, "
+        """CASE WHEN split LIKE '%"title":%' THEN split END, NULL """
+        "FROM links l WHERE profile_id = ? AND enabled = 1 ORDER BY position",
+        (profile_id,),
+    ).fetchall()
+    assert [tuple(link) for link in page.links] == rows
+    assert {link.title for link in page.links} >= {"Shop", "GitHub", "Wine", "Plain", "Music"}
