@@ -2,6 +2,8 @@
 
 Only a theme file that changed is checked (``themes.discover`` keeps what it
 checked), so a build whose themes are as they were never loads these models.
+They name the fields of ``themes.Tokens``, which a build reads (a test holds
+the two equal).
 """
 
 from __future__ import annotations

@@ -327,3 +327,17 @@ def test_theme_files_are_read_back_as_they_were_checked_until_one_changes(tmp_pa
     # a damaged copy is ignored: every file is checked again
     (keep / themes.KEPT_FILE).write_text('{"key": 1, "themes": {"x": []}}')
     assert discover(dirs, {}, keep).keys() == first.keys() | {"murky"}
+
+
+def test_the_checked_theme_file_and_the_tokens_a_build_reads_name_the_same_fields() -> None:
+    import dataclasses
+
+    from linkgen.pages import theme_files, themes
+
+    pairs = [
+        (theme_files.ThemeFile, themes.Tokens),
+        (theme_files.Colours, themes.Colours),
+        (theme_files.Gradient, themes.Gradient),
+    ]
+    for model, record in pairs:
+        assert list(model.model_fields) == [f.name for f in dataclasses.fields(record)], model
