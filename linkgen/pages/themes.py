@@ -25,6 +25,7 @@ from typing import Any
 
 from linkgen import rules
 from linkgen.errors import ThemeError
+from linkgen.store import settings_file
 
 FONT_STACKS: dict[str, str] = {
     "system": 'system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", sans-serif',
@@ -264,10 +265,9 @@ def discover(
                 slug = rules.theme_name(path.stem)
             except ValueError as exc:
                 raise ThemeError(f"{path}: {exc}") from None
-            outcome = checked[str(path)]
-            if "error" in outcome:
-                raise ThemeError(outcome["error"])
-            tokens = Tokens.load(outcome["tokens"])
+            tokens = checked[str(path)]
+            if isinstance(tokens, str):
+                raise ThemeError(tokens)
             image = _read_image(path, tokens.background_image) if tokens.background_image else None
         except ThemeError as exc:
             if broken is None:
@@ -285,31 +285,24 @@ def discover(
 Outcome = dict[str, Any]  # {"tokens": the checked TOML form} or {"error": why not}
 
 
-def _checked(files: list[tuple[Path, bytes]], keep: Path | None) -> dict[str, Outcome]:
-    """Each file's outcome by path: as kept, while the files and the code that
-    checks them are as they were; else checked now (and kept)."""
-    package = Path(__file__).resolve().parents[1]
-    code = [(s.st_size, s.st_mtime_ns) for s in ((package / n).stat() for n in _CHECKERS)]
-    key = json.dumps([[str(p), len(raw), zlib.crc32(raw)] for p, raw in files] + [code])
+def _checked(files: list[tuple[Path, bytes]], keep: Path | None) -> dict[str, Tokens | str]:
+    """Each file's tokens (or why it cannot be used) by path: as kept, while the
+    files and the code that checks them are as they were; else checked now (and kept)."""
+    stamp = settings_file.code_stamp(_CHECKERS)
+    key = json.dumps([[str(p), len(raw), zlib.crc32(raw)] for p, raw in files] + [stamp])
     kept_file = keep / KEPT_FILE if keep is not None else None
-    if kept_file is not None:
-        try:
-            found = json.loads(kept_file.read_bytes())
-            outcomes: dict[str, Outcome] = found["themes"] if found["key"] == key else {}
-            for outcome in outcomes.values():  # each one readable, or all checked again
-                Tokens.load(outcome["tokens"]) if "error" not in outcome else str(outcome["error"])
-            if outcomes.keys() == {str(path) for path, _ in files}:
-                return outcomes
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
-            pass  # none, stale or unreadable: checked again
+    outcomes = settings_file.read_kept(kept_file, key) if kept_file is not None else None
+    with contextlib.suppress(KeyError, TypeError, AttributeError):  # damaged: checked again
+        if outcomes is not None and outcomes.keys() == {str(path) for path, _ in files}:
+            return {path: _read(outcome) for path, outcome in outcomes.items()}
     outcomes = {str(path): _check(path, raw) for path, raw in files}
     if kept_file is not None and kept_file.parent.parent.is_dir():  # not before init
-        from linkgen.fsutil import write_file
+        settings_file.write_kept(kept_file, key, outcomes)
+    return {path: _read(outcome) for path, outcome in outcomes.items()}
 
-        with contextlib.suppress(OSError):  # a read-only site is checked every time instead
-            kept_file.parent.mkdir(exist_ok=True)
-            write_file(kept_file, json.dumps({"key": key, "themes": outcomes}).encode())
-    return outcomes
+
+def _read(outcome: Outcome) -> Tokens | str:
+    return str(outcome["error"]) if "error" in outcome else Tokens.load(outcome["tokens"])
 
 
 def _check(path: Path, raw: bytes) -> Outcome:

@@ -14,6 +14,7 @@ import contextlib
 import json
 import os
 import zlib
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -46,21 +47,40 @@ def read(site_dir: Path, environ: dict[str, str] | None = None) -> tuple[bytes, 
     except FileNotFoundError:
         raw = b""
     overrides = env_overrides(environ)
-    package = Path(__file__).resolve().parents[1]
-    checkers = [(package / name).stat() for name in _CHECKERS]
-    code = [(found.st_size, found.st_mtime_ns) for found in checkers]
-    key = json.dumps([len(raw), zlib.crc32(raw), overrides, code], sort_keys=True)
+    key = json.dumps([len(raw), zlib.crc32(raw), overrides, code_stamp(_CHECKERS)], sort_keys=True)
     return raw, overrides, key
+
+
+def code_stamp(modules: Sequence[str]) -> list[tuple[int, int]]:
+    """The size and time of linkgen's modules (paths under the package), as Python
+    tells its own bytecode is stale: part of the key of what they checked."""
+    package = Path(__file__).resolve().parents[1]
+    return [(found.st_size, found.st_mtime_ns) for found in ((package / m).stat() for m in modules)]
+
+
+def read_kept(path: Path, key: str) -> Any:
+    """What was kept in ``path`` under ``key``; None if absent, stale or unreadable
+    (then it is checked again)."""
+    try:
+        found = json.loads(path.read_bytes())
+        return found["value"] if found.get("key") == key else None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def write_kept(path: Path, key: str, value: Any) -> None:
+    """Keep ``value`` in ``path`` under ``key`` (its folder made if its parent exists)."""
+    from linkgen.fsutil import write_file
+
+    with contextlib.suppress(OSError):  # a read-only site is checked every time instead
+        path.parent.mkdir(exist_ok=True)
+        write_file(path, json.dumps({"key": key, "value": value}).encode())
 
 
 def kept(site_dir: Path, key: str) -> dict[str, dict[str, Any]] | None:
     """The settings checked under ``key``, as JSON by section; None if absent, stale
     or unreadable (then they are checked again)."""
-    try:
-        found = json.loads((site_dir / "site_data" / SETTINGS_CACHE).read_bytes())
-        settings = found["settings"] if found.get("key") == key else None
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return None
+    settings = read_kept(site_dir / "site_data" / SETTINGS_CACHE, key)
     if not isinstance(settings, dict) or not all(isinstance(v, dict) for v in settings.values()):
         return None
     return settings
@@ -68,14 +88,8 @@ def kept(site_dir: Path, key: str) -> dict[str, dict[str, Any]] | None:
 
 def keep(site_dir: Path, key: str, settings: dict[str, Any]) -> None:
     """Keep checked settings under ``key`` (not before ``init`` made site_data/)."""
-    folder = site_dir / "site_data"
-    if not folder.is_dir():
-        return
-    from linkgen.fsutil import write_file
-
-    body = json.dumps({"key": key, "settings": settings}).encode()
-    with contextlib.suppress(OSError):  # a read-only site is checked every time instead
-        write_file(folder / SETTINGS_CACHE, body)
+    if (site_dir / "site_data").is_dir():
+        write_kept(site_dir / "site_data" / SETTINGS_CACHE, key, settings)
 
 
 class Section:
