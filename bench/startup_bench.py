@@ -2,9 +2,11 @@
 
 The floor is a bare ``python -c "import click, sqlite3, tomllib"``; beside it, on a
 site of ``--profiles`` profiles: ``linkgen --help``, ``linkgen profile show``,
-``linkgen stats`` (read) and ``linkgen link add`` (a write). The commands
-alternate run by run (the machine's speed drifts), each ``--runs`` times; the
-medians and their ratio to the floor are printed.
+``linkgen stats`` (read) and ``linkgen link add`` (a write); and what a write
+checked with pydantic costs at the least (the floor, pydantic imported, one
+small strict model validated). The commands alternate run by run (the
+machine's speed drifts), each ``--runs`` times; the medians and their ratio
+to the floor are printed.
 
     python bench/startup_bench.py --runs 15
 """
@@ -24,6 +26,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from linkgen import site as sites
 from linkgen.models import NewLink, NewProfile, validate
 
+PYDANTIC_FLOOR = """
+import os
+os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")  # as linkgen does
+import click, sqlite3, tomllib
+from pydantic import BaseModel, ConfigDict
+class Link(BaseModel):
+    model_config = ConfigDict(strict=True, frozen=True, extra="forbid")
+    title: str
+    url: str
+Link.model_validate({"title": "x", "url": "https://e.com/"})
+"""
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -41,6 +55,10 @@ def main() -> None:
     commands = {
         "floor: python -c 'import click, sqlite3, tomllib'": [
             sys.executable, "-c", "import click, sqlite3, tomllib"],
+        # What any write checked with pydantic pays before linkgen's own code: the
+        # floor, pydantic, and one strict model built and used once.
+        "pydantic floor: the floor + one pydantic model checked": [
+            sys.executable, "-c", PYDANTIC_FLOOR],
         "linkgen --help": [*linkgen, "--help"],
         "linkgen profile show user0000": [*linkgen, "profile", "show", "user0000"],
         "linkgen stats user0000": [*linkgen, "stats", "user0000"],

@@ -22,7 +22,7 @@ from collections.abc import Collection, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from linkgen.store.migrations import Schema, run_script
+from linkgen.store.schema import Schema, run_script
 
 if TYPE_CHECKING:
     import sqlite_utils

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from linkgen.store.migrations import Schema, run_script
+from linkgen.store.schema import Schema, run_script
 
 if TYPE_CHECKING:
     import sqlite_utils

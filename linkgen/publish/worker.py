@@ -145,10 +145,12 @@ def _until(moment: str | None) -> float:
     """Seconds until ``moment`` (ISO UTC), 0 if it is past; a day if there is none."""
     if moment is None:
         return 86_400.0
-    from datetime import datetime
+    from datetime import UTC, datetime
 
     due = datetime.fromisoformat(moment.replace("Z", "+00:00"))
-    return max(0.0, (due - now()).total_seconds())
+    # The clock to the microsecond: records.now() drops them, and waking by it
+    # came up to a second late (what part of the second had already passed).
+    return max(0.0, (due - datetime.now(UTC)).total_seconds())
 
 
 class _Links:

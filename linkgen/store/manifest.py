@@ -59,10 +59,12 @@ class Manifest:
         return found
 
     def count_held(self, target: str) -> int:
+        # Kept by triggers as rows come and go: counting them here read every
+        # index entry of the target (15-20 ms cold at 100,000 objects).
         row = self.database.conn.execute(
-            "SELECT count(*) FROM publish_manifest WHERE target = ?", (target,)
+            "SELECT objects FROM publish_held WHERE target = ?", (target,)
         ).fetchone()
-        return int(row[0])
+        return int(row[0]) if row else 0
 
     def record_published(
         self, target: str, objects: Sequence[Published], *, mirror: bool = True
@@ -70,9 +72,15 @@ class Manifest:
         """Record objects as held by ``target``; their mirror shards become pending."""
         rows = [(target, *obj, manifest_shard(obj.key)) for obj in objects]
         with self.database.writing():
+            # An upsert, not INSERT OR REPLACE: a replace deletes without firing the
+            # delete trigger, and publish_held would count the key twice.
             self.database.conn.executemany(
-                "INSERT OR REPLACE INTO publish_manifest (target, key, body_hash, header_hash, "
-                "size, mtime_ns, surrogate_keys, shard) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO publish_manifest (target, key, body_hash, header_hash, "
+                "size, mtime_ns, surrogate_keys, shard) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (target, key) DO UPDATE SET body_hash = excluded.body_hash, "
+                "header_hash = excluded.header_hash, size = excluded.size, "
+                "mtime_ns = excluded.mtime_ns, surrogate_keys = excluded.surrogate_keys, "
+                "shard = excluded.shard",
                 rows,
             )
             if mirror:

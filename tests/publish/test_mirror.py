@@ -123,3 +123,17 @@ def test_the_copy_in_s3_is_private_and_read_by_name(
     assert mirror.restore(fresh, target) == 1
     fresh.close()
     live.close()
+
+
+def test_the_count_of_what_a_target_holds_follows_every_write(site: sites.Site) -> None:
+    manifest = site.manifest
+    assert manifest.count_held("s3://a/") == 0
+    manifest.record_published("s3://a/", [entry(f"user{n}") for n in range(30)])
+    manifest.record_published("s3://b/", [entry("user1")])
+    # Published again, changed or not: still one object per key.
+    manifest.record_published("s3://a/", [entry(f"user{n}", size=n) for n in range(20, 40)])
+    manifest.forget_published("s3://a/", ["user0", "user1", "never-held"])
+    held = manifest.held("s3://a/")
+    assert manifest.count_held("s3://a/") == len(held) == 38
+    assert held["user25"].size == 25
+    assert manifest.count_held("s3://b/") == 1
