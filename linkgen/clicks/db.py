@@ -23,6 +23,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from linkgen.clicks import seen
 from linkgen.store.schema import Schema, run_script
 
 if TYPE_CHECKING:
@@ -174,6 +175,27 @@ def _variants(db: sqlite_utils.Database) -> None:
     )
 
 
+@CLICKS.migration(5, "the day's visitors as one key each")
+def _visitor_keys(db: sqlite_utils.Database) -> None:
+    run_script(
+        db,
+        """
+        -- (day number, clicks.seen.key of the rollup key and visitor): kept two days.
+        CREATE TABLE day_visitors (
+            day INTEGER NOT NULL,
+            seen INTEGER NOT NULL,
+            PRIMARY KEY (day, seen)
+        ) WITHOUT ROWID;
+        """,
+    )
+    rows = db.execute("SELECT day, profile_id, link_id, kind, bot, visitor FROM daily_visitors")
+    db.conn.executemany(
+        "INSERT OR IGNORE INTO day_visitors VALUES (?, ?)",
+        ((seen.day_number(row[0]), seen.key(*row)) for row in rows.fetchall()),
+    )
+    run_script(db, "DROP TABLE daily_visitors;")
+
+
 HOUR_MS = 3_600_000
 
 
@@ -247,7 +269,7 @@ class ClickStore:
 
     def _forget_before(self, day: str) -> None:
         self.conn.execute("DELETE FROM salts WHERE day < ?", (day,))
-        self.conn.execute("DELETE FROM daily_visitors WHERE day < ?", (day,))
+        self.conn.execute("DELETE FROM day_visitors WHERE day < ?", (seen.day_number(day),))
         oldest = dt.date.fromisoformat(day) - dt.timedelta(days=self.retention_days)
         cutoff_ms = int(dt.datetime.combine(oldest, dt.time(), dt.UTC).timestamp() * 1000)
         self.conn.execute("DELETE FROM events WHERE at_ms < ?", (cutoff_ms,))
@@ -288,13 +310,11 @@ class ClickStore:
                 "country, device, bot, variant) VALUES",
                 rows,
             )
+            keys = seen.keys(per_pair)
             returned = _insert(
-                conn,
-                "INSERT OR IGNORE INTO daily_visitors VALUES",
-                list(per_pair),
-                "RETURNING day, profile_id, link_id, kind, bot",
+                conn, "INSERT OR IGNORE INTO day_visitors VALUES", list(keys), "RETURNING day, seen"
             )
-            new = Counter(returned)
+            new = Counter(keys[day, key] for day, key in returned)
             _insert(
                 conn,
                 "INSERT INTO daily VALUES",
@@ -408,15 +428,19 @@ class Dimension(NamedTuple):
 
 def _tally(
     events: Sequence[Event],
-) -> tuple[list[tuple[object, ...]], Counter[Any], Counter[Any], Counter[Any]]:
+) -> tuple[list[tuple[object, ...]], Counter[seen.Pair], Counter[Any], Counter[Any]]:
     """The rows to insert, and the counts behind the rollups, of one batch.
 
     One pass in Python, the counting in C: every (rollup key, visitor) pair
-    and every dimension value, then Counter over each.
+    and each event's dimension values, then Counter over each; the totals
+    and the three dimensions are derived from what was counted (a batch under
+    load repeats a few). The rows are
+    plain tuples with the bot flag as 0 or 1: sqlite3 binds a NamedTuple or a
+    bool through its adapters, about 2.5 µs a row more (measured).
     """
-    pairs_seen: list[tuple[str, str, str, str, int, str]] = []
-    values: list[tuple[str, str, str, str, str]] = []
-    rows: list[tuple[object, ...]] = []
+    pairs_seen: list[seen.Pair] = []
+    seen_values: list[tuple[str, str, str, str, str, str]] = []
+    rows: list[tuple[object, ...]] = []  # plain tuples of ints and strs: the fastest to bind
     days: dict[int, str] = {}
     for e in events:
         at_ms, kind, profile_id, link_id, visitor, referrer, country, device, bot, variant = e
@@ -431,14 +455,16 @@ def _tally(
         if kind == "click":
             pairs_seen.append((day, profile_id, ALL_LINKS, kind, flag, visitor))
         if not flag:
-            values.append((day, profile_id, kind, "referrer", referrer))
-            values.append((day, profile_id, kind, "country", country))
-            values.append((day, profile_id, kind, "device", device))
+            seen_values.append((day, profile_id, kind, referrer, country, device))
     per_pair = Counter(pairs_seen)
     totals: Counter[tuple[str, str, str, str, int]] = Counter()
     for pair, count in per_pair.items():
         totals[pair[:5]] += count
-    dimensions = Counter(values)
+    dimensions: Counter[Any] = Counter()
+    for (day, profile_id, kind, referrer, country, device), count in Counter(seen_values).items():
+        dimensions[day, profile_id, kind, "referrer", referrer] += count
+        dimensions[day, profile_id, kind, "country", country] += count
+        dimensions[day, profile_id, kind, "device", device] += count
     return rows, per_pair, totals, dimensions
 
 

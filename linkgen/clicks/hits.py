@@ -34,6 +34,10 @@ Hit = tuple[float, str, str, str, str, bytes | str, bytes | str, bytes | str, by
 CACHE_ENTRIES = 4096  # per header; emptied when full (a new day of traffic refills it)
 
 
+def _make_event(fields: tuple[Any, ...]) -> Event:
+    return tuple.__new__(Event, fields)
+
+
 def _raw(value: bytes | str) -> bytes:
     return value if isinstance(value, bytes) else value.encode("utf-8", "surrogateescape")
 
@@ -47,14 +51,18 @@ class Classifier:
         self._agents: dict[Any, tuple[bytes, str, bool]] = {}
         self._referrers: dict[Any, str] = {}
         self._countries: dict[Any, str] = {}
+        self._addresses: dict[Any, bytes] = {}  # an IP header -> its first address, and NUL
+        self._keys: dict[tuple[Any, str], bytes] = {}  # (user agent, profile) -> what follows
         self._hashers: dict[int, Any] = {}  # day number -> a blake2b keyed with its salt
 
     def events(self, hits: list[Hit]) -> list[Event]:
         agents, referrers, countries = self._agents, self._referrers, self._countries
-        for cache in (agents, referrers, countries):
+        addresses, keys = self._addresses, self._keys
+        for cache in (agents, referrers, countries, addresses, keys):
             if len(cache) > CACHE_ENTRIES:
                 cache.clear()
         hashers = self._hashers
+        make = _make_event  # an Event from a tuple, without NamedTuple's per-call lambda
         events = []
         for at, kind, profile_id, link_id, variant, ip, agent, referer, country in hits:
             seen_agent = agents.get(agent)
@@ -66,25 +74,33 @@ class Classifier:
             code = countries.get(country)
             if code is None:
                 code = countries[country] = visitors.country(_raw(country)[:8].decode("latin-1"))
+            first_ip = addresses.get(ip)
+            if first_ip is None:
+                first_ip = addresses[ip] = _raw(ip).split(b",", 1)[0].strip()[:64] + b"\x00"
+            # The hash's input after the address: the user agent and the profile.
+            rest = keys.get((agent, profile_id))
+            if rest is None:
+                rest = keys[agent, profile_id] = seen_agent[0] + b"\x00" + profile_id.encode()
             at_ms = int(at * 1000)
             hasher = hashers.get(at_ms // DAY_MS)
             if hasher is None:
                 hasher = self._hasher(at_ms // DAY_MS)
             visitor = hasher.copy()
-            first_ip = _raw(ip).split(b",", 1)[0].strip()[:64]
-            visitor.update(b"\x00".join((first_ip, seen_agent[0], profile_id.encode())))
+            visitor.update(first_ip + rest)
             events.append(
-                Event(
-                    at_ms,
-                    kind,
-                    profile_id,
-                    link_id,
-                    visitor.hexdigest(),
-                    host,
-                    code,
-                    seen_agent[1],
-                    seen_agent[2],
-                    variant,
+                make(
+                    (
+                        at_ms,
+                        kind,
+                        profile_id,
+                        link_id,
+                        visitor.hexdigest(),
+                        host,
+                        code,
+                        seen_agent[1],
+                        seen_agent[2],
+                        variant,
+                    )
                 )
             )
         return events

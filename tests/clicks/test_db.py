@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from linkgen.clicks import visitors
+from linkgen.clicks import seen, visitors
 from linkgen.clicks.db import ALL_LINKS, ClickStore, Event
 from linkgen.clicks.hits import Hit, to_events
 from linkgen.clicks.recorder import Recorder, WriterSettings
@@ -85,12 +85,12 @@ def test_salts_rotate_daily_and_old_visitor_sets_are_deleted(tmp_path: Path) -> 
         visitors.visitor_hash(s, b"203.0.113.9", IPHONE.encode(), "p1") for s in (salt1, salt2)
     ]
     assert same_person[0] != same_person[1]  # not linkable across days
+    day1_visitors = "SELECT count(*) FROM day_visitors WHERE day = ?", (seen.day_number(day1),)
+    assert store.conn.execute(*day1_visitors).fetchone() == (1,)
     store.salt(day3)  # day 1 is now older than yesterday
     kept = {row[0] for row in store.conn.execute("SELECT day FROM salts")}
     assert kept == {day2, day3}
-    assert store.conn.execute(
-        "SELECT count(*) FROM daily_visitors WHERE day = ?", (day1,)
-    ).fetchone() == (0,)
+    assert store.conn.execute(*day1_visitors).fetchone() == (0,)
     assert store.daily("p1", day1, day1)[0].uniques == 1  # the rollup itself is kept
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from linkgen.clicks.db import CLICKS, ClickStore
+from linkgen.clicks.db import CLICKS, ClickStore, Event
 from linkgen.errors import ConfigError
 from linkgen.store.content import Content
 from linkgen.store.database import Database
@@ -119,6 +119,20 @@ def test_the_clicks_database_upgrades_with_its_events(tmp_path: Path) -> None:
     (event,) = store.events()
     assert (event.kind, event.country, event.device) == ("click", "DE", "ios")
     assert store.unshipped_hours(before_ms=1767322800000 + 3 * 3600_000) == [1767322800000]
+    store.close()
+
+
+def test_the_days_visitors_carry_over_so_no_one_is_counted_twice(tmp_path: Path) -> None:
+    store = ClickStore(restored("clicks-v4.sql", tmp_path / "clicks.db"))
+    at = 1767322800000 + 60_000  # 2026-01-02, the day the fixture's visitor "v1" was seen
+    store.write(
+        [
+            Event(at, "click", "pAdaLovelace", "lShop0000001", visitor, "", "DE", "ios", False)
+            for visitor in ("v1", "v2")
+        ]
+    )
+    (row,) = [r for r in store.daily("pAdaLovelace", "2026-01-02", "2026-01-02") if r.link_id != "*"]
+    assert (row.total, row.uniques) == (3, 2)  # v1 was already counted before the upgrade
     store.close()
 
 
