@@ -21,7 +21,10 @@ clicks recorded in clicks.db against the responses wrk received. Then the
 edge's log: clicks counted by `linkgen clicks ingest` across a rotation and
 three runs of it, against the redirects answered. Then a
 `kill -9` in the middle of a load run: the clicks lost (answered but never
-written) are measured against the batch window.
+written) are measured against the batch window. Last, the redirector with a
+new visitor on every request (`bench/visitors.lua`: a new client address and
+one of three user agents), so the click writer counts a visitor it has not
+seen today each time — clicks recorded against responses again.
 
     python bench/redirect_bench.py --duration 10 --rounds 3
 """
@@ -59,6 +62,7 @@ from linkgen.models import NewLink, NewProfile, validate
 from linkgen.publish.run import publish
 from tests.support.edge import start_varnish
 
+VISITORS = Path(__file__).resolve().with_name("visitors.lua")
 NGINX_CONF = """
 worker_processes 1;
 daemon off;
@@ -362,13 +366,14 @@ def run_linkgen(
     link_id: str,
     duration: float,
     headers: dict[str, str] | None = None,
+    script: Path | None = None,
 ) -> dict[str, float]:
     """A load run, then SIGTERM: result["saved"] is the clicks recorded during it."""
     port = free_port()
     proc = start_linkgen(server, site_root, port)
     wait_up(f"http://127.0.0.1:{port}/healthz", proc)
     warm = recorded(site_root)
-    result = wrk(f"http://127.0.0.1:{port}/r/{link_id}", duration, headers=headers)
+    result = wrk(f"http://127.0.0.1:{port}/r/{link_id}", duration, headers=headers, script=script)
     proc.send_signal(signal.SIGTERM)
     proc.wait(timeout=60)
     result["saved"] = recorded(site_root) - warm
@@ -415,10 +420,14 @@ def main() -> None:
     try:
         (work / "nginx" / "tmp").mkdir(parents=True)
         sites_made = {}
-        for server in ("granian", "granian-asgi", "uvicorn"):
+        for server in ("granian", "granian-asgi", "uvicorn", "visitors"):
             site, link_id = make_site(work / f"site-{server}")
             site.close()
             sites_made[server] = (work / f"site-{server}", link_id)
+        (work / "site-visitors" / "linkgen.toml").write_text(
+            '[site]\nurl = "https://links.example.com"\n'
+            '[redirector]\nclient_ip_header = "X-Real-IP"\n'
+        )
         edge = Edge(work)
         # Alternating, so a slow minute of a shared machine hits both.
         for round_number in range(1, args.rounds + 1):
@@ -438,6 +447,7 @@ def main() -> None:
         asgi = run_linkgen("granian-asgi", *sites_made["granian-asgi"], args.duration)
         uvicorn = run_linkgen("uvicorn", *sites_made["uvicorn"], args.duration)
         answered, kept = kill_under_load(*sites_made["granian"], args.duration)
+        distinct = run_linkgen("granian", *sites_made["visitors"], args.duration, script=VISITORS)
     finally:
         if edge is not None:
             edge.close()
@@ -472,6 +482,12 @@ def main() -> None:
         f"as a new process three times): {from_log['answered']:,} redirects answered "
         f"({from_log['bad']} not 3xx), {from_log['logged']:,} lines logged, "
         f"{from_log['counted']:,} clicks counted, {from_log['again']} counted again by a rerun"
+    )
+    print(
+        f"\nthe redirector with a new visitor every request (bench/visitors.lua): "
+        f"{distinct['rps']:,.0f} req/s ({100 * distinct['rps'] / nginx['rps']:.0f} % of nginx), "
+        f"p99 {distinct['p99']:.2f} ms; clicks recorded / responses: "
+        f"{int(distinct['saved']):,} / {int(distinct['requests']):,}"
     )
     window = Config().redirector.batch_seconds
     rate = answered / (args.duration / 2)
