@@ -52,13 +52,13 @@ class Classifier:
         self._referrers: dict[Any, str] = {}
         self._countries: dict[Any, str] = {}
         self._addresses: dict[Any, bytes] = {}  # an IP header -> its first address, and NUL
-        self._keys: dict[tuple[Any, str], bytes] = {}  # (user agent, profile) -> what follows
+        self._tails: dict[tuple[Any, str], bytes] = {}  # (user agent, profile) -> the hash's tail
         self._hashers: dict[int, Any] = {}  # day number -> a blake2b keyed with its salt
 
     def events(self, hits: list[Hit]) -> list[Event]:
         agents, referrers, countries = self._agents, self._referrers, self._countries
-        addresses, keys = self._addresses, self._keys
-        for cache in (agents, referrers, countries, addresses, keys):
+        addresses, tails = self._addresses, self._tails
+        for cache in (agents, referrers, countries, addresses, tails):
             if len(cache) > CACHE_ENTRIES:
                 cache.clear()
         hashers = self._hashers
@@ -78,15 +78,15 @@ class Classifier:
             if first_ip is None:
                 first_ip = addresses[ip] = _raw(ip).split(b",", 1)[0].strip()[:64] + b"\x00"
             # The hash's input after the address: the user agent and the profile.
-            rest = keys.get((agent, profile_id))
-            if rest is None:
-                rest = keys[agent, profile_id] = seen_agent[0] + b"\x00" + profile_id.encode()
+            tail = tails.get((agent, profile_id))
+            if tail is None:
+                tail = tails[agent, profile_id] = seen_agent[0] + b"\x00" + profile_id.encode()
             at_ms = int(at * 1000)
             hasher = hashers.get(at_ms // DAY_MS)
             if hasher is None:
                 hasher = self._hasher(at_ms // DAY_MS)
             visitor = hasher.copy()
-            visitor.update(first_ip + rest)
+            visitor.update(first_ip + tail)
             events.append(
                 make(
                     (
